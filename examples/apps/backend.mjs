@@ -1,0 +1,131 @@
+// Example backend: a small HTTP service that says who it is, for the "web" example VNF.
+// Plain Node 20, no dependencies: the agent spawns it with `node backend.mjs` and the VNF_* env.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+
+const env = process.env;
+const NODE = env.VNF_NODE ?? 'backend';
+const ADDRESS = env.VNF_ADDRESS ?? '127.0.0.1';
+const PORT = Number(env.VNF_PORT ?? 8080);
+const CONFIG = env.VNF_CONFIG;
+const UNHEALTHY = env.BACKEND_UNHEALTHY === '1';
+const START_DELAY_MS = Number(env.BACKEND_START_DELAY_MS ?? 0);
+const GRACE_MS = 5000;
+const WINDOW_S = 5;
+
+function log(level, msg, extra = {}) {
+  process.stdout.write(JSON.stringify({ level, msg, node: NODE, time: new Date().toISOString(), ...extra }) + '\n');
+}
+
+// The agent replaces the file atomically (temp + rename), so a read sees the old or the new one,
+// never half of it. A missing file only means we run outside an agent.
+function readConfig() {
+  if (!CONFIG) return null;
+  try {
+    return JSON.parse(readFileSync(CONFIG, 'utf8'));
+  } catch (err) {
+    if (err.code !== 'ENOENT') log('error', 'cannot read config; keeping the previous one', { path: CONFIG, error: err.message });
+    return null;
+  }
+}
+
+let config = readConfig() ?? {};
+const identity = () => ({
+  node: NODE,
+  cluster: env.VNF_CLUSTER ?? config.cluster ?? null,
+  version: env.VNF_VERSION ?? config.version ?? null,
+  address: ADDRESS,
+  pid: process.pid,
+});
+
+// Requests per second over a sliding window, kept as counters of 100 ms buckets so memory stays
+// constant whatever the load. Slot i holds the count of bucket number `stamps[i]`.
+const BUCKET_MS = 100;
+const SLOTS = (WINDOW_S * 1000) / BUCKET_MS;
+const counts = new Array(SLOTS).fill(0);
+const stamps = new Array(SLOTS).fill(-Infinity);
+function countHit() {
+  const bucket = Math.floor(Date.now() / BUCKET_MS);
+  const i = bucket % SLOTS;
+  if (stamps[i] !== bucket) { stamps[i] = bucket; counts[i] = 0; }
+  counts[i]++;
+}
+function rps() {
+  const now = Math.floor(Date.now() / BUCKET_MS);
+  let hits = 0;
+  for (let i = 0; i < SLOTS; i++) if (now - stamps[i] < SLOTS) hits += counts[i];
+  // A process younger than the window has not had the whole window to collect hits.
+  const span = Math.min(WINDOW_S, Math.max(1, process.uptime()));
+  return Math.round((hits / span) * 100) / 100;
+}
+
+let requestsTotal = 0;
+let inflight = 0;
+let shuttingDown = false;
+
+function send(res, status, body) {
+  const headers = { 'content-type': 'application/json', 'x-node': NODE };
+  // Without this, a keep-alive client could hold the connection open and delay our exit.
+  if (shuttingDown) headers.connection = 'close';
+  const data = JSON.stringify(body);
+  headers['content-length'] = Buffer.byteLength(data);
+  res.writeHead(status, headers).end(data);
+}
+
+const server = http.createServer((req, res) => {
+  requestsTotal++;
+  inflight++;
+  res.on('close', () => inflight--);
+  const path = req.url.split('?')[0];
+
+  if (req.method === 'GET' && path === '/') {
+    countHit();
+    return send(res, 200, identity());
+  }
+  if (req.method === 'GET' && path === '/health') {
+    return UNHEALTHY ? send(res, 503, { status: 'unhealthy' }) : send(res, 200, { status: 'ok' });
+  }
+  if (req.method === 'GET' && path === '/metrics') {
+    return send(res, 200, { requests_total: requestsTotal, rps: rps(), inflight, uptime_s: Math.round(process.uptime()) });
+  }
+  if (req.method === 'GET' && path === '/members') {
+    return send(res, 200, config.members ?? []);
+  }
+  send(res, 404, { error: 'not found', path });
+});
+
+process.on('SIGHUP', () => {
+  const next = readConfig();
+  if (!next) return;
+  config = next;
+  log('info', 'config reloaded', { members: (config.members ?? []).map((m) => m.node) });
+});
+
+function shutdown(signal) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log('info', 'shutting down', { signal, inflight });
+  server.close(() => {
+    log('info', 'stopped');
+    process.exit(0);
+  });
+  // Idle keep-alive connections would otherwise keep server.close() waiting; connections that
+  // go idle later (their response began before shutdown) are swept up by the interval.
+  server.closeIdleConnections();
+  setInterval(() => server.closeIdleConnections(), 100).unref();
+  setTimeout(() => {
+    log('warn', 'grace period over; exiting with requests still open', { inflight });
+    process.exit(1);
+  }, GRACE_MS).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
+server.on('error', (err) => {
+  log('error', 'server error', { error: err.message, code: err.code });
+  process.exit(1);
+});
+
+setTimeout(() => {
+  server.listen(PORT, ADDRESS, () => log('info', 'listening', { address: ADDRESS, port: PORT, ...identity() }));
+}, START_DELAY_MS);

@@ -1,0 +1,92 @@
+import { headers as natsHeaders, type NatsConnection, errors as natsErrors } from '@nats-io/transport-node';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { errorBody, Header, isErrorReply, Participant, Trace } from '@vnf-lcm/contracts';
+import { BusError } from './errors.js';
+
+export interface CallOptions {
+  /** operation id, sent as a header and recorded with the arrow */
+  op: string;
+  /** the diagram's label for this arrow; no label means the message is not part of the trace */
+  label?: string;
+  /** idempotency key of the step within the operation */
+  step?: string;
+  timeoutMs?: number;
+  node?: string;
+  cluster?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Requests between participants. Every labelled request is recorded as two arrows of the
+ * operation's sequence diagram: `me->+to: label` before it leaves, `to->-me: notify` (or the
+ * empty return of a VNF) once the reply is in. The sender records both, after JetStream
+ * acknowledges each, so that the stream's order is the causal order across services.
+ */
+export class Bus {
+  readonly js: JetStreamClient;
+
+  constructor(
+    readonly nc: NatsConnection,
+    readonly me: Participant,
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  async call<T>(to: Participant, subject: string, payload: unknown, o: CallOptions): Promise<T> {
+    if (o.label !== undefined) await this.record(o, this.me, to, '+', o.label, subject);
+    const h = natsHeaders();
+    h.set(Header.op, o.op);
+    if (o.step) h.set(Header.step, o.step);
+    let data: unknown;
+    try {
+      const msg = await this.nc.request(subject, JSON.stringify(payload ?? {}), {
+        timeout: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        headers: h,
+      });
+      data = msg.json();
+    } catch (err) {
+      throw transportError(err, subject);
+    }
+    if (o.label !== undefined) await this.record(o, to, this.me, '-', returnLabel(to), subject);
+    if (isErrorReply(data)) throw new BusError(data.error);
+    return data as T;
+  }
+
+  /**
+   * An arrow whose target is not yet a running process (the VIM creating a host, the VNFM
+   * creating a cluster): the sender does it and records it as if it had crossed the bus.
+   */
+  async action<T>(to: Participant, o: CallOptions & { label: string }, fn: () => Promise<T>): Promise<T> {
+    await this.record(o, this.me, to, '+', o.label, 'action');
+    const result = await fn();
+    await this.record(o, to, this.me, '-', returnLabel(to), 'action');
+    return result;
+  }
+
+  /** A one-way arrow (`AO->DevOps: notify` is an event, recorded like a message). */
+  async arrow(to: Participant, o: CallOptions & { label: string }, via: string): Promise<void> {
+    await this.record(o, this.me, to, '', o.label, via);
+  }
+
+  private async record(o: CallOptions, from: Participant, to: Participant, act: Trace.Entry['act'], label: string, via: string) {
+    const entry: Trace.Entry = { op: o.op, from, to, act, label, ts: new Date().toISOString(), via };
+    if (o.node) entry.node = o.node;
+    if (o.cluster) entry.cluster = o.cluster;
+    await this.js.publish(Trace.subject(o.op), JSON.stringify(entry));
+  }
+}
+
+/** A VNF's return carries no label in the diagrams; everyone else's is `notify`. */
+function returnLabel(from: Participant): string {
+  return from === Participant.vnf ? '' : 'notify';
+}
+
+function transportError(err: unknown, subject: string): BusError {
+  const cause = err instanceof Error && err.cause ? err.cause : err;
+  if (cause instanceof natsErrors.NoRespondersError || (err instanceof natsErrors.RequestError && err.isNoResponders()))
+    return new BusError(errorBody('unavailable', `no service answers on ${subject}`));
+  if (cause instanceof natsErrors.TimeoutError || err instanceof natsErrors.TimeoutError)
+    return new BusError(errorBody('timeout', `no reply on ${subject} in time`));
+  return new BusError(errorBody('unavailable', `request on ${subject} failed: ${(err as Error).message}`));
+}

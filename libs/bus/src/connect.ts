@@ -1,0 +1,22 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+export function natsUrl(): string {
+  return process.env.NATS_URL || DEFAULT_NATS_URL;
+}
+
+/**
+ * One named connection per process (the server's /connz shows who is connected). It waits for
+ * a server that is not up yet and reconnects forever: services outlive NATS restarts.
+ */
+export function connectBus(name: string, servers = natsUrl()): Promise<NatsConnection> {
+  return connect({
+    servers: servers.split(','),
+    name,
+    waitOnFirstConnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    pingInterval: 10_000,
+  });
+}

@@ -1,0 +1,25 @@
+import { RpcException } from '@nestjs/microservices';
+import { errorBody, type ErrName, type ErrorBody } from '@vnf-lcm/contracts';
+
+/** Throw from a handler: the caller receives `{ error: { code, err_code, description, details } }`. */
+export function rpcError(err_code: ErrName, description: string, details?: unknown): RpcException {
+  return new RpcException(errorBody(err_code, description, details));
+}
+
+/** A request whose reply was an error, or that got no reply. */
+export class BusError extends Error {
+  constructor(readonly body: ErrorBody) {
+    super(body.description);
+    this.name = 'BusError';
+  }
+  get err_code(): string {
+    return this.body.err_code;
+  }
+}
+
+export function toErrorBody(err: unknown): ErrorBody {
+  if (err instanceof BusError) return err.body;
+  if (err instanceof RpcException) return toErrorBody(err.getError());
+  if (typeof err === 'object' && err !== null && 'err_code' in err && 'description' in err) return err as ErrorBody;
+  return errorBody('internal', 'internal error');
+}

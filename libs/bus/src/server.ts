@@ -1,0 +1,56 @@
+import { ServerNats, NatsContext } from '@nestjs/microservices';
+import type { Msg, NatsConnection } from '@nats-io/transport-node';
+import { errorBody, MAX_REQUEST_BYTES, type ErrorBody } from '@vnf-lcm/contracts';
+import { toErrorBody } from './errors.js';
+
+/**
+ * Nest's NATS transport, speaking plain JSON instead of Nest's envelope: a request is the JSON
+ * body itself and the reply is the handler's result or `{ error }`, so any NATS client (the
+ * `nats` CLI included) can use every subject. It also reuses the service's one named connection.
+ */
+export class PlainJsonNatsServer extends ServerNats {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly maxBytes = MAX_REQUEST_BYTES,
+  ) {
+    super({ queue: undefined });
+  }
+
+  override async createNatsClient(): Promise<any> {
+    return this.nc;
+  }
+
+  override async handleMessage(channel: string, msg: Msg): Promise<any> {
+    const ctx = new NatsContext([msg.subject, msg.headers]);
+    let answered = false;
+    const reply = (body: unknown) => {
+      if (answered || !msg.reply) return;
+      answered = true;
+      msg.respond(JSON.stringify(body));
+    };
+    const fail = (e: ErrorBody) => reply({ error: e });
+    if (msg.data.length > this.maxBytes)
+      return fail(errorBody('payload_too_large', `payload of ${msg.data.length} bytes is over the limit of ${this.maxBytes}`));
+    let data: unknown = {};
+    if (msg.data.length > 0) {
+      try {
+        data = msg.json();
+      } catch (err) {
+        return fail(errorBody('invalid_json', `payload is not json: ${(err as Error).message}`));
+      }
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data))
+      return fail(errorBody('invalid_request', 'payload must be a json object'));
+    if (!msg.reply) return this.handleEvent(channel, { pattern: channel, data }, ctx);
+    const handler = this.getHandlerByPattern(channel);
+    if (!handler) return fail(errorBody('not_found', `no handler for ${channel}`));
+    this.handleRequest(
+      ctx,
+      async () => this.transformToObservable(await handler(data, ctx)),
+      (packet: { err?: unknown; response?: unknown }) => {
+        if (packet.err !== undefined && packet.err !== null) fail(toErrorBody(packet.err));
+        else if ('response' in packet) reply(packet.response ?? {});
+      },
+    );
+  }
+}

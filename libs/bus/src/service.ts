@@ -1,0 +1,108 @@
+import 'reflect-metadata';
+import { Global, Module, type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Participant } from '@vnf-lcm/contracts';
+import { Bus } from './client.js';
+import { connectBus } from './connect.js';
+import { createLogger, type Logger } from './log.js';
+import { PlainJsonNatsServer } from './server.js';
+import { ensureStreams } from './streams.js';
+import { validationPipe } from './validation.js';
+
+/** Injection tokens for what every service shares: its connection and its logger. */
+export const NATS = Symbol('nats-connection');
+export const LOG = Symbol('logger');
+
+@Global()
+@Module({})
+class BusModule {
+  static forRoot(nc: NatsConnection, bus: Bus, log: Logger): DynamicModule {
+    return {
+      module: BusModule,
+      providers: [
+        { provide: NATS, useValue: nc },
+        { provide: Bus, useValue: bus },
+        { provide: LOG, useValue: log },
+      ],
+      exports: [NATS, Bus, LOG],
+    };
+  }
+}
+
+class PinoNestLogger implements LoggerService {
+  constructor(private readonly pino: Logger) {}
+  log(message: unknown, context?: string) {
+    this.pino.debug({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string) {
+    this.pino.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string) {
+    this.pino.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string) {
+    this.pino.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string) {
+    this.pino.trace({ context }, String(message));
+  }
+}
+
+export interface ServiceOptions {
+  /** the NATS connection name, e.g. `vnfm` or `vnf-agent/web-backend-1` */
+  name: string;
+  participant: Participant;
+  module: Type<unknown>;
+  log?: Logger;
+}
+
+export interface RunningService {
+  nc: NatsConnection;
+  bus: Bus;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service: one named NATS connection, the trace and event streams, Nest's microservice
+ * on the plain-JSON transport with validation on every message, and a clean stop on SIGTERM/SIGINT.
+ */
+export async function runService(o: ServiceOptions): Promise<RunningService> {
+  const log = o.log ?? createLogger(o.name);
+  const nc = await connectBus(o.name);
+  await ensureStreams(nc);
+  const bus = new Bus(nc, o.participant);
+  @Module({ imports: [BusModule.forRoot(nc, bus, log), o.module] })
+  class Root {}
+  const app = await NestFactory.createMicroservice(Root, {
+    strategy: new PlainJsonNatsServer(nc),
+    logger: new PinoNestLogger(log) as LoggerService as any,
+  });
+  app.useGlobalPipes(validationPipe());
+  app.enableShutdownHooks();
+  await app.listen();
+  log.info({ server: nc.getServer() }, 'service started');
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await app.close();
+      if (!nc.isClosed()) await nc.drain().catch(() => undefined);
+      log.info('service stopped');
+    })());
+  return { nc, bus, log, close };
+}
+
+/** For a service's main.ts: run it, and exit 0 on SIGTERM/SIGINT after a clean close. */
+export async function main(o: ServiceOptions, onStop?: () => Promise<void>): Promise<RunningService> {
+  const s = await runService(o);
+  const stop = async (signal: string) => {
+    s.log.info({ signal }, 'stopping');
+    await onStop?.();
+    await s.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  return s;
+}

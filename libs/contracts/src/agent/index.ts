@@ -1,0 +1,92 @@
+import { IsArray, IsObject, IsOptional, Matches } from 'class-validator';
+import type { AppSpec, Endpoint, HealthCheck } from '../descriptor/types.js';
+
+/**
+ * VNFM/VIM -> VNF requests to one node's agent. The node id is the last token, so that
+ * access control can give each agent its own subjects (NATS ADR-6).
+ */
+export const Verb = {
+  appCreate: 'app-create',
+  appStart: 'app-start',
+  appStop: 'app-stop',
+  appDestroy: 'app-destroy',
+  clusterReconfigure: 'cluster-reconfigure',
+  clientReconfigure: 'client-reconfigure',
+  status: 'status',
+  shutdown: 'shutdown',
+} as const;
+export type Verb = (typeof Verb)[keyof typeof Verb];
+
+export const subject = (verb: Verb, node: string): string => `vnf.agent.${verb}.${node}`;
+/** the agent announces itself here once connected; the VIM waits for it on start virtual host */
+export const hello = (node: string): string => `vnf.agent.hello.${node}`;
+export const heartbeat = (node: string): string => `vnf.agent.heartbeat.${node}`;
+export const HEARTBEAT_ALL = 'vnf.agent.heartbeat.*';
+
+const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
+
+export class AppCreate {
+  @Matches(TOKEN) vnf!: string;
+  @Matches(TOKEN) cluster!: string;
+  @IsObject() app!: AppSpec;
+  @IsOptional() @IsObject() health?: HealthCheck;
+  /** the cluster's membership as the new node must see it */
+  @IsArray() members!: Endpoint[];
+  /** current service endpoints of every provider cluster */
+  @IsObject() endpoints!: Record<string, Endpoint[]>;
+}
+
+export class ClusterReconfigure {
+  @IsArray() members!: Endpoint[];
+}
+
+export class ClientReconfigure {
+  @Matches(TOKEN) provider!: string;
+  @IsArray() endpoints!: Endpoint[];
+}
+
+export class Empty {}
+
+export type AppState = 'absent' | 'created' | 'starting' | 'running' | 'stopped' | 'failed';
+
+export interface Status {
+  node: string;
+  vnf?: string;
+  cluster?: string;
+  address: string;
+  app: { state: AppState; version?: string; pid?: number; port?: number; restarts?: number; reason?: string };
+  /** what the application's config currently holds */
+  members: Endpoint[];
+  endpoints: Record<string, Endpoint[]>;
+}
+
+export interface Hello {
+  node: string;
+  address: string;
+  pid: number;
+}
+
+export interface Heartbeat {
+  node: string;
+  vnf?: string;
+  cluster?: string;
+  app: Status['app'];
+  ts: string;
+  /** what the application reports of itself (e.g. requests per second), when it does */
+  metrics?: Record<string, number>;
+}
+
+/**
+ * The file an agent writes for its application (path in VNF_CONFIG) before start and on every
+ * reconfiguration; the application re-reads it on its reload signal.
+ */
+export interface AppConfig {
+  node: string;
+  vnf: string;
+  cluster: string;
+  address: string;
+  port: number;
+  version: string;
+  members: Endpoint[];
+  endpoints: Record<string, Endpoint[]>;
+}

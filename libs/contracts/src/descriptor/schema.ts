@@ -1,0 +1,62 @@
+const token = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } as const;
+
+/** JSON schema of a VNF descriptor (draft-07, checked with ajv). */
+export const descriptorSchema = {
+  $id: 'https://vnf-lcm.dev/schema/descriptor.json',
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'clusters'],
+  properties: {
+    name: token,
+    description: { type: 'string', maxLength: 2000 },
+    clusters: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 64,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'nodes', 'app'],
+        properties: {
+          name: token,
+          nodes: { type: 'integer', minimum: 0, maximum: 1000 },
+          min: { type: 'integer', minimum: 0, maximum: 1000 },
+          max: { type: 'integer', minimum: 1, maximum: 1000 },
+          zone: token,
+          dependsOn: { type: 'array', items: token, uniqueItems: true, maxItems: 64 },
+          health: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['http'],
+            properties: {
+              http: { type: 'string', pattern: '^/' },
+              intervalMs: { type: 'integer', minimum: 10, maximum: 60000 },
+              timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+            },
+          },
+          app: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['version', 'command', 'port'],
+            properties: {
+              version: { type: 'string', minLength: 1, maxLength: 64 },
+              command: { type: 'string', minLength: 1 },
+              args: { type: 'array', items: { type: 'string' } },
+              env: { type: 'object', additionalProperties: { type: 'string' } },
+              cwd: { type: 'string', minLength: 1 },
+              port: { type: 'integer', minimum: 1, maximum: 65535 },
+              reload: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  signal: { enum: ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] },
+                  command: { type: 'array', items: { type: 'string' }, minItems: 1 },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,47 @@
+/** What a node runs: a real process the agent spawns, bound to its host's address. */
+export interface AppSpec {
+  version: string;
+  command: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** working directory of the process; default: the node's own folder */
+  cwd?: string;
+  /** the port it serves on its host's address */
+  port: number;
+  /** how to make it re-read its config after a reconfiguration */
+  reload?: { signal?: 'SIGHUP' | 'SIGUSR1' | 'SIGUSR2'; command?: string[] };
+}
+
+export interface HealthCheck {
+  /** HTTP path probed on the node's address and port; 2xx is healthy */
+  http: string;
+  intervalMs?: number;
+  /** how long start application waits for the first healthy answer */
+  timeoutMs?: number;
+}
+
+export interface ClusterSpec {
+  name: string;
+  nodes: number;
+  min?: number;
+  max?: number;
+  zone?: string;
+  app: AppSpec;
+  health?: HealthCheck;
+  /** clusters this one is a client of */
+  dependsOn?: string[];
+}
+
+export interface VnfDescriptor {
+  name: string;
+  description?: string;
+  clusters: ClusterSpec[];
+}
+
+/** One member of a cluster as its peers and clients see it. */
+export interface Endpoint {
+  node: string;
+  address: string;
+  port: number;
+  version?: string;
+}

@@ -1,0 +1,116 @@
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { descriptorSchema } from './schema.js';
+import type { ClusterSpec, VnfDescriptor } from './types.js';
+
+/** One problem with a descriptor, named by its JSON path (e.g. `/clusters/1/dependsOn/0`). */
+export interface DescriptorIssue {
+  field: string;
+  message: string;
+}
+
+export class DescriptorError extends Error {
+  constructor(readonly issues: DescriptorIssue[]) {
+    super(issues.map((i) => `${i.field || '/'}: ${i.message}`).join('; '));
+    this.name = 'DescriptorError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const check = ajv.compile(descriptorSchema);
+
+function fromAjv(e: ErrorObject): DescriptorIssue {
+  const extra = e.keyword === 'additionalProperties' ? ` (${String(e.params.additionalProperty)})` : '';
+  return { field: e.instancePath || '/', message: `${e.message ?? 'invalid'}${extra}` };
+}
+
+/** Accepts the descriptor as an object or as YAML (or JSON) text. */
+export function parseDescriptor(input: unknown): VnfDescriptor {
+  let value = input;
+  if (typeof input === 'string') {
+    try {
+      value = parseYaml(input);
+    } catch (err) {
+      throw new DescriptorError([{ field: '/', message: `not valid yaml: ${(err as Error).message.split('\n')[0]}` }]);
+    }
+  }
+  if (!check(value)) throw new DescriptorError((check.errors ?? []).map(fromAjv));
+  const d = value as VnfDescriptor;
+  const issues = semanticIssues(d);
+  if (issues.length) throw new DescriptorError(issues);
+  return d;
+}
+
+function semanticIssues(d: VnfDescriptor): DescriptorIssue[] {
+  const issues: DescriptorIssue[] = [];
+  const index = new Map<string, number>();
+  d.clusters.forEach((c, i) => {
+    if (index.has(c.name)) issues.push({ field: `/clusters/${i}/name`, message: `duplicate cluster name ${c.name}` });
+    else index.set(c.name, i);
+    const min = c.min ?? Math.min(1, c.nodes);
+    const max = c.max ?? Math.max(c.nodes, 1000);
+    if (min > max) issues.push({ field: `/clusters/${i}/min`, message: `min ${min} is above max ${max}` });
+    if (c.nodes < min || c.nodes > max)
+      issues.push({ field: `/clusters/${i}/nodes`, message: `node count ${c.nodes} is outside ${min}..${max}` });
+  });
+  d.clusters.forEach((c, i) =>
+    (c.dependsOn ?? []).forEach((dep, j) => {
+      if (!index.has(dep)) issues.push({ field: `/clusters/${i}/dependsOn/${j}`, message: `unknown cluster ${dep}` });
+      else if (dep === c.name) issues.push({ field: `/clusters/${i}/dependsOn/${j}`, message: 'a cluster cannot depend on itself' });
+    }),
+  );
+  if (issues.length) return issues;
+  const cycle = findCycle(d.clusters);
+  if (cycle) issues.push({ field: `/clusters/${index.get(cycle[0])}/dependsOn`, message: `dependency cycle: ${cycle.join(' -> ')}` });
+  return issues;
+}
+
+function findCycle(clusters: ClusterSpec[]): string[] | undefined {
+  const deps = new Map(clusters.map((c) => [c.name, c.dependsOn ?? []]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    if (state.get(n) === 'done') return undefined;
+    if (state.get(n) === 'visiting') return [...path.slice(path.indexOf(n)), n];
+    state.set(n, 'visiting');
+    path.push(n);
+    for (const d of deps.get(n) ?? []) {
+      const c = visit(d);
+      if (c) return c;
+    }
+    path.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const c of clusters) {
+    const found = visit(c.name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Providers before their clients; ties keep the descriptor's order. */
+export function deploymentOrder(d: VnfDescriptor): ClusterSpec[] {
+  const done = new Set<string>();
+  const out: ClusterSpec[] = [];
+  while (out.length < d.clusters.length) {
+    const next = d.clusters.find((c) => !done.has(c.name) && (c.dependsOn ?? []).every((x) => done.has(x)));
+    if (!next) throw new DescriptorError([{ field: '/clusters', message: 'dependency cycle' }]);
+    done.add(next.name);
+    out.push(next);
+  }
+  return out;
+}
+
+/** The clusters that depend on `cluster` (its clients), in the descriptor's order. */
+export function clientsOf(d: VnfDescriptor, cluster: string): ClusterSpec[] {
+  return d.clusters.filter((c) => (c.dependsOn ?? []).includes(cluster));
+}
+
+export function minOf(c: ClusterSpec): number {
+  return c.min ?? Math.min(1, c.nodes);
+}
+
+export function maxOf(c: ClusterSpec): number {
+  return c.max ?? Math.max(c.nodes, 1000);
+}

@@ -1,0 +1,47 @@
+import { IsOptional, Matches, IsString, MaxLength } from 'class-validator';
+import type { OpRecord, VnfRecord } from '../records/index.js';
+
+/** Public, plain-JSON reads of the AO's records. */
+export const Subject = {
+  vnfGet: 'vnf.ao.vnf-get',
+  vnfList: 'vnf.ao.vnf-list',
+  opGet: 'vnf.ao.op-get',
+  opList: 'vnf.ao.op-list',
+  opTrace: 'vnf.ao.op-trace',
+} as const;
+
+export class VnfGet {
+  @Matches(/^[a-z][a-z0-9-]{0,62}$/)
+  vnf!: string;
+}
+
+export class OpList {
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9-]{0,62}$/)
+  vnf?: string;
+}
+
+export class OpGet {
+  @IsString()
+  @MaxLength(64)
+  op!: string;
+}
+
+export interface VnfGetReply {
+  vnf: VnfRecord;
+}
+export interface VnfListReply {
+  vnfs: VnfRecord[];
+}
+export interface OpGetReply {
+  op: OpRecord;
+}
+export interface OpListReply {
+  ops: OpRecord[];
+}
+export interface OpTraceReply {
+  op: string;
+  /** websequencediagrams text, message lines as in shared/sequences */
+  wsd: string;
+  entries: number;
+}

@@ -1,0 +1,27 @@
+import type { Participant } from '../common/headers.js';
+
+/** One arrow of an operation's sequence diagram, recorded by its sender as it crosses the bus. */
+export const SubjectPrefix = 'vnf.trace';
+export const subject = (op: string): string => `${SubjectPrefix}.${op}`;
+export const STREAM = 'VNF_TRACE';
+
+export interface Entry {
+  op: string;
+  from: Participant;
+  to: Participant;
+  /** `+` opens an activation of `to`, `-` closes the sender's */
+  act: '+' | '-' | '';
+  label: string;
+  ts: string;
+  /** the subject the message went on, or `action` where the target did not exist yet */
+  via: string;
+  node?: string;
+  cluster?: string;
+}
+
+/** Renders entries as websequencediagrams text; message lines only, in recorded order. */
+export function render(entries: Entry[], title = 'Operation'): string {
+  const lines = [`title ${title}`, '', ...['DevOps', 'AO', 'VIM', 'VNFM', 'VNF'].map((p) => `participant ${p}`), ''];
+  for (const e of entries) lines.push(`${e.from}->${e.act}${e.to}: ${e.label}`.trimEnd());
+  return lines.join('\n') + '\n';
+}

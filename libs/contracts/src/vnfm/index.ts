@@ -1,0 +1,80 @@
+import { IsObject, IsOptional, Matches } from 'class-validator';
+import type { ClusterSpec, Endpoint } from '../descriptor/types.js';
+
+const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** AO->VNFM requests. */
+export const Subject = {
+  clusterActivate: 'vnf.vnfm.cluster-activate',
+  appActivate: 'vnf.vnfm.app-activate',
+  clusterScaleOut: 'vnf.vnfm.cluster-scale-out',
+  clientReconfigure: 'vnf.vnfm.client-reconfigure',
+  clusterGet: 'vnf.vnfm.cluster-get',
+} as const;
+
+export class ClusterActivate {
+  @Matches(TOKEN) vnf!: string;
+  /** the cluster's descriptor entry, already validated by the AO */
+  @IsObject() spec!: ClusterSpec;
+}
+
+export class AppActivate {
+  @Matches(TOKEN) vnf!: string;
+  @Matches(TOKEN) cluster!: string;
+  @Matches(TOKEN) node!: string;
+  @Matches(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$|^[0-9a-f.:]+$/) address!: string;
+  /** the version to run; default: the cluster's current one */
+  @IsOptional() @Matches(/^[^\s]{1,64}$/) version?: string;
+}
+
+export class ClusterScaleOut {
+  @Matches(TOKEN) vnf!: string;
+  @Matches(TOKEN) cluster!: string;
+  @Matches(TOKEN) node!: string;
+}
+
+export class ClientReconfigure {
+  @Matches(TOKEN) vnf!: string;
+  /** the client cluster whose nodes get new service endpoints */
+  @Matches(TOKEN) cluster!: string;
+  /** the provider cluster whose endpoints changed */
+  @Matches(TOKEN) provider!: string;
+}
+
+export class ClusterGet {
+  @Matches(TOKEN) vnf!: string;
+  @IsOptional() @Matches(TOKEN) cluster?: string;
+}
+
+export interface ClusterView {
+  vnf: string;
+  name: string;
+  spec: ClusterSpec;
+  /** nodes in the cluster's membership */
+  members: Endpoint[];
+  /** every node the VNFM manages for the cluster, member or not, with its last heartbeat */
+  nodes: { node: string; address: string; version: string; state: string; lastSeen?: string }[];
+}
+
+export interface ClusterReply {
+  cluster: ClusterView;
+}
+export interface ClusterListReply {
+  clusters: ClusterView[];
+}
+export interface AppActivateReply {
+  node: string;
+  endpoint: Endpoint;
+}
+export interface MembersReply {
+  cluster: string;
+  members: Endpoint[];
+}
+export interface EndpointsReply {
+  cluster: string;
+  provider: string;
+  endpoints: Endpoint[];
+  /** client nodes that applied them */
+  nodes: string[];
+}
+
