@@ -54,6 +54,20 @@ export class Bus {
   }
 
   /**
+   * One request addressed to a cluster: sent to every node at once, drawn as one arrow whose
+   * return comes when all nodes have answered. An error from any node fails the whole.
+   */
+  async callEach<T>(to: Participant, subjects: string[], payload: unknown, o: CallOptions): Promise<T[]> {
+    if (o.label !== undefined) await this.record(o, this.me, to, '+', o.label, subjects.join(','));
+    const quiet = { ...o, label: undefined };
+    const settled = await Promise.allSettled(subjects.map((s) => this.call<T>(to, s, payload, quiet)));
+    if (o.label !== undefined) await this.record(o, to, this.me, '-', returnLabel(to), subjects.join(','));
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+  }
+
+  /**
    * An arrow whose target is not yet a running process (the VIM creating a host, the VNFM
    * creating a cluster): the sender does it and records it as if it had crossed the bus.
    */
@@ -64,9 +78,12 @@ export class Bus {
     return result;
   }
 
-  /** A one-way arrow (`AO->DevOps: notify` is an event, recorded like a message). */
-  async arrow(to: Participant, o: CallOptions & { label: string }, via: string): Promise<void> {
-    await this.record(o, this.me, to, '', o.label, via);
+  /**
+   * A one-way arrow: `AO->DevOps: notify` is an event, and the opening `DevOps->AO: request`
+   * is recorded by the AO that received it (`from` is then the requester).
+   */
+  async arrow(to: Participant, o: CallOptions & { label: string }, via: string, from: Participant = this.me): Promise<void> {
+    await this.record(o, from, to, '', o.label, via);
   }
 
   private async record(o: CallOptions, from: Participant, to: Participant, act: Trace.Entry['act'], label: string, via: string) {

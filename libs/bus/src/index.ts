@@ -7,3 +7,5 @@ export * from './client.js';
 export * from './streams.js';
 export * from './service.js';
 export * from './context.js';
+export * from './kv.js';
+export * from './lock.js';

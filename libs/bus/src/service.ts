@@ -80,7 +80,6 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
     logger: new PinoNestLogger(log) as LoggerService as any,
   });
   app.useGlobalPipes(validationPipe());
-  app.enableShutdownHooks();
   await app.listen();
   log.info({ server: nc.getServer() }, 'service started');
   let closing: Promise<void> | undefined;

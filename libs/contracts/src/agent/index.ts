@@ -54,7 +54,16 @@ export interface Status {
   vnf?: string;
   cluster?: string;
   address: string;
-  app: { state: AppState; version?: string; pid?: number; port?: number; restarts?: number; reason?: string };
+  app: {
+    state: AppState;
+    version?: string;
+    pid?: number;
+    port?: number;
+    restarts?: number;
+    reason?: string;
+    /** false after 3 failed health probes in a row while running; true again once one passes */
+    healthy?: boolean;
+  };
   /** what the application's config currently holds */
   members: Endpoint[];
   endpoints: Record<string, Endpoint[]>;

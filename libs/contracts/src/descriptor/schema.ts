@@ -1,4 +1,6 @@
 const token = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } as const;
+/** VNF and cluster names are short: a node id is `<vnf>-<cluster>-<n>` and must stay one token. */
+const name = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,23}$' } as const;
 
 /** JSON schema of a VNF descriptor (draft-07, checked with ajv). */
 export const descriptorSchema = {
@@ -7,7 +9,7 @@ export const descriptorSchema = {
   additionalProperties: false,
   required: ['name', 'clusters'],
   properties: {
-    name: token,
+    name,
     description: { type: 'string', maxLength: 2000 },
     clusters: {
       type: 'array',
@@ -18,12 +20,12 @@ export const descriptorSchema = {
         additionalProperties: false,
         required: ['name', 'nodes', 'app'],
         properties: {
-          name: token,
+          name,
           nodes: { type: 'integer', minimum: 0, maximum: 1000 },
           min: { type: 'integer', minimum: 0, maximum: 1000 },
           max: { type: 'integer', minimum: 1, maximum: 1000 },
           zone: token,
-          dependsOn: { type: 'array', items: token, uniqueItems: true, maxItems: 64 },
+          dependsOn: { type: 'array', items: name, uniqueItems: true, maxItems: 64 },
           health: {
             type: 'object',
             additionalProperties: false,

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Query, Vim, type Records } from '@vnf-lcm/contracts';
+
+const vnfctl = resolve(dirname(fileURLToPath(import.meta.url)), '../../vnfctl/dist/main.js');
+
+/** Every service answers a harmless read: they are connected and subscribed. */
+export async function waitForServices(nc: NatsConnection, timeoutMs = 60_000): Promise<void> {
+  const probes = [Query.Subject.vnfList, Vim.Subject.hostList, 'vnf.vnfm.cluster-get'];
+  const deadline = Date.now() + timeoutMs;
+  for (const subject of probes) {
+    for (;;) {
+      try {
+        await nc.request(subject, subject === 'vnf.vnfm.cluster-get' ? '{"vnf":"probe"}' : '{}', { timeout: 1000 });
+        break;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`no answer on ${subject}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+}
+
+/** Deploys with vnfctl, as an operator would, then prints where to send traffic. */
+export async function deployAndShow(nc: NatsConnection, file: string, log: (l: string) => void): Promise<boolean> {
+  const code = await new Promise<number>((res) => {
+    const p = spawn(process.execPath, [vnfctl, 'deploy', file, '--wait'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    p.on('exit', (c) => res(c ?? 1));
+  });
+  if (code !== 0) return false;
+  const { vnfs } = (await nc.request(Query.Subject.vnfList, '{}', { timeout: 5000 })).json<Query.VnfListReply>();
+  for (const v of vnfs) for (const url of entryUrls(v)) log(`[vnf-lcm] ${v.name}: curl ${url}`);
+  return true;
+}
+
+/** The clusters no other cluster depends on are where clients come in (the frontends). */
+export function entryUrls(v: Records.VnfRecord): string[] {
+  const used = new Set(v.descriptor.clusters.flatMap((c) => c.dependsOn ?? []));
+  return v.descriptor.clusters
+    .filter((c) => !used.has(c.name))
+    .flatMap((c) => (v.nodes[c.name] ?? []).map((n) => `http://${n.address}:${n.port}/`));
+}
+
+export async function teardown(nc: NatsConnection, log: (l: string) => void): Promise<void> {
+  const { hosts } = (await nc.request(Vim.Subject.hostList, '{}', { timeout: 5000 })).json<Vim.HostListReply>();
+  await Promise.all(hosts.map((h) => nc.request(Vim.Subject.hostRemove, JSON.stringify({ node: h.node }), { timeout: 20_000 }).catch(() => undefined)));
+  log(`[vnf-lcm] removed ${hosts.length} virtual hosts`);
+}

@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface ProcSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Keeps a process running: its output lines are prefixed with its name, and it is started again
+ * (after a growing pause) when it exits without being asked to.
+ */
+export class Supervised {
+  private child?: ChildProcess;
+  private stopping = false;
+  private restarts = 0;
+
+  constructor(
+    readonly spec: ProcSpec,
+    private readonly out: (line: string) => void,
+  ) {}
+
+  start() {
+    const { name, command, args, env } = this.spec;
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    const prefix = `[${name}] `;
+    for (const s of [child.stdout, child.stderr]) createInterface({ input: s! }).on('line', (l) => this.out(prefix + l));
+    const started = Date.now();
+    child.on('exit', (code, signal) => {
+      if (this.stopping) return;
+      if (Date.now() - started > 10_000) this.restarts = 0;
+      const wait = Math.min(5000, 200 * 2 ** this.restarts++);
+      this.out(`${prefix}exited (${signal ?? code}); restarting in ${wait} ms`);
+      setTimeout(() => !this.stopping && this.start(), wait);
+    });
+    return this;
+  }
+
+  get pid() {
+    return this.child?.pid;
+  }
+
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true;
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGTERM');
+    const t = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(t);
+  }
+}

@@ -1,0 +1,56 @@
+import { Controller, Inject } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { rpcError } from '@vnf-lcm/bus';
+import { Deploy, Query, Trace } from '@vnf-lcm/contracts';
+import { RecordsStore } from '../records/records.store.js';
+import { DeployService } from './deploy.service.js';
+import { TraceService } from './trace.service.js';
+
+/** The AO's public subjects: plain JSON in, plain JSON out. */
+@Controller()
+export class AoController {
+  constructor(
+    @Inject(DeployService) private readonly deploy: DeployService,
+    @Inject(RecordsStore) private readonly store: RecordsStore,
+    @Inject(TraceService) private readonly trace: TraceService,
+  ) {}
+
+  @MessagePattern(Deploy.Subject)
+  request(@Payload() p: Deploy.Request): Promise<Deploy.Reply> {
+    return this.deploy.request(p);
+  }
+
+  @MessagePattern(Query.Subject.vnfGet)
+  async vnfGet(@Payload() p: Query.VnfGet): Promise<Query.VnfGetReply> {
+    const v = await this.store.vnfs.get(p.vnf);
+    if (!v) throw rpcError('not_found', `unknown vnf ${p.vnf}`);
+    return { vnf: v.value };
+  }
+
+  @MessagePattern(Query.Subject.vnfList)
+  async vnfList(): Promise<Query.VnfListReply> {
+    return { vnfs: await this.store.vnfs.values() };
+  }
+
+  @MessagePattern(Query.Subject.opGet)
+  async opGet(@Payload() p: Query.OpGet): Promise<Query.OpGetReply> {
+    const o = /^[a-f0-9-]{1,64}$/.test(p.op) ? await this.store.ops.get(p.op) : undefined;
+    if (!o) throw rpcError('not_found', `unknown operation ${p.op}`);
+    return { op: o.value };
+  }
+
+  @MessagePattern(Query.Subject.opList)
+  async opList(@Payload() p: Query.OpList): Promise<Query.OpListReply> {
+    const ops = (await this.store.ops.values()).filter((o) => !p.vnf || o.vnf === p.vnf);
+    return { ops: ops.sort((a, b) => a.startedAt.localeCompare(b.startedAt)) };
+  }
+
+  @MessagePattern(Query.Subject.opTrace)
+  async opTrace(@Payload() p: Query.OpGet): Promise<Query.OpTraceReply> {
+    const o = /^[a-f0-9-]{1,64}$/.test(p.op) ? await this.store.ops.get(p.op) : undefined;
+    if (!o) throw rpcError('not_found', `unknown operation ${p.op}`);
+    const entries = await this.trace.entries(p.op);
+    const title = `${o.value.algorithm} ${o.value.vnf} ${p.op}`;
+    return { op: p.op, wsd: Trace.render(entries, title), entries: entries.length };
+  }
+}

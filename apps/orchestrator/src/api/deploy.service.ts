@@ -1,0 +1,53 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { rpcError } from '@vnf-lcm/bus';
+import { Deploy, Descriptor, Label, Records } from '@vnf-lcm/contracts';
+import { deployment } from '../saga/deployment.saga.js';
+import { OperationsService } from '../saga/operations.service.js';
+import { now } from '../records/vnf-book.js';
+
+/** DevOps->AO: request\nupdate. */
+@Injectable()
+export class DeployService implements OnModuleInit {
+  constructor(@Inject(OperationsService) private readonly ops: OperationsService) {}
+
+  onModuleInit() {
+    this.ops.register(Records.Algorithm.deployment, (op) => (s) =>
+      deployment(s, this.ops.book, op.params.descriptor as Descriptor.VnfDescriptor),
+    );
+  }
+
+  async request(req: Deploy.Request): Promise<Deploy.Reply> {
+    let d: Descriptor.VnfDescriptor;
+    try {
+      d = Descriptor.parseDescriptor(req.descriptor);
+    } catch (err) {
+      if (err instanceof Descriptor.DescriptorError) throw rpcError('invalid_descriptor', err.message, { issues: err.issues });
+      throw err;
+    }
+    const existing = await this.ops.book.get(d.name);
+    if (existing && !existing.activeOp) {
+      if (canonical(existing.descriptor) === canonical(d)) {
+        if (existing.state === 'INSTANTIATED')
+          return { op: '', vnf: d.name, state: Records.OpState.completed, created: false, message: `vnf ${d.name} is already deployed with this descriptor` };
+      } else if (existing.state === 'INSTANTIATED') {
+        throw rpcError('conflict', `vnf ${d.name} is deployed with another descriptor`, { hint: 'scale, upgrade or migrate it, or deploy under another name' });
+      }
+    }
+    const op = await this.ops.start({
+      vnf: d.name,
+      algorithm: Records.Algorithm.deployment,
+      params: { descriptor: d },
+      requestedBy: 'DevOps',
+      label: Label.requestUpdate,
+      create: () => ({ name: d.name, descriptor: d, state: 'NOT_INSTANTIATED', nodes: {}, nextSeq: {}, updatedAt: now() }),
+    });
+    return { op: op.id, vnf: d.name, state: op.state, created: true, message: `deployment of ${d.name} started` };
+  }
+}
+
+/** JSON with sorted keys, so that two equal descriptors compare equal whatever their key order. */
+export function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
+  );
+}

@@ -1,0 +1,5 @@
+import { main } from '@vnf-lcm/bus';
+import { Participant } from '@vnf-lcm/contracts';
+import { AoModule } from './ao.module.js';
+
+await main({ name: 'orchestrator', participant: Participant.ao, module: AoModule });

@@ -1,0 +1,37 @@
+import type { JsonKv } from '@vnf-lcm/bus';
+import type { Records } from '@vnf-lcm/contracts';
+
+export class LostOwnership extends Error {
+  constructor(op: string) {
+    super(`operation ${op} was advanced by another orchestrator`);
+    this.name = 'LostOwnership';
+  }
+}
+
+/**
+ * The one writer of an operation record. It keeps the revision it last wrote and writes with
+ * compare-and-set against it: if anyone else advanced the record, the write fails and this
+ * orchestrator stops driving the operation.
+ */
+export class OpHandle {
+  constructor(
+    private readonly kv: JsonKv<Records.OpRecord>,
+    public record: Records.OpRecord,
+    private revision: number,
+  ) {}
+
+  get id() {
+    return this.record.id;
+  }
+
+  async write(change: (r: Records.OpRecord) => Records.OpRecord): Promise<Records.OpRecord> {
+    const next = change(structuredClone(this.record));
+    try {
+      this.revision = await this.kv.update(this.record.id, next, this.revision);
+    } catch {
+      throw new LostOwnership(this.record.id);
+    }
+    this.record = next;
+    return next;
+  }
+}

@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Records } from '@vnf-lcm/contracts';
+import { RecordsStore } from './records.store.js';
+
+/** Changes to a VNF instance record, each one compare-and-set. */
+@Injectable()
+export class VnfBook {
+  constructor(@Inject(RecordsStore) private readonly store: RecordsStore) {}
+
+  get(vnf: string) {
+    return this.store.vnfs.get(vnf).then((v) => v?.value);
+  }
+
+  /** A node id is `<vnf>-<cluster>-<n>` with n never reused, so a subject never means two nodes. */
+  async newNodeId(vnf: string, cluster: string): Promise<string> {
+    let id = '';
+    await this.store.vnfs.mutate(vnf, (r) => {
+      const seq = (r!.nextSeq[cluster] ?? 0) + 1;
+      id = `${vnf}-${cluster}-${seq}`;
+      return { ...r!, nextSeq: { ...r!.nextSeq, [cluster]: seq }, updatedAt: now() };
+    });
+    return id;
+  }
+
+  async addNode(vnf: string, n: Records.NodeRecord): Promise<void> {
+    await this.store.vnfs.mutate(vnf, (r) => {
+      const list = (r!.nodes[n.cluster] ?? []).filter((x) => x.node !== n.node);
+      return { ...r!, nodes: { ...r!.nodes, [n.cluster]: [...list, n] }, updatedAt: now() };
+    });
+  }
+
+  async removeNode(vnf: string, cluster: string, node: string): Promise<void> {
+    await this.store.vnfs.mutate(vnf, (r) => ({
+      ...r!,
+      nodes: { ...r!.nodes, [cluster]: (r!.nodes[cluster] ?? []).filter((x) => x.node !== node) },
+      updatedAt: now(),
+    }));
+  }
+}
+
+export const now = () => new Date().toISOString();

@@ -1,0 +1,42 @@
+import { Label, Vim, Vnfm, type Descriptor } from '@vnf-lcm/contracts';
+import type { VnfBook } from '../records/vnf-book.js';
+import type { Saga } from './saga.js';
+
+export interface AddNode {
+  vnf: string;
+  cluster: Descriptor.ClusterSpec;
+  node: string;
+  /** the clusters that depend on this one and exist already */
+  clients: string[];
+  zone?: string;
+  version?: string;
+  /** `activate virtual host` in deployment and scale-out, `activate new virtual host` elsewhere */
+  hostLabel: string;
+}
+
+/**
+ * "add new node to cluster", as deployment, scale-out, healing, upgrade and migrate draw it:
+ * activate (new) virtual host, activate application, scale-out cluster, reconfigure each client.
+ * `k` makes the step keys unique within the operation.
+ */
+export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Promise<Vim.HostInfo> {
+  const meta = { cluster: a.cluster.name, node: a.node };
+  const { vnf, node } = a;
+  const cluster = a.cluster.name;
+
+  const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.Subject.hostActivate, { vnf, cluster, node, zone: a.zone ?? a.cluster.zone }, meta);
+  await s.notify(a.hostLabel, meta, { address: host.address, zone: host.zone });
+
+  const appTimeout = (a.cluster.health?.timeoutMs ?? 30_000) + 15_000;
+  const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, { vnf, cluster, node, address: host.address, version: a.version }, meta, appTimeout);
+  await s.notify(Label.activateApplication, meta, { version: app.endpoint.version });
+
+  await s.vnfm(`${k}/join`, Label.scaleOutCluster, Vnfm.Subject.clusterScaleOut, { vnf, cluster, node }, meta);
+  await s.local(`${k}/record`, 'record node', meta, () => book.addNode(vnf, { ...app.endpoint, cluster, zone: host.zone }));
+  await s.notify(Label.scaleOutCluster, meta);
+
+  for (const client of a.clients) {
+    await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, { vnf, cluster: client, provider: cluster }, { cluster: client, node });
+  }
+  return host;
+}

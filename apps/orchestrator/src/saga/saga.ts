@@ -1,0 +1,74 @@
+import { Bus, type Logger } from '@vnf-lcm/bus';
+import { Events, Label, Participant, Records } from '@vnf-lcm/contracts';
+import type { OpHandle } from '../records/op-handle.js';
+
+export interface StepMeta {
+  cluster?: string;
+  node?: string;
+}
+
+/**
+ * What a saga file sees: one call per arrow of its diagram. Each step runs at most once per
+ * operation: its result is written to the operation record, and a resumed operation gets the
+ * recorded result back instead of sending the request again.
+ */
+export class Saga {
+  constructor(
+    readonly op: OpHandle,
+    private readonly bus: Bus,
+    readonly log: Logger,
+  ) {}
+
+  get record(): Records.OpRecord {
+    return this.op.record;
+  }
+
+  /** AO->+VIM: <label> ... VIM->-AO: notify */
+  vim<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta): Promise<T> {
+    return this.step(key, label, meta, () => this.bus.call<T>(Participant.vim, subject, payload, this.callOpts(key, label, meta)));
+  }
+
+  /** AO->+VNFM: <label> ... VNFM->-AO: notify */
+  vnfm<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs?: number): Promise<T> {
+    return this.step(key, label, meta, () =>
+      this.bus.call<T>(Participant.vnfm, subject, payload, { ...this.callOpts(key, label, meta), timeoutMs }),
+    );
+  }
+
+  /** A step with no arrow of its own (e.g. choosing a node id), still recorded once. */
+  local<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>): Promise<T> {
+    return this.step(key, label, meta, fn);
+  }
+
+  /** AO->DevOps: notify, an event on vnf.evt.<vnf>.<op>. */
+  async notify(step: string, meta: StepMeta = {}, details?: Record<string, unknown>): Promise<void> {
+    const r = this.record;
+    const event: Events.Event = {
+      op: r.id,
+      vnf: r.vnf,
+      algorithm: r.algorithm,
+      step,
+      ...meta,
+      state: r.state,
+      ts: new Date().toISOString(),
+      ...(details ? { details } : {}),
+    };
+    const subject = Events.subject(r.vnf, r.id);
+    await this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify, ...meta }, subject);
+    this.bus.nc.publish(subject, JSON.stringify(event));
+    this.log.info({ op: r.id, vnf: r.vnf, step, ...meta }, 'notify');
+  }
+
+  private async step<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>): Promise<T> {
+    const done = this.record.steps.find((s) => s.key === key);
+    if (done) return done.result as T;
+    const result = await fn();
+    await this.op.write((r) => ({ ...r, steps: [...r.steps, { key, label, ...meta, at: new Date().toISOString(), result }] }));
+    return result;
+  }
+
+  private callOpts(key: string, label: string, meta: StepMeta) {
+    return { op: this.record.id, label, step: `${this.record.id}/${key}`, ...meta };
+  }
+}
+

@@ -1,0 +1,66 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '@vnf-lcm/bus';
+import type { Vim } from '@vnf-lcm/contracts';
+import type { ZoneConfig } from '../config.js';
+
+export type HostInfo = Vim.HostInfo;
+
+/** What create needs to place a host; the zone is already resolved. */
+export interface HostSpec {
+  node: string;
+  vnf: string;
+  cluster: string;
+  zone: string;
+}
+
+export interface StopOptions {
+  /**
+   * The agent was already asked (over NATS) to shut down: give it time to exit on its own
+   * before signals. Without it the driver stops the host forcibly at once.
+   */
+  asked?: boolean;
+}
+
+/**
+ * One zone's infrastructure. A host's identity is its node id; its record is whatever the
+ * infrastructure itself holds (a folder, a container's labels, a pod, a server's metadata), so
+ * that a restarted VIM adapter finds its hosts again without a database of its own.
+ *
+ * Fits: process (folder + loopback address + spawned agent), docker (container running the
+ * agent; address from the container network), kubernetes (pod; address from the pod IP),
+ * openstack (server with cloud-init starting the agent; address from the port).
+ */
+export interface Driver {
+  /** the driver's registry name, recorded in HostInfo.driver */
+  readonly kind: string;
+  readonly zone: string;
+  /** allocate the host's address and place it; the agent does not run yet */
+  create(spec: HostSpec): Promise<HostInfo>;
+  /** boot the agent and resolve once it has announced itself (Agent.hello) */
+  start(host: HostInfo): Promise<HostInfo>;
+  /** make sure neither the agent nor its application runs; a host already stopped is no error */
+  stop(host: HostInfo, o?: StopOptions): Promise<void>;
+  /** release everything the host holds (its address included); an absent host is no error */
+  destroy(host: HostInfo): Promise<void>;
+  /** the host of this node in this zone, if it exists, with its liveness as state */
+  get(node: string): Promise<HostInfo | undefined>;
+  /** every host that really exists in this zone, with its liveness as state */
+  list(): Promise<HostInfo[]>;
+  /** whether the host's agent is running */
+  alive(host: HostInfo): Promise<boolean>;
+}
+
+/** What every driver may use: the adapter's NATS connection (to see the agent's hello) and its log. */
+export interface DriverDeps {
+  nc: NatsConnection;
+  log: Logger;
+}
+
+/**
+ * A driver kind: `check` validates a zone's options at start-up (throws ConfigError), before
+ * anything connects; `create` builds the zone's driver once the adapter is connected.
+ */
+export interface DriverKind<O> {
+  check(zone: ZoneConfig): O;
+  create(options: O, deps: DriverDeps): Driver;
+}

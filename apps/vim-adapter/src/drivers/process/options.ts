@@ -1,0 +1,42 @@
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type ZoneConfig } from '../../config.js';
+import { parseCidr, type Cidr } from './address.js';
+
+export interface ProcessZone {
+  zone: string;
+  range: Cidr;
+  /** absolute folder holding one sub-folder per host */
+  root: string;
+  /** the vnf-agent entry point each host runs */
+  agentMain: string;
+  helloTimeoutMs: number;
+  /** how long an agent asked to shut down may take before it gets signals */
+  exitGraceMs: number;
+}
+
+const LOOPBACK = parseCidr('127.0.0.0/8')!;
+const KEYS = new Set(['name', 'driver', 'range', 'root']);
+
+// dist/drivers/process/options.js -> apps/vnf-agent/dist/main.js
+const BUILT_AGENT = fileURLToPath(new URL('../../../../vnf-agent/dist/main.js', import.meta.url));
+
+export function checkProcessZone(z: ZoneConfig, env: NodeJS.ProcessEnv = process.env): ProcessZone {
+  const unknown = Object.keys(z).filter((k) => !KEYS.has(k));
+  if (unknown.length) throw new ConfigError(`zone ${z.name}: unknown option(s) ${unknown.join(', ')} for driver process`);
+  const range = typeof z.range === 'string' ? parseCidr(z.range) : undefined;
+  if (!range) throw new ConfigError(`zone ${z.name}: "range" must be an IPv4 CIDR such as 127.10.0.0/16, got ${JSON.stringify(z.range)}`);
+  // all of 127/8 is loopback on Linux, so hosts need no network setup; other ranges would
+  if (range.first < LOOPBACK.first || range.last > LOOPBACK.last)
+    throw new ConfigError(`zone ${z.name}: range ${z.range} must lie inside 127.0.0.0/8`);
+  if (typeof z.root !== 'string' || z.root.trim() === '')
+    throw new ConfigError(`zone ${z.name}: "root" must be the folder that holds the hosts`);
+  return {
+    zone: z.name,
+    range,
+    root: isAbsolute(z.root) ? z.root : resolve(process.cwd(), z.root),
+    agentMain: env.VNF_AGENT_MAIN ? resolve(env.VNF_AGENT_MAIN) : BUILT_AGENT,
+    helloTimeoutMs: 15_000,
+    exitGraceMs: 10_000,
+  };
+}

@@ -1,0 +1,60 @@
+import { existsSync, readFileSync } from 'node:fs';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Whether `pid` runs and is still the process we started: its command line must contain
+ * `marker` (e.g. `--node=web-1`), so that a reused pid is not taken for our agent. A zombie
+ * has an empty command line and counts as dead.
+ */
+export function pidAlive(pid: number | undefined, marker?: string): boolean {
+  if (!pid || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // without /proc (not Linux) the signal probe is all there is
+  if (!existsSync('/proc/self/stat')) return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat[stat.lastIndexOf(')') + 2] === 'Z') return false;
+    return marker === undefined || readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(marker);
+  } catch {
+    return false;
+  }
+}
+
+export async function waitExit(pid: number, marker: string | undefined, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (pidAlive(pid, marker)) {
+    if (Date.now() >= until) return false;
+    await sleep(100);
+  }
+  return true;
+}
+
+function signal(target: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(target, sig);
+  } catch {
+    /* gone already */
+  }
+}
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs`. With `group`, the whole process group led by `pid`
+ * (a detached child leads its own group) so that nothing it spawned in that group survives.
+ * Only ever signals a pid that `pidAlive` vouches for.
+ */
+export async function terminate(pid: number, marker: string | undefined, o: { group: boolean; graceMs: number }): Promise<void> {
+  if (!pidAlive(pid, marker)) return;
+  const target = o.group ? -pid : pid;
+  signal(target, 'SIGTERM');
+  if (await waitExit(pid, marker, o.graceMs)) {
+    if (o.group) signal(target, 'SIGKILL'); // stragglers of the group
+    return;
+  }
+  signal(target, 'SIGKILL');
+  await waitExit(pid, marker, 2_000);
+}

@@ -1,0 +1,225 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Subscription } from '@nats-io/transport-node';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { natsUrl, rpcError } from '@vnf-lcm/bus';
+import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
+import { KeyedLock } from '../../lock.js';
+import type { Driver, DriverDeps, HostInfo, HostSpec, StopOptions } from '../driver.js';
+import { lowestFree } from './address.js';
+import type { ProcessZone } from './options.js';
+import { pidAlive, terminate, waitExit } from './pids.js';
+
+const HOST_FILE = 'host.json';
+const AGENT_LOG = 'agent.log';
+/** written by the agent in its work dir; its `pid` is the application's (a group leader) */
+const AGENT_STATE = 'agent-state.json';
+/** variables meant for the VIM adapter only, not for the agents it spawns */
+const PRIVATE_ENV = ['VIM_ZONES', 'VIM_CONFIG', 'VNF_AGENT_MAIN'];
+
+/**
+ * A virtual host is a folder `${root}/${node}` holding host.json, its own loopback address,
+ * and a detached vnf-agent process whose output goes to agent.log. Hosts outlive the adapter:
+ * the folders are the registry, and liveness is read from the pid each time.
+ */
+export class ProcessDriver implements Driver {
+  readonly kind = 'process';
+  readonly zone: string;
+  private readonly alloc = new KeyedLock();
+
+  constructor(
+    private readonly o: ProcessZone,
+    private readonly deps: DriverDeps,
+  ) {
+    this.zone = o.zone;
+  }
+
+  async create(spec: HostSpec): Promise<HostInfo> {
+    // one allocation at a time per zone: two new nodes must not take the same address
+    return this.alloc.run('address', async () => {
+      const existing = await this.get(spec.node);
+      if (existing) return existing;
+      const address = lowestFree(this.o.range, (await this.list()).map((h) => h.address));
+      if (!address) throw rpcError('unavailable', `zone ${this.zone} has no free address`, { range: this.o.range.text });
+      const dir = this.dirOf(spec.node);
+      await mkdir(dir, { recursive: true });
+      const host: HostInfo = {
+        node: spec.node,
+        vnf: spec.vnf,
+        cluster: spec.cluster,
+        zone: this.zone,
+        driver: this.kind,
+        address,
+        state: 'creating',
+        ref: dir,
+        createdAt: new Date().toISOString(),
+      };
+      await this.save(host);
+      this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, dir }, 'process host created');
+      return host;
+    });
+  }
+
+  async start(host: HostInfo): Promise<HostInfo> {
+    const { nc, log } = this.deps;
+    const dir = this.dirOf(host.node);
+    if (!existsSync(this.o.agentMain)) throw rpcError('unavailable', 'vnf-agent is not built', { agentMain: this.o.agentMain });
+    // subscribed (and known to the server) before the agent exists, so its hello cannot be missed
+    const hello = nc.subscribe(Agent.hello(host.node), { max: 1 });
+    await nc.flush();
+    const out = openSync(join(dir, AGENT_LOG), 'a');
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const k of PRIVATE_ENV) delete env[k];
+    Object.assign(env, { NATS_URL: natsUrl(), VNF_NODE: host.node, VNF_ADDRESS: host.address, VNF_WORKDIR: dir });
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, [this.o.agentMain, marker(host.node)], { cwd: dir, env, detached: true, stdio: ['ignore', out, out] });
+    } catch (err) {
+      hello.unsubscribe();
+      throw err;
+    } finally {
+      closeSync(out);
+    }
+    child.unref();
+    // listening at once: an early exit or spawn error must not go unseen while we save
+    const outcome = this.helloOrFailure(hello, child);
+    const pid = child.pid;
+    // saved before waiting, so that an adapter dying now still finds (and can stop) this agent
+    if (pid) await this.save({ ...host, pid, state: 'creating' });
+    const failure = await outcome;
+    if (failure || !pid) {
+      if (pid) await terminate(pid, marker(host.node), { group: true, graceMs: 2_000 });
+      log.warn({ vnf: host.vnf, node: host.node, reason: failure }, 'agent failed to start');
+      throw rpcError('step_failed', 'virtual host did not start', {
+        node: host.node,
+        reason: failure ?? 'no pid',
+        log: tail(join(dir, AGENT_LOG)),
+      });
+    }
+    const running: HostInfo = { ...host, pid, state: 'running' };
+    await this.save(running);
+    log.info({ vnf: host.vnf, node: host.node, pid, address: host.address }, 'agent started');
+    return running;
+  }
+
+  async stop(host: HostInfo, o: StopOptions = {}): Promise<void> {
+    const current = (await this.get(host.node)) ?? host;
+    const pid = current.pid;
+    const m = marker(host.node);
+    if (pid && pidAlive(pid, m)) {
+      const exited = o.asked ? await waitExit(pid, m, this.o.exitGraceMs) : false;
+      if (!exited) {
+        this.deps.log.warn({ vnf: host.vnf, node: host.node, pid, asked: !!o.asked }, 'signalling agent');
+        await terminate(pid, m, { group: true, graceMs: 5_000 });
+      }
+    }
+    await this.stopApp(host);
+    if (existsSync(join(this.dirOf(host.node), HOST_FILE))) await this.save({ ...current, state: 'stopped' });
+  }
+
+  async destroy(host: HostInfo): Promise<void> {
+    // node ids are subject tokens (no dots, no slashes), so this stays inside root
+    await rm(this.dirOf(host.node), { recursive: true, force: true });
+    this.deps.log.info({ vnf: host.vnf, node: host.node, address: host.address }, 'process host destroyed');
+  }
+
+  async get(node: string): Promise<HostInfo | undefined> {
+    if (!TOKEN_RE.test(node)) return undefined;
+    let host: HostInfo;
+    try {
+      host = JSON.parse(await readFile(join(this.dirOf(node), HOST_FILE), 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.log.warn({ node, err: (err as Error).message }, 'unreadable host.json');
+      return undefined;
+    }
+    if (host?.node !== node || typeof host.address !== 'string') {
+      this.deps.log.warn({ node }, 'host.json does not describe this host');
+      return undefined;
+    }
+    return { ...host, zone: this.zone, driver: this.kind, ref: this.dirOf(node), state: (await this.alive(host)) ? 'running' : 'stopped' };
+  }
+
+  async list(): Promise<HostInfo[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.o.root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const hosts = await Promise.all(names.sort().map((n) => this.get(n)));
+    return hosts.filter((h): h is HostInfo => h !== undefined);
+  }
+
+  async alive(host: HostInfo): Promise<boolean> {
+    return pidAlive(host.pid, marker(host.node));
+  }
+
+  /** undefined once the agent said hello; otherwise why it did not */
+  private helloOrFailure(hello: Subscription, child: ChildProcess): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    return new Promise<string | undefined>((resolve) => {
+      timer = setTimeout(() => resolve(`no hello from the agent within ${this.o.helloTimeoutMs} ms`), this.o.helloTimeoutMs);
+      child.once('error', (err) => resolve(`agent did not start: ${err.message}`));
+      child.once('exit', (code, signal) => resolve(`agent exited (${code ?? signal}) before its hello`));
+      void (async () => {
+        for await (const _ of hello) resolve(undefined);
+      })();
+    }).finally(() => {
+      clearTimeout(timer);
+      hello.unsubscribe();
+      child.removeAllListeners('exit').removeAllListeners('error');
+    });
+  }
+
+  /** The agent normally stops its application; this catches one left behind by a killed agent. */
+  private async stopApp(host: HostInfo): Promise<void> {
+    const app = appOf(join(this.dirOf(host.node), AGENT_STATE));
+    if (!app || !pidAlive(app.pid) || !belongsTo(app.pid, host.node)) return;
+    this.deps.log.warn({ vnf: host.vnf, node: host.node, pid: app.pid }, 'stopping application left by its agent');
+    // the agent starts it detached, so it leads its own group: stop its children too
+    await terminate(app.pid, undefined, { group: true, graceMs: 5_000 });
+  }
+
+  private dirOf(node: string): string {
+    return join(this.o.root, node);
+  }
+
+  private async save(host: HostInfo): Promise<void> {
+    const file = join(this.dirOf(host.node), HOST_FILE);
+    await writeFile(`${file}.tmp`, JSON.stringify(host, null, 2) + '\n');
+    await rename(`${file}.tmp`, file);
+  }
+}
+
+/** The argument that names the node on the agent's command line, and that liveness looks for. */
+const marker = (node: string) => `--node=${node}`;
+
+function appOf(file: string): { pid: number } | undefined {
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8'));
+    const pid = s?.pid;
+    return typeof pid === 'number' ? { pid } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An application pid is ours only if its environment names this node (guards against pid reuse). */
+function belongsTo(pid: number, node: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`VNF_NODE=${node}`);
+  } catch {
+    return !existsSync('/proc/self/environ');
+  }
+}
+
+function tail(file: string, bytes = 2_000): string {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return text.slice(-bytes);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,22 @@
+import { ConfigError, type VimConfig } from '../config.js';
+import type { Driver, DriverDeps, DriverKind } from './driver.js';
+import { processDriver } from './process/index.js';
+
+/** Driver kinds by the name a zone's `driver` field uses; docker, kubernetes, openstack go here. */
+export const DRIVERS: Record<string, DriverKind<any>> = {
+  process: processDriver,
+};
+
+/** Validates every zone's driver options; throws ConfigError naming the zone and the problem. */
+export function checkDrivers(config: VimConfig): unknown[] {
+  return config.zones.map((z) => {
+    const kind = DRIVERS[z.driver];
+    if (!kind) throw new ConfigError(`zone ${z.name}: unknown driver ${z.driver} (known: ${Object.keys(DRIVERS).join(', ')})`);
+    return kind.check(z);
+  });
+}
+
+export function buildDrivers(config: VimConfig, deps: DriverDeps): Map<string, Driver> {
+  const options = checkDrivers(config);
+  return new Map(config.zones.map((z, i) => [z.name, DRIVERS[z.driver].create(options[i], deps)]));
+}

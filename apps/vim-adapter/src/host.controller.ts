@@ -1,0 +1,26 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
+import { opOf } from '@vnf-lcm/bus';
+import { Vim } from '@vnf-lcm/contracts';
+import { HostService } from './host.service.js';
+
+/** AO->VIM requests; the AO records its own `activate virtual host` / `remove virtual host` arrows. */
+@Controller()
+export class HostController {
+  constructor(@Inject(HostService) private readonly hosts: HostService) {}
+
+  @MessagePattern(Vim.Subject.hostActivate)
+  activate(@Payload() p: Vim.HostActivate, @Ctx() ctx: NatsContext): Promise<Vim.HostInfo> {
+    return this.hosts.activate(p, opOf(ctx).op);
+  }
+
+  @MessagePattern(Vim.Subject.hostRemove)
+  remove(@Payload() p: Vim.HostRemove, @Ctx() ctx: NatsContext): Promise<Vim.HostRemoveReply> {
+    return this.hosts.remove(p, opOf(ctx).op);
+  }
+
+  @MessagePattern(Vim.Subject.hostList)
+  list(@Payload() p: Vim.HostList): Promise<Vim.HostListReply> {
+    return this.hosts.list(p);
+  }
+}

@@ -1,0 +1,95 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Bus, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
+import { Agent, Label, Participant, type Vim } from '@vnf-lcm/contracts';
+import type { HostInfo } from './drivers/driver.js';
+import { KeyedLock } from './lock.js';
+import { Zones } from './zones.js';
+
+/**
+ * The agent answers shutdown only once its application has stopped, which it gives 10 s to
+ * drain before SIGKILL; a shorter wait would cut a graceful drain short.
+ */
+const SHUTDOWN_TIMEOUT_MS = 20_000;
+
+/**
+ * Activate and remove virtual hosts. Both are idempotent per node id and run one at a time per
+ * node, so a step sent again (after a timeout or a crash of the orchestrator) neither creates a
+ * second host nor fails because the first one is already there or already gone.
+ */
+@Injectable()
+export class HostService {
+  private readonly nodes = new KeyedLock();
+
+  constructor(
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(LOG) private readonly log: Logger,
+    @Inject(Zones) private readonly zones: Zones,
+  ) {}
+
+  activate(req: Vim.HostActivate, op: string): Promise<HostInfo> {
+    const driver = this.zones.driver(req.zone);
+    const { vnf, cluster, node } = req;
+    const arrow = { op, node, cluster };
+    return this.nodes.run(node, async () => {
+      const found = await this.zones.find(node);
+      if (found) {
+        const { host } = found;
+        if (host.vnf !== vnf || host.cluster !== cluster || (req.zone && host.zone !== req.zone))
+          throw rpcError('conflict', `node ${node} is already a host of ${host.vnf}/${host.cluster} in zone ${host.zone}`, { host });
+        if (host.state === 'running') {
+          this.log.info({ op, vnf, node, address: host.address }, 'virtual host already running');
+          return host;
+        }
+        // created before but its agent is gone: boot it again in the same place, same address;
+        // an application still running there is left alone, the new agent adopts it
+        this.log.info({ op, vnf, node, address: host.address }, 'restarting virtual host');
+        return this.bus.action(Participant.vnf, { ...arrow, label: Label.startVirtualHost }, () => found.driver.start(host));
+      }
+      const created = await this.bus.action(Participant.vnf, { ...arrow, label: Label.createVirtualHost }, () =>
+        driver.create({ vnf, cluster, node, zone: driver.zone }),
+      );
+      const started = await this.bus.action(Participant.vnf, { ...arrow, label: Label.startVirtualHost }, () => driver.start(created));
+      this.log.info({ op, vnf, node, zone: started.zone, address: started.address, pid: started.pid }, 'virtual host activated');
+      return started;
+    });
+  }
+
+  remove(req: Vim.HostRemove, op: string): Promise<Vim.HostRemoveReply> {
+    const { node } = req;
+    return this.nodes.run(node, async () => {
+      const found = await this.zones.find(node);
+      if (!found) {
+        this.log.info({ op, node }, 'no such virtual host: nothing to remove');
+        return { node, removed: false };
+      }
+      const { driver, host } = found;
+      const arrow = { op, node, cluster: host.cluster };
+      if (host.state === 'running') {
+        // a live agent is told to stop (it stops its application first); signals only if it does not
+        let asked = true;
+        try {
+          await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.shutdown, node), {}, {
+            ...arrow,
+            label: Label.stopVirtualHost,
+            timeoutMs: SHUTDOWN_TIMEOUT_MS,
+          });
+        } catch (err) {
+          asked = false;
+          this.log.warn({ op, vnf: host.vnf, node, err: (err as Error).message }, 'agent did not accept shutdown');
+        }
+        await driver.stop(host, { asked });
+      } else {
+        await this.bus.action(Participant.vnf, { ...arrow, label: Label.stopVirtualHost }, () => driver.stop(host));
+      }
+      await this.bus.action(Participant.vnf, { ...arrow, label: Label.destroyVirtualHost }, () => driver.destroy(host));
+      this.log.info({ op, vnf: host.vnf, node, address: host.address }, 'virtual host removed');
+      return { node, removed: true };
+    });
+  }
+
+  async list(req: Vim.HostList): Promise<Vim.HostListReply> {
+    const drivers = req.zone ? [this.zones.driver(req.zone)] : this.zones.all();
+    const hosts = (await Promise.all(drivers.map((d) => d.list()))).flat();
+    return { hosts: hosts.filter((h) => !req.vnf || h.vnf === req.vnf) };
+  }
+}

@@ -1,0 +1,25 @@
+import { Module, type Type } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { LOG, NATS, type Logger } from '@vnf-lcm/bus';
+import type { VimConfig } from './config.js';
+import { buildDrivers } from './drivers/registry.js';
+import { HostController } from './host.controller.js';
+import { HostService } from './host.service.js';
+import { Zones } from './zones.js';
+
+/** The VIM adapter's module for a configuration already checked at start-up. */
+export function vimModule(config: VimConfig): Type<unknown> {
+  @Module({
+    controllers: [HostController],
+    providers: [
+      {
+        provide: Zones,
+        inject: [NATS, LOG],
+        useFactory: (nc: NatsConnection, log: Logger) => new Zones(config.defaultZone, buildDrivers(config, { nc, log })),
+      },
+      HostService,
+    ],
+  })
+  class VimModule {}
+  return VimModule;
+}

@@ -1,0 +1,139 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
+import { Agent, Label, Participant, type Descriptor, type Vnfm } from '@vnf-lcm/contracts';
+import { ClusterStore, endpointsOf, key, view, type ClusterState } from './cluster.store.js';
+import { Heartbeats } from './heartbeats.js';
+
+export interface Op {
+  op: string;
+  step?: string;
+}
+
+/** Clusters and their applications: what the VNFM does for each AO->VNFM request. */
+@Injectable()
+export class ClusterService {
+  private readonly lock = new KeyedLock();
+
+  constructor(
+    @Inject(ClusterStore) private readonly store: ClusterStore,
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(Heartbeats) private readonly beats: Heartbeats,
+    @Inject(LOG) private readonly log: Logger,
+  ) {}
+
+  /** activate cluster: create cluster, start cluster. Both are the VNFM's own actions. */
+  activate(o: Op, req: Vnfm.ClusterActivate): Promise<Vnfm.ClusterReply> {
+    const { vnf } = req;
+    const name = req.spec.name;
+    return this.lock.run(key(vnf, name), async () => {
+      const meta = { op: o.op, cluster: name };
+      await this.bus.action(Participant.vnf, { ...meta, label: Label.createCluster }, () =>
+        this.store.mutate(vnf, name, (c) => (c ? { ...c, spec: req.spec } : { vnf, name, spec: req.spec, state: 'created', nodes: [], members: [] })),
+      );
+      const c = await this.bus.action(Participant.vnf, { ...meta, label: Label.startCluster }, () =>
+        this.store.mutate(vnf, name, (c) => (c && c.state !== 'started' ? { ...c, state: 'started' } : undefined)),
+      );
+      this.log.info({ op: o.op, vnf, cluster: name }, 'cluster active');
+      return { cluster: view(c!, (n) => this.beats.lastSeen(n)) };
+    });
+  }
+
+  /** activate application: create application (with its providers' endpoints), start application. */
+  activateApp(o: Op, req: Vnfm.AppActivate): Promise<Vnfm.AppActivateReply> {
+    return this.lock.run(key(req.vnf, req.cluster), async () => {
+      const c = await this.mustGet(req.vnf, req.cluster);
+      const version = req.version ?? c.spec.app.version;
+      if (version !== c.spec.app.version) throw rpcError('not_found', `unknown version ${version}`, { cluster: req.cluster });
+      await this.store.mutate(req.vnf, req.cluster, (cur) => {
+        const nodes = cur!.nodes.filter((n) => n.node !== req.node);
+        return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, state: 'creating' }] };
+      });
+      const meta = { op: o.op, node: req.node, cluster: req.cluster };
+      const create: Agent.AppCreate = {
+        vnf: req.vnf,
+        cluster: req.cluster,
+        app: c.spec.app,
+        health: c.spec.health,
+        members: endpointsOf(c),
+        endpoints: await this.providerEndpoints(c),
+      };
+      await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appCreate, req.node), create, {
+        ...meta,
+        label: Label.createApplication,
+        step: `${o.step ?? o.op}/create`,
+      });
+      await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStart, req.node), {}, {
+        ...meta,
+        label: Label.startApplication,
+        step: `${o.step ?? o.op}/start`,
+        timeoutMs: (c.spec.health?.timeoutMs ?? 30_000) + 5_000,
+      });
+      await this.store.mutate(req.vnf, req.cluster, (cur) => ({
+        ...cur!,
+        nodes: cur!.nodes.map((n) => (n.node === req.node ? { ...n, state: 'running' } : n)),
+      }));
+      this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, version }, 'application started');
+      return { node: req.node, endpoint: { node: req.node, address: req.address, port: c.spec.app.port, version } };
+    });
+  }
+
+  /** scale-out cluster: the node joins the membership and every member learns the new list. */
+  scaleOut(o: Op, req: Vnfm.ClusterScaleOut): Promise<Vnfm.MembersReply> {
+    return this.lock.run(key(req.vnf, req.cluster), async () => {
+      const c = await this.mustGet(req.vnf, req.cluster);
+      if (!c.nodes.some((n) => n.node === req.node)) throw rpcError('not_found', `node ${req.node} has no application in ${req.cluster}`);
+      const next = (await this.store.mutate(req.vnf, req.cluster, (cur) =>
+        cur!.members.includes(req.node) ? undefined : { ...cur!, members: [...cur!.members, req.node] },
+      ))!;
+      const members = endpointsOf(next);
+      await this.bus.callEach(
+        Participant.vnf,
+        next.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
+        { members } satisfies Agent.ClusterReconfigure,
+        { op: o.op, cluster: req.cluster, node: req.node, label: Label.addNodeToCluster, step: `${o.step ?? o.op}/members` },
+      );
+      this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, members: next.members }, 'node joined cluster');
+      return { cluster: req.cluster, members };
+    });
+  }
+
+  /** reconfigure client: every node of the client cluster gets the provider's current members. */
+  async reconfigureClient(o: Op, req: Vnfm.ClientReconfigure): Promise<Vnfm.EndpointsReply> {
+    const provider = await this.mustGet(req.vnf, req.provider);
+    return this.lock.run(key(req.vnf, req.cluster), async () => {
+      const client = await this.mustGet(req.vnf, req.cluster);
+      if (!(client.spec.dependsOn ?? []).includes(req.provider))
+        throw rpcError('invalid_request', `${req.cluster} is not a client of ${req.provider}`);
+      const endpoints = endpointsOf(provider);
+      const nodes = client.nodes.filter((n) => n.state === 'running').map((n) => n.node);
+      await this.bus.callEach(
+        Participant.vnf,
+        nodes.map((n) => Agent.subject(Agent.Verb.clientReconfigure, n)),
+        { provider: req.provider, endpoints } satisfies Agent.ClientReconfigure,
+        { op: o.op, cluster: req.cluster, label: Label.updateServiceEndpoints, step: `${o.step ?? o.op}/endpoints` },
+      );
+      this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, provider: req.provider, nodes }, 'client endpoints updated');
+      return { cluster: req.cluster, provider: req.provider, endpoints, nodes };
+    });
+  }
+
+  async get(req: Vnfm.ClusterGet): Promise<Vnfm.ClusterListReply> {
+    const all = req.cluster ? [await this.mustGet(req.vnf, req.cluster)] : await this.store.list(req.vnf);
+    return { clusters: all.map((c) => view(c, (n) => this.beats.lastSeen(n))) };
+  }
+
+  private async providerEndpoints(c: ClusterState): Promise<Record<string, Descriptor.Endpoint[]>> {
+    const out: Record<string, Descriptor.Endpoint[]> = {};
+    for (const p of c.spec.dependsOn ?? []) {
+      const pc = await this.store.get(c.vnf, p);
+      out[p] = pc ? endpointsOf(pc) : [];
+    }
+    return out;
+  }
+
+  private async mustGet(vnf: string, cluster: string): Promise<ClusterState> {
+    const c = await this.store.get(vnf, cluster);
+    if (!c) throw rpcError('not_found', `unknown cluster ${vnf}/${cluster}`);
+    return c;
+  }
+}

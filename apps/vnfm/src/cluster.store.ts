@@ -1,0 +1,69 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { JsonKv, NATS } from '@vnf-lcm/bus';
+import type { Descriptor, Vnfm } from '@vnf-lcm/contracts';
+
+export interface NodeState {
+  node: string;
+  address: string;
+  version: string;
+  state: 'creating' | 'running' | 'stopped' | 'failed';
+}
+
+/** What the VNFM knows of one cluster: its spec, its nodes and its membership. */
+export interface ClusterState {
+  vnf: string;
+  name: string;
+  spec: Descriptor.ClusterSpec;
+  state: 'created' | 'started';
+  nodes: NodeState[];
+  /** node ids in the cluster's membership, in the order they joined */
+  members: string[];
+}
+
+export const key = (vnf: string, cluster: string) => `${vnf}.${cluster}`;
+
+/** Cluster records in the `vnfm-clusters` bucket, so that a restarted VNFM knows its clusters. */
+@Injectable()
+export class ClusterStore implements OnModuleInit {
+  private kv!: JsonKv<ClusterState>;
+
+  constructor(@Inject(NATS) private readonly nc: NatsConnection) {}
+
+  async onModuleInit() {
+    this.kv = await JsonKv.open<ClusterState>(this.nc, 'vnfm-clusters');
+  }
+
+  async get(vnf: string, cluster: string): Promise<ClusterState | undefined> {
+    return (await this.kv.get(key(vnf, cluster)))?.value;
+  }
+
+  list(vnf: string): Promise<ClusterState[]> {
+    return this.kv.values(`${vnf}.*`);
+  }
+
+  all(): Promise<ClusterState[]> {
+    return this.kv.values();
+  }
+
+  mutate(vnf: string, cluster: string, change: (c: ClusterState | undefined) => ClusterState | undefined) {
+    return this.kv.mutate(key(vnf, cluster), change);
+  }
+}
+
+export function endpointsOf(c: ClusterState): Descriptor.Endpoint[] {
+  return c.members
+    .map((id) => c.nodes.find((n) => n.node === id))
+    .filter((n): n is NodeState => !!n)
+    .map((n) => ({ node: n.node, address: n.address, port: c.spec.app.port, version: n.version }));
+}
+
+export function view(c: ClusterState, lastSeen: (node: string) => string | undefined): Vnfm.ClusterView {
+  return {
+    vnf: c.vnf,
+    name: c.name,
+    spec: c.spec,
+    members: endpointsOf(c),
+    nodes: c.nodes.map((n) => ({ ...n, lastSeen: lastSeen(n.node) })),
+  };
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { NATS } from '@vnf-lcm/bus';
+import { Agent } from '@vnf-lcm/contracts';
+
+/** The last heartbeat of every agent, as the VNFM hears them. */
+@Injectable()
+export class Heartbeats implements OnModuleInit, OnModuleDestroy {
+  private readonly last = new Map<string, { at: number; beat: Agent.Heartbeat }>();
+  private sub?: Subscription;
+
+  constructor(@Inject(NATS) private readonly nc: NatsConnection) {}
+
+  onModuleInit() {
+    this.sub = this.nc.subscribe(Agent.HEARTBEAT_ALL, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const beat = msg.json<Agent.Heartbeat>();
+          this.last.set(beat.node, { at: Date.now(), beat });
+        } catch {
+          /* a malformed heartbeat is no heartbeat */
+        }
+      },
+    });
+  }
+
+  onModuleDestroy() {
+    this.sub?.unsubscribe();
+  }
+
+  lastSeen(node: string): string | undefined {
+    const l = this.last.get(node);
+    return l ? new Date(l.at).toISOString() : undefined;
+  }
+
+  get(node: string) {
+    return this.last.get(node);
+  }
+
+  forget(node: string) {
+    this.last.delete(node);
+  }
+}

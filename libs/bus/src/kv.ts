@@ -1,0 +1,96 @@
+import { Kvm, type KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+export interface Versioned<T> {
+  value: T;
+  revision: number;
+}
+
+/** A KV key must be a subject-safe token path; ours are names and ids joined by dots. */
+const KEY_RE = /^[A-Za-z0-9_=.-]+$/;
+
+/**
+ * JSON records in a JetStream KV bucket (file storage). Writes that depend on what was read use
+ * compare-and-set on the revision, so two writers never both advance one record.
+ */
+export class JsonKv<T> {
+  private constructor(private readonly kv: KV) {}
+
+  static async open<T>(nc: NatsConnection, bucket: string, history = 1): Promise<JsonKv<T>> {
+    const kv = await new Kvm(nc).create(bucket, { history, storage: 'file' as never });
+    return new JsonKv<T>(kv);
+  }
+
+  async get(key: string): Promise<Versioned<T> | undefined> {
+    check(key);
+    const e = await this.kv.get(key);
+    if (!e || e.operation !== 'PUT' || e.length === 0) return undefined;
+    return { value: e.json<T>(), revision: e.revision };
+  }
+
+  /** Fails with a wrong-last-sequence error when the key already holds a value. */
+  create(key: string, value: T): Promise<number> {
+    check(key);
+    return this.kv.create(key, JSON.stringify(value));
+  }
+
+  /** Fails when the record changed since `revision` was read. */
+  update(key: string, value: T, revision: number): Promise<number> {
+    check(key);
+    return this.kv.update(key, JSON.stringify(value), revision);
+  }
+
+  put(key: string, value: T): Promise<number> {
+    check(key);
+    return this.kv.put(key, JSON.stringify(value));
+  }
+
+  async delete(key: string): Promise<void> {
+    check(key);
+    await this.kv.delete(key);
+  }
+
+  async keys(filter = '>'): Promise<string[]> {
+    const out: string[] = [];
+    for await (const k of await this.kv.keys(filter)) out.push(k);
+    return out;
+  }
+
+  async values(filter = '>'): Promise<T[]> {
+    const out: T[] = [];
+    for (const k of await this.keys(filter)) {
+      const v = await this.get(k);
+      if (v) out.push(v.value);
+    }
+    return out;
+  }
+
+  /**
+   * Read, change, write with compare-and-set, again on a lost race. `change` returns the new
+   * value, or undefined to leave the record as it is.
+   */
+  async mutate(key: string, change: (current: T | undefined) => T | undefined, attempts = 20): Promise<T | undefined> {
+    for (let i = 0; i < attempts; i++) {
+      const cur = await this.get(key);
+      const next = change(cur?.value);
+      if (next === undefined) return cur?.value;
+      try {
+        if (cur) await this.update(key, next, cur.revision);
+        else await this.create(key, next);
+        return next;
+      } catch (err) {
+        if (!isCasConflict(err)) throw err;
+      }
+    }
+    throw new Error(`kv: gave up on ${key} after ${attempts} conflicting writes`);
+  }
+}
+
+export function isCasConflict(err: unknown): boolean {
+  const m = (err as Error)?.message ?? '';
+  return /wrong last sequence|key exists|10071/i.test(m) || (err as { code?: number })?.code === 10071;
+}
+
+function check(key: string): void {
+  if (!KEY_RE.test(key)) throw new Error(`kv: bad key ${key}`);
+}

@@ -1,0 +1,78 @@
+import { Deploy, MAX_REQUEST_BYTES, Query, Vim } from '@vnf-lcm/contracts';
+import { example } from './support/examples.js';
+import { System } from './support/system.js';
+
+const sys = new System(42);
+beforeAll(() => sys.start(), 60_000);
+afterAll(() => sys.stop(), 60_000);
+
+/** Nothing may exist after a refused request: no VNF record, no operation, no host. */
+async function expectNothingCreated() {
+  expect((await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs).toEqual([]);
+  expect((await sys.req<Query.OpListReply>(Query.Subject.opList, {})).ops).toEqual([]);
+  expect((await sys.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts).toEqual([]);
+}
+
+describe('a raw NATS client', () => {
+  test('gets a structured error for invalid json', async () => {
+    const r = await sys.raw(Deploy.Subject, '{"descriptor": ');
+    expect(r).toEqual({ error: { code: 400, err_code: 'invalid_json', description: expect.stringMatching(/not json/) } });
+    await expectNothingCreated();
+  });
+
+  test('gets a structured error for a request that is not the contract', async () => {
+    const r = await sys.raw(Deploy.Subject, { descriptr: {} });
+    expect(r.error).toMatchObject({ code: 400, err_code: 'invalid_request' });
+    expect(r.error.details.issues.map((i: { field: string }) => i.field)).toEqual(expect.arrayContaining(['/descriptr', '/descriptor']));
+    await expectNothingCreated();
+  });
+
+  test('gets the schema violations of a descriptor, each naming its field', async () => {
+    const d = example('web', (d) => {
+      (d.clusters[0] as { nodes: unknown }).nodes = 'three';
+      d.clusters[1].app.port = 70000;
+    });
+    const r = await sys.raw(Deploy.Subject, { descriptor: d });
+    expect(r.error).toMatchObject({ code: 422, err_code: 'invalid_descriptor' });
+    const fields = r.error.details.issues.map((i: { field: string }) => i.field);
+    expect(fields).toEqual(expect.arrayContaining(['/clusters/0/nodes', '/clusters/1/app/port']));
+    await expectNothingCreated();
+  });
+
+  test('gets the cycle named', async () => {
+    const d = example('web', (d) => (d.clusters[0].dependsOn = ['frontend']));
+    const r = await sys.raw(Deploy.Subject, { descriptor: d });
+    expect(r.error).toMatchObject({ err_code: 'invalid_descriptor', description: expect.stringMatching(/cycle: (backend -> frontend -> backend|frontend -> backend -> frontend)/) });
+    await expectNothingCreated();
+  });
+
+  test('gets unknown dependencies and duplicate names refused', async () => {
+    const d = example('web', (d) => {
+      d.clusters[1].dependsOn = ['database'];
+      d.clusters.push({ ...d.clusters[0] });
+    });
+    const r = await sys.raw(Deploy.Subject, { descriptor: d });
+    expect(r.error.err_code).toBe('invalid_descriptor');
+    expect(r.error.details.issues).toEqual(
+      expect.arrayContaining([
+        { field: '/clusters/1/dependsOn/0', message: 'unknown cluster database' },
+        { field: '/clusters/2/name', message: 'duplicate cluster name backend' },
+      ]),
+    );
+    await expectNothingCreated();
+  });
+
+  test('gets an oversize payload refused before it is parsed', async () => {
+    const d = example('web', (d) => (d.description = 'x'.repeat(MAX_REQUEST_BYTES)));
+    const r = await sys.raw(Deploy.Subject, { descriptor: d });
+    expect(r.error).toMatchObject({ code: 413, err_code: 'payload_too_large' });
+    await expectNothingCreated();
+  });
+
+  test('can send the descriptor as yaml text and gets a plain json reply', async () => {
+    const yaml = `name: tiny\nclusters:\n  - name: api\n    nodes: 1\n    app: { version: v1, command: ${process.execPath}, args: [${example('web').clusters[0].app.cwd}/backend.mjs], port: 8080 }\n    health: { http: /health }\n`;
+    const r = await sys.raw(Deploy.Subject, { descriptor: yaml });
+    expect(r).toEqual({ op: expect.any(String), vnf: 'tiny', state: 'STARTING', created: true, message: expect.any(String) });
+    expect((await sys.waitOp(r.op)).state).toBe('COMPLETED');
+  });
+});

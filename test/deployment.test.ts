@@ -1,0 +1,105 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, Deploy, Query } from '@vnf-lcm/contracts';
+import { example } from './support/examples.js';
+import { count, diagram, fits, SEQUENCES } from './support/seqcheck.js';
+import { httpGet, System } from './support/system.js';
+
+const sys = new System(41);
+beforeAll(() => sys.start(), 60_000);
+afterAll(() => sys.stop(), 60_000);
+
+describe('deploying the example VNF', () => {
+  let op: string;
+
+  test('completes, and every backend answers through every frontend', async () => {
+    const events = sys.events('web');
+    const r = await sys.deploy(example('web'));
+    op = r.id;
+    expect(r.state).toBe('COMPLETED');
+    const v = await sys.vnf('web');
+    expect(v.state).toBe('INSTANTIATED');
+    expect(v.nodes.backend).toHaveLength(3);
+    expect(v.nodes.frontend).toHaveLength(2);
+    const backends = v.nodes.backend.map((n) => n.node).sort();
+    for (const f of v.nodes.frontend) {
+      const seen = new Set<string>();
+      for (let i = 0; i < 9; i++) {
+        const res = await httpGet(`http://${f.address}:${f.port}/`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('x-frontend')).toBe(f.node);
+        seen.add(res.body.node);
+      }
+      expect([...seen].sort()).toEqual(backends);
+      const ups = (await httpGet(`http://${f.address}:${f.port}/upstreams`)).body as { node: string; address: string }[];
+      expect(ups.map((u) => u.node).sort()).toEqual(backends);
+    }
+    // every AO->DevOps: notify of the diagram reached the notification subject
+    expect(events.filter((e) => e.op === op && e.step === 'activate virtual host')).toHaveLength(5);
+    expect(events.some((e) => e.op === op && e.step === 'operation' && e.state === 'COMPLETED')).toBe(true);
+  });
+
+  test('its trace fits deployment.wsd, with one host activation per node', async () => {
+    const wsd = await sys.trace(op);
+    const fit = fits(diagram('deployment'), wsd);
+    expect(fit).toEqual({ ok: true, messages: fit.messages });
+    expect(wsd.split('\n').find((l) => l.includes('->'))).toBe('DevOps->AO: request\\nupdate');
+    expect(count(wsd, 'AO->+VIM:activate virtual host')).toBe(5);
+    expect(count(wsd, 'VNFM->+VNF:reconfigure cluster\\n(add node to cluster)')).toBe(5);
+    const file = join(sys.dir, 'deployment.trace.wsd');
+    writeFileSync(file, wsd);
+    const out = execFileSync('python3', [join(SEQUENCES, '..', 'tools', 'seqcheck.py'), join(SEQUENCES, 'deployment.wsd'), file], { encoding: 'utf8' });
+    expect(out).toMatch(/fits/);
+  });
+
+  test('deploying it again with the same descriptor creates nothing and says so', async () => {
+    const before = await sys.hosts();
+    const r = await sys.req<Deploy.Reply>(Deploy.Subject, { descriptor: example('web') });
+    expect(r.created).toBe(false);
+    expect(r.message).toMatch(/already deployed/);
+    expect((await sys.hosts()).map((h) => h.node).sort()).toEqual(before.map((h) => h.node).sort());
+    const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'web' });
+    expect(ops).toHaveLength(1);
+  });
+
+  test('a different descriptor for the deployed VNF is refused', async () => {
+    const r = await sys.raw(Deploy.Subject, { descriptor: example('web', (d) => (d.clusters[0].nodes = 4)) });
+    expect(r.error).toMatchObject({ code: 409, err_code: 'conflict' });
+  });
+
+  test('each agent holds the membership and endpoints the diagram promised', async () => {
+    const v = await sys.vnf('web');
+    const backends = v.nodes.backend.map((n) => n.node).sort();
+    for (const n of v.nodes.backend) {
+      const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {});
+      expect(s.members.map((m) => m.node).sort()).toEqual(backends);
+    }
+    for (const n of v.nodes.frontend) {
+      const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {});
+      expect(s.endpoints.backend.map((m) => m.node).sort()).toEqual(backends);
+    }
+  });
+
+  test('every service and agent is a named connection in /connz', async () => {
+    const connz = (await httpGet(`${sys.nats.monitor}/connz?limit=1024`)).body as { connections: { name?: string }[] };
+    const names = connz.connections.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['orchestrator', 'vnfm', 'vim-adapter', 'vnf-agent/web-backend-1', 'vnf-agent/web-frontend-2']));
+  });
+});
+
+describe('one operation per VNF', () => {
+  test('a second request while one runs gets a conflict naming the running operation', async () => {
+    const slow = example('web', (d) => {
+      d.name = 'slow';
+      d.clusters = [d.clusters[0]];
+      d.clusters[0].nodes = 2;
+      d.clusters[0].app.env = { BACKEND_START_DELAY_MS: '1500' };
+    });
+    const first = await sys.req<Deploy.Reply>(Deploy.Subject, { descriptor: slow });
+    const second = await sys.raw(Deploy.Subject, { descriptor: slow });
+    expect(second.error).toMatchObject({ code: 409, err_code: 'conflict', details: { op: first.op } });
+    expect(second.error.description).toContain(first.op);
+    expect((await sys.waitOp(first.op)).state).toBe('COMPLETED');
+  });
+});

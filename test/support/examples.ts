@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { Descriptor } from '@vnf-lcm/contracts';
+import { ROOT } from './system.js';
+
+/** An example descriptor with its relative `cwd` made absolute, as vnfctl sends it. */
+export function example(name: string, change?: (d: Descriptor.VnfDescriptor) => void): Descriptor.VnfDescriptor {
+  const d = parse(readFileSync(join(ROOT, 'examples', `${name}.yaml`), 'utf8')) as Descriptor.VnfDescriptor;
+  for (const c of d.clusters) if (c.app.cwd && !c.app.cwd.startsWith('/')) c.app.cwd = join(ROOT, 'examples', c.app.cwd);
+  change?.(d);
+  return d;
+}

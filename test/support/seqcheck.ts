@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './system.js';
+
+/**
+ * The project's own conformance check of a trace against a diagram of shared/sequences, read
+ * the way shared/tools/seqcheck.py reads it: message lines in order, each `loop ... end` zero or
+ * more times, the opening `X->AO: request` lines alternatives, a closing top-level
+ * `AO->VNFM: notify` optional.
+ */
+type Op = { k: 'msg'; m: string } | { k: 'split'; a: number; b: number } | { k: 'jmp'; to: number };
+
+const MSG = /^\s*([A-Za-z][\w-]*)\s*-{1,2}>\s*([+-]?)\s*([A-Za-z][\w-]*)\s*:(.*)$/;
+
+export function norm(line: string): string | undefined {
+  const m = MSG.exec(line);
+  if (!m) return undefined;
+  return `${m[1]}->${m[2]}${m[3]}:` + m[4].trim().replace(/\s+/g, ' ');
+}
+
+export const SEQUENCES = join(ROOT, '..', 'shared', 'sequences');
+export const diagram = (name: string) => readFileSync(join(SEQUENCES, `${name}.wsd`), 'utf8');
+
+export function compile(text: string): Op[] {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((s) => s && !/^(#|title|participant|note )/.test(s));
+  const prog: Op[] = [];
+  const stack: number[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const s = lines[i];
+    if (s.startsWith('loop')) {
+      stack.push(prog.length);
+      prog.push({ k: 'jmp', to: -1 });
+      continue;
+    }
+    if (s === 'end') {
+      const start = stack.pop()!;
+      prog.push({ k: 'jmp', to: start });
+      prog[start] = { k: 'split', a: start + 1, b: prog.length };
+      continue;
+    }
+    const n = norm(s);
+    if (!n) throw new Error(`unparsed diagram line: ${s}`);
+    if (prog.length === 0 && n.includes('->AO:request')) {
+      const alts = [n];
+      while (i + 1 < lines.length && (norm(lines[i + 1]) ?? '').indexOf('->AO:request') > 0) alts.push(norm(lines[++i])!);
+      if (alts.length > 1) {
+        const splits = alts.slice(1).map(() => prog.push({ k: 'jmp', to: -1 }) - 1);
+        const targets = alts.map((a) => {
+          const t = prog.length;
+          prog.push({ k: 'msg', m: a }, { k: 'jmp', to: -1 });
+          return t;
+        });
+        splits.forEach((sp, j) => (prog[sp] = { k: 'split', a: targets[j], b: j + 1 < splits.length ? splits[j + 1] : targets[targets.length - 1] }));
+        targets.forEach((t) => (prog[t + 1] = { k: 'jmp', to: prog.length }));
+        continue;
+      }
+    }
+    if (n === 'AO->VNFM:notify' && stack.length === 0 && i === lines.length - 1) {
+      prog.push({ k: 'split', a: prog.length + 1, b: prog.length + 2 }, { k: 'msg', m: n });
+      continue;
+    }
+    prog.push({ k: 'msg', m: n });
+  }
+  return prog;
+}
+
+function closure(prog: Op[], pcs: number[]): Set<number> {
+  const seen = new Set<number>();
+  const todo = [...pcs];
+  while (todo.length) {
+    const pc = todo.pop()!;
+    if (seen.has(pc)) continue;
+    seen.add(pc);
+    const op = prog[pc];
+    if (op?.k === 'split') todo.push(op.a, op.b);
+    else if (op?.k === 'jmp') todo.push(op.to);
+  }
+  return seen;
+}
+
+export interface Fit {
+  ok: boolean;
+  messages: number;
+  /** where it diverged: the message and what the diagram allowed there */
+  at?: number;
+  got?: string;
+  expected?: string[];
+}
+
+export function fits(diagramText: string, traceText: string): Fit {
+  const prog = compile(diagramText);
+  const msgs = traceText.split('\n').map(norm).filter((x): x is string => !!x);
+  const expected = (st: Set<number>) => [...st].flatMap((pc) => (prog[pc]?.k === 'msg' ? [(prog[pc] as { m: string }).m] : []));
+  let states = closure(prog, [0]);
+  for (let i = 0; i < msgs.length; i++) {
+    const next = [...states].filter((pc) => prog[pc]?.k === 'msg' && (prog[pc] as { m: string }).m === msgs[i]).map((pc) => pc + 1);
+    if (!next.length) return { ok: false, messages: msgs.length, at: i + 1, got: msgs[i], expected: expected(states) };
+    states = closure(prog, next);
+  }
+  if (states.has(prog.length)) return { ok: msgs.length > 0, messages: msgs.length };
+  return { ok: false, messages: msgs.length, at: msgs.length + 1, got: '(end of trace)', expected: expected(states) };
+}
+
+export const count = (traceText: string, label: string) => traceText.split('\n').filter((l) => norm(l)?.includes(label)).length;

@@ -1,0 +1,178 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Deploy, Events, isErrorReply, Query, Records, Vim } from '@vnf-lcm/contracts';
+import { startNatsServer, type NatsServer } from './nats-server.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const dist = (app: string) => join(ROOT, 'apps', app, 'dist/main.js');
+export type Service = 'orchestrator' | 'vnfm' | 'vim-adapter';
+
+/**
+ * A whole vnf-lcm on one test's own nats-server, folder and loopback range (127.<octet>.0.0/16),
+ * so that test files run in parallel without sharing anything.
+ */
+export class System {
+  nc!: NatsConnection;
+  nats!: NatsServer;
+  readonly dir = mkdtempSync(join(tmpdir(), 'vnf-sys-'));
+  readonly procs = new Map<Service, ChildProcess>();
+
+  constructor(readonly octet: number) {}
+
+  get zones() {
+    return {
+      defaultZone: 'local',
+      zones: [
+        { name: 'local', driver: 'process', range: `127.${this.octet}.0.0/17`, root: join(this.dir, 'hosts/local') },
+        { name: 'edge', driver: 'process', range: `127.${this.octet}.128.0/17`, root: join(this.dir, 'hosts/edge') },
+      ],
+    };
+  }
+
+  async start(): Promise<this> {
+    this.nats = await startNatsServer(join(this.dir, 'nats'));
+    for (const s of ['orchestrator', 'vnfm', 'vim-adapter'] as Service[]) this.startService(s);
+    this.nc = await connect({ servers: this.nats.url, name: 'test' });
+    await this.waitReady();
+    return this;
+  }
+
+  startService(s: Service): ChildProcess {
+    const out = openSync(join(this.dir, `${s}.log`), 'a');
+    const p = spawn(process.execPath, [dist(s)], {
+      env: { ...process.env, NATS_URL: this.nats.url, VIM_ZONES: JSON.stringify(this.zones), VNF_HEARTBEAT_MS: '200', LOG_LEVEL: 'info' },
+      stdio: ['ignore', out, out],
+    });
+    this.procs.set(s, p);
+    return p;
+  }
+
+  async kill(s: Service, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.procs.get(s);
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill(signal);
+    await exited;
+  }
+
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const [subject, body] of [
+      [Query.Subject.vnfList, {}],
+      [Vim.Subject.hostList, {}],
+      ['vnf.vnfm.cluster-get', { vnf: 'probe' }],
+    ] as const) {
+      for (;;) {
+        try {
+          await this.nc.request(subject, JSON.stringify(body), { timeout: 1000 });
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw new Error(`service on ${subject} not ready: ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    }
+  }
+
+  /** A raw request: the JSON reply, error replies included. */
+  async raw<T = any>(subject: string, body: unknown, timeoutMs = 10_000): Promise<T> {
+    const m = await this.nc.request(subject, typeof body === 'string' ? body : JSON.stringify(body), { timeout: timeoutMs });
+    return m.json<T>();
+  }
+
+  async req<T = any>(subject: string, body: unknown, timeoutMs = 10_000): Promise<T> {
+    const r = await this.raw(subject, body, timeoutMs);
+    if (isErrorReply(r)) throw new Error(`${subject}: ${r.error.err_code}: ${r.error.description}`);
+    return r as T;
+  }
+
+  /** Waits for the operation to end (final or FAILED_TEMP) and returns its record. */
+  async waitOp(op: string, timeoutMs = 120_000): Promise<Records.OpRecord> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { op: r } = await this.req<Query.OpGetReply>(Query.Subject.opGet, { op });
+      if ([...Records.FINAL_STATES, Records.OpState.failedTemp].includes(r.state)) return r;
+      if (Date.now() > deadline) throw new Error(`operation ${op} still ${r.state}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async deploy(descriptor: unknown): Promise<Records.OpRecord> {
+    const r = await this.req<Deploy.Reply>(Deploy.Subject, { descriptor });
+    return this.waitOp(r.op);
+  }
+
+  async trace(op: string): Promise<string> {
+    return (await this.req<Query.OpTraceReply>(Query.Subject.opTrace, { op })).wsd;
+  }
+
+  async vnf(name: string): Promise<Records.VnfRecord> {
+    return (await this.req<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf: name })).vnf;
+  }
+
+  async hosts(): Promise<Vim.HostInfo[]> {
+    return (await this.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts;
+  }
+
+  /** Events of one VNF as they come. */
+  events(vnf: string): Events.Event[] {
+    const got: Events.Event[] = [];
+    this.nc.subscribe(`${Events.SubjectPrefix}.${vnf}.*`, { callback: (_e, m) => got.push(m.json()) });
+    return got;
+  }
+
+  async stop(): Promise<void> {
+    try {
+      const hosts = await this.hosts();
+      await Promise.all(hosts.map((h) => this.raw(Vim.Subject.hostRemove, { node: h.node }, 20_000).catch(() => undefined)));
+    } catch {
+      /* the VIM may be down in this test */
+    }
+    for (const s of this.procs.keys()) await this.kill(s, 'SIGTERM');
+    killStragglers(this.dir);
+    await this.nc?.close().catch(() => undefined);
+    await this.nats?.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Every process (agent or application) whose environment points into this test's folder. */
+export function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      const env = readFileSync(`/proc/${p}/environ`, 'utf8');
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (env.includes(dir) || cmd.includes(dir)) pids.push(Number(p));
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return pids;
+}
+
+function killStragglers(dir: string) {
+  for (const pid of processesUnder(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export async function httpGet(url: string, timeoutMs = 3000): Promise<{ status: number; body: any; headers: Headers }> {
+  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  const text = await r.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not json */
+  }
+  return { status: r.status, body, headers: r.headers };
+}
