@@ -309,13 +309,19 @@ test('a bad zone configuration stops the adapter at start with a clear message',
   const app: Agent.AppCreate = {
     vnf: 'vimt',
     cluster: 'web',
-    app: { version: '1', command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], port: 18080 },
+    app: {
+      version: '1',
+      command: process.execPath,
+      // the agent waits for its port to answer on the host's address
+      args: ['-e', "require('http').createServer((q, r) => r.end('ok')).listen(+process.env.VNF_PORT, process.env.VNF_ADDRESS)"],
+      port: 18080,
+    },
     members: [],
     endpoints: {},
   };
   expect((await req<Agent.Status>(Agent.subject(Agent.Verb.appCreate, node), app)).error).toBeUndefined();
   const started = await req<Agent.Status>(Agent.subject(Agent.Verb.appStart, node), {});
-  expect(started.app).toMatchObject({ state: 'running' });
+  expect(started).toMatchObject({ app: { state: 'running' } });
   const appPid = started.app.pid!;
   expect(alive(appPid)).toBe(true);
 

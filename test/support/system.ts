@@ -155,6 +155,25 @@ export function processesUnder(dir: string): number[] {
   return pids;
 }
 
+/** Agents (by their `--node=` argument) and applications (by their VNF_CONFIG) of this test. */
+export function hostProcesses(dir: string): { agents: string[]; apps: string[] } {
+  const agents: string[] = [];
+  const apps: string[] = [];
+  for (const pid of processesUnder(dir)) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      const node = cmd.find((a) => a.startsWith('--node='))?.slice(7);
+      const app = env.find((e) => e.startsWith('VNF_CONFIG='));
+      if (node) agents.push(node);
+      else if (app) apps.push(env.find((e) => e.startsWith('VNF_NODE='))!.slice(9));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return { agents: agents.sort(), apps: apps.sort() };
+}
+
 function killStragglers(dir: string) {
   for (const pid of processesUnder(dir)) {
     try {

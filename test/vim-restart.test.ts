@@ -1,0 +1,49 @@
+import { Vim } from '@vnf-lcm/contracts';
+import { example } from './support/examples.js';
+import { hostProcesses, processesUnder, System } from './support/system.js';
+
+const sys = new System(44);
+beforeAll(() => sys.start(), 60_000);
+afterAll(() => sys.stop(), 60_000);
+
+const small = (name: string) =>
+  example('web', (d) => {
+    d.name = name;
+    d.clusters[0].nodes = 2;
+    d.clusters[1].nodes = 1;
+  });
+
+test('the VIM adapter killed and restarted between two deployments leaks and duplicates nothing', async () => {
+  expect((await sys.deploy(small('one'))).state).toBe('COMPLETED');
+  const before = await sys.hosts();
+  expect(before).toHaveLength(3);
+
+  await sys.kill('vim-adapter');
+  // the hosts are virtual machines of their own: they keep running while their manager is away
+  expect(processesUnder(sys.dir).length).toBeGreaterThanOrEqual(6);
+  sys.startService('vim-adapter');
+  await sys.waitReady();
+
+  const found = await sys.hosts();
+  expect(found.map((h) => [h.node, h.address, h.state])).toEqual(expect.arrayContaining(before.map((h) => [h.node, h.address, 'running'])));
+  expect(found).toHaveLength(3);
+
+  expect((await sys.deploy(small('two'))).state).toBe('COMPLETED');
+  const after = await sys.hosts();
+  expect(after).toHaveLength(6);
+  expect(new Set(after.map((h) => h.node)).size).toBe(6);
+  expect(new Set(after.map((h) => h.address)).size).toBe(6);
+  const recorded = [...Object.values((await sys.vnf('one')).nodes), ...Object.values((await sys.vnf('two')).nodes)].flat().map((n) => n.node);
+  expect(after.map((h) => h.node).sort()).toEqual(recorded.sort());
+
+  // one agent and one application per host, no more
+  const procs = hostProcesses(sys.dir);
+  expect(procs.agents).toEqual(recorded.sort());
+  expect(procs.apps).toEqual(recorded.sort());
+
+  // activating an existing host again returns it and starts nothing
+  const again = await sys.req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'one', cluster: 'backend', node: before[0].node });
+  expect(again.address).toBe(before[0].address);
+  expect(hostProcesses(sys.dir)).toEqual(procs);
+});
+
