@@ -93,8 +93,9 @@ export class OperationsService implements OnApplicationBootstrap {
         await op.write((r) => ({ ...r, state: OpState.processing }));
         this.event(op.record, 'operation');
       }
-      await body(op.record)(new Saga(op, this.bus, log));
-      await this.finish(op, OpState.completed);
+      const saga = new Saga(op, this.bus, log);
+      await body(op.record)(saga);
+      await this.finish(op, OpState.completed, saga);
       log.info({ algorithm: op.record.algorithm }, 'operation completed');
     } catch (err) {
       if (err instanceof LostOwnership) return log.warn('operation taken over by another orchestrator');
@@ -110,12 +111,15 @@ export class OperationsService implements OnApplicationBootstrap {
   }
 
   /** The closing `AO->DevOps: notify` (and `AO->VNFM: notify` when the VNFM asked). */
-  private async finish(op: OpHandle, state: Records.OpState) {
+  private async finish(op: OpHandle, state: Records.OpState, saga: Saga) {
     const vnfState = op.record.algorithm === Records.Algorithm.deployment ? 'INSTANTIATED' : undefined;
+    const t = performance.now();
     await this.store.vnfs.mutate(op.record.vnf, (v) =>
       v ? { ...v, ...(vnfState ? { state: vnfState } : {}), activeOp: v.activeOp === op.id ? undefined : v.activeOp, updatedAt: now() } : undefined,
     );
-    const r = await op.write((r) => ({ ...r, state, endedAt: now() }));
+    // the final write of the operation record cannot time itself; everything before it counts
+    const recordMs = Math.round((saga.recordMs + performance.now() - t) * 100) / 100;
+    const r = await op.write((r) => ({ ...r, state, endedAt: now(), stats: { recordMs } }));
     await this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify }, Events.subject(r.vnf, r.id));
     if (r.requestedBy === 'VNFM') await this.bus.arrow(Participant.vnfm, { op: r.id, label: Label.notify }, Events.subject(r.vnf, r.id));
     this.event(r, 'operation');

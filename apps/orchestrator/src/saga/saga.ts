@@ -13,6 +13,9 @@ export interface StepMeta {
  * recorded result back instead of sending the request again.
  */
 export class Saga {
+  /** time spent reading and writing records (the operation's and the VNF's), for bench/deploy */
+  recordMs = 0;
+
   constructor(
     readonly op: OpHandle,
     private readonly bus: Bus,
@@ -37,7 +40,7 @@ export class Saga {
 
   /** A step with no arrow of its own (e.g. choosing a node id), still recorded once. */
   local<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>): Promise<T> {
-    return this.step(key, label, meta, fn);
+    return this.step(key, label, meta, () => this.timed(fn));
   }
 
   /** AO->DevOps: notify, an event on vnf.evt.<vnf>.<op>. */
@@ -63,8 +66,17 @@ export class Saga {
     const done = this.record.steps.find((s) => s.key === key);
     if (done) return done.result as T;
     const result = await fn();
-    await this.op.write((r) => ({ ...r, steps: [...r.steps, { key, label, ...meta, at: new Date().toISOString(), result }] }));
+    await this.timed(() => this.op.write((r) => ({ ...r, steps: [...r.steps, { key, label, ...meta, at: new Date().toISOString(), result }] })));
     return result;
+  }
+
+  async timed<T>(fn: () => Promise<T>): Promise<T> {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.recordMs += performance.now() - t;
+    }
   }
 
   private callOpts(key: string, label: string, meta: StepMeta) {

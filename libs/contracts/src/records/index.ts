@@ -62,4 +62,6 @@ export interface OpRecord {
   error?: { err_code: string; description: string; step?: string };
   startedAt: string;
   endedAt?: string;
+  /** where the time went: reading and writing the AO's own records, in milliseconds */
+  stats?: { recordMs: number };
 }
