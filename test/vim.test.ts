@@ -271,6 +271,12 @@ test('removing a host whose agent is dead stops it as an action and destroys it'
   expect(await trace('vimtest-rm-c-dead')).toEqual(['VIM->+VNF: stop virtual host', 'VNF->-VIM:', 'VIM->+VNF: destroy virtual host', 'VNF->-VIM:']);
 }, TIMEOUT);
 
+test('activating an existing node for another cluster is a conflict, not a second host', async () => {
+  const r = await req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'vimt', cluster: 'db', node: 'vimt-b' });
+  expect(r.error).toMatchObject({ err_code: 'conflict' });
+  expect(agentsOf('vimt-b')).toHaveLength(1);
+}, TIMEOUT);
+
 test('a bad request is refused with invalid_request', async () => {
   const r = await req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'vimt', cluster: 'web', node: 'Bad Name' });
   expect(r.error).toMatchObject({ err_code: 'invalid_request' });

@@ -51,7 +51,8 @@ function parseText(text: string, source: string): unknown {
 
 /** Shape checks common to every driver; each driver checks its own options when it is built. */
 export function checkConfig(raw: unknown): VimConfig {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('vim config must be an object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(`vim config must be a mapping with "zones", got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   const { defaultZone, zones } = raw as Record<string, unknown>;
   if (!Array.isArray(zones) || zones.length === 0) throw new ConfigError('vim config needs a non-empty "zones" list');
   const seen = new Set<string>();

@@ -66,17 +66,20 @@ export class HostService {
       const arrow = { op, node, cluster: host.cluster };
       if (host.state === 'running') {
         // a live agent is told to stop (it stops its application first); signals only if it does not
-        let asked = true;
-        try {
-          await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.shutdown, node), {}, {
+        // tolerateGone: an agent that does not answer is stopped with signals, and the arrow still closes
+        const reply = await this.bus
+          .call<object>(Participant.vnf, Agent.subject(Agent.Verb.shutdown, node), {}, {
             ...arrow,
             label: Label.stopVirtualHost,
             timeoutMs: SHUTDOWN_TIMEOUT_MS,
+            tolerateGone: true,
+          })
+          .catch((err: Error) => {
+            this.log.warn({ op, vnf: host.vnf, node, err: err.message }, 'agent refused shutdown');
+            return undefined;
           });
-        } catch (err) {
-          asked = false;
-          this.log.warn({ op, vnf: host.vnf, node, err: (err as Error).message }, 'agent did not accept shutdown');
-        }
+        const asked = reply !== undefined;
+        if (!asked) this.log.warn({ op, vnf: host.vnf, node }, 'agent did not answer shutdown: stopping it with signals');
         await driver.stop(host, { asked });
       } else {
         await this.bus.action(Participant.vnf, { ...arrow, label: Label.stopVirtualHost }, () => driver.stop(host));

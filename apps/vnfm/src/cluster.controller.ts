@@ -28,6 +28,16 @@ export class ClusterController {
     return this.clusters.reconfigureClient(opOf(ctx), p);
   }
 
+  @MessagePattern(Vnfm.Subject.clusterScaleIn)
+  scaleIn(@Payload() p: Vnfm.ClusterScaleIn, @Ctx() ctx: NatsContext) {
+    return this.clusters.scaleIn(opOf(ctx), p);
+  }
+
+  @MessagePattern(Vnfm.Subject.appDestroy)
+  destroyApp(@Payload() p: Vnfm.AppDestroy, @Ctx() ctx: NatsContext) {
+    return this.clusters.destroyApp(opOf(ctx), p);
+  }
+
   @MessagePattern(Vnfm.Subject.clusterGet)
   get(@Payload() p: Vnfm.ClusterGet) {
     return this.clusters.get(p);

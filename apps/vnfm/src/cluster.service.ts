@@ -4,6 +4,21 @@ import { Agent, Label, Participant, type Descriptor, type Vnfm } from '@vnf-lcm/
 import { ClusterStore, endpointsOf, key, view, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
 
+/**
+ * A node that does not answer a reconfiguration is dead or dying: the VNFM heals it, and its
+ * replacement gets the current configuration when it is created. It must not fail the others.
+ */
+const RECONFIGURE = { tolerateGone: true, timeoutMs: 10_000 } as const;
+
+/** The words of the diagrams for the scale-in reconfiguration, by how the node was picked. */
+const LEAVE_LABEL: Record<Vnfm.Pick, string> = {
+  newest: Label.removeNodeFromCluster,
+  'old-version': Label.removeOldVersionNode,
+  'old-zone': Label.removeOldNode,
+  // healing.wsd words its scale-in as upgrade.wsd does
+  node: Label.removeOldVersionNode,
+};
+
 export interface Op {
   op: string;
   step?: string;
@@ -46,7 +61,7 @@ export class ClusterService {
       if (version !== c.spec.app.version) throw rpcError('not_found', `unknown version ${version}`, { cluster: req.cluster });
       await this.store.mutate(req.vnf, req.cluster, (cur) => {
         const nodes = cur!.nodes.filter((n) => n.node !== req.node);
-        return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, state: 'creating' }] };
+        return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, zone: req.zone, state: 'creating' }] };
       });
       const meta = { op: o.op, node: req.node, cluster: req.cluster };
       const create: Agent.AppCreate = {
@@ -90,7 +105,7 @@ export class ClusterService {
         Participant.vnf,
         next.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
         { members } satisfies Agent.ClusterReconfigure,
-        { op: o.op, cluster: req.cluster, node: req.node, label: Label.addNodeToCluster, step: `${o.step ?? o.op}/members` },
+        { op: o.op, cluster: req.cluster, node: req.node, label: Label.addNodeToCluster, step: `${o.step ?? o.op}/members`, ...RECONFIGURE },
       );
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, members: next.members }, 'node joined cluster');
       return { cluster: req.cluster, members };
@@ -110,10 +125,61 @@ export class ClusterService {
         Participant.vnf,
         nodes.map((n) => Agent.subject(Agent.Verb.clientReconfigure, n)),
         { provider: req.provider, endpoints } satisfies Agent.ClientReconfigure,
-        { op: o.op, cluster: req.cluster, label: Label.updateServiceEndpoints, step: `${o.step ?? o.op}/endpoints` },
+        { op: o.op, cluster: req.cluster, label: Label.updateServiceEndpoints, step: `${o.step ?? o.op}/endpoints`, ...RECONFIGURE },
       );
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, provider: req.provider, nodes }, 'client endpoints updated');
       return { cluster: req.cluster, provider: req.provider, endpoints, nodes };
+    });
+  }
+
+  /** scale-in cluster: the cluster picks the node that leaves; the remaining members learn it. */
+  scaleIn(o: Op, req: Vnfm.ClusterScaleIn): Promise<Vnfm.ScaleInReply> {
+    return this.lock.run(key(req.vnf, req.cluster), async () => {
+      const c = await this.mustGet(req.vnf, req.cluster);
+      const step = o.step ?? o.op;
+      const node = c.leaves?.find((l) => l.step === step)?.node ?? pick(c, req);
+      const next = (await this.store.mutate(req.vnf, req.cluster, (cur) => ({
+        ...cur!,
+        members: cur!.members.filter((m) => m !== node),
+        leaves: [...(cur!.leaves ?? []).filter((l) => l.step !== step), { step, node }].slice(-32),
+      })))!;
+      const members = endpointsOf(next);
+      await this.bus.callEach(
+        Participant.vnf,
+        next.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
+        { members } satisfies Agent.ClusterReconfigure,
+        { op: o.op, cluster: req.cluster, node, label: LEAVE_LABEL[req.pick], step: `${o.step ?? o.op}/members`, ...RECONFIGURE },
+      );
+      this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node, pick: req.pick, members: next.members }, 'node left cluster');
+      return { cluster: req.cluster, node, members };
+    });
+  }
+
+  /** destroy application: stop application, destroy application; a dead agent counts as stopped. */
+  destroyApp(o: Op, req: Vnfm.AppDestroy): Promise<Vnfm.AppDestroyReply> {
+    return this.lock.run(key(req.vnf, req.cluster), async () => {
+      const c = await this.mustGet(req.vnf, req.cluster);
+      if (c.members.includes(req.node)) throw rpcError('conflict', `node ${req.node} is still a member of ${req.cluster}: scale it in first`);
+      const meta = { op: o.op, node: req.node, cluster: req.cluster, tolerateGone: true };
+      const stopped = await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStop, req.node), {}, {
+        ...meta,
+        label: Label.stopApplication,
+        step: `${o.step ?? o.op}/stop`,
+        timeoutMs: 20_000,
+      });
+      await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appDestroy, req.node), {}, {
+        ...meta,
+        label: Label.destroyApplicationOptional,
+        step: `${o.step ?? o.op}/destroy`,
+        timeoutMs: 20_000,
+      });
+      await this.store.mutate(req.vnf, req.cluster, (cur) =>
+        cur!.nodes.some((n) => n.node === req.node) ? { ...cur!, nodes: cur!.nodes.filter((n) => n.node !== req.node) } : undefined,
+      );
+      this.beats.forget(req.node);
+      const reached = stopped !== undefined;
+      this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, reached }, 'application destroyed');
+      return { node: req.node, reached };
     });
   }
 
@@ -136,4 +202,26 @@ export class ClusterService {
     if (!c) throw rpcError('not_found', `unknown cluster ${vnf}/${cluster}`);
     return c;
   }
+}
+
+/** Which member leaves, by the request's rule; members are kept in the order they joined. */
+function pick(c: ClusterState, req: Vnfm.ClusterScaleIn): string {
+  const byId = (id: string) => c.nodes.find((n) => n.node === id);
+  let found: string | undefined;
+  switch (req.pick) {
+    case 'node':
+      found = c.nodes.some((n) => n.node === req.node) ? req.node : undefined;
+      break;
+    case 'newest':
+      found = c.members[c.members.length - 1];
+      break;
+    case 'old-version':
+      found = c.members.find((m) => byId(m)?.version !== req.version);
+      break;
+    case 'old-zone':
+      found = c.members.find((m) => byId(m)?.zone !== req.zone);
+      break;
+  }
+  if (!found) throw rpcError('not_found', `no node of ${c.name} to remove (${req.pick})`, { members: c.members });
+  return found;
 }

@@ -7,6 +7,7 @@ export interface NodeState {
   node: string;
   address: string;
   version: string;
+  zone?: string;
   state: 'creating' | 'running' | 'stopped' | 'failed';
 }
 
@@ -19,6 +20,8 @@ export interface ClusterState {
   nodes: NodeState[];
   /** node ids in the cluster's membership, in the order they joined */
   members: string[];
+  /** recent scale-in picks by step key: the same step sent again removes the same node */
+  leaves?: { step: string; node: string }[];
 }
 
 export const key = (vnf: string, cluster: string) => `${vnf}.${cluster}`;

@@ -11,6 +11,11 @@ export interface CallOptions {
   /** idempotency key of the step within the operation */
   step?: string;
   timeoutMs?: number;
+  /**
+   * The target may be dead (healing): no responder or no reply counts as done. The return arrow
+   * is still drawn and the call resolves with `undefined`.
+   */
+  tolerateGone?: boolean;
   node?: string;
   cluster?: string;
 }
@@ -46,7 +51,10 @@ export class Bus {
       });
       data = msg.json();
     } catch (err) {
-      throw transportError(err, subject);
+      const e = transportError(err, subject);
+      if (!o.tolerateGone) throw e;
+      if (o.label !== undefined) await this.record(o, to, this.me, '-', returnLabel(to), subject);
+      return undefined as T;
     }
     if (o.label !== undefined) await this.record(o, to, this.me, '-', returnLabel(to), subject);
     if (isErrorReply(data)) throw new BusError(data.error);

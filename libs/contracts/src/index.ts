@@ -2,6 +2,7 @@ export * from './common/index.js';
 export * as Descriptor from './descriptor/index.js';
 export * as Records from './records/index.js';
 export * as Deploy from './deploy/index.js';
+export * as Lifecycle from './lifecycle/index.js';
 export * as Query from './query/index.js';
 export * as Events from './events/index.js';
 export * as Trace from './trace/index.js';

@@ -1,9 +1,10 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { rpcError } from '@vnf-lcm/bus';
-import { Deploy, Query, Trace } from '@vnf-lcm/contracts';
+import { Deploy, Lifecycle, Query, Trace } from '@vnf-lcm/contracts';
 import { RecordsStore } from '../records/records.store.js';
 import { DeployService } from './deploy.service.js';
+import { LifecycleService } from './lifecycle.service.js';
 import { TraceService } from './trace.service.js';
 
 /** The AO's public subjects: plain JSON in, plain JSON out. */
@@ -13,7 +14,23 @@ export class AoController {
     @Inject(DeployService) private readonly deploy: DeployService,
     @Inject(RecordsStore) private readonly store: RecordsStore,
     @Inject(TraceService) private readonly trace: TraceService,
+    @Inject(LifecycleService) private readonly lifecycle: LifecycleService,
   ) {}
+
+  @MessagePattern(Lifecycle.Subject.scaleOut)
+  scaleOut(@Payload() p: Lifecycle.Scale): Promise<Lifecycle.Reply> {
+    return this.lifecycle.scale('out', p);
+  }
+
+  @MessagePattern(Lifecycle.Subject.scaleIn)
+  scaleIn(@Payload() p: Lifecycle.Scale): Promise<Lifecycle.Reply> {
+    return this.lifecycle.scale('in', p);
+  }
+
+  @MessagePattern(Lifecycle.Subject.heal)
+  heal(@Payload() p: Lifecycle.Heal): Promise<Lifecycle.Reply> {
+    return this.lifecycle.heal(p);
+  }
 
   @MessagePattern(Deploy.Subject)
   request(@Payload() p: Deploy.Request): Promise<Deploy.Reply> {

@@ -28,7 +28,7 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
   await s.notify(a.hostLabel, meta, { address: host.address, zone: host.zone });
 
   const appTimeout = (a.cluster.health?.timeoutMs ?? 30_000) + 15_000;
-  const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, { vnf, cluster, node, address: host.address, version: a.version }, meta, appTimeout);
+  const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, { vnf, cluster, node, address: host.address, zone: host.zone, version: a.version }, meta, appTimeout);
   await s.notify(Label.activateApplication, meta, { version: app.endpoint.version });
 
   await s.vnfm(`${k}/join`, Label.scaleOutCluster, Vnfm.Subject.clusterScaleOut, { vnf, cluster, node }, meta);

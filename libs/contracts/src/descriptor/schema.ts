@@ -26,6 +26,17 @@ export const descriptorSchema = {
           max: { type: 'integer', minimum: 1, maximum: 1000 },
           zone: token,
           dependsOn: { type: 'array', items: name, uniqueItems: true, maxItems: 64 },
+          autoscale: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['metric', 'out', 'in'],
+            properties: {
+              metric: { type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$' },
+              out: { type: 'number', minimum: 0 },
+              in: { type: 'number', minimum: 0 },
+              cooldownMs: { type: 'integer', minimum: 0, maximum: 3600000 },
+            },
+          },
           health: {
             type: 'object',
             additionalProperties: false,

@@ -20,6 +20,18 @@ export interface HealthCheck {
   timeoutMs?: number;
 }
 
+/**
+ * The VNFM's own scaling policy: the cluster's average of `metric` (as its agents report it from
+ * the application's /metrics) above `out` asks for one more node, below `in` for one less,
+ * within min..max, at most once per `cooldownMs`.
+ */
+export interface Autoscale {
+  metric: string;
+  out: number;
+  in: number;
+  cooldownMs?: number;
+}
+
 export interface ClusterSpec {
   name: string;
   nodes: number;
@@ -30,6 +42,7 @@ export interface ClusterSpec {
   health?: HealthCheck;
   /** clusters this one is a client of */
   dependsOn?: string[];
+  autoscale?: Autoscale;
 }
 
 export interface VnfDescriptor {

@@ -50,6 +50,8 @@ function semanticIssues(d: VnfDescriptor): DescriptorIssue[] {
     const min = c.min ?? Math.min(1, c.nodes);
     const max = c.max ?? Math.max(c.nodes, 1000);
     if (min > max) issues.push({ field: `/clusters/${i}/min`, message: `min ${min} is above max ${max}` });
+    if (c.autoscale && c.autoscale.in >= c.autoscale.out)
+      issues.push({ field: `/clusters/${i}/autoscale/in`, message: `in threshold ${c.autoscale.in} must be below out threshold ${c.autoscale.out}` });
     if (c.nodes < min || c.nodes > max)
       issues.push({ field: `/clusters/${i}/nodes`, message: `node count ${c.nodes} is outside ${min}..${max}` });
   });

@@ -1,4 +1,4 @@
-import { IsObject, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsObject, IsOptional, Matches } from 'class-validator';
 import type { ClusterSpec, Endpoint } from '../descriptor/types.js';
 
 const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -9,8 +9,23 @@ export const Subject = {
   appActivate: 'vnf.vnfm.app-activate',
   clusterScaleOut: 'vnf.vnfm.cluster-scale-out',
   clientReconfigure: 'vnf.vnfm.client-reconfigure',
+  clusterScaleIn: 'vnf.vnfm.cluster-scale-in',
+  appDestroy: 'vnf.vnfm.app-destroy',
   clusterGet: 'vnf.vnfm.cluster-get',
 } as const;
+
+/** How the cluster picks the node that leaves on scale-in (see ClusterScaleIn). */
+export const Pick = {
+  /** the newest member leaves: the longest-running nodes, with warm caches, stay */
+  newest: 'newest',
+  /** the oldest member not running `version` leaves (upgrade) */
+  oldVersion: 'old-version',
+  /** the oldest member not in `zone` leaves (migrate) */
+  oldZone: 'old-zone',
+  /** exactly `node` leaves (healing) */
+  node: 'node',
+} as const;
+export type Pick = (typeof Pick)[keyof typeof Pick];
 
 export class ClusterActivate {
   @Matches(TOKEN) vnf!: string;
@@ -23,6 +38,8 @@ export class AppActivate {
   @Matches(TOKEN) cluster!: string;
   @Matches(TOKEN) node!: string;
   @Matches(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$|^[0-9a-f.:]+$/) address!: string;
+  /** the zone of its virtual host, so that migrate can tell old nodes from new */
+  @IsOptional() @Matches(TOKEN) zone?: string;
   /** the version to run; default: the cluster's current one */
   @IsOptional() @Matches(/^[^\s]{1,64}$/) version?: string;
 }
@@ -31,6 +48,34 @@ export class ClusterScaleOut {
   @Matches(TOKEN) vnf!: string;
   @Matches(TOKEN) cluster!: string;
   @Matches(TOKEN) node!: string;
+}
+
+export class ClusterScaleIn {
+  @Matches(TOKEN) vnf!: string;
+  @Matches(TOKEN) cluster!: string;
+  @IsIn(Object.values(Pick)) pick!: Pick;
+  @IsOptional() @Matches(TOKEN) node?: string;
+  @IsOptional() @Matches(/^[^\s]{1,64}$/) version?: string;
+  @IsOptional() @Matches(TOKEN) zone?: string;
+}
+
+export class AppDestroy {
+  @Matches(TOKEN) vnf!: string;
+  @Matches(TOKEN) cluster!: string;
+  @Matches(TOKEN) node!: string;
+}
+
+export interface ScaleInReply {
+  cluster: string;
+  /** the node the cluster let go */
+  node: string;
+  members: Endpoint[];
+}
+
+export interface AppDestroyReply {
+  node: string;
+  /** false when the agent was gone already: the application counts as stopped */
+  reached: boolean;
 }
 
 export class ClientReconfigure {

@@ -1,0 +1,42 @@
+import { Label, Vim, Vnfm } from '@vnf-lcm/contracts';
+import type { VnfBook } from '../records/vnf-book.js';
+import type { Saga } from './saga.js';
+
+export interface RemoveNode {
+  vnf: string;
+  cluster: string;
+  /** how the cluster determines the node that leaves */
+  pick: Vnfm.Pick;
+  node?: string;
+  version?: string;
+  zone?: string;
+  /** the clusters that depend on this one */
+  clients: string[];
+  /** `remove virtual host` in scale-in, `remove old virtual host` elsewhere */
+  hostLabel: string;
+}
+
+/**
+ * "remove old node from cluster", as scale-in, healing, upgrade and migrate draw it: scale-in
+ * cluster (the cluster picks the node), reconfigure each client, destroy application, remove
+ * (old) virtual host. Clients stop sending to the node before its application stops.
+ */
+export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNode): Promise<string> {
+  const { vnf, cluster } = a;
+
+  const left = await s.vnfm<Vnfm.ScaleInReply>(`${k}/leave`, Label.scaleInCluster, Vnfm.Subject.clusterScaleIn, { vnf, cluster, pick: a.pick, node: a.node, version: a.version, zone: a.zone }, { cluster, node: a.node });
+  const meta = { cluster, node: left.node };
+  await s.local(`${k}/unrecord`, 'record node removal', meta, () => book.removeNode(vnf, cluster, left.node));
+  await s.notify(Label.scaleInCluster, meta);
+
+  for (const client of a.clients) {
+    await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, { vnf, cluster: client, provider: cluster }, { cluster: client, node: left.node });
+  }
+
+  await s.vnfm(`${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: left.node }, meta);
+  await s.notify(Label.destroyApplication, meta);
+
+  await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: left.node }, meta);
+  await s.notify(a.hostLabel, meta);
+  return left.node;
+}

@@ -1,0 +1,17 @@
+import { Descriptor, Label, Vnfm } from '@vnf-lcm/contracts';
+import type { VnfBook } from '../records/vnf-book.js';
+import { removeNode } from './remove-node.js';
+import type { Saga } from './saga.js';
+import type { ScaleParams } from './scale-out.saga.js';
+
+/** Scale-In, as shared/sequences/scale-in.wsd draws it. The cluster lets its newest node go. */
+export async function scaleIn(s: Saga, book: VnfBook, p: ScaleParams): Promise<void> {
+  const v = (await book.get(s.record.vnf))!;
+  const clients = Descriptor.clientsOf(v.descriptor, p.cluster).map((c) => c.name);
+
+  // loop until required capacity is reached
+  for (let i = 1; i <= p.from - p.to; i++) {
+    // remove old node from cluster
+    await removeNode(s, book, `${i}`, { vnf: v.name, cluster: p.cluster, pick: Vnfm.Pick.newest, clients, hostLabel: Label.removeVirtualHost });
+  }
+}

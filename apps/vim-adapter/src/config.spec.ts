@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config.js';
+import { checkDrivers } from './drivers/registry.js';
+import { checkProcessZone } from './drivers/process/options.js';
+
+const load = (env: NodeJS.ProcessEnv) => {
+  const c = loadConfig(env);
+  checkDrivers(c);
+  return c;
+};
+
+test('nothing set gives one local process zone under the working directory', () => {
+  const c = load({});
+  expect(c.defaultZone).toBe('local');
+  const z = checkProcessZone(c.zones[0], {});
+  expect(z.root).toBe(join(process.cwd(), '.vnf-lcm/hosts/local'));
+  expect(z.agentMain).toMatch(/apps\/vnf-agent\/dist\/main\.js$/);
+});
+
+test('VIM_CONFIG reads yaml', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vim-config-'));
+  try {
+    const file = join(dir, 'zones.yaml');
+    writeFileSync(file, 'defaultZone: b\nzones:\n  - { name: a, driver: process, range: 127.40.0.0/24, root: /tmp/a }\n  - name: b\n    driver: process\n    range: 127.41.0.0/24\n    root: hosts\n');
+    const c = load({ VIM_CONFIG: file });
+    expect(c.defaultZone).toBe('b');
+    expect(c.zones.map((z) => z.name)).toEqual(['a', 'b']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.each([
+  ['{"zones": [', 'not valid yaml or json'],
+  ['just words', 'must be a mapping with "zones", got string'],
+  ['{"zones": []}', 'non-empty "zones"'],
+  ['{"zones": [{"name": "Local", "driver": "process"}]}', 'lowercase token'],
+  ['{"zones": [{"name": "a", "driver": "vmware"}]}', 'unknown driver vmware'],
+  ['{"defaultZone": "b", "zones": [{"name": "a", "driver": "process", "range": "127.1.0.0/16", "root": "x"}]}', 'defaultZone "b"'],
+  ['{"zones": [{"name": "a", "driver": "process", "range": "127.1.0.0/16"}]}', '"root"'],
+  ['{"zones": [{"name": "a", "driver": "process", "range": "127.1.0.0", "root": "x"}]}', 'IPv4 CIDR'],
+  ['{"zones": [{"name": "a", "driver": "process", "range": "10.0.0.0/8", "root": "x"}]}', 'inside 127.0.0.0/8'],
+  ['{"zones": [{"name": "a", "driver": "process", "range": "127.1.0.0/16", "root": "x", "size": 3}]}', 'unknown option(s) size'],
+  ['{"zones": [{"name": "a", "driver": "process", "range": "127.1.0.0/16", "root": "x"}, {"name": "a", "driver": "process", "range": "127.2.0.0/16", "root": "y"}]}', 'configured twice'],
+])('VIM_ZONES %s is refused', (text, message) => {
+  expect(() => load({ VIM_ZONES: text })).toThrow(ConfigError);
+  expect(() => load({ VIM_ZONES: text })).toThrow(message);
+});

@@ -1,0 +1,118 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { LOG, NATS, type Logger } from '@vnf-lcm/bus';
+import { isErrorReply, Lifecycle } from '@vnf-lcm/contracts';
+import { ClusterStore, type ClusterState } from './cluster.store.js';
+import { Heartbeats } from './heartbeats.js';
+
+/** How the VNFM watches: env VNFM_FAILURE_MS (default 1000), VNFM_WATCH_MS (default 100). */
+const FAILURE_MS = Number(process.env.VNFM_FAILURE_MS ?? 1000);
+const TICK_MS = Number(process.env.VNFM_WATCH_MS ?? 100);
+const AUTOSCALE_MS = 1000;
+const DEFAULT_COOLDOWN_MS = 30_000;
+
+/**
+ * The VNFM's own initiative: it requests healing of a node whose heartbeats stopped or whose
+ * application failed, and scale-out or scale-in of a cluster whose metric left its policy's band.
+ */
+@Injectable()
+export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer?: NodeJS.Timeout;
+  private readonly since = Date.now();
+  private clusters: ClusterState[] = [];
+  private lastLoad = 0;
+  private lastScale = 0;
+  /** nodes whose healing was accepted: not asked for twice */
+  private readonly healing = new Set<string>();
+  /** when a request was refused (another operation runs), when to ask again */
+  private readonly retryAt = new Map<string, number>();
+  private readonly lastAction = new Map<string, number>();
+  private busy = false;
+
+  constructor(
+    @Inject(ClusterStore) private readonly store: ClusterStore,
+    @Inject(Heartbeats) private readonly beats: Heartbeats,
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(LOG) private readonly log: Logger,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+  }
+
+  onModuleDestroy() {
+    clearInterval(this.timer);
+  }
+
+  private async tick() {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const now = Date.now();
+      if (now - this.lastLoad > 500) {
+        this.clusters = await this.store.all();
+        this.lastLoad = now;
+        const known = new Set(this.clusters.flatMap((c) => c.nodes.map((n) => n.node)));
+        for (const n of this.healing) if (!known.has(n)) this.healing.delete(n);
+      }
+      for (const c of this.clusters) await this.checkNodes(c, now);
+      if (now - this.lastScale >= AUTOSCALE_MS) {
+        this.lastScale = now;
+        for (const c of this.clusters) if (c.spec.autoscale) await this.autoscale(c, now);
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'watch tick failed');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async checkNodes(c: ClusterState, now: number) {
+    for (const n of c.nodes) {
+      if (n.state !== 'running' || this.healing.has(n.node) || (this.retryAt.get(n.node) ?? 0) > now) continue;
+      const reason = this.failure(n.node, now);
+      if (!reason) continue;
+      const r = await this.ask(Lifecycle.Subject.heal, { vnf: c.vnf, node: n.node, requestedBy: 'VNFM', reason });
+      if (r.ok) this.healing.add(n.node);
+      else this.retryAt.set(n.node, now + 1000);
+      this.log.warn({ vnf: c.vnf, cluster: c.name, node: n.node, reason, accepted: r.ok, op: r.op, refused: r.why }, 'node failed: healing requested');
+    }
+  }
+
+  private failure(node: string, now: number): string | undefined {
+    const b = this.beats.get(node);
+    const last = Math.max(b?.at ?? 0, this.since);
+    if (now - last > FAILURE_MS) return `no heartbeat for ${now - last} ms`;
+    if (b?.beat.app.state === 'failed') return `application failed: ${b.beat.app.reason ?? 'exited'}`;
+    if (b?.beat.app.healthy === false) return `health check failing: ${b.beat.app.reason ?? ''}`.trim();
+    return undefined;
+  }
+
+  private async autoscale(c: ClusterState, now: number) {
+    const p = c.spec.autoscale!;
+    if (now - (this.lastAction.get(`${c.vnf}.${c.name}`) ?? 0) < (p.cooldownMs ?? DEFAULT_COOLDOWN_MS)) return;
+    const values = c.members.map((m) => this.beats.get(m)?.beat.metrics?.[p.metric]).filter((v): v is number => typeof v === 'number');
+    if (!values.length) return;
+    const avg = values.reduce((a, b) => a + b, 0) / values.length;
+    const n = c.members.length;
+    const min = c.spec.min ?? Math.min(1, c.spec.nodes);
+    const max = c.spec.max ?? Math.max(c.spec.nodes, 1000);
+    const subject = avg > p.out && n < max ? Lifecycle.Subject.scaleOut : avg < p.in && n > min ? Lifecycle.Subject.scaleIn : undefined;
+    if (!subject) return;
+    const reason = `${p.metric} ${avg.toFixed(1)} ${subject === Lifecycle.Subject.scaleOut ? `> ${p.out}` : `< ${p.in}`}`;
+    const r = await this.ask(subject, { vnf: c.vnf, cluster: c.name, by: 1, requestedBy: 'VNFM', reason });
+    if (r.ok) this.lastAction.set(`${c.vnf}.${c.name}`, now);
+    this.log.info({ vnf: c.vnf, cluster: c.name, reason, accepted: r.ok, op: r.op, refused: r.why }, `${subject.split('.').pop()} requested`);
+  }
+
+  /** VNFM->AO: request ..., plain JSON like any other requester. */
+  private async ask(subject: string, body: object): Promise<{ ok: boolean; op?: string; why?: string }> {
+    try {
+      const r = (await this.nc.request(subject, JSON.stringify(body), { timeout: 5000 })).json<Lifecycle.Reply>();
+      if (isErrorReply(r)) return { ok: false, why: `${r.error.err_code}: ${r.error.description}` };
+      return { ok: true, op: r.op };
+    } catch (err) {
+      return { ok: false, why: (err as Error).message };
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import type { OpState } from '../records/index.js';
+
+const NAME = /^[a-z][a-z0-9-]{0,23}$/;
+const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * Lifecycle requests after deployment: `DevOps->AO` or `VNFM->AO`, plain JSON. The VNFM says
+ * so with `requestedBy: "VNFM"`, and then gets the closing `AO->VNFM: notify` too.
+ */
+export const Subject = {
+  scaleOut: 'vnf.ao.scale-out',
+  scaleIn: 'vnf.ao.scale-in',
+  heal: 'vnf.ao.heal',
+} as const;
+
+export const Requester = { devops: 'DevOps', vnfm: 'VNFM' } as const;
+export type Requester = (typeof Requester)[keyof typeof Requester];
+
+abstract class Requested {
+  @IsOptional() @IsIn(['DevOps', 'VNFM']) requestedBy?: Requester;
+  /** why the VNFM asked (a metric over its threshold, a node that stopped beating) */
+  @IsOptional() @Matches(/^.{0,200}$/) reason?: string;
+}
+
+/** Give either the count to reach (`nodes`) or how many to add/remove (`by`); default: by 1. */
+export class Scale extends Requested {
+  @Matches(NAME) vnf!: string;
+  @Matches(NAME) cluster!: string;
+  @IsOptional() @IsInt() @Min(0) @Max(1000) nodes?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(1000) by?: number;
+}
+
+export class Heal extends Requested {
+  @Matches(NAME) vnf!: string;
+  @Matches(TOKEN) node!: string;
+}
+
+export interface Reply {
+  op: string;
+  vnf: string;
+  state: OpState;
+  message: string;
+}
