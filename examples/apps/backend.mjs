@@ -83,7 +83,8 @@ const server = http.createServer((req, res) => {
     return send(res, 200, identity());
   }
   if (req.method === 'GET' && path === '/health') {
-    return UNHEALTHY ? send(res, 503, { status: 'unhealthy' }) : send(res, 200, { status: 'ok' });
+    // generation: which config this process has applied; the agent waits for it after a reload
+    return UNHEALTHY ? send(res, 503, { status: 'unhealthy' }) : send(res, 200, { status: 'ok', generation: config.generation ?? 0 });
   }
   if (req.method === 'GET' && path === '/metrics') {
     return send(res, 200, { requests_total: requestsTotal, rps: rps(), inflight, uptime_s: Math.round(process.uptime()) });

@@ -60,6 +60,7 @@ function applyConfig(config) {
       agent: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }) });
   }
   upstreams = next;
+  generation = config.generation ?? 0;
   // Whatever is left was removed: close its sockets once its last request is done, so no idle
   // keep-alive connection keeps reaching a node that is no longer ours.
   for (const u of current.values()) {
@@ -154,7 +155,8 @@ function forward(req, res, body, u, retries, stale = true) {
 
 const server = http.createServer((req, res) => {
   const path = req.url.split('?')[0];
-  if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok', upstreams: upstreams.length });
+  // generation: which config this process has applied; the agent waits for it after a reload
+  if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok', upstreams: upstreams.length, generation });
   if (req.method === 'GET' && path === '/upstreams') {
     return send(res, 200, upstreams.map(({ node, address, port, version }) => ({ node, address, port, version })));
   }
@@ -170,6 +172,7 @@ const server = http.createServer((req, res) => {
   });
 });
 
+let generation = 0;
 process.on('SIGHUP', () => {
   const config = readConfig();
   if (config) applyConfig(config);

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Supervised } from './supervisor.js';
 import { deployAndShow, teardown, waitForServices } from './demo.js';
 
@@ -53,25 +53,36 @@ const env = {
 for (const app of ['orchestrator', 'vnfm', 'vim-adapter'])
   procs.push(new Supervised({ name: app, command: process.execPath, args: [dist(app)], env }, log).start());
 
-const nc = await connect({ servers: url, name: 'vnf-lcm-launcher', waitOnFirstConnect: true, maxReconnectAttempts: -1 });
+// Signals are handled before anything can block (connecting waits for nats-server): the children
+// lead their own process groups, so a launcher killed by a signal it did not handle would orphan them.
+let nc: NatsConnection | undefined;
 let stopping = false;
-const stop = async () => {
+const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
   log('[vnf-lcm] stopping');
-  if (o.teardown) await teardown(nc, log).catch((e) => log(`[vnf-lcm] teardown: ${(e as Error).message}`));
-  await nc.close().catch(() => undefined);
+  if (o.teardown && nc) await teardown(nc, log).catch((e) => log(`[vnf-lcm] teardown: ${(e as Error).message}`));
+  await nc?.close().catch(() => undefined);
   for (const p of [...procs].reverse()) await p.stop();
   log('[vnf-lcm] stopped');
-  process.exit(0);
+  process.exit(code);
 };
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
 
-await waitForServices(nc);
-log('[vnf-lcm] services up: orchestrator, vnfm, vim-adapter');
-if (o.deploy) {
-  const ok = await deployAndShow(nc, resolve(o.deploy), log);
-  if (!ok) log('[vnf-lcm] deployment did not complete; see `vnfctl ops` and `vnfctl trace <op>`');
+try {
+  nc = await connect({ servers: url, name: 'vnf-lcm-launcher', waitOnFirstConnect: true, maxReconnectAttempts: -1 });
+  await waitForServices(nc);
+  log('[vnf-lcm] services up: orchestrator, vnfm, vim-adapter');
+  if (o.deploy) {
+    const ok = await deployAndShow(nc, url, resolve(o.deploy), log);
+    if (!ok) log('[vnf-lcm] deployment did not complete; see `vnfctl ops` and `vnfctl trace <op>`');
+  }
+  log('[vnf-lcm] running; Ctrl-C stops everything');
+} catch (err) {
+  // a stop in progress closes the connection under these steps; that is not a failure
+  if (!stopping) {
+    log(`[vnf-lcm] ${(err as Error).message}`);
+    await stop(1);
+  }
 }
-log('[vnf-lcm] running; Ctrl-C stops everything');

@@ -8,9 +8,19 @@ export interface ProcSpec {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Children alive now, killed if the launcher exits without stopping them (a crash, process.exit). */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 /**
  * Keeps a process running: its output lines are prefixed with its name, and it is started again
  * (after a growing pause) when it exits without being asked to.
+ *
+ * Each child leads its own process group: Ctrl-C in a terminal signals the whole foreground
+ * group, and the launcher must be the only one to get it, so that it can tear the virtual hosts
+ * down while nats-server and the services are still up, then stop them in order.
  */
 export class Supervised {
   private child?: ChildProcess;
@@ -24,12 +34,14 @@ export class Supervised {
 
   start() {
     const { name, command, args, env } = this.spec;
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
+    live.add(child);
     const prefix = `[${name}] `;
     for (const s of [child.stdout, child.stderr]) createInterface({ input: s! }).on('line', (l) => this.out(prefix + l));
     const started = Date.now();
     child.on('exit', (code, signal) => {
+      live.delete(child);
       if (this.stopping) return;
       if (Date.now() - started > 10_000) this.restarts = 0;
       const wait = Math.min(5000, 200 * 2 ** this.restarts++);

@@ -4,7 +4,7 @@ import { rpcError, type Logger } from '@vnf-lcm/bus';
 import type { Agent, Descriptor } from '@vnf-lcm/contracts';
 import type { AgentEnv } from './env.js';
 import { sameJson, writeJsonAtomic } from './files.js';
-import { errorText, probe } from './probe.js';
+import { errorText, httpGet, probe } from './probe.js';
 import { AppProcess, describeExit, isOurApp, runCommand, type SpawnOptions } from './process.js';
 import { emptyState, HostPaths, StateStore, type AgentState } from './state.js';
 
@@ -13,6 +13,7 @@ const Timing = {
   /** a start that failed its health check is killed, not drained */
   failedStartGraceMs: 2_000,
   reloadTimeoutMs: 30_000,
+  reloadConfirmMs: 5_000,
   healthIntervalMs: 200,
   healthTimeoutMs: 30_000,
   probeTimeoutMs: 2_000,
@@ -245,7 +246,33 @@ export class AppManager {
       const failed = await runCommand(how.command, this.spawnOptions(app), Timing.reloadTimeoutMs);
       if (failed) throw rpcError('step_failed', `reload command failed: ${failed}`);
     }
-    if (how?.signal || how?.command?.length) this.log.info({ op, pid: proc.pid }, 'application reloaded');
+    if (how?.signal || how?.command?.length) {
+      const applied = await this.awaitGeneration(app);
+      this.log.info({ op, pid: proc.pid, generation: this.s.generation, confirmed: applied }, 'application reloaded');
+    }
+  }
+
+  /**
+   * Waits until the application's health answer reports the config generation just written.
+   * An application that reports none is taken at its signal's word.
+   */
+  private async awaitGeneration(app: Descriptor.AppSpec): Promise<boolean> {
+    const path = this.s.health?.http;
+    const want = this.s.generation ?? 0;
+    if (!path) return false;
+    const deadline = Date.now() + Timing.reloadConfirmMs;
+    while (Date.now() < deadline) {
+      try {
+        const r = await httpGet(`http://${this.env.address}:${app.port}${path}`, 1000);
+        const got = (JSON.parse(r.body) as { generation?: unknown }).generation;
+        if (typeof got !== 'number') return false;
+        if (got >= want) return true;
+      } catch {
+        /* not answering this instant: try again until the deadline */
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw rpcError('step_failed', `application did not apply config generation ${want} in ${Timing.reloadConfirmMs} ms`);
   }
 
   // --- process watching --------------------------------------------------------------------
@@ -366,6 +393,7 @@ export class AppManager {
       version: s.app.version,
       members: s.members,
       endpoints: s.endpoints,
+      generation: (s.generation = (s.generation ?? 0) + 1),
     };
     writeJsonAtomic(this.paths.config, config);
   }

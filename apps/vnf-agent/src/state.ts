@@ -17,6 +17,8 @@ export interface AgentState {
   healthy?: boolean;
   /** how many times the application was started since it was created */
   starts: number;
+  /** of the last config written (AppConfig.generation) */
+  generation?: number;
 }
 
 export const emptyState = (): AgentState => ({ members: [], endpoints: {}, state: 'absent', starts: 0 });

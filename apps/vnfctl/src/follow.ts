@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Events, Records } from '@vnf-lcm/contracts';
+import { Events, Query, Records } from '@vnf-lcm/contracts';
 
 export interface Progress {
   /** resolves with the operation's last state: final, or FAILED_TEMP */
@@ -8,12 +8,18 @@ export interface Progress {
 }
 
 const ENDS: string[] = [...Records.FINAL_STATES, Records.OpState.failedTemp];
+/** how often the operation record is read in case its closing event was lost */
+const POLL_MS = 2000;
+
+type Request = <T>(subject: string, payload: unknown) => Promise<T>;
 
 /**
  * Follows one VNF's events from before the request is sent, so that no step is missed; events of
- * other operations are dropped once the op id is known.
+ * other operations are dropped once the op id is known. Events are plain NATS messages (at most
+ * once), so the operation record is also read now and then: a lost closing event must not leave
+ * `--wait` waiting forever.
  */
-export function followVnf(nc: NatsConnection, vnf: string, onEvent: (e: Events.Event) => void) {
+export function followVnf(nc: NatsConnection, request: Request, vnf: string, onEvent: (e: Events.Event) => void) {
   let op: string | undefined;
   const early: Events.Event[] = [];
   let resolve!: (s: Records.OpState) => void;
@@ -23,21 +29,40 @@ export function followVnf(nc: NatsConnection, vnf: string, onEvent: (e: Events.E
     onEvent(e);
     if (e.step === 'operation' && ENDS.includes(e.state)) resolve(e.state as Records.OpState);
   };
-  const sub = nc.subscribe(`${Events.SubjectPrefix}.${vnf}.*`, {
-    callback: (err, m) => {
-      if (err) return;
-      const e = m.json<Events.Event>();
-      if (op === undefined) early.push(e);
-      else handle(e);
-    },
-  });
+  // a name that is no subject token (`Bad Name`) cannot be followed; the AO refuses it anyway
+  const sub = /^[^\s.*>]+$/.test(vnf)
+    ? nc.subscribe(`${Events.SubjectPrefix}.${vnf}.*`, {
+        callback: (err, m) => {
+          if (err) return;
+          const e = m.json<Events.Event>();
+          if (op === undefined) early.push(e);
+          else handle(e);
+        },
+      })
+    : undefined;
+  let poll: NodeJS.Timeout | undefined;
+  const stop = () => {
+    clearTimeout(poll);
+    sub?.unsubscribe();
+  };
   return {
     /** the op id is known: replay what came early, then follow */
     track(id: string): Progress {
       op = id;
       early.splice(0).forEach(handle);
-      return { done, stop: () => sub.unsubscribe() };
+      const check = async () => {
+        try {
+          const { op: r } = await request<Query.OpGetReply>(Query.Subject.opGet, { op: id });
+          // let a closing event that is on its way be printed first
+          if (ENDS.includes(r.state)) return void setTimeout(() => resolve(r.state), 200);
+        } catch {
+          /* the AO may be restarting: keep following */
+        }
+        poll = setTimeout(check, POLL_MS);
+      };
+      poll = setTimeout(check, POLL_MS);
+      return { done, stop };
     },
-    stop: () => sub.unsubscribe(),
+    stop,
   };
 }

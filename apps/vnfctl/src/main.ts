@@ -45,7 +45,7 @@ program
     withConn(async (c, file: string, o: { wait?: boolean }) => {
       const descriptor = readDescriptor(file) as Descriptor.VnfDescriptor;
       const started = Date.now();
-      const follow = o.wait ? followVnf(c.nc, String(descriptor?.name), (e) => printEvent(e, g().json, started)) : undefined;
+      const follow = o.wait ? followVnf(c.nc, c.request, String(descriptor?.name), (e) => printEvent(e, g().json, started)) : undefined;
       const reply = await c.request<Deploy.Reply>(Deploy.Subject, { descriptor }).catch((e) => {
         follow?.stop();
         throw e;

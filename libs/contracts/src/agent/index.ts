@@ -98,4 +98,10 @@ export interface AppConfig {
   version: string;
   members: Endpoint[];
   endpoints: Record<string, Endpoint[]>;
+  /**
+   * Grows with every rewrite. An application that reports the generation it applied (as
+   * `generation` in its health check's JSON) lets the agent answer a reconfiguration only once it
+   * took effect, so that a node left out of the endpoints really gets no more requests.
+   */
+  generation: number;
 }
