@@ -41,7 +41,9 @@ export function followVnf(nc: NatsConnection, request: Request, vnf: string, onE
       })
     : undefined;
   let poll: NodeJS.Timeout | undefined;
+  let stopped = false;
   const stop = () => {
+    stopped = true;
     clearTimeout(poll);
     sub?.unsubscribe();
   };
@@ -58,7 +60,7 @@ export function followVnf(nc: NatsConnection, request: Request, vnf: string, onE
         } catch {
           /* the AO may be restarting: keep following */
         }
-        poll = setTimeout(check, POLL_MS);
+        if (!stopped) poll = setTimeout(check, POLL_MS);
       };
       poll = setTimeout(check, POLL_MS);
       return { done, stop };
