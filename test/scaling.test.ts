@@ -48,7 +48,7 @@ describe('scale-out', () => {
 describe('scale-in', () => {
   test('of the backend under load: no failed request, and a removed node gets nothing after its removal', async () => {
     const v = await sys.vnf('web');
-    const load = new Load(() => frontendUrls(v), 6);
+    const load = new Load(() => frontendUrls(v), 4, 60_000, 5);
     await new Promise((r) => setTimeout(r, 500));
     const r = await run(Lifecycle.Subject.scaleIn, { vnf: 'web', cluster: 'backend', nodes: 2 });
     await new Promise((r) => setTimeout(r, 500));

@@ -50,7 +50,7 @@ export async function startNatsServer(dir = mkdtempSync(join(tmpdir(), 'vnf-nats
     },
     stop: async () => {
       await stop();
-      rmSync(dir, { recursive: true, force: true });
+      if (!process.env.VNF_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
     },
     restart: async () => {
       await stop();

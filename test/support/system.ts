@@ -135,7 +135,9 @@ export class System {
     killStragglers(this.dir);
     await this.nc?.close().catch(() => undefined);
     await this.nats?.stop();
-    rmSync(this.dir, { recursive: true, force: true });
+    // VNF_TEST_KEEP=1 keeps the services' logs for a look after a failure
+    if (process.env.VNF_TEST_KEEP) console.log(`kept ${this.dir}`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

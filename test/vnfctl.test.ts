@@ -1,0 +1,265 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type { Descriptor, Events, Query, Records } from '@vnf-lcm/contracts';
+import { SEQUENCES } from './support/seqcheck.js';
+import { ROOT, System } from './support/system.js';
+
+/**
+ * vnfctl as an operator runs it: the built CLI as a subprocess against a whole vnf-lcm, its
+ * exit codes (0 done, 1 operation did not complete, 2 request refused or unreachable), its text
+ * and its --json output.
+ */
+const sys = new System(45);
+const CLI = join(ROOT, 'apps/vnfctl/dist/main.js');
+const T = 120_000;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `vnfctl -s <our server> ...args`; `server: null` leaves the server to NATS_URL. */
+function vnfctl(args: string[], o: { server?: string | null; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+  const server = o.server === undefined ? sys.nats.url : o.server;
+  const env = { ...process.env, ...o.env };
+  if (o.env?.NATS_URL === undefined) delete env.NATS_URL;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...(server ? ['-s', server] : []), ...args], { env, timeout: o.timeoutMs ?? 90_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+const lines = (s: string) => s.split('\n').filter((l) => l.trim());
+const jsonLines = (s: string) => lines(s).map((l) => JSON.parse(l));
+
+/** web.yaml under another name (and changes), written where only an absolute cwd works */
+function descriptorFile(name: string, change: (d: Descriptor.VnfDescriptor) => void): string {
+  const d = parse(readFileSync(join(ROOT, 'examples/web.yaml'), 'utf8')) as Descriptor.VnfDescriptor;
+  d.name = name;
+  for (const c of d.clusters) c.app.cwd = join(ROOT, 'examples/apps');
+  change(d);
+  const file = join(sys.dir, `${name}.yaml`);
+  writeFileSync(file, stringify(d));
+  return file;
+}
+
+let follower: ChildProcess | undefined;
+
+beforeAll(() => sys.start(), 60_000);
+afterAll(async () => {
+  follower?.kill('SIGKILL');
+  await sys.stop();
+}, 60_000);
+
+describe('vnfctl deploy --wait, then reading what it did', () => {
+  let op: string;
+
+  test(
+    'prints one progress line per notify and a final COMPLETED line, and exits 0',
+    async () => {
+      const r = await vnfctl(['deploy', join(ROOT, 'examples/web.yaml'), '--wait']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = lines(r.stdout);
+      op = /^operation (\S+): /.exec(out[0])![1];
+      expect(out.filter((l) => l.includes('activate virtual host'))).toHaveLength(5);
+      expect(out.filter((l) => l.includes('activate application'))).toHaveLength(5);
+      expect(out.filter((l) => l.includes('scale-out cluster'))).toHaveLength(5);
+      expect(out[out.length - 1]).toMatch(new RegExp(`^operation ${op} COMPLETED in \\d+\\.\\d+ s$`));
+      expect((await sys.vnf('web')).state).toBe('INSTANTIATED');
+    },
+    T,
+  );
+
+  test(
+    'status web lists the five nodes with their URLs (server from NATS_URL)',
+    async () => {
+      const r = await vnfctl(['status', 'web'], { server: null, env: { NATS_URL: sys.nats.url } });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^web {2}INSTANTIATED/);
+      const urls = lines(r.stdout).flatMap((l) => /http:\/\/127\.45\.\d+\.\d+:\d+/.exec(l) ?? []);
+      expect(urls).toHaveLength(5);
+      const v = await sys.vnf('web');
+      const want = Object.values(v.nodes).flat().map((n) => `http://${n.address}:${n.port}`);
+      expect(urls.sort()).toEqual(want.sort());
+    },
+    T,
+  );
+
+  test(
+    'its trace fits deployment.wsd according to shared/tools/seqcheck.py',
+    async () => {
+      const r = await vnfctl(['trace', op]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^title /);
+      const file = join(sys.dir, 'vnfctl.trace.wsd');
+      writeFileSync(file, r.stdout);
+      const check = await new Promise<Run>((resolve) =>
+        execFile('python3', [join(SEQUENCES, '..', 'tools', 'seqcheck.py'), join(SEQUENCES, 'deployment.wsd'), file, '--count', 'AO->+VIM:activate virtual host=5'], (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+        ),
+      );
+      expect(check).toMatchObject({ code: 0 });
+      expect(check.stdout).toMatch(/fits/);
+    },
+    T,
+  );
+
+  test(
+    '--json: status, ops, op and trace print parseable JSON',
+    async () => {
+      const status = await vnfctl(['status', '--json']);
+      expect(status.code).toBe(0);
+      const vnfs = JSON.parse(status.stdout) as Records.VnfRecord[];
+      expect(vnfs.map((v) => v.name)).toContain('web');
+      const one = JSON.parse((await vnfctl(['status', 'web', '--json'])).stdout) as Records.VnfRecord;
+      expect(Object.values(one.nodes).flat()).toHaveLength(5);
+
+      const ops = JSON.parse((await vnfctl(['ops', 'web', '--json'])).stdout) as Records.OpRecord[];
+      expect(ops.map((o) => o.id)).toEqual([op]);
+
+      const rec = JSON.parse((await vnfctl(['op', op, '--json'])).stdout) as Records.OpRecord;
+      expect(rec).toMatchObject({ id: op, vnf: 'web', algorithm: 'deployment', state: 'COMPLETED' });
+
+      const trace = JSON.parse((await vnfctl(['trace', op, '--json'])).stdout) as Query.OpTraceReply;
+      expect(trace.op).toBe(op);
+      expect(trace.wsd).toContain('DevOps->AO: request\\nupdate');
+      expect(trace.entries).toBeGreaterThan(100);
+    },
+    T,
+  );
+
+  test(
+    'events web prints the past events and exits',
+    async () => {
+      const started = Date.now();
+      const r = await vnfctl(['events', 'web'], { timeoutMs: 20_000 });
+      expect(r.code).toBe(0);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      const out = lines(r.stdout);
+      expect(out.filter((l) => l.includes('activate virtual host'))).toHaveLength(5);
+      expect(out[out.length - 1]).toMatch(/operation +COMPLETED$/);
+      const json = jsonLines((await vnfctl(['events', 'web', '--json'])).stdout) as Events.Event[];
+      expect(json.every((e) => e.vnf === 'web' && e.op === op)).toBe(true);
+      expect(json.filter((e) => e.step === 'activate virtual host')).toHaveLength(5);
+    },
+    T,
+  );
+});
+
+describe('following', () => {
+  test(
+    'events --follow prints the past, keeps running and prints the events of a new deployment; deploy --wait --json prints JSON lines',
+    async () => {
+      let out = '';
+      follower = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'events', '--follow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      follower.stdout!.on('data', (d) => (out += d));
+      const until = async (ok: () => boolean, what: string) => {
+        for (const deadline = Date.now() + 30_000; !ok(); await new Promise((r) => setTimeout(r, 50)))
+          if (Date.now() > deadline) throw new Error(`follower: no ${what} in:\n${out}`);
+      };
+      await until(() => /web .*operation +COMPLETED/.test(out), 'past events');
+
+      const file = descriptorFile('small', (d) => {
+        d.clusters = [d.clusters[0]];
+        d.clusters[0].nodes = 1;
+      });
+      const r = await vnfctl(['deploy', file, '--wait', '--json']);
+      expect(r.code).toBe(0);
+      const [reply, ...events] = jsonLines(r.stdout);
+      expect(reply).toMatchObject({ vnf: 'small', created: true, state: expect.any(String) });
+      expect(events.length).toBeGreaterThan(3);
+      expect(events.every((e: Events.Event) => e.op === reply.op && e.vnf === 'small')).toBe(true);
+      expect(events.filter((e: Events.Event) => e.step === 'activate virtual host')).toHaveLength(1);
+      expect(events[events.length - 1]).toMatchObject({ step: 'operation', state: 'COMPLETED' });
+
+      await until(() => /small .*operation +COMPLETED/.test(out), 'new events');
+      expect(lines(out).filter((l) => /^\S+ +small +activate virtual host/.test(l))).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(follower.exitCode).toBeNull();
+      const exited = new Promise((r) => follower!.once('exit', r));
+      follower.kill('SIGTERM');
+      await exited;
+    },
+    T,
+  );
+});
+
+describe('failures and their exit codes', () => {
+  test(
+    'a descriptor with a dependency cycle exits 2 and names the field, in text and in JSON',
+    async () => {
+      const file = descriptorFile('cycle', (d) => (d.clusters[0].dependsOn = ['frontend']));
+      const r = await vnfctl(['deploy', file, '--wait']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^error: invalid_descriptor: /);
+      expect(r.stderr).toMatch(/\/clusters\/\d\/dependsOn/);
+      expect(r.stderr).toMatch(/cycle/);
+
+      const j = await vnfctl(['deploy', file, '--json']);
+      expect(j.code).toBe(2);
+      const body = JSON.parse(j.stderr);
+      expect(body).toEqual({ error: expect.objectContaining({ code: 422, err_code: 'invalid_descriptor' }) });
+      expect(JSON.stringify(body.error.details)).toMatch(/\/clusters\/\d\/dependsOn/);
+    },
+    T,
+  );
+
+  test(
+    'a name that is no NATS subject token is refused by the AO, not by the CLI crashing on it',
+    async () => {
+      const file = descriptorFile('x', (d) => (d.name = 'Bad Name'));
+      const r = await vnfctl(['deploy', file, '--wait']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: invalid_descriptor: \/name/);
+    },
+    T,
+  );
+
+  test(
+    'an unreachable server exits 2 with err_code unavailable',
+    async () => {
+      const r = await vnfctl(['status', '--json'], { server: 'nats://127.0.0.1:1' });
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stderr)).toEqual({ error: expect.objectContaining({ code: 503, err_code: 'unavailable' }) });
+      const t = await vnfctl(['deploy', join(ROOT, 'examples/web.yaml'), '--wait'], { server: 'nats://127.0.0.1:1' });
+      expect(t.code).toBe(2);
+      expect(t.stderr).toMatch(/^error: unavailable: /);
+    },
+    T,
+  );
+
+  test(
+    'unknown operation or VNF exits 2 with not_found',
+    async () => {
+      for (const args of [['op', 'nope'], ['trace', 'nope'], ['status', 'nope']]) {
+        const r = await vnfctl([...args, '--json']);
+        expect(r.code).toBe(2);
+        expect(JSON.parse(r.stderr).error.err_code).toBe('not_found');
+      }
+    },
+    T,
+  );
+
+  test(
+    'deploy --wait of a VNF whose application never becomes healthy exits 1',
+    async () => {
+      const file = descriptorFile('sick', (d) => {
+        const backend = d.clusters.find((c) => c.name === 'backend')!;
+        backend.app.env = { BACKEND_UNHEALTHY: '1' };
+        backend.health = { ...backend.health!, timeoutMs: 1000 };
+      });
+      const r = await vnfctl(['deploy', file, '--wait']);
+      expect(r.code).toBe(1);
+      const out = lines(r.stdout);
+      expect(out[out.length - 1]).toMatch(/^operation \S+ (FAILED_TEMP|FAILED|ROLLED_BACK) in /);
+      expect(out.some((l) => l.includes('activate application'))).toBe(false);
+    },
+    T,
+  );
+});
