@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
-import { Agent, Label, Participant, type Descriptor, type Vnfm } from '@vnf-lcm/contracts';
+import { Agent, Descriptor, Label, Participant, type Vnfm } from '@vnf-lcm/contracts';
 import { ClusterStore, endpointsOf, key, view, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
 
@@ -57,8 +57,9 @@ export class ClusterService {
   activateApp(o: Op, req: Vnfm.AppActivate): Promise<Vnfm.AppActivateReply> {
     return this.lock.run(key(req.vnf, req.cluster), async () => {
       const c = await this.mustGet(req.vnf, req.cluster);
-      const version = req.version ?? c.spec.app.version;
-      if (version !== c.spec.app.version) throw rpcError('not_found', `unknown version ${version}`, { cluster: req.cluster });
+      const version = req.version ?? req.app?.version ?? c.spec.app.version;
+      const app = req.app ?? Descriptor.versionOf(c.spec, version);
+      if (!app || app.version !== version) throw rpcError('not_found', `unknown version ${version} of ${req.cluster}`);
       await this.store.mutate(req.vnf, req.cluster, (cur) => {
         const nodes = cur!.nodes.filter((n) => n.node !== req.node);
         return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, zone: req.zone, state: 'creating' }] };
@@ -67,7 +68,7 @@ export class ClusterService {
       const create: Agent.AppCreate = {
         vnf: req.vnf,
         cluster: req.cluster,
-        app: c.spec.app,
+        app,
         health: c.spec.health,
         members: endpointsOf(c),
         endpoints: await this.providerEndpoints(c),

@@ -6,10 +6,13 @@ export function rpcError(err_code: ErrName, description: string, details?: unkno
   return new RpcException(errorBody(err_code, description, details));
 }
 
-/** A request whose reply was an error, or that got no reply. */
-export class BusError extends Error {
+/**
+ * A request whose reply was an error, or that got no reply. It is an RpcException so that a
+ * handler that lets it through passes the original error on, not an "internal error".
+ */
+export class BusError extends RpcException {
   constructor(readonly body: ErrorBody) {
-    super(body.description);
+    super(body);
     this.name = 'BusError';
   }
   get err_code(): string {

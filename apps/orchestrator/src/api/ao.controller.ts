@@ -27,6 +27,16 @@ export class AoController {
     return this.lifecycle.scale('in', p);
   }
 
+  @MessagePattern(Lifecycle.Subject.upgrade)
+  upgrade(@Payload() p: Lifecycle.Upgrade): Promise<Lifecycle.Reply> {
+    return this.lifecycle.upgrade(p);
+  }
+
+  @MessagePattern(Lifecycle.Subject.migrate)
+  migrate(@Payload() p: Lifecycle.Migrate): Promise<Lifecycle.Reply> {
+    return this.lifecycle.migrate(p);
+  }
+
   @MessagePattern(Lifecycle.Subject.heal)
   heal(@Payload() p: Lifecycle.Heal): Promise<Lifecycle.Reply> {
     return this.lifecycle.heal(p);

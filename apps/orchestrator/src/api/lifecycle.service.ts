@@ -1,7 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { rpcError } from '@vnf-lcm/bus';
-import { Descriptor, Label, Lifecycle, Records } from '@vnf-lcm/contracts';
+import { Bus, rpcError, toErrorBody } from '@vnf-lcm/bus';
+import { Descriptor, Label, Lifecycle, Participant, Records, Vim } from '@vnf-lcm/contracts';
 import { healing, type HealParams } from '../saga/healing.saga.js';
+import { migrate, type MigrateParams } from '../saga/migrate.saga.js';
+import { upgrade, type UpgradeParams } from '../saga/upgrade.saga.js';
 import { OperationsService } from '../saga/operations.service.js';
 import { scaleIn } from '../saga/scale-in.saga.js';
 import { scaleOut, type ScaleParams } from '../saga/scale-out.saga.js';
@@ -9,19 +11,66 @@ import { scaleOut, type ScaleParams } from '../saga/scale-out.saga.js';
 /** Scale-out, scale-in and healing requests, from DevOps or from the VNFM. */
 @Injectable()
 export class LifecycleService implements OnModuleInit {
-  constructor(@Inject(OperationsService) private readonly ops: OperationsService) {}
+  constructor(
+    @Inject(OperationsService) private readonly ops: OperationsService,
+    @Inject(Bus) private readonly bus: Bus,
+  ) {}
 
   onModuleInit() {
     const book = this.ops.book;
     this.ops.register(Records.Algorithm.scaleOut, (op) => (s) => scaleOut(s, book, op.params as unknown as ScaleParams));
     this.ops.register(Records.Algorithm.scaleIn, (op) => (s) => scaleIn(s, book, op.params as unknown as ScaleParams));
     this.ops.register(Records.Algorithm.healing, (op) => (s) => healing(s, book, op.params as unknown as HealParams));
+    this.ops.register(Records.Algorithm.upgrade, (op) => (s) => upgrade(s, book, op.params as unknown as UpgradeParams));
+    this.ops.register(Records.Algorithm.migrate, (op) => (s) => migrate(s, book, op.params as unknown as MigrateParams));
+  }
+
+  async upgrade(req: Lifecycle.Upgrade): Promise<Lifecycle.Reply> {
+    const { v, spec } = await this.cluster(req.vnf, req.cluster);
+    if (!req.version && !req.app) throw rpcError('invalid_request', 'name the target version, or carry its app spec');
+    let app = req.app;
+    if (app) {
+      // the new spec is checked as the descriptor would be: schema, and the cluster's port
+      try {
+        Descriptor.parseDescriptor({ ...v.descriptor, clusters: v.descriptor.clusters.map((c) => (c.name === spec.name ? { ...c, versions: [...(c.versions ?? []), app] } : c)) });
+      } catch (err) {
+        if (err instanceof Descriptor.DescriptorError) throw rpcError('invalid_descriptor', err.message, { issues: err.issues });
+        throw err;
+      }
+      if (req.version && req.version !== app.version) throw rpcError('invalid_request', `version ${req.version} differs from the app's version ${app.version}`);
+    } else {
+      app = Descriptor.versionOf(spec, req.version!);
+      if (!app) throw rpcError('not_found', `unknown version ${req.version} of ${spec.name}`, { versions: [spec.app, ...(spec.versions ?? [])].map((a) => a.version) });
+    }
+    const count = (v.nodes[spec.name] ?? []).filter((n) => n.version !== app!.version).length;
+    if (count === 0) throw rpcError('invalid_request', `every node of ${spec.name} runs ${app.version} already`);
+    const params: UpgradeParams = { cluster: spec.name, count, app, from: spec.app };
+    return this.start(req, Records.Algorithm.upgrade, { ...params, rollback: req.rollback ?? true }, `upgrade of ${spec.name} to ${app.version} (${count} nodes)`);
+  }
+
+  async migrate(req: Lifecycle.Migrate): Promise<Lifecycle.Reply> {
+    const { v, spec } = await this.cluster(req.vnf, req.cluster);
+    // the VIM knows its zones: an unknown one is refused before anything starts
+    await this.bus.call(Participant.vim, Vim.Subject.hostList, { zone: req.zone }, { op: 'none', timeoutMs: 5000 }).catch((err: unknown) => {
+      const e = toErrorBody(err);
+      throw rpcError(e.err_code, e.description, e.details);
+    });
+    const count = (v.nodes[spec.name] ?? []).filter((n) => n.zone !== req.zone).length;
+    if (count === 0) throw rpcError('invalid_request', `every node of ${spec.name} is in zone ${req.zone} already`);
+    const from = v.nodes[spec.name]?.[0]?.zone;
+    const params: MigrateParams = { cluster: spec.name, count, zone: req.zone, from };
+    return this.start(req, Records.Algorithm.migrate, { ...params, rollback: req.rollback ?? true }, `migration of ${spec.name} to zone ${req.zone} (${count} nodes)`);
+  }
+
+  private async cluster(vnf: string, cluster: string) {
+    const v = await this.deployed(vnf);
+    const spec = v.descriptor.clusters.find((c) => c.name === cluster);
+    if (!spec) throw rpcError('not_found', `unknown cluster ${vnf}/${cluster}`, { clusters: v.descriptor.clusters.map((c) => c.name) });
+    return { v, spec };
   }
 
   async scale(direction: 'out' | 'in', req: Lifecycle.Scale): Promise<Lifecycle.Reply> {
-    const v = await this.deployed(req.vnf);
-    const spec = v.descriptor.clusters.find((c) => c.name === req.cluster);
-    if (!spec) throw rpcError('not_found', `unknown cluster ${req.vnf}/${req.cluster}`, { clusters: v.descriptor.clusters.map((c) => c.name) });
+    const { v, spec } = await this.cluster(req.vnf, req.cluster);
     if (req.nodes !== undefined && req.by !== undefined) throw rpcError('invalid_request', 'give nodes or by, not both');
     const from = v.nodes[req.cluster]?.length ?? 0;
     const step = req.by ?? 1;
@@ -44,7 +93,7 @@ export class LifecycleService implements OnModuleInit {
     return this.start(req, Records.Algorithm.healing, params, `healing of ${req.node}`);
   }
 
-  private async start(req: Lifecycle.Scale | Lifecycle.Heal, algorithm: Records.Algorithm, params: object, what: string): Promise<Lifecycle.Reply> {
+  private async start(req: Lifecycle.Scale | Lifecycle.Heal | Lifecycle.Upgrade | Lifecycle.Migrate, algorithm: Records.Algorithm, params: object, what: string): Promise<Lifecycle.Reply> {
     const requestedBy = req.requestedBy ?? 'DevOps';
     const op = await this.ops.start({
       vnf: req.vnf,
@@ -68,4 +117,6 @@ const LABELS: Partial<Record<Records.Algorithm, string>> = {
   [Records.Algorithm.scaleOut]: Label.requestScaleOut,
   [Records.Algorithm.scaleIn]: Label.requestScaleIn,
   [Records.Algorithm.healing]: Label.requestHealing,
+  [Records.Algorithm.upgrade]: Label.requestUpgrade,
+  [Records.Algorithm.migrate]: Label.requestMigration,
 };

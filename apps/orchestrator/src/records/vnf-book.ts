@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Records } from '@vnf-lcm/contracts';
+import { Records, type Descriptor } from '@vnf-lcm/contracts';
 import { RecordsStore } from './records.store.js';
 
 /** Changes to a VNF instance record, each one compare-and-set. */
@@ -27,6 +27,15 @@ export class VnfBook {
       const list = (r!.nodes[n.cluster] ?? []).filter((x) => x.node !== n.node);
       return { ...r!, nodes: { ...r!.nodes, [n.cluster]: [...list, n] }, updatedAt: now() };
     });
+  }
+
+  /** After an upgrade or a migration: what new nodes of the cluster run, and where. */
+  async setCluster(vnf: string, cluster: string, patch: Partial<Descriptor.ClusterSpec>): Promise<void> {
+    await this.store.vnfs.mutate(vnf, (r) => ({
+      ...r!,
+      descriptor: { ...r!.descriptor, clusters: r!.descriptor.clusters.map((c) => (c.name === cluster ? { ...c, ...patch } : c)) },
+      updatedAt: now(),
+    }));
   }
 
   async removeNode(vnf: string, cluster: string, node: string): Promise<void> {

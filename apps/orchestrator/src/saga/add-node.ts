@@ -9,7 +9,8 @@ export interface AddNode {
   /** the clusters that depend on this one and exist already */
   clients: string[];
   zone?: string;
-  version?: string;
+  /** the application to run; default: the cluster's current one, as the VNF record has it */
+  app?: Descriptor.AppSpec;
   /** `activate virtual host` in deployment and scale-out, `activate new virtual host` elsewhere */
   hostLabel: string;
 }
@@ -28,7 +29,8 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
   await s.notify(a.hostLabel, meta, { address: host.address, zone: host.zone });
 
   const appTimeout = (a.cluster.health?.timeoutMs ?? 30_000) + 15_000;
-  const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, { vnf, cluster, node, address: host.address, zone: host.zone, version: a.version }, meta, appTimeout);
+  // the AO's record knows the version that runs now (an upgrade changes it), so it always says
+  const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, { vnf, cluster, node, address: host.address, zone: host.zone, app: a.app ?? a.cluster.app }, meta, appTimeout);
   await s.notify(Label.activateApplication, meta, { version: app.endpoint.version });
 
   await s.vnfm(`${k}/join`, Label.scaleOutCluster, Vnfm.Subject.clusterScaleOut, { vnf, cluster, node }, meta);

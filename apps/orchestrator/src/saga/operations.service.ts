@@ -86,6 +86,7 @@ export class OperationsService implements OnApplicationBootstrap {
 
   private async run(op: OpHandle): Promise<void> {
     const log = this.log.child({ op: op.id, vnf: op.record.vnf });
+    const saga = new Saga(op, this.bus, log);
     try {
       const body = this.bodies.get(op.record.algorithm);
       if (!body) throw rpcError('internal', `no saga for ${op.record.algorithm}`);
@@ -93,7 +94,6 @@ export class OperationsService implements OnApplicationBootstrap {
         await op.write((r) => ({ ...r, state: OpState.processing }));
         this.event(op.record, 'operation');
       }
-      const saga = new Saga(op, this.bus, log);
       await body(op.record)(saga);
       await this.finish(op, OpState.completed, saga);
       log.info({ algorithm: op.record.algorithm }, 'operation completed');
@@ -101,13 +101,34 @@ export class OperationsService implements OnApplicationBootstrap {
       if (err instanceof LostOwnership) return log.warn('operation taken over by another orchestrator');
       const e = toErrorBody(err);
       const step = op.record.steps.length ? op.record.steps[op.record.steps.length - 1].key : undefined;
-      log.error({ err_code: e.err_code, description: e.description, after: step }, 'operation failed');
-      // FAILED_TEMP keeps the VNF locked: an operator decides what happens next
-      await op
-        .write((r) => ({ ...r, state: OpState.failedTemp, error: { err_code: e.err_code, description: e.description, step } }))
-        .then((r) => this.event(r, 'operation'))
-        .catch((werr) => log.error({ err: (werr as Error).message }, 'could not record the failure'));
+      const error = { err_code: e.err_code, description: e.description, step };
+      log.error(error, 'operation failed');
+      if (saga.canRollBack && op.record.params.rollback !== false) return this.rollBack(op, saga, error, log);
+      await this.failTemp(op, error, log);
     }
+  }
+
+  /** Undo what the saga registered, newest first; the operation keeps the error that caused it. */
+  private async rollBack(op: OpHandle, saga: Saga, error: NonNullable<Records.OpRecord['error']>, log: Logger) {
+    try {
+      this.event(await op.write((r) => ({ ...r, state: OpState.rollingBack, error })), 'operation');
+      await saga.rollback();
+      await this.finish(op, OpState.rolledBack, saga);
+      log.info({ algorithm: op.record.algorithm }, 'operation rolled back');
+    } catch (err) {
+      if (err instanceof LostOwnership) return;
+      const e = toErrorBody(err);
+      log.error({ err_code: e.err_code, description: e.description }, 'rollback failed');
+      await this.failTemp(op, { ...error, description: `${error.description}; rollback failed: ${e.description}` }, log);
+    }
+  }
+
+  /** FAILED_TEMP keeps the VNF locked: an operator decides what happens next. */
+  private async failTemp(op: OpHandle, error: NonNullable<Records.OpRecord['error']>, log: Logger) {
+    await op
+      .write((r) => ({ ...r, state: OpState.failedTemp, error }))
+      .then((r) => this.event(r, 'operation'))
+      .catch((werr) => log.error({ err: (werr as Error).message }, 'could not record the failure'));
   }
 
   /** The closing `AO->DevOps: notify` (and `AO->VNFM: notify` when the VNFM asked). */

@@ -1,3 +1,4 @@
+import { BusError } from '@vnf-lcm/bus';
 import { Label, Vim, Vnfm } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
 import type { Saga } from './saga.js';
@@ -14,6 +15,8 @@ export interface RemoveNode {
   clients: string[];
   /** `remove virtual host` in scale-in, `remove old virtual host` elsewhere */
   hostLabel: string;
+  /** undoing a node that may never have joined (or never got a host): skip what is not there */
+  partial?: boolean;
 }
 
 /**
@@ -24,7 +27,8 @@ export interface RemoveNode {
 export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNode): Promise<string> {
   const { vnf, cluster } = a;
 
-  const left = await s.vnfm<Vnfm.ScaleInReply>(`${k}/leave`, Label.scaleInCluster, Vnfm.Subject.clusterScaleIn, { vnf, cluster, pick: a.pick, node: a.node, version: a.version, zone: a.zone }, { cluster, node: a.node });
+  const leave = () => s.vnfm<Vnfm.ScaleInReply>(`${k}/leave`, Label.scaleInCluster, Vnfm.Subject.clusterScaleIn, { vnf, cluster, pick: a.pick, node: a.node, version: a.version, zone: a.zone }, { cluster, node: a.node });
+  const left = a.partial ? await leave().catch(notFound({ cluster, node: a.node!, members: [] })) : await leave();
   const meta = { cluster, node: left.node };
   await s.local(`${k}/unrecord`, 'record node removal', meta, () => book.removeNode(vnf, cluster, left.node));
   await s.notify(Label.scaleInCluster, meta);
@@ -33,10 +37,19 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
     await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, { vnf, cluster: client, provider: cluster }, { cluster: client, node: left.node });
   }
 
-  await s.vnfm(`${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: left.node }, meta);
+  const destroy = () => s.vnfm(`${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: left.node }, meta);
+  await (a.partial ? destroy().catch(notFound(undefined)) : destroy());
   await s.notify(Label.destroyApplication, meta);
 
   await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: left.node }, meta);
   await s.notify(a.hostLabel, meta);
   return left.node;
+}
+
+/** For undo: a node the VNFM never heard of is a node with nothing to remove there. */
+function notFound<T>(fallback: T) {
+  return (err: unknown): T => {
+    if (err instanceof BusError && err.err_code === 'not_found') return fallback;
+    throw err;
+  };
 }

@@ -13,6 +13,8 @@ export interface StepMeta {
  * recorded result back instead of sending the request again.
  */
 export class Saga {
+  private readonly undos: { name: string; run: () => Promise<unknown> }[] = [];
+
   /** time spent reading and writing records (the operation's and the VNF's), for bench/deploy */
   recordMs = 0;
 
@@ -41,6 +43,26 @@ export class Saga {
   /** A step with no arrow of its own (e.g. choosing a node id), still recorded once. */
   local<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>): Promise<T> {
     return this.step(key, label, meta, () => this.timed(fn));
+  }
+
+  /**
+   * Registers how to undo what comes next (Temporal's saga pattern). A resumed operation replays
+   * its saga from the start, so the registrations are made again as the recorded steps return.
+   */
+  onUndo(name: string, run: () => Promise<unknown>): void {
+    this.undos.push({ name, run });
+  }
+
+  get canRollBack(): boolean {
+    return this.undos.length > 0;
+  }
+
+  /** Runs the registered undos in reverse order; each is made of steps, so each runs once. */
+  async rollback(): Promise<void> {
+    for (const u of [...this.undos].reverse()) {
+      this.log.info({ op: this.record.id, undo: u.name }, 'undoing');
+      await u.run();
+    }
   }
 
   /** AO->DevOps: notify, an event on vnf.evt.<vnf>.<op>. */

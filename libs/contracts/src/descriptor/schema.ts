@@ -2,6 +2,28 @@ const token = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } as const;
 /** VNF and cluster names are short: a node id is `<vnf>-<cluster>-<n>` and must stay one token. */
 const name = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,23}$' } as const;
 
+const app = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'command', 'port'],
+  properties: {
+    version: { type: 'string', minLength: 1, maxLength: 64 },
+    command: { type: 'string', minLength: 1 },
+    args: { type: 'array', items: { type: 'string' } },
+    env: { type: 'object', additionalProperties: { type: 'string' } },
+    cwd: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    reload: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        signal: { enum: ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] },
+        command: { type: 'array', items: { type: 'string' }, minItems: 1 },
+      },
+    },
+  },
+} as const;
+
 /** JSON schema of a VNF descriptor (draft-07, checked with ajv). */
 export const descriptorSchema = {
   $id: 'https://vnf-lcm.dev/schema/descriptor.json',
@@ -47,27 +69,8 @@ export const descriptorSchema = {
               timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
             },
           },
-          app: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['version', 'command', 'port'],
-            properties: {
-              version: { type: 'string', minLength: 1, maxLength: 64 },
-              command: { type: 'string', minLength: 1 },
-              args: { type: 'array', items: { type: 'string' } },
-              env: { type: 'object', additionalProperties: { type: 'string' } },
-              cwd: { type: 'string', minLength: 1 },
-              port: { type: 'integer', minimum: 1, maximum: 65535 },
-              reload: {
-                type: 'object',
-                additionalProperties: false,
-                properties: {
-                  signal: { enum: ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] },
-                  command: { type: 'array', items: { type: 'string' }, minItems: 1 },
-                },
-              },
-            },
-          },
+          app,
+          versions: { type: 'array', items: app, maxItems: 32 },
         },
       },
     },

@@ -43,6 +43,8 @@ export interface ClusterSpec {
   /** clusters this one is a client of */
   dependsOn?: string[];
   autoscale?: Autoscale;
+  /** other versions of the application an upgrade may name (`app` is the one running) */
+  versions?: AppSpec[];
 }
 
 export interface VnfDescriptor {

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { descriptorSchema } from './schema.js';
-import type { ClusterSpec, VnfDescriptor } from './types.js';
+import type { AppSpec, ClusterSpec, VnfDescriptor } from './types.js';
 
 /** One problem with a descriptor, named by its JSON path (e.g. `/clusters/1/dependsOn/0`). */
 export interface DescriptorIssue {
@@ -50,6 +50,14 @@ function semanticIssues(d: VnfDescriptor): DescriptorIssue[] {
     const min = c.min ?? Math.min(1, c.nodes);
     const max = c.max ?? Math.max(c.nodes, 1000);
     if (min > max) issues.push({ field: `/clusters/${i}/min`, message: `min ${min} is above max ${max}` });
+    const versions = [c.app.version, ...(c.versions ?? []).map((v) => v.version)];
+    (c.versions ?? []).forEach((v, j) => {
+      // clients reach every member of a cluster on one port, whatever version it runs
+      if (v.port !== c.app.port) issues.push({ field: `/clusters/${i}/versions/${j}/port`, message: `port ${v.port} differs from the app's port ${c.app.port}` });
+    });
+    versions.forEach((v, j) => {
+      if (j > 0 && versions.indexOf(v) < j) issues.push({ field: `/clusters/${i}/versions/${j - 1}/version`, message: `duplicate version ${v}` });
+    });
     if (c.autoscale && c.autoscale.in >= c.autoscale.out)
       issues.push({ field: `/clusters/${i}/autoscale/in`, message: `in threshold ${c.autoscale.in} must be below out threshold ${c.autoscale.out}` });
     if (c.nodes < min || c.nodes > max)
@@ -115,4 +123,9 @@ export function minOf(c: ClusterSpec): number {
 
 export function maxOf(c: ClusterSpec): number {
   return c.max ?? Math.max(c.nodes, 1000);
+}
+
+/** The application spec of `version` for a cluster, from `app` or `versions`. */
+export function versionOf(c: ClusterSpec, version: string): AppSpec | undefined {
+  return [c.app, ...(c.versions ?? [])].find((a) => a.version === version);
 }

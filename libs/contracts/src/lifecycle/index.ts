@@ -1,4 +1,5 @@
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min } from 'class-validator';
+import type { AppSpec } from '../descriptor/types.js';
 import type { OpState } from '../records/index.js';
 
 const NAME = /^[a-z][a-z0-9-]{0,23}$/;
@@ -12,6 +13,8 @@ export const Subject = {
   scaleOut: 'vnf.ao.scale-out',
   scaleIn: 'vnf.ao.scale-in',
   heal: 'vnf.ao.heal',
+  upgrade: 'vnf.ao.upgrade',
+  migrate: 'vnf.ao.migrate',
 } as const;
 
 export const Requester = { devops: 'DevOps', vnfm: 'VNFM' } as const;
@@ -34,6 +37,23 @@ export class Scale extends Requested {
 export class Heal extends Requested {
   @Matches(NAME) vnf!: string;
   @Matches(TOKEN) node!: string;
+}
+
+abstract class Rolling extends Requested {
+  @Matches(NAME) vnf!: string;
+  @Matches(NAME) cluster!: string;
+  /** undo the nodes added when a new node fails (default true); false leaves them for an operator */
+  @IsOptional() @IsBoolean() rollback?: boolean;
+}
+
+/** Name a version from the cluster's `versions`, or carry the new version's `app` spec. */
+export class Upgrade extends Rolling {
+  @IsOptional() @Matches(/^[^\s]{1,64}$/) version?: string;
+  @IsOptional() @IsObject() app?: AppSpec;
+}
+
+export class Migrate extends Rolling {
+  @Matches(TOKEN) zone!: string;
 }
 
 export interface Reply {

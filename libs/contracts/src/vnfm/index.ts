@@ -1,5 +1,5 @@
 import { IsIn, IsObject, IsOptional, Matches } from 'class-validator';
-import type { ClusterSpec, Endpoint } from '../descriptor/types.js';
+import type { AppSpec, ClusterSpec, Endpoint } from '../descriptor/types.js';
 
 const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
 
@@ -42,6 +42,8 @@ export class AppActivate {
   @IsOptional() @Matches(TOKEN) zone?: string;
   /** the version to run; default: the cluster's current one */
   @IsOptional() @Matches(/^[^\s]{1,64}$/) version?: string;
+  /** the application spec of that version, when the cluster's descriptor does not hold it */
+  @IsOptional() @IsObject() app?: AppSpec;
 }
 
 export class ClusterScaleOut {

@@ -1,0 +1,38 @@
+import { Descriptor, Label, Vnfm } from '@vnf-lcm/contracts';
+import type { VnfBook } from '../records/vnf-book.js';
+import { addNode } from './add-node.js';
+import { removeNode } from './remove-node.js';
+import type { Saga } from './saga.js';
+import type { RollingParams } from './upgrade.saga.js';
+
+export interface MigrateParams extends RollingParams {
+  zone: string;
+  from?: string;
+}
+
+/**
+ * Migrate, as shared/sequences/migrate.wsd draws it: every node is replaced by a new one on a
+ * virtual host of the target zone, a new node serving before an old one leaves.
+ */
+export async function migrate(s: Saga, book: VnfBook, p: MigrateParams): Promise<void> {
+  const v = (await book.get(s.record.vnf))!;
+  const cluster = v.descriptor.clusters.find((c) => c.name === p.cluster)!;
+  const clients = Descriptor.clientsOf(v.descriptor, p.cluster).map((c) => c.name);
+  const base = { vnf: v.name, cluster: p.cluster, clients };
+
+  // loop until all cluster nodes are migrated
+  for (let i = 1; i <= p.count; i++) {
+    // add new node to cluster
+    const node = await s.local(`${i}/id`, 'choose node id', { cluster: p.cluster }, () => book.newNodeId(v.name, p.cluster));
+    s.onUndo(`remove ${node}`, () => removeNode(s, book, `undo/${i}/new`, { ...base, pick: Vnfm.Pick.node, node, hostLabel: Label.removeOldVirtualHost, partial: true }));
+    await addNode(s, book, `${i}/new`, { vnf: v.name, cluster, node, clients, zone: p.zone, hostLabel: Label.activateNewVirtualHost });
+
+    // remove old node from cluster
+    await removeNode(s, book, `${i}/old`, { ...base, pick: Vnfm.Pick.oldZone, zone: p.zone, hostLabel: Label.removeOldVirtualHost });
+    s.onUndo(`restore a node in ${p.from ?? 'its zone'}`, async () => {
+      const back = await s.local(`undo/${i}/id`, 'choose node id', { cluster: p.cluster }, () => book.newNodeId(v.name, p.cluster));
+      await addNode(s, book, `undo/${i}/old`, { vnf: v.name, cluster, node: back, clients, zone: p.from, hostLabel: Label.activateNewVirtualHost });
+    });
+  }
+  await s.local('zone', 'record zone', { cluster: p.cluster }, () => book.setCluster(v.name, p.cluster, { zone: p.zone }));
+}

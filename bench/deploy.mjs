@@ -1,0 +1,379 @@
+#!/usr/bin/env node
+// Where the time of a deployment goes. Starts its own nats-server and the three services (built:
+// run `npm run build` first), deploys one cluster of N nodes of bench/apps/tiny.mjs, and reads
+// the operation's record and its trace (the VNF_TRACE stream) to split the wall time into what
+// starting hosts and applications costs and what the orchestration adds. As a baseline, it then
+// starts N tiny.mjs processes directly, one after the other, each waited for until healthy.
+//
+//   npm run bench:deploy -- --nodes 20 [--out bench/results/deploy.json]
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import http from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { Deploy, Query, Records, Trace, Vim } from '@vnf-lcm/contracts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TINY = join(ROOT, 'bench/apps/tiny.mjs');
+const PORT = 8080;
+const HEALTH_INTERVAL_MS = 20;
+/** the VIM's hosts take the lower half of 127.47/16, the baseline's processes the upper half */
+const VIM_RANGE = '127.47.0.0/17';
+const baselineAddress = (i) => `127.47.${128 + Math.floor((i + 1) / 256)}.${(i + 1) % 256}`;
+
+const TARGETS = { overheadRatio: 0.2, busP50Ms: 2, recordShare: 0.1 };
+
+const { values: args } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '20' },
+    out: { type: 'string', default: join(ROOT, 'bench/results/deploy.json') },
+  },
+});
+const N = Number(args.nodes);
+if (!Number.isInteger(N) || N < 1 || N > 500) {
+  console.error('--nodes must be an integer from 1 to 500');
+  process.exit(2);
+}
+for (const app of ['orchestrator', 'vnfm', 'vim-adapter', 'vnf-agent'])
+  if (!existsSync(join(ROOT, 'apps', app, 'dist/main.js'))) {
+    console.error(`apps/${app} is not built: run npm run build first`);
+    process.exit(2);
+  }
+
+const dir = mkdtempSync(join(tmpdir(), 'vnf-bench-'));
+const children = new Map(); // name -> ChildProcess
+let nc;
+
+// --- processes ---------------------------------------------------------------------------------
+
+async function startNats() {
+  const bin = execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
+  const p = spawn(bin, ['-a', '127.0.0.1', '-p', '-1', '-m', '-1', '-js', '-sd', join(dir, 'js'), '--ports_file_dir', dir], {
+    stdio: ['ignore', 'ignore', openSync(join(dir, 'nats.log'), 'a')],
+  });
+  children.set('nats', p);
+  const file = join(dir, `nats-server_${p.pid}.ports`);
+  for (let i = 0; i < 400; i++) {
+    if (p.exitCode !== null) throw new Error('nats-server exited; see ' + join(dir, 'nats.log'));
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')).nats[0];
+    } catch {
+      await sleep(25);
+    }
+  }
+  throw new Error('nats-server did not start');
+}
+
+function startService(name, url) {
+  const out = openSync(join(dir, `${name}.log`), 'a');
+  const zones = { defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: VIM_RANGE, root: join(dir, 'hosts') }] };
+  const p = spawn(process.execPath, [join(ROOT, 'apps', name, 'dist/main.js')], {
+    env: { ...process.env, NATS_URL: url, VIM_ZONES: JSON.stringify(zones), LOG_LEVEL: 'info' },
+    stdio: ['ignore', out, out],
+  });
+  children.set(name, p);
+}
+
+async function stopChild(name, signal = 'SIGTERM') {
+  const p = children.get(name);
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill(signal);
+  const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** agents and applications are detached from the VIM: find them by their folder */
+function processesUnder(folder) {
+  const pids = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${p}/environ`, 'utf8').includes(folder) || readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(folder)) pids.push(Number(p));
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return pids;
+}
+
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    await stopChild('vnfm'); // first, so that it does not heal the hosts being removed
+    if (nc && !nc.isClosed()) {
+      try {
+        const { hosts } = await request(Vim.Subject.hostList, {});
+        await Promise.all(hosts.map((h) => request(Vim.Subject.hostRemove, { node: h.node }, 20_000).catch(() => undefined)));
+      } catch {
+        /* the VIM is not up: the stragglers' kill below does it */
+      }
+      await nc.close().catch(() => undefined);
+    }
+    for (const name of ['orchestrator', 'vim-adapter', 'baseline', 'nats']) await stopChild(name);
+    for (const pid of processesUnder(dir))
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    rmSync(dir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+for (const s of ['SIGINT', 'SIGTERM'])
+  process.on(s, () => {
+    console.error(`\n${s}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+
+// --- bus ---------------------------------------------------------------------------------------
+
+async function request(subject, body, timeout = 10_000) {
+  const r = (await nc.request(subject, JSON.stringify(body), { timeout })).json();
+  if (r?.error) throw new Error(`${subject}: ${r.error.err_code}: ${r.error.description}`);
+  return r;
+}
+
+async function waitReady() {
+  const deadline = Date.now() + 60_000;
+  for (const [subject, body] of [
+    [Query.Subject.vnfList, {}],
+    [Vim.Subject.hostList, {}],
+    ['vnf.vnfm.cluster-get', { vnf: 'probe' }],
+  ])
+    for (;;) {
+      try {
+        await nc.request(subject, JSON.stringify(body), { timeout: 1000 });
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`no service answers on ${subject}: ${err.message}`);
+        await sleep(100);
+      }
+    }
+}
+
+async function deploy() {
+  const descriptor = {
+    name: 'bench',
+    clusters: [
+      {
+        name: 'tiny',
+        nodes: N,
+        max: Math.max(N, 1),
+        app: { version: 'v1', command: 'node', args: ['tiny.mjs'], cwd: dirname(TINY), port: PORT, reload: { signal: 'SIGHUP' } },
+        health: { http: '/health', intervalMs: HEALTH_INTERVAL_MS, timeoutMs: 30_000 },
+      },
+    ],
+  };
+  const { op } = await request(Deploy.Subject, { descriptor });
+  const deadline = Date.now() + 60_000 + N * 10_000;
+  for (;;) {
+    const { op: r } = await request(Query.Subject.opGet, { op });
+    if ([...Records.FINAL_STATES, Records.OpState.failedTemp].includes(r.state)) return r;
+    if (Date.now() > deadline) throw new Error(`operation ${op} still ${r.state}`);
+    await sleep(100);
+  }
+}
+
+/** the raw trace entries of one operation, in stream (causal) order */
+async function traceEntries(op) {
+  const consumer = await jetstream(nc).consumers.get(Trace.STREAM, { filter_subjects: [Trace.subject(op)] });
+  const messages = await consumer.consume();
+  const entries = [];
+  for await (const m of messages) {
+    entries.push(m.json());
+    if (m.info.pending === 0) break;
+  }
+  await messages.close().catch(() => undefined);
+  return entries;
+}
+
+// --- analysis ----------------------------------------------------------------------------------
+
+/**
+ * Pairs every `+` arrow with its `-` return. Arrows nest as the diagram does: an AO->VNFM or
+ * AO->VIM request contains the VNFM->VNF or VIM->VNF arrows it caused.
+ */
+function arrows(entries) {
+  const stack = [];
+  const out = [];
+  for (const e of entries) {
+    if (e.act === '+') stack.push({ e, inner: 0 });
+    else if (e.act === '-') {
+      const open = stack.pop();
+      if (!open || open.e.from !== e.to || open.e.to !== e.from) throw new Error(`unbalanced trace at ${e.from}->-${e.to} ${e.ts}`);
+      const ms = Date.parse(e.ts) - Date.parse(open.e.ts);
+      out.push({ from: open.e.from, to: open.e.to, label: open.e.label, node: open.e.node, ms, inner: open.inner, depth: stack.length });
+      if (stack.length) stack[stack.length - 1].inner += ms;
+    }
+  }
+  if (stack.length) throw new Error(`${stack.length} arrows never returned`);
+  return out;
+}
+
+function percentile(values, p) {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+function analyse(op, entries) {
+  const wallMs = Date.parse(op.endedAt) - Date.parse(op.startedAt);
+  const all = arrows(entries);
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+  const startVh = sum(all.filter((a) => a.from === 'VIM' && a.label === 'start virtual host').map((a) => a.ms));
+  const startApp = sum(all.filter((a) => a.from === 'VNFM' && a.label === 'start application').map((a) => a.ms));
+  const startupMs = startVh + startApp;
+  const steps = all.filter((a) => a.from === 'AO' && (a.to === 'VNFM' || a.to === 'VIM'));
+  const bus = steps.map((s) => s.ms - s.inner);
+  const byStep = {};
+  for (const s of steps) (byStep[`${s.from}->${s.to}: ${s.label}`] ??= []).push(s);
+  const recordMs = op.stats?.recordMs;
+  return {
+    wallMs,
+    startupMs,
+    startVirtualHostMs: startVh,
+    startApplicationMs: startApp,
+    overheadMs: wallMs - startupMs,
+    overheadRatio: (wallMs - startupMs) / startupMs,
+    busSteps: bus.length,
+    busP50Ms: percentile(bus, 50),
+    busP95Ms: percentile(bus, 95),
+    recordMs,
+    recordShare: recordMs === undefined ? undefined : recordMs / wallMs,
+    traceEntries: entries.length,
+    byStep: Object.fromEntries(
+      Object.entries(byStep).map(([k, v]) => [
+        k,
+        { count: v.length, p50Ms: percentile(v.map((s) => s.ms), 50), busP50Ms: percentile(v.map((s) => s.ms - s.inner), 50), busP95Ms: percentile(v.map((s) => s.ms - s.inner), 95) },
+      ]),
+    ),
+  };
+}
+
+// --- baseline ----------------------------------------------------------------------------------
+
+function healthy(address) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: address, port: PORT, path: '/health', agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode >= 200 && res.statusCode < 300);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+/** N tiny.mjs started directly, sequentially, each polled until healthy: what cannot be avoided */
+async function baseline() {
+  const procs = [];
+  const t0 = performance.now();
+  try {
+    for (let i = 0; i < N; i++) {
+      const address = baselineAddress(i);
+      const p = spawn(process.execPath, [TINY], {
+        cwd: dirname(TINY),
+        env: { ...process.env, VNF_ADDRESS: address, VNF_PORT: String(PORT), VNF_NODE: `baseline-${i + 1}`, VNF_BENCH_DIR: dir },
+        stdio: 'ignore',
+      });
+      procs.push(p);
+      children.set('baseline', p);
+      const deadline = Date.now() + 30_000;
+      while (!(await healthy(address))) {
+        if (p.exitCode !== null || Date.now() > deadline) throw new Error(`baseline process ${i + 1} never became healthy`);
+        await sleep(HEALTH_INTERVAL_MS);
+      }
+    }
+    return performance.now() - t0;
+  } finally {
+    await Promise.all(
+      procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => (p.once('exit', r), p.kill('SIGTERM'))))),
+    );
+  }
+}
+
+// --- report ------------------------------------------------------------------------------------
+
+const fmtMs = (v) => (v === undefined || Number.isNaN(v) ? 'n/a' : `${Math.round(v).toLocaleString('en-US')} ms`);
+const fmtPct = (v) => (v === undefined || Number.isNaN(v) ? 'n/a' : `${(v * 100).toFixed(1)} %`);
+const verdict = (ok) => (ok === undefined ? '' : ok ? 'pass' : 'FAIL');
+
+function table(r) {
+  const m = r.metrics;
+  const rows = [
+    ['wall time (op startedAt → endedAt)', fmtMs(m.wallMs), '', ''],
+    [`startup: Σ start virtual host (VIM) + start application (VNFM), ${N} nodes`, `${fmtMs(m.startupMs)} (${fmtMs(m.startVirtualHostMs)} + ${fmtMs(m.startApplicationMs)})`, '', ''],
+    ['orchestration overhead (wall − startup)', fmtMs(m.overheadMs), '', ''],
+    ['overhead / startup', fmtPct(m.overheadRatio), `≤ ${TARGETS.overheadRatio * 100} %`, verdict(r.pass.overheadRatio)],
+    [`bus overhead per AO→VNFM/VIM step, p50 (${m.busSteps} steps)`, `${m.busP50Ms} ms`, `< ${TARGETS.busP50Ms} ms`, verdict(r.pass.busP50Ms)],
+    ['bus overhead per AO→VNFM/VIM step, p95', `${m.busP95Ms} ms`, '', ''],
+    ['record time share (op.stats.recordMs / wall)', `${fmtPct(m.recordShare)} (${m.recordMs ?? 'n/a'} ms)`, `< ${TARGETS.recordShare * 100} %`, verdict(r.pass.recordShare)],
+    [`baseline: ${N} × tiny.mjs spawned directly, sequentially, until healthy`, fmtMs(r.baselineMs), '', ''],
+    ['wall / baseline', `${(m.wallMs / r.baselineMs).toFixed(1)} ×`, '', ''],
+  ];
+  const steps = Object.entries(m.byStep).map(([k, v]) => `| ${k} | ${v.count} | ${v.p50Ms} ms | ${v.busP50Ms} ms | ${v.busP95Ms} ms |`);
+  return [
+    `Deployment of one cluster of ${N} × tiny.mjs — ${r.date}, ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}`,
+    '',
+    '| metric | value | target | result |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((c) => `| ${c.join(' | ')} |`),
+    '',
+    '| AO step | count | p50 duration | p50 bus overhead | p95 bus overhead |',
+    '| --- | --- | --- | --- | --- |',
+    ...steps,
+    '',
+    'Trace timestamps have millisecond resolution, so each per-step figure is ±1 ms.',
+  ].join('\n');
+}
+
+// --- main --------------------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let code = 0;
+try {
+  const url = await startNats();
+  for (const s of ['orchestrator', 'vnfm', 'vim-adapter']) startService(s, url);
+  nc = await connect({ servers: url, name: 'bench' });
+  await waitReady();
+
+  const op = await deploy();
+  if (op.state !== Records.OpState.completed) throw new Error(`deployment ended ${op.state}: ${op.error?.err_code}: ${op.error?.description}`);
+  const metrics = analyse(op, await traceEntries(op.id));
+  const baselineMs = await baseline();
+
+  const cpu = cpus();
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpu.length, cpu: cpu[0]?.model?.trim() ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.versions.node, platform: process.platform },
+    nodes: N,
+    op: op.id,
+    metrics,
+    baselineMs: Math.round(baselineMs),
+    wallOverBaseline: metrics.wallMs / baselineMs,
+    targets: TARGETS,
+    pass: {
+      overheadRatio: metrics.overheadRatio <= TARGETS.overheadRatio,
+      busP50Ms: metrics.busP50Ms < TARGETS.busP50Ms,
+      recordShare: metrics.recordShare === undefined ? undefined : metrics.recordShare < TARGETS.recordShare,
+    },
+  };
+  console.log(table(result));
+  mkdirSync(dirname(resolve(args.out)), { recursive: true });
+  writeFileSync(resolve(args.out), JSON.stringify(result, null, 2) + '\n');
+  console.log(`\nwritten to ${resolve(args.out)}`);
+} catch (err) {
+  console.error(`bench failed: ${err.stack ?? err}`);
+  console.error(`service logs were in ${dir}`);
+  code = 1;
+} finally {
+  await cleanup();
+}
+process.exit(code);

@@ -1,0 +1,173 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { httpGet, processesUnder, ROOT } from './support/system.js';
+
+/**
+ * The launcher as `npm run demo` runs it: its own nats-server, the three services supervised,
+ * the example deployed, and Ctrl-C tearing it all down. Its own folder, ports and 127.46/16.
+ */
+const T = 120_000;
+const dir = mkdtempSync(join(tmpdir(), 'vnf-launcher-'));
+let launcher: ChildProcess;
+let out = '';
+let nc: NatsConnection | undefined;
+let natsPort: number;
+let monitorPort: number;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until<V>(fn: () => V | undefined | Promise<V | undefined>, what: string, timeoutMs = 60_000): Promise<V> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; launcher said:\n${out.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** the launcher's direct child whose command line contains `needle` */
+function childOf(ppid: number, needle: string): number | undefined {
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === ppid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(needle)) return Number(p);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return undefined;
+}
+
+const exited = () => launcher.exitCode !== null || launcher.signalCode !== null;
+
+/** the launcher's exit code, or undefined if it is still running after `ms` */
+function exitWithin(ms: number): Promise<number | null | undefined> {
+  if (exited()) return Promise.resolve(launcher.exitCode);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(undefined), ms);
+    launcher.once('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+  });
+}
+
+beforeAll(async () => {
+  natsPort = await freePort();
+  monitorPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    VIM_ZONES: JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: '127.46.0.0/16', root: join(dir, 'hosts') }] }),
+  };
+  delete env.NATS_URL; // the launcher must start its own server
+  const args = ['--data', join(dir, 'data'), '--port', String(natsPort), '--monitor', String(monitorPort), '--fresh', '--teardown', '--deploy', join(ROOT, 'examples/web.yaml')];
+  // its own process group, so that the test can press Ctrl-C as a terminal does: to the whole group
+  launcher = spawn(process.execPath, [join(ROOT, 'apps/launcher/dist/main.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  launcher.stdout!.on('data', (d) => (out += d));
+  launcher.stderr!.on('data', (d) => (out += d));
+}, T);
+
+afterAll(async () => {
+  await nc?.close().catch(() => undefined);
+  if (!exited()) {
+    const gone = exitWithin(30_000);
+    launcher.kill('SIGINT');
+    if ((await gone) === undefined) launcher.kill('SIGKILL');
+  }
+  for (const pid of processesUnder(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}, T);
+
+test(
+  'deploys the example and prints a URL where a frontend answers with a backend',
+  async () => {
+    const url = await until(() => /\bcurl (http:\/\/\S+)/.exec(out)?.[1], 'a curl line', 90_000);
+    expect(url).toMatch(/^http:\/\/127\.46\.\d+\.\d+:8000\/$/);
+    const r = await httpGet(url);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ node: expect.stringMatching(/^web-backend-\d+$/), version: 'v1' });
+    expect(out).toMatch(/COMPLETED/);
+    expect(out).not.toMatch(/deployment did not complete/);
+  },
+  T,
+);
+
+test(
+  'every service and agent is a named connection on its monitoring port',
+  async () => {
+    const connz = (await httpGet(`http://127.0.0.1:${monitorPort}/connz?limit=1024`)).body as { connections: { name?: string }[] };
+    const names = connz.connections.map((c) => c.name ?? '');
+    expect(names).toEqual(expect.arrayContaining(['orchestrator', 'vnfm', 'vim-adapter']));
+    expect(names.filter((n) => n.startsWith('vnf-agent/web-')).sort()).toEqual(
+      ['web-backend-1', 'web-backend-2', 'web-backend-3', 'web-frontend-1', 'web-frontend-2'].map((n) => `vnf-agent/${n}`),
+    );
+  },
+  T,
+);
+
+test(
+  'a vnfm killed with SIGKILL is started again by the supervisor and answers again',
+  async () => {
+    nc = await connect({ servers: `nats://127.0.0.1:${natsPort}`, name: 'launcher-test' });
+    const clusters = async () => {
+      try {
+        const m = await nc!.request('vnf.vnfm.cluster-get', JSON.stringify({ vnf: 'web' }), { timeout: 1000 });
+        return m.json<{ clusters?: { name: string }[] }>().clusters?.map((c) => c.name).sort();
+      } catch {
+        return undefined;
+      }
+    };
+    expect(await clusters()).toEqual(['backend', 'frontend']);
+    const before = childOf(launcher.pid!, 'apps/vnfm/dist/main.js');
+    expect(before).toBeDefined();
+    process.kill(before!, 'SIGKILL');
+    await until(() => /\[vnfm\] exited \(SIGKILL\)/.test(out), '[vnfm] exited');
+    const after = await until(() => {
+      const p = childOf(launcher.pid!, 'apps/vnfm/dist/main.js');
+      return p !== before ? p : undefined;
+    }, 'a new vnfm');
+    expect(after).not.toBe(before);
+    expect(await until(clusters, 'vnf.vnfm.cluster-get to answer again')).toEqual(['backend', 'frontend']);
+    await nc.close();
+    nc = undefined;
+  },
+  T,
+);
+
+test(
+  'Ctrl-C (SIGINT to its process group) removes the virtual hosts, stops everything, and exits 0 within 30 s',
+  async () => {
+    expect(processesUnder(dir).length).toBeGreaterThan(5);
+    const gone = exitWithin(30_000);
+    const started = Date.now();
+    process.kill(-launcher.pid!, 'SIGINT');
+    expect(await gone).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(out).toMatch(/removed 5 virtual hosts/);
+    expect(out).toMatch(/\[vnf-lcm\] stopped/);
+    expect(processesUnder(dir)).toEqual([]);
+  },
+  T,
+);
