@@ -103,7 +103,8 @@ function processesUnder(folder) {
 }
 
 let cleaning;
-function cleanup() {
+/** stops everything this run started; on failure the service logs stay for reading */
+function cleanup(keepLogs = false) {
   cleaning ??= (async () => {
     await stopChild('vnfm'); // first, so that it does not heal the hosts being removed
     if (nc && !nc.isClosed()) {
@@ -122,7 +123,8 @@ function cleanup() {
       } catch {
         /* already gone */
       }
-    rmSync(dir, { recursive: true, force: true });
+    if (!keepLogs) rmSync(dir, { recursive: true, force: true });
+    else for (const f of readdirSync(dir)) if (!f.endsWith('.log')) rmSync(join(dir, f), { recursive: true, force: true });
   })();
   return cleaning;
 }
@@ -183,7 +185,7 @@ async function deploy() {
 
 /** the raw trace entries of one operation, in stream (causal) order */
 async function traceEntries(op) {
-  const consumer = await jetstream(nc).consumers.get(Trace.STREAM, { filter_subjects: [Trace.subject(op)] });
+  const consumer = await jetstream(nc).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
   const messages = await consumer.consume();
   const entries = [];
   for await (const m of messages) {
@@ -204,13 +206,25 @@ function arrows(entries) {
   const stack = [];
   const out = [];
   for (const e of entries) {
-    if (e.act === '+') stack.push({ e, inner: 0 });
-    else if (e.act === '-') {
+    const t = Date.parse(e.ts);
+    if (e.act === '+') {
+      const parent = stack[stack.length - 1];
+      if (parent) parent.firstIn ??= t;
+      stack.push({ e, inner: 0 });
+    } else if (e.act === '-') {
       const open = stack.pop();
       if (!open || open.e.from !== e.to || open.e.to !== e.from) throw new Error(`unbalanced trace at ${e.from}->-${e.to} ${e.ts}`);
-      const ms = Date.parse(e.ts) - Date.parse(open.e.ts);
-      out.push({ from: open.e.from, to: open.e.to, label: open.e.label, node: open.e.node, ms, inner: open.inner, depth: stack.length });
-      if (stack.length) stack[stack.length - 1].inner += ms;
+      const start = Date.parse(open.e.ts);
+      const ms = t - start;
+      // before the first inner arrow and after the last: the request's way in and the reply's way out
+      const leadIn = open.firstIn === undefined ? undefined : open.firstIn - start;
+      const leadOut = open.lastOut === undefined ? undefined : t - open.lastOut;
+      out.push({ from: open.e.from, to: open.e.to, label: open.e.label, node: open.e.node, ms, inner: open.inner, leadIn, leadOut, depth: stack.length });
+      const parent = stack[stack.length - 1];
+      if (parent) {
+        parent.inner += ms;
+        parent.lastOut = t;
+      }
     }
   }
   if (stack.length) throw new Error(`${stack.length} arrows never returned`);
@@ -251,10 +265,48 @@ function analyse(op, entries) {
     byStep: Object.fromEntries(
       Object.entries(byStep).map(([k, v]) => [
         k,
-        { count: v.length, p50Ms: percentile(v.map((s) => s.ms), 50), busP50Ms: percentile(v.map((s) => s.ms - s.inner), 50), busP95Ms: percentile(v.map((s) => s.ms - s.inner), 95) },
+        {
+          count: v.length,
+          p50Ms: percentile(v.map((s) => s.ms), 50),
+          busP50Ms: percentile(v.map((s) => s.ms - s.inner), 50),
+          busP95Ms: percentile(v.map((s) => s.ms - s.inner), 95),
+          leadInP50Ms: percentile(v.flatMap((s) => s.leadIn ?? []), 50),
+          leadOutP50Ms: percentile(v.flatMap((s) => s.leadOut ?? []), 50),
+        },
       ]),
     ),
   };
+}
+
+/**
+ * What one message costs on this machine, for reading the per-step figures: a core request/reply
+ * between two connections, and a JetStream publish (with its ack) to the trace stream, which is
+ * how every arrow is recorded.
+ */
+async function busFloor(url, rounds = 300) {
+  const other = await connect({ servers: url, name: 'bench-echo' });
+  try {
+    other.subscribe('bench.echo', { callback: (_e, m) => m.respond(m.data) });
+    await other.flush();
+    const req = [];
+    for (let i = 0; i < rounds; i++) {
+      const t = performance.now();
+      await nc.request('bench.echo', '{"x":1}', { timeout: 2000 });
+      req.push(performance.now() - t);
+    }
+    const js = jetstream(nc);
+    const pub = [];
+    const entry = JSON.stringify({ op: 'bench-floor', from: 'AO', to: 'VNFM', act: '+', label: 'floor', ts: new Date().toISOString(), via: 'bench' });
+    for (let i = 0; i < rounds; i++) {
+      const t = performance.now();
+      await js.publish(Trace.subject('bench-floor'), entry);
+      pub.push(performance.now() - t);
+    }
+    const r2 = (v) => Math.round(v * 100) / 100;
+    return { requestP50Ms: r2(percentile(req, 50)), jsPublishP50Ms: r2(percentile(pub, 50)) };
+  } finally {
+    await other.close();
+  }
 }
 
 // --- baseline ----------------------------------------------------------------------------------
@@ -316,8 +368,12 @@ function table(r) {
     ['record time share (op.stats.recordMs / wall)', `${fmtPct(m.recordShare)} (${m.recordMs ?? 'n/a'} ms)`, `< ${TARGETS.recordShare * 100} %`, verdict(r.pass.recordShare)],
     [`baseline: ${N} × tiny.mjs spawned directly, sequentially, until healthy`, fmtMs(r.baselineMs), '', ''],
     ['wall / baseline', `${(m.wallMs / r.baselineMs).toFixed(1)} ×`, '', ''],
+    ['floor: one core NATS request/reply, p50', `${r.busFloor.requestP50Ms} ms`, '', ''],
+    ['floor: one JetStream publish to the trace stream (each arrow end is one), p50', `${r.busFloor.jsPublishP50Ms} ms`, '', ''],
   ];
-  const steps = Object.entries(m.byStep).map(([k, v]) => `| ${k} | ${v.count} | ${v.p50Ms} ms | ${v.busP50Ms} ms | ${v.busP95Ms} ms |`);
+  const steps = Object.entries(m.byStep).map(
+    ([k, v]) => `| ${k} | ${v.count} | ${v.p50Ms} ms | ${v.busP50Ms} ms | ${v.busP95Ms} ms | ${v.leadInP50Ms} ms | ${v.leadOutP50Ms} ms |`,
+  );
   return [
     `Deployment of one cluster of ${N} × tiny.mjs — ${r.date}, ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}`,
     '',
@@ -325,10 +381,12 @@ function table(r) {
     '| --- | --- | --- | --- |',
     ...rows.map((c) => `| ${c.join(' | ')} |`),
     '',
-    '| AO step | count | p50 duration | p50 bus overhead | p95 bus overhead |',
-    '| --- | --- | --- | --- | --- |',
+    '| AO step | count | p50 duration | p50 bus overhead | p95 bus overhead | p50 way in | p50 way out |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...steps,
     '',
+    'Bus overhead of a step: its duration minus the VNFM->VNF / VIM->VNF arrows inside it. Way in: from',
+    "the AO's arrow to the first inner arrow; way out: from the last inner return to the AO's return.",
     'Trace timestamps have millisecond resolution, so each per-step figure is ±1 ms.',
   ].join('\n');
 }
@@ -347,6 +405,7 @@ try {
   const op = await deploy();
   if (op.state !== Records.OpState.completed) throw new Error(`deployment ended ${op.state}: ${op.error?.err_code}: ${op.error?.description}`);
   const metrics = analyse(op, await traceEntries(op.id));
+  const floor = await busFloor(url);
   const baselineMs = await baseline();
 
   const cpu = cpus();
@@ -357,6 +416,7 @@ try {
     op: op.id,
     metrics,
     baselineMs: Math.round(baselineMs),
+    busFloor: floor,
     wallOverBaseline: metrics.wallMs / baselineMs,
     targets: TARGETS,
     pass: {
@@ -371,9 +431,9 @@ try {
   console.log(`\nwritten to ${resolve(args.out)}`);
 } catch (err) {
   console.error(`bench failed: ${err.stack ?? err}`);
-  console.error(`service logs were in ${dir}`);
+  console.error(`service logs: ${dir}`);
   code = 1;
 } finally {
-  await cleanup();
+  await cleanup(code !== 0);
 }
 process.exit(code);

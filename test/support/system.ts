@@ -20,7 +20,11 @@ export class System {
   readonly dir = mkdtempSync(join(tmpdir(), 'vnf-sys-'));
   readonly procs = new Map<Service, ChildProcess>();
 
-  constructor(readonly octet: number) {}
+  /** `env` is added to every service's environment (e.g. shorter timers for one test) */
+  constructor(
+    readonly octet: number,
+    readonly env: Record<string, string> = {},
+  ) {}
 
   get zones() {
     return {
@@ -43,7 +47,7 @@ export class System {
   startService(s: Service): ChildProcess {
     const out = openSync(join(this.dir, `${s}.log`), 'a');
     const p = spawn(process.execPath, [dist(s)], {
-      env: { ...process.env, NATS_URL: this.nats.url, VIM_ZONES: JSON.stringify(this.zones), VNF_HEARTBEAT_MS: '200', LOG_LEVEL: 'info' },
+      env: { ...process.env, NATS_URL: this.nats.url, VIM_ZONES: JSON.stringify(this.zones), VNF_HEARTBEAT_MS: '200', LOG_LEVEL: 'info', ...this.env },
       stdio: ['ignore', out, out],
     });
     this.procs.set(s, p);

@@ -70,3 +70,39 @@ export function checkConfig(raw: unknown): VimConfig {
     throw new ConfigError(`defaultZone ${JSON.stringify(def)} is not one of the zones (${[...seen].join(', ')})`);
   return { defaultZone: def, zones: zones as ZoneConfig[] };
 }
+
+/** How the adapter reconciles the hosts that exist with the hosts the orchestrator's records own. */
+export interface ReconcileConfig {
+  /** time between two rounds; 0 turns reconciliation off */
+  everyMs: number;
+  /** how long a host must stay an orphan before it is removed; also how long a new host counts as owned */
+  graceMs: number;
+  /** false reports orphans without ever removing them */
+  remove: boolean;
+}
+
+export const DEFAULT_RECONCILE: ReconcileConfig = { everyMs: 5_000, graceMs: 60_000, remove: true };
+
+/** VIM_RECONCILE_MS, VIM_ORPHAN_GRACE_MS, VIM_ORPHAN_REMOVE; unset means the default. */
+export function loadReconcileConfig(env: NodeJS.ProcessEnv = process.env): ReconcileConfig {
+  return {
+    everyMs: millis(env, 'VIM_RECONCILE_MS', DEFAULT_RECONCILE.everyMs),
+    graceMs: millis(env, 'VIM_ORPHAN_GRACE_MS', DEFAULT_RECONCILE.graceMs),
+    remove: flag(env, 'VIM_ORPHAN_REMOVE', DEFAULT_RECONCILE.remove),
+  };
+}
+
+function millis(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const v = env[name]?.trim();
+  if (!v) return fallback;
+  if (!/^\d{1,10}$/.test(v)) throw new ConfigError(`${name} must be a whole number of milliseconds, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const v = env[name]?.trim().toLowerCase();
+  if (!v) return fallback;
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+}

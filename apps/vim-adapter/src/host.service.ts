@@ -3,6 +3,7 @@ import { Bus, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
 import { Agent, Label, Participant, type Vim } from '@vnf-lcm/contracts';
 import type { HostInfo } from './drivers/driver.js';
 import { KeyedLock } from './lock.js';
+import { Orphans } from './orphans.js';
 import { Zones } from './zones.js';
 
 /**
@@ -24,6 +25,7 @@ export class HostService {
     @Inject(Bus) private readonly bus: Bus,
     @Inject(LOG) private readonly log: Logger,
     @Inject(Zones) private readonly zones: Zones,
+    @Inject(Orphans) private readonly orphans: Orphans,
   ) {}
 
   activate(req: Vim.HostActivate, op: string): Promise<HostInfo> {
@@ -54,7 +56,8 @@ export class HostService {
     });
   }
 
-  remove(req: Vim.HostRemove, op: string): Promise<Vim.HostRemoveReply> {
+  /** `only` (reconciliation) is asked about the host found, under the node's lock; false leaves it. */
+  remove(req: Vim.HostRemove, op: string, only?: (host: HostInfo) => boolean): Promise<Vim.HostRemoveReply> {
     const { node } = req;
     return this.nodes.run(node, async () => {
       const found = await this.zones.find(node);
@@ -63,6 +66,10 @@ export class HostService {
         return { node, removed: false };
       }
       const { driver, host } = found;
+      if (only && !only(host)) {
+        this.log.info({ op, vnf: host.vnf, node }, 'virtual host changed meanwhile: not removed');
+        return { node, removed: false };
+      }
       const arrow = { op, node, cluster: host.cluster };
       if (host.state === 'running') {
         // a live agent is told to stop (it stops its application first); signals only if it does not
@@ -93,6 +100,6 @@ export class HostService {
   async list(req: Vim.HostList): Promise<Vim.HostListReply> {
     const drivers = req.zone ? [this.zones.driver(req.zone)] : this.zones.all();
     const hosts = (await Promise.all(drivers.map((d) => d.list()))).flat();
-    return { hosts: hosts.filter((h) => !req.vnf || h.vnf === req.vnf) };
+    return { hosts: hosts.filter((h) => !req.vnf || h.vnf === req.vnf).map((h) => this.orphans.show(h)) };
   }
 }

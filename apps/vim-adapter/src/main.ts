@@ -1,22 +1,27 @@
 import 'reflect-metadata';
 import { createLogger, main } from '@vnf-lcm/bus';
 import { Participant } from '@vnf-lcm/contracts';
-import { ConfigError, loadConfig, type VimConfig } from './config.js';
+import { ConfigError, loadConfig, loadReconcileConfig, type ReconcileConfig, type VimConfig } from './config.js';
 import { checkDrivers } from './drivers/registry.js';
 import { vimModule } from './vim.module.js';
 
 const log = createLogger('vim-adapter');
 
 let config: VimConfig;
+let reconcile: ReconcileConfig;
+let source = process.env.VIM_ZONES ? 'VIM_ZONES' : process.env.VIM_CONFIG || 'default';
 try {
   config = loadConfig();
   checkDrivers(config);
+  source = 'environment';
+  reconcile = loadReconcileConfig();
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  log.fatal({ source: process.env.VIM_ZONES ? 'VIM_ZONES' : process.env.VIM_CONFIG || 'default' }, `invalid vim configuration: ${err.message}`);
+  log.fatal({ source }, `invalid vim configuration: ${err.message}`);
   process.exit(2);
 }
 log.info({ defaultZone: config.defaultZone, zones: config.zones.map((z) => `${z.name}:${z.driver}`) }, 'zones');
+log.info(reconcile, reconcile.everyMs > 0 ? 'host reconciliation' : 'host reconciliation off');
 
 // agents are detached, so stopping the adapter (SIGTERM or otherwise) leaves every host running
-await main({ name: 'vim-adapter', participant: Participant.vim, module: vimModule(config), log });
+await main({ name: 'vim-adapter', participant: Participant.vim, module: vimModule(config, reconcile), log });

@@ -1,14 +1,16 @@
 import { Module, type Type } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { LOG, NATS, type Logger } from '@vnf-lcm/bus';
-import type { VimConfig } from './config.js';
+import type { ReconcileConfig, VimConfig } from './config.js';
 import { buildDrivers } from './drivers/registry.js';
 import { HostController } from './host.controller.js';
 import { HostService } from './host.service.js';
+import { Orphans } from './orphans.js';
+import { RECONCILE, Reconciler } from './reconciler.js';
 import { Zones } from './zones.js';
 
 /** The VIM adapter's module for a configuration already checked at start-up. */
-export function vimModule(config: VimConfig): Type<unknown> {
+export function vimModule(config: VimConfig, reconcile: ReconcileConfig): Type<unknown> {
   @Module({
     controllers: [HostController],
     providers: [
@@ -18,6 +20,9 @@ export function vimModule(config: VimConfig): Type<unknown> {
         useFactory: (nc: NatsConnection, log: Logger) => new Zones(config.defaultZone, buildDrivers(config, { nc, log })),
       },
       HostService,
+      Orphans,
+      { provide: RECONCILE, useValue: reconcile },
+      Reconciler,
     ],
   })
   class VimModule {}

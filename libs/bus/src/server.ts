@@ -9,11 +9,13 @@ import { toErrorBody } from './errors.js';
  * `nats` CLI included) can use every subject. It also reuses the service's one named connection.
  */
 export class PlainJsonNatsServer extends ServerNats {
+  /** `queue`: instances of one service share its requests (each request reaches one of them) */
   constructor(
     private readonly nc: NatsConnection,
+    queue?: string,
     private readonly maxBytes = MAX_REQUEST_BYTES,
   ) {
-    super({ queue: undefined });
+    super({ queue });
   }
 
   override async createNatsClient(): Promise<any> {

@@ -55,6 +55,8 @@ export interface ServiceOptions {
   participant: Participant;
   module: Type<unknown>;
   log?: Logger;
+  /** a queue group, for services that may run as several instances */
+  queue?: string;
 }
 
 export interface RunningService {
@@ -76,7 +78,7 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   @Module({ imports: [BusModule.forRoot(nc, bus, log), o.module] })
   class Root {}
   const app = await NestFactory.createMicroservice(Root, {
-    strategy: new PlainJsonNatsServer(nc),
+    strategy: new PlainJsonNatsServer(nc, o.queue),
     logger: new PinoNestLogger(log) as LoggerService as any,
   });
   app.useGlobalPipes(validationPipe());

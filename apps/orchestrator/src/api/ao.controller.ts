@@ -1,11 +1,12 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { rpcError } from '@vnf-lcm/bus';
-import { Deploy, Lifecycle, Query, Trace } from '@vnf-lcm/contracts';
+import { Deploy, Lifecycle, Query, Records, Trace } from '@vnf-lcm/contracts';
 import { RecordsStore } from '../records/records.store.js';
 import { DeployService } from './deploy.service.js';
 import { LifecycleService } from './lifecycle.service.js';
 import { TraceService } from './trace.service.js';
+import { OperationsService } from '../saga/operations.service.js';
 
 /** The AO's public subjects: plain JSON in, plain JSON out. */
 @Controller()
@@ -15,6 +16,7 @@ export class AoController {
     @Inject(RecordsStore) private readonly store: RecordsStore,
     @Inject(TraceService) private readonly trace: TraceService,
     @Inject(LifecycleService) private readonly lifecycle: LifecycleService,
+    @Inject(OperationsService) private readonly ops: OperationsService,
   ) {}
 
   @MessagePattern(Lifecycle.Subject.scaleOut)
@@ -70,6 +72,33 @@ export class AoController {
   async opList(@Payload() p: Query.OpList): Promise<Query.OpListReply> {
     const ops = (await this.store.ops.values()).filter((o) => !p.vnf || o.vnf === p.vnf);
     return { ops: ops.sort((a, b) => a.startedAt.localeCompare(b.startedAt)) };
+  }
+
+  @MessagePattern(Query.Action.retry)
+  retry(@Payload() p: Query.OpGet): Promise<Query.ActionReply> {
+    return this.act(p.op, 'retrying', () => this.ops.retry(p.op));
+  }
+
+  @MessagePattern(Query.Action.rollback)
+  rollback(@Payload() p: Query.OpGet): Promise<Query.ActionReply> {
+    return this.act(p.op, 'rolling back', () => this.ops.rollback(p.op));
+  }
+
+  @MessagePattern(Query.Action.fail)
+  fail(@Payload() p: Query.OpGet): Promise<Query.ActionReply> {
+    return this.act(p.op, 'marked failed; the vnf is free', () => this.ops.fail(p.op));
+  }
+
+  @MessagePattern(Query.Action.cancel)
+  cancel(@Payload() p: Query.OpCancel): Promise<Query.ActionReply> {
+    const then = p.then ?? 'rollback';
+    return this.act(p.op, `cancel requested; it stops at the next step, then ${then === 'rollback' ? 'rolls back' : 'fails'}`, () => this.ops.cancel(p.op, then));
+  }
+
+  private async act(op: string, message: string, fn: () => Promise<Records.OpRecord>): Promise<Query.ActionReply> {
+    if (!/^[a-f0-9-]{1,64}$/.test(op)) throw rpcError('not_found', `unknown operation ${op}`);
+    const r = await fn();
+    return { op, state: r.state, message: `operation ${op}: ${message}` };
   }
 
   @MessagePattern(Query.Subject.opTrace)

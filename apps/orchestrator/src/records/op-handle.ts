@@ -11,9 +11,13 @@ export class LostOwnership extends Error {
 /**
  * The one writer of an operation record. It keeps the revision it last wrote and writes with
  * compare-and-set against it: if anyone else advanced the record, the write fails and this
- * orchestrator stops driving the operation.
+ * orchestrator stops driving the operation. Writes are queued, so the lease renewal and the
+ * saga's own writes never race each other.
  */
 export class OpHandle {
+  private queue: Promise<unknown> = Promise.resolve();
+  lost = false;
+
   constructor(
     private readonly kv: JsonKv<Records.OpRecord>,
     public record: Records.OpRecord,
@@ -24,14 +28,20 @@ export class OpHandle {
     return this.record.id;
   }
 
-  async write(change: (r: Records.OpRecord) => Records.OpRecord): Promise<Records.OpRecord> {
-    const next = change(structuredClone(this.record));
-    try {
-      this.revision = await this.kv.update(this.record.id, next, this.revision);
-    } catch {
-      throw new LostOwnership(this.record.id);
-    }
-    this.record = next;
+  write(change: (r: Records.OpRecord) => Records.OpRecord): Promise<Records.OpRecord> {
+    const next = this.queue.then(async () => {
+      if (this.lost) throw new LostOwnership(this.record.id);
+      const value = change(structuredClone(this.record));
+      try {
+        this.revision = await this.kv.update(this.record.id, value, this.revision);
+      } catch {
+        this.lost = true;
+        throw new LostOwnership(this.record.id);
+      }
+      this.record = value;
+      return value;
+    });
+    this.queue = next.catch(() => undefined);
     return next;
   }
 }

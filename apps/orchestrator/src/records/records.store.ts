@@ -11,11 +11,14 @@ import { Records } from '@vnf-lcm/contracts';
 export class RecordsStore implements OnModuleInit {
   vnfs!: JsonKv<Records.VnfRecord>;
   ops!: JsonKv<Records.OpRecord>;
+  /** operators' cancel requests, apart from the records so that they never race the saga's writes */
+  cancels!: JsonKv<Records.CancelRequest>;
 
   constructor(@Inject(NATS) private readonly nc: NatsConnection) {}
 
   async onModuleInit() {
     this.vnfs = await JsonKv.open<Records.VnfRecord>(this.nc, 'ao-vnfs');
     this.ops = await JsonKv.open<Records.OpRecord>(this.nc, 'ao-ops');
+    this.cancels = await JsonKv.open<Records.CancelRequest>(this.nc, 'ao-cancels');
   }
 }

@@ -1,5 +1,6 @@
 import { Label, Vim, Vnfm, type Descriptor } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
+import { removeNode } from './remove-node.js';
 import type { Saga } from './saga.js';
 
 export interface AddNode {
@@ -24,6 +25,10 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
   const meta = { cluster: a.cluster.name, node: a.node };
   const { vnf, node } = a;
   const cluster = a.cluster.name;
+  // undone by removing the node again, however far it got
+  s.onUndo(`remove ${node}`, () =>
+    removeNode(s, book, `undo/${k}`, { vnf, cluster, clients: a.clients, pick: Vnfm.Pick.node, node, hostLabel: Label.removeOldVirtualHost, partial: true }),
+  );
 
   const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.Subject.hostActivate, { vnf, cluster, node, zone: a.zone ?? a.cluster.zone }, meta);
   await s.notify(a.hostLabel, meta, { address: host.address, zone: host.zone });

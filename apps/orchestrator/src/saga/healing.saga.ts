@@ -20,7 +20,7 @@ export async function healing(s: Saga, book: VnfBook, p: HealParams): Promise<vo
   const zone = v.nodes[p.cluster]?.find((n) => n.node === p.node)?.zone;
 
   // remove old node from cluster
-  await removeNode(s, book, 'old', { vnf: v.name, cluster: p.cluster, pick: Vnfm.Pick.node, node: p.node, clients, hostLabel: Label.removeOldVirtualHost });
+  await removeNode(s, book, 'old', { vnf: v.name, cluster: p.cluster, pick: Vnfm.Pick.node, node: p.node, clients, hostLabel: Label.removeOldVirtualHost, restore: { zone } });
 
   // add new node to cluster
   const node = await s.local('new/id', 'choose node id', { cluster: p.cluster }, () => book.newNodeId(v.name, p.cluster));

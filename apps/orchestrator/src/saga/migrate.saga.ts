@@ -24,15 +24,10 @@ export async function migrate(s: Saga, book: VnfBook, p: MigrateParams): Promise
   for (let i = 1; i <= p.count; i++) {
     // add new node to cluster
     const node = await s.local(`${i}/id`, 'choose node id', { cluster: p.cluster }, () => book.newNodeId(v.name, p.cluster));
-    s.onUndo(`remove ${node}`, () => removeNode(s, book, `undo/${i}/new`, { ...base, pick: Vnfm.Pick.node, node, hostLabel: Label.removeOldVirtualHost, partial: true }));
     await addNode(s, book, `${i}/new`, { vnf: v.name, cluster, node, clients, zone: p.zone, hostLabel: Label.activateNewVirtualHost });
 
     // remove old node from cluster
-    await removeNode(s, book, `${i}/old`, { ...base, pick: Vnfm.Pick.oldZone, zone: p.zone, hostLabel: Label.removeOldVirtualHost });
-    s.onUndo(`restore a node in ${p.from ?? 'its zone'}`, async () => {
-      const back = await s.local(`undo/${i}/id`, 'choose node id', { cluster: p.cluster }, () => book.newNodeId(v.name, p.cluster));
-      await addNode(s, book, `undo/${i}/old`, { vnf: v.name, cluster, node: back, clients, zone: p.from, hostLabel: Label.activateNewVirtualHost });
-    });
+    await removeNode(s, book, `${i}/old`, { ...base, pick: Vnfm.Pick.oldZone, zone: p.zone, hostLabel: Label.removeOldVirtualHost, restore: { zone: p.from } });
   }
   await s.local('zone', 'record zone', { cluster: p.cluster }, () => book.setCluster(v.name, p.cluster, { zone: p.zone }));
 }

@@ -1,13 +1,18 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Bus, LOG, rpcError, toErrorBody, type Logger } from '@vnf-lcm/bus';
 import { Events, Label, Participant, Records } from '@vnf-lcm/contracts';
 import { LostOwnership, OpHandle } from '../records/op-handle.js';
 import { RecordsStore } from '../records/records.store.js';
 import { VnfBook, now } from '../records/vnf-book.js';
-import { Saga } from './saga.js';
+import { Cancelled, ReplayEnd, Saga } from './saga.js';
 
 const { OpState } = Records;
+type OpError = NonNullable<Records.OpRecord['error']>;
+
+/** How long an orchestrator's claim on an operation holds without renewal (env AO_LEASE_MS). */
+const LEASE_MS = Number(process.env.AO_LEASE_MS ?? 3000);
+const ACTIVE: Records.OpState[] = [OpState.starting, OpState.processing, OpState.rollingBack];
 
 export interface StartRequest {
   vnf: string;
@@ -24,12 +29,16 @@ export type SagaBody = (s: Saga) => Promise<void>;
 
 /**
  * Runs one saga per operation: takes the VNF's lock, keeps the operation record, reports every
- * change of state as an event, and picks up unfinished operations when the AO starts.
+ * change of state as an event. An orchestrator holds a lease on each operation it drives and
+ * renews it; any orchestrator (a restarted one, or a second instance) takes over an operation
+ * whose lease ran out and continues it from its last recorded step.
  */
 @Injectable()
-export class OperationsService implements OnApplicationBootstrap {
+export class OperationsService implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly instance = randomUUID();
   private readonly bodies = new Map<Records.Algorithm, (op: Records.OpRecord) => SagaBody>();
-  private readonly running = new Set<Promise<void>>();
+  private readonly local = new Map<string, Promise<void>>();
+  private scanner?: NodeJS.Timeout;
 
   constructor(
     @Inject(RecordsStore) private readonly store: RecordsStore,
@@ -55,65 +64,113 @@ export class OperationsService implements OnApplicationBootstrap {
       state: OpState.starting,
       steps: [],
       startedAt: now(),
+      owner: this.instance,
+      leaseUntil: Date.now() + LEASE_MS,
     };
     const revision = await this.store.ops.create(id, record);
     const from = req.requestedBy === 'VNFM' ? Participant.vnfm : Participant.devops;
     await this.bus.arrow(Participant.ao, { op: id, label: req.label }, 'request', from);
     this.event(record, 'operation');
-    this.launch(new OpHandle(this.store.ops, record, revision));
+    this.launch(new OpHandle(this.store.ops, record, revision), 'run');
     return record;
   }
 
-  async onApplicationBootstrap() {
-    for (const r of await this.store.ops.values()) {
-      if (r.state !== OpState.starting && r.state !== OpState.processing) continue;
-      const v = await this.store.ops.get(r.id);
-      if (!v) continue;
-      this.log.info({ op: r.id, vnf: r.vnf, steps: r.steps.length }, 'resuming operation');
-      this.launch(new OpHandle(this.store.ops, v.value, v.revision));
+  onApplicationBootstrap() {
+    void this.scan();
+    this.scanner = setInterval(() => void this.scan(), Math.min(1000, LEASE_MS / 2));
+  }
+
+  onModuleDestroy() {
+    clearInterval(this.scanner);
+  }
+
+  /** Takes over every active operation whose lease ran out (its orchestrator is gone). */
+  private async scan() {
+    try {
+      for (const r of await this.store.ops.values()) {
+        if (!ACTIVE.includes(r.state) || this.local.has(r.id) || (r.leaseUntil ?? 0) > Date.now()) continue;
+        const h = await this.claim(r.id, (x) => ACTIVE.includes(x.state) && (x.leaseUntil ?? 0) <= Date.now());
+        if (!h) continue;
+        this.log.info({ op: r.id, vnf: r.vnf, state: r.state, steps: r.steps.length, from: r.owner }, 'resuming operation');
+        this.launch(h, h.record.state === OpState.rollingBack ? 'rollback' : 'run');
+      }
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'scan for operations to resume failed');
+    }
+  }
+
+  /** Compare-and-set the owner: at most one orchestrator wins an operation. */
+  private async claim(id: string, when: (r: Records.OpRecord) => boolean): Promise<OpHandle | undefined> {
+    const cur = await this.store.ops.get(id);
+    if (!cur || !when(cur.value)) return undefined;
+    const next = { ...cur.value, owner: this.instance, leaseUntil: Date.now() + LEASE_MS };
+    try {
+      const revision = await this.store.ops.update(id, next, cur.revision);
+      return new OpHandle(this.store.ops, next, revision);
+    } catch {
+      return undefined;
     }
   }
 
   /** Waits for the sagas in flight (tests and a clean shutdown). */
   async idle(): Promise<void> {
-    await Promise.all([...this.running]);
+    await Promise.all([...this.local.values()]);
   }
 
-  private launch(op: OpHandle) {
-    const p = this.run(op).finally(() => this.running.delete(p));
-    this.running.add(p);
+  private launch(op: OpHandle, mode: 'run' | 'rollback') {
+    const renew = setInterval(() => {
+      op.write((r) => ({ ...r, leaseUntil: Date.now() + LEASE_MS })).catch(() => clearInterval(renew));
+    }, LEASE_MS / 3);
+    const p = (mode === 'run' ? this.run(op) : this.continueRollback(op)).finally(() => {
+      clearInterval(renew);
+      this.local.delete(op.id);
+    });
+    this.local.set(op.id, p);
+  }
+
+  private saga(op: OpHandle, log: Logger): Saga {
+    return new Saga(op, this.bus, log, async () => {
+      const c = await this.store.cancels.get(op.id);
+      return c ? new Cancelled(c.value.then) : undefined;
+    });
+  }
+
+  private body(op: OpHandle): SagaBody {
+    const body = this.bodies.get(op.record.algorithm);
+    if (!body) throw rpcError('internal', `no saga for ${op.record.algorithm}`);
+    return body(op.record);
   }
 
   private async run(op: OpHandle): Promise<void> {
     const log = this.log.child({ op: op.id, vnf: op.record.vnf });
-    const saga = new Saga(op, this.bus, log);
+    const saga = this.saga(op, log);
     try {
-      const body = this.bodies.get(op.record.algorithm);
-      if (!body) throw rpcError('internal', `no saga for ${op.record.algorithm}`);
-      if (op.record.state !== OpState.processing) {
-        await op.write((r) => ({ ...r, state: OpState.processing }));
-        this.event(op.record, 'operation');
-      }
-      await body(op.record)(saga);
-      await this.finish(op, OpState.completed, saga);
+      if (op.record.state !== OpState.processing) this.event(await op.write((r) => ({ ...r, state: OpState.processing })), 'operation');
+      await this.body(op)(saga);
+      await this.end(op, OpState.completed, saga);
       log.info({ algorithm: op.record.algorithm }, 'operation completed');
     } catch (err) {
       if (err instanceof LostOwnership) return log.warn('operation taken over by another orchestrator');
+      if (err instanceof Cancelled) {
+        const error = { err_code: 'cancelled', description: 'cancelled by the operator', step: lastStep(op) };
+        if (err.then === 'rollback') return this.rollBack(op, saga, error, log);
+        return this.end(op, OpState.failed, saga, error);
+      }
       const e = toErrorBody(err);
-      const step = op.record.steps.length ? op.record.steps[op.record.steps.length - 1].key : undefined;
-      const error = { err_code: e.err_code, description: e.description, step };
+      const error: OpError = { err_code: e.err_code, description: e.description, step: lastStep(op) };
       log.error(error, 'operation failed');
-      if (saga.canRollBack && op.record.params.rollback !== false) return this.rollBack(op, saga, error, log);
+      // upgrade and migrate roll back by default; the others wait for an operator in FAILED_TEMP
+      if (saga.canRollBack && op.record.params.rollback === true) return this.rollBack(op, saga, error, log);
       await this.failTemp(op, error, log);
     }
   }
 
   /** Undo what the saga registered, newest first; the operation keeps the error that caused it. */
-  private async rollBack(op: OpHandle, saga: Saga, error: NonNullable<Records.OpRecord['error']>, log: Logger) {
+  private async rollBack(op: OpHandle, saga: Saga, error: OpError, log: Logger) {
     try {
       this.event(await op.write((r) => ({ ...r, state: OpState.rollingBack, error })), 'operation');
       await saga.rollback();
-      await this.finish(op, OpState.rolledBack, saga);
+      await this.end(op, OpState.rolledBack, saga, error);
       log.info({ algorithm: op.record.algorithm }, 'operation rolled back');
     } catch (err) {
       if (err instanceof LostOwnership) return;
@@ -123,27 +180,89 @@ export class OperationsService implements OnApplicationBootstrap {
     }
   }
 
+  /** A resumed or operator-asked rollback: replay the saga to learn its undos, then run them. */
+  private async continueRollback(op: OpHandle) {
+    const log = this.log.child({ op: op.id, vnf: op.record.vnf });
+    const saga = this.saga(op, log);
+    saga.replay = true;
+    try {
+      await this.body(op)(saga);
+    } catch (err) {
+      if (!(err instanceof ReplayEnd)) return this.failTemp(op, { ...(op.record.error ?? { err_code: 'internal', description: 'replay failed' }) }, log);
+    }
+    saga.replay = false;
+    await this.rollBack(op, saga, op.record.error ?? { err_code: 'rolled_back', description: 'rolled back by the operator' }, log);
+  }
+
   /** FAILED_TEMP keeps the VNF locked: an operator decides what happens next. */
-  private async failTemp(op: OpHandle, error: NonNullable<Records.OpRecord['error']>, log: Logger) {
+  private async failTemp(op: OpHandle, error: OpError, log: Logger) {
     await op
-      .write((r) => ({ ...r, state: OpState.failedTemp, error }))
+      .write((r) => ({ ...r, state: OpState.failedTemp, error, leaseUntil: undefined }))
       .then((r) => this.event(r, 'operation'))
       .catch((werr) => log.error({ err: (werr as Error).message }, 'could not record the failure'));
   }
 
-  /** The closing `AO->DevOps: notify` (and `AO->VNFM: notify` when the VNFM asked). */
-  private async finish(op: OpHandle, state: Records.OpState, saga: Saga) {
-    const vnfState = op.record.algorithm === Records.Algorithm.deployment ? 'INSTANTIATED' : undefined;
+  /** The closing `AO->DevOps: notify` (and `AO->VNFM: notify` when the VNFM asked); the VNF is free again. */
+  private async end(op: OpHandle, state: Records.OpState, saga: Saga | undefined, error?: OpError) {
     const t = performance.now();
-    await this.store.vnfs.mutate(op.record.vnf, (v) =>
-      v ? { ...v, ...(vnfState ? { state: vnfState } : {}), activeOp: v.activeOp === op.id ? undefined : v.activeOp, updatedAt: now() } : undefined,
-    );
+    const deployment = op.record.algorithm === Records.Algorithm.deployment;
+    await this.store.vnfs.mutate(op.record.vnf, (v) => {
+      if (!v) return undefined;
+      const vnfState = deployment && state === OpState.completed ? 'INSTANTIATED' : v.state;
+      return { ...v, state: vnfState, activeOp: v.activeOp === op.id ? undefined : v.activeOp, updatedAt: now() };
+    });
+    // a deployment undone leaves nothing behind, not even an empty record
+    if (deployment && state === OpState.rolledBack) await this.store.vnfs.delete(op.record.vnf);
+    await this.store.cancels.delete(op.id).catch(() => undefined);
     // the final write of the operation record cannot time itself; everything before it counts
-    const recordMs = Math.round((saga.recordMs + performance.now() - t) * 100) / 100;
-    const r = await op.write((r) => ({ ...r, state, endedAt: now(), stats: { recordMs } }));
+    const recordMs = Math.round(((saga?.recordMs ?? 0) + performance.now() - t) * 100) / 100;
+    const r = await op.write((r) => ({ ...r, state, endedAt: now(), stats: { recordMs }, leaseUntil: undefined, ...(error ? { error } : {}) }));
     await this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify }, Events.subject(r.vnf, r.id));
     if (r.requestedBy === 'VNFM') await this.bus.arrow(Participant.vnfm, { op: r.id, label: Label.notify }, Events.subject(r.vnf, r.id));
     this.event(r, 'operation');
+  }
+
+  // --- operator actions -------------------------------------------------------------------
+
+  async retry(id: string): Promise<Records.OpRecord> {
+    const h = await this.mustClaim(id, [OpState.failedTemp], 'retry');
+    const r = await h.write((r) => ({ ...r, state: OpState.processing, error: undefined }));
+    this.event(r, 'operation');
+    this.launch(h, 'run');
+    return r;
+  }
+
+  async rollback(id: string): Promise<Records.OpRecord> {
+    const h = await this.mustClaim(id, [OpState.failedTemp], 'rollback');
+    const r = await h.write((r) => ({ ...r, state: OpState.rollingBack }));
+    this.event(r, 'operation');
+    this.launch(h, 'rollback');
+    return r;
+  }
+
+  async fail(id: string): Promise<Records.OpRecord> {
+    const h = await this.mustClaim(id, [OpState.failedTemp], 'fail');
+    await this.end(h, OpState.failed, undefined, h.record.error);
+    return h.record;
+  }
+
+  async cancel(id: string, then: 'rollback' | 'fail'): Promise<Records.OpRecord> {
+    const r = (await this.store.ops.get(id))?.value;
+    if (!r) throw rpcError('not_found', `unknown operation ${id}`);
+    if (r.state === OpState.failedTemp) return then === 'rollback' ? this.rollback(id) : this.fail(id);
+    if (!ACTIVE.includes(r.state) || r.state === OpState.rollingBack)
+      throw rpcError('conflict', `operation ${id} is ${r.state}: nothing to cancel`, { state: r.state });
+    await this.store.cancels.put(id, { then, at: now() });
+    return r;
+  }
+
+  private async mustClaim(id: string, states: Records.OpState[], action: string): Promise<OpHandle> {
+    const r = (await this.store.ops.get(id))?.value;
+    if (!r) throw rpcError('not_found', `unknown operation ${id}`);
+    if (!states.includes(r.state)) throw rpcError('conflict', `operation ${id} is ${r.state}; ${action} needs ${states.join(' or ')}`, { state: r.state });
+    const h = await this.claim(id, (x) => states.includes(x.state));
+    if (!h) throw rpcError('conflict', `operation ${id} changed meanwhile; try again`);
+    return h;
   }
 
   /** One lifecycle operation per VNF at a time. */
@@ -157,12 +276,11 @@ export class OperationsService implements OnApplicationBootstrap {
       return { ...base, activeOp: id, updatedAt: now() };
     });
     if (holder) {
-      const h = await this.store.ops.get(holder);
-      throw rpcError('conflict', `vnf ${req.vnf} has a running operation ${holder}`, {
-        op: holder,
-        algorithm: h?.value.algorithm,
-        state: h?.value.state,
-      });
+      const h = (await this.store.ops.get(holder))?.value;
+      const details = { op: holder, algorithm: h?.algorithm, state: h?.state };
+      if (h?.state === OpState.failedTemp)
+        throw rpcError('conflict', `vnf ${req.vnf} waits for an operator: operation ${holder} is FAILED_TEMP; retry, rollback or fail it first`, details);
+      throw rpcError('conflict', `vnf ${req.vnf} has a running operation ${holder}`, details);
     }
     const v = await this.store.vnfs.get(req.vnf);
     if (!v) throw rpcError('not_found', `unknown vnf ${req.vnf}`);
@@ -173,4 +291,9 @@ export class OperationsService implements OnApplicationBootstrap {
     if (r.error) e.error = { err_code: r.error.err_code, description: r.error.description };
     this.bus.nc.publish(Events.subject(r.vnf, r.id), JSON.stringify(e));
   }
+}
+
+function lastStep(op: OpHandle): string | undefined {
+  const s = op.record.steps;
+  return s.length ? s[s.length - 1].key : undefined;
 }

@@ -1,5 +1,6 @@
 import { BusError } from '@vnf-lcm/bus';
-import { Label, Vim, Vnfm } from '@vnf-lcm/contracts';
+import { Label, Vim, Vnfm, type Descriptor } from '@vnf-lcm/contracts';
+import { addNode } from './add-node.js';
 import type { VnfBook } from '../records/vnf-book.js';
 import type { Saga } from './saga.js';
 
@@ -17,6 +18,8 @@ export interface RemoveNode {
   hostLabel: string;
   /** undoing a node that may never have joined (or never got a host): skip what is not there */
   partial?: boolean;
+  /** how the undo puts a node back: the application and zone the removed one had */
+  restore?: { app?: Descriptor.AppSpec; zone?: string };
 }
 
 /**
@@ -43,6 +46,16 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
 
   await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: left.node }, meta);
   await s.notify(a.hostLabel, meta);
+
+  if (a.restore) {
+    const restore = a.restore;
+    s.onUndo(`put back a node for ${left.node}`, async () => {
+      const v = (await book.get(vnf))!;
+      const spec = v.descriptor.clusters.find((c) => c.name === cluster)!;
+      const back = await s.local(`undo/${k}/id`, 'choose node id', { cluster }, () => book.newNodeId(vnf, cluster));
+      await addNode(s, book, `undo/${k}/add`, { vnf, cluster: spec, node: back, clients: a.clients, app: restore.app, zone: restore.zone, hostLabel: Label.activateNewVirtualHost });
+    });
+  }
   return left.node;
 }
 

@@ -1,6 +1,28 @@
-import { Bus, type Logger } from '@vnf-lcm/bus';
+import { Bus, BusError, type Logger } from '@vnf-lcm/bus';
+import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import { Events, Label, Participant, Records } from '@vnf-lcm/contracts';
 import type { OpHandle } from '../records/op-handle.js';
+
+/** The operator asked to stop: the saga ends at this step boundary. */
+export class Cancelled extends Error {
+  constructor(readonly then: 'rollback' | 'fail') {
+    super('cancelled by the operator');
+    this.name = 'Cancelled';
+  }
+}
+
+/** Replaying a saga only to register its undos: it stops at the first step not yet done. */
+export class ReplayEnd extends Error {}
+
+/**
+ * A request that got no answer (the service is restarting, NATS reconnects) is sent again, with
+ * the same step key, so the receiver does it once. An answer that is an error is not retried.
+ */
+const transient = handleWhen((e) => e instanceof BusError && (e.err_code === 'timeout' || e.err_code === 'unavailable'));
+export const stepRetry: RetryPolicy = retry(transient, {
+  maxAttempts: Number(process.env.AO_STEP_RETRIES ?? 6),
+  backoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 5000 }),
+});
 
 export interface StepMeta {
   cluster?: string;
@@ -18,10 +40,16 @@ export class Saga {
   /** time spent reading and writing records (the operation's and the VNF's), for bench/deploy */
   recordMs = 0;
 
+  private lastKey = 'start';
+  private undoing = false;
+  /** replay only: no step is sent, the saga runs until the first step not yet done */
+  replay = false;
+
   constructor(
     readonly op: OpHandle,
     private readonly bus: Bus,
     readonly log: Logger,
+    private readonly cancelled: () => Promise<Cancelled | undefined> = async () => undefined,
   ) {}
 
   get record(): Records.OpRecord {
@@ -30,13 +58,13 @@ export class Saga {
 
   /** AO->+VIM: <label> ... VIM->-AO: notify */
   vim<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta): Promise<T> {
-    return this.step(key, label, meta, () => this.bus.call<T>(Participant.vim, subject, payload, this.callOpts(key, label, meta)));
+    return this.step(key, label, meta, () => stepRetry.execute(() => this.bus.call<T>(Participant.vim, subject, payload, this.callOpts(key, label, meta))));
   }
 
   /** AO->+VNFM: <label> ... VNFM->-AO: notify */
   vnfm<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs?: number): Promise<T> {
     return this.step(key, label, meta, () =>
-      this.bus.call<T>(Participant.vnfm, subject, payload, { ...this.callOpts(key, label, meta), timeoutMs }),
+      stepRetry.execute(() => this.bus.call<T>(Participant.vnfm, subject, payload, { ...this.callOpts(key, label, meta), timeoutMs })),
     );
   }
 
@@ -59,6 +87,7 @@ export class Saga {
 
   /** Runs the registered undos in reverse order; each is made of steps, so each runs once. */
   async rollback(): Promise<void> {
+    this.undoing = true;
     for (const u of [...this.undos].reverse()) {
       this.log.info({ op: this.record.id, undo: u.name }, 'undoing');
       await u.run();
@@ -67,6 +96,11 @@ export class Saga {
 
   /** AO->DevOps: notify, an event on vnf.evt.<vnf>.<op>. */
   async notify(step: string, meta: StepMeta = {}, details?: Record<string, unknown>): Promise<void> {
+    // a step of its own, so that a resumed operation does not notify twice
+    await this.step(`${this.lastKey}/notify`, Label.notify, meta, () => this.publish(step, meta, details));
+  }
+
+  private async publish(step: string, meta: StepMeta, details?: Record<string, unknown>): Promise<undefined> {
     const r = this.record;
     const event: Events.Event = {
       op: r.id,
@@ -82,11 +116,17 @@ export class Saga {
     await this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify, ...meta }, subject);
     this.bus.nc.publish(subject, JSON.stringify(event));
     this.log.info({ op: r.id, vnf: r.vnf, step, ...meta }, 'notify');
+    return undefined;
   }
 
   private async step<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>): Promise<T> {
+    this.lastKey = key;
     const done = this.record.steps.find((s) => s.key === key);
     if (done) return done.result as T;
+    if (this.replay) throw new ReplayEnd();
+    // a cancel stops the saga at a step boundary, but never the undo it asked for
+    const cancel = this.undoing ? undefined : await this.cancelled();
+    if (cancel) throw cancel;
     const result = await fn();
     await this.timed(() => this.op.write((r) => ({ ...r, steps: [...r.steps, { key, label, ...meta, at: new Date().toISOString(), result }] })));
     return result;

@@ -17,8 +17,8 @@ export interface UpgradeParams extends RollingParams {
 
 /**
  * Upgrade, as shared/sequences/upgrade.wsd draws it: a new node joins and serves before an old
- * one leaves, so capacity never drops. Each half registers its undo: a failed upgrade puts old
- * versions back in place of the new nodes.
+ * one leaves, so capacity never drops. Each half registers its undo (add-node, remove-node): a
+ * failed upgrade puts old versions back in place of the new nodes.
  */
 export async function upgrade(s: Saga, book: VnfBook, p: UpgradeParams): Promise<void> {
   const v = (await book.get(s.record.vnf))!;
@@ -30,15 +30,10 @@ export async function upgrade(s: Saga, book: VnfBook, p: UpgradeParams): Promise
   for (let i = 1; i <= p.count; i++) {
     // add new node to cluster
     const node = await s.local(`${i}/id`, 'choose node id', { cluster: p.cluster }, () => book.newNodeId(v.name, p.cluster));
-    s.onUndo(`remove ${node}`, () => removeNode(s, book, `undo/${i}/new`, { ...base, pick: Vnfm.Pick.node, node, hostLabel: Label.removeOldVirtualHost, partial: true }));
     await addNode(s, book, `${i}/new`, { vnf: v.name, cluster, node, clients, app: p.app, hostLabel: Label.activateNewVirtualHost });
 
     // remove old node from cluster
-    await removeNode(s, book, `${i}/old`, { ...base, pick: Vnfm.Pick.oldVersion, version: p.app.version, hostLabel: Label.removeOldVirtualHost });
-    s.onUndo(`restore a ${p.from.version} node`, async () => {
-      const back = await s.local(`undo/${i}/id`, 'choose node id', { cluster: p.cluster }, () => book.newNodeId(v.name, p.cluster));
-      await addNode(s, book, `undo/${i}/old`, { vnf: v.name, cluster, node: back, clients, app: p.from, hostLabel: Label.activateNewVirtualHost });
-    });
+    await removeNode(s, book, `${i}/old`, { ...base, pick: Vnfm.Pick.oldVersion, version: p.app.version, hostLabel: Label.removeOldVirtualHost, restore: { app: p.from } });
   }
   const versions = [p.from, ...(cluster.versions ?? [])].filter((a) => a.version !== p.app.version);
   await s.local('version', 'record version', { cluster: p.cluster }, () => book.setCluster(v.name, p.cluster, { app: p.app, versions }));

@@ -1,4 +1,4 @@
-import { IsOptional, Matches, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, Matches, IsString, MaxLength } from 'class-validator';
 import type { OpRecord, VnfRecord } from '../records/index.js';
 
 /** Public, plain-JSON reads of the AO's records. */
@@ -9,6 +9,30 @@ export const Subject = {
   opList: 'vnf.ao.op-list',
   opTrace: 'vnf.ao.op-trace',
 } as const;
+
+/** Operator actions on an operation (FAILED_TEMP, or running for cancel). Public, plain JSON. */
+export const Action = {
+  retry: 'vnf.ao.op-retry',
+  rollback: 'vnf.ao.op-rollback',
+  fail: 'vnf.ao.op-fail',
+  cancel: 'vnf.ao.op-cancel',
+} as const;
+
+export class OpCancel {
+  @IsString()
+  @MaxLength(64)
+  op!: string;
+  /** after stopping at the next step boundary; default rollback */
+  @IsOptional()
+  @IsIn(['rollback', 'fail'])
+  then?: 'rollback' | 'fail';
+}
+
+export interface ActionReply {
+  op: string;
+  state: string;
+  message: string;
+}
 
 export class VnfGet {
   @Matches(/^[a-z][a-z0-9-]{0,62}$/)

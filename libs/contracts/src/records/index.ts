@@ -64,4 +64,13 @@ export interface OpRecord {
   endedAt?: string;
   /** where the time went: reading and writing the AO's own records, in milliseconds */
   stats?: { recordMs: number };
+  /** the orchestrator instance driving the operation, and until when its claim holds */
+  owner?: string;
+  leaseUntil?: number;
+}
+
+/** What an operator asked of a running operation: stop at the next step, then roll back or fail. */
+export interface CancelRequest {
+  then: 'rollback' | 'fail';
+  at: string;
 }

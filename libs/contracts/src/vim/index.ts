@@ -38,6 +38,10 @@ export interface HostInfo {
   ref?: string;
   pid?: number;
   createdAt: string;
+  /** host-list only: no VNF record owns this host; the VIM removes it once the grace period has passed */
+  orphan?: boolean;
+  /** host-list only: when the VIM first saw it as an orphan */
+  orphanSince?: string;
 }
 
 export interface HostRemoveReply {
