@@ -105,3 +105,43 @@ export function fits(diagramText: string, traceText: string): Fit {
 }
 
 export const count = (traceText: string, label: string) => traceText.split('\n').filter((l) => norm(l)?.includes(label)).length;
+
+/**
+ * A trace with the repeats of a crash removed. A request sent again after its sender or its
+ * receiver died appears twice: the second opening is dropped (the first stands), with whatever
+ * the dead attempt left open inside it; a block repeated right after an identical one (the
+ * receiver did it again) counts once.
+ */
+export function withoutRepeats(traceText: string): string {
+  const lines = traceText.split('\n').filter((l) => norm(l));
+  const kept: number[] = [];
+  type Open = { pos: number; from: string; to: string; key: string };
+  const stack: Open[] = [];
+  const lastClosed = new Map<number, { start: number; end: number; key: string }>();
+  lines.forEach((line, i) => {
+    const m = MSG.exec(line)!;
+    const [from, act, to] = [m[1], m[2], m[3]];
+    const key = norm(line)!;
+    if (act === '+') {
+      const dup = stack.findIndex((o) => o.key === key);
+      if (dup >= 0) {
+        if (dup + 1 < stack.length) kept.length = stack[dup + 1].pos;
+        stack.length = dup + 1;
+        for (const d of [...lastClosed.keys()]) if (d > dup + 1) lastClosed.delete(d);
+        return;
+      }
+      const prev = lastClosed.get(stack.length);
+      if (prev && prev.key === key && prev.end === kept.length - 1) kept.length = prev.start;
+      kept.push(i);
+      stack.push({ pos: kept.length - 1, from, to, key });
+      return;
+    }
+    kept.push(i);
+    const top = stack[stack.length - 1];
+    if (act === '-' && top && top.to === from && top.from === to) {
+      stack.pop();
+      lastClosed.set(stack.length, { start: top.pos, end: kept.length - 1, key: top.key });
+    }
+  });
+  return kept.map((i) => lines[i]).join('\n') + '\n';
+}

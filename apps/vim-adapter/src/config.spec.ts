@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, loadReconcileConfig } from './config.js';
 import { checkDrivers } from './drivers/registry.js';
 import { checkProcessZone } from './drivers/process/options.js';
 
@@ -47,4 +47,16 @@ test.each([
 ])('VIM_ZONES %s is refused', (text, message) => {
   expect(() => load({ VIM_ZONES: text })).toThrow(ConfigError);
   expect(() => load({ VIM_ZONES: text })).toThrow(message);
+});
+
+test('reconciliation: defaults, overrides, and refusals', () => {
+  expect(loadReconcileConfig({})).toEqual({ everyMs: 5_000, graceMs: 60_000, remove: true });
+  expect(loadReconcileConfig({ VIM_RECONCILE_MS: '300', VIM_ORPHAN_GRACE_MS: '0', VIM_ORPHAN_REMOVE: 'false' })).toEqual({
+    everyMs: 300,
+    graceMs: 0,
+    remove: false,
+  });
+  expect(() => loadReconcileConfig({ VIM_RECONCILE_MS: '5s' })).toThrow('VIM_RECONCILE_MS must be a whole number');
+  expect(() => loadReconcileConfig({ VIM_ORPHAN_GRACE_MS: '-1' })).toThrow(ConfigError);
+  expect(() => loadReconcileConfig({ VIM_ORPHAN_REMOVE: 'maybe' })).toThrow('VIM_ORPHAN_REMOVE must be true or false');
 });

@@ -98,7 +98,16 @@ export class Bus {
     const entry: Trace.Entry = { op: o.op, from, to, act, label, ts: new Date().toISOString(), via };
     if (o.node) entry.node = o.node;
     if (o.cluster) entry.cluster = o.cluster;
-    await this.js.publish(Trace.subject(o.op), JSON.stringify(entry));
+    // the trace must not lose an arrow to a NATS restart: wait for the server to come back
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.js.publish(Trace.subject(o.op), JSON.stringify(entry));
+        return;
+      } catch (err) {
+        if (attempt >= 15) throw new BusError(errorBody('unavailable', `trace not recorded: ${(err as Error).message}`));
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
   }
 }
 

@@ -1,4 +1,6 @@
-import type { JsonKv } from '@vnf-lcm/bus';
+import { isCasConflict, type JsonKv } from '@vnf-lcm/bus';
+
+const WRITE_ATTEMPTS = 15;
 import type { Records } from '@vnf-lcm/contracts';
 
 export class LostOwnership extends Error {
@@ -32,11 +34,19 @@ export class OpHandle {
     const next = this.queue.then(async () => {
       if (this.lost) throw new LostOwnership(this.record.id);
       const value = change(structuredClone(this.record));
-      try {
-        this.revision = await this.kv.update(this.record.id, value, this.revision);
-      } catch {
-        this.lost = true;
-        throw new LostOwnership(this.record.id);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          this.revision = await this.kv.update(this.record.id, value, this.revision);
+          break;
+        } catch (err) {
+          if (isCasConflict(err)) {
+            this.lost = true;
+            throw new LostOwnership(this.record.id);
+          }
+          // NATS is away (restarting, reconnecting): the record waits for it, it does not give up
+          if (attempt >= WRITE_ATTEMPTS) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+        }
       }
       this.record = value;
       return value;
