@@ -48,7 +48,14 @@ const env = {
   NATS_URL: url,
   VIM_ZONES:
     process.env.VIM_ZONES ??
-    JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: '127.10.0.0/16', root: resolve(data, 'hosts/local') }] }),
+    JSON.stringify({
+      defaultZone: 'local',
+      zones: [
+        { name: 'local', driver: 'process', range: '127.10.0.0/16', root: resolve(data, 'hosts/local') },
+        // a second place to migrate to: `vnfctl migrate web backend --zone edge`
+        { name: 'edge', driver: 'process', range: '127.11.0.0/16', root: resolve(data, 'hosts/edge') },
+      ],
+    }),
 };
 for (const app of ['orchestrator', 'vnfm', 'vim-adapter'])
   procs.push(new Supervised({ name: app, command: process.execPath, args: [dist(app)], env }, log).start());

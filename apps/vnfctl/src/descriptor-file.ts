@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { RequestFailed } from './client.js';
 
 /**
- * Reads a descriptor file. A relative `app.cwd` means "relative to this file", which only the
+ * Reads a descriptor file. A relative `cwd` (of `app` or of a `versions` entry) means "relative to this file", which only the
  * CLI can know, so it is made absolute here before the descriptor goes on the bus.
  */
 export function readDescriptor(file: string): unknown {
@@ -24,8 +24,9 @@ export function readDescriptor(file: string): unknown {
   const clusters = (d as { clusters?: unknown })?.clusters;
   if (Array.isArray(clusters))
     for (const c of clusters) {
-      const app = (c as { app?: { cwd?: unknown } })?.app;
-      if (app && typeof app.cwd === 'string' && !isAbsolute(app.cwd)) app.cwd = resolve(base, app.cwd);
+      const spec = c as { app?: { cwd?: unknown }; versions?: unknown };
+      const apps = [spec?.app, ...(Array.isArray(spec?.versions) ? spec.versions : [])] as ({ cwd?: unknown } | undefined)[];
+      for (const app of apps) if (app && typeof app.cwd === 'string' && !isAbsolute(app.cwd)) app.cwd = resolve(base, app.cwd);
     }
   return d;
 }

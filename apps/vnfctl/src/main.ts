@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import { Deploy, Events, Query, Records, type Descriptor } from '@vnf-lcm/contracts';
+import { Deploy, Events, Lifecycle, Query, Records, type Descriptor } from '@vnf-lcm/contracts';
 import { open, RequestFailed, type Conn } from './client.js';
 import { readDescriptor } from './descriptor-file.js';
 import { followVnf } from './follow.js';
@@ -85,14 +85,99 @@ program
   );
 
 program
-  .command('op <id>')
-  .description('one operation with its steps')
+  .command('op <id-or-action> [id]')
+  .description('one operation with its steps; or act on one: op retry|rollback|fail|cancel <id>')
+  .option('--then <what>', 'after cancel: rollback or fail', 'rollback')
+  .option('-w, --wait', 'with an action: return when the operation ends')
   .action(
-    withConn(async (c, id: string) => {
+    withConn(async (c, first: string, id: string | undefined, o: { then: string; wait?: boolean }) => {
+      const action = ACTIONS[first as keyof typeof ACTIONS];
+      if (!action) {
+        const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: first });
+        if (g().json) return void console.log(JSON.stringify(op));
+        return void printOp(op);
+      }
+      if (!id) throw new RequestFailed({ code: 400, err_code: 'invalid_request', description: `op ${first} needs an operation id` });
       const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: id });
-      if (g().json) return void console.log(JSON.stringify(op));
-      printOp(op);
+      const body = first === 'cancel' ? { op: id, then: o.then } : { op: id };
+      return follow(c, op.vnf, !!o.wait, () => c.request<Query.ActionReply>(action, body).then((r) => ({ ...r, created: true })), id);
     }),
+  );
+
+const ACTIONS = { retry: Query.Action.retry, rollback: Query.Action.rollback, fail: Query.Action.fail, cancel: Query.Action.cancel } as const;
+
+/**
+ * Sends a request that starts (or acts on) an operation, then with --wait prints its progress
+ * and returns 0 only if it completed.
+ */
+async function follow(c: Conn, vnf: string, wait: boolean, send: () => Promise<{ op: string; message: string; created?: boolean }>, known?: string): Promise<number | void> {
+  const started = Date.now();
+  const f = wait ? followVnf(c.nc, c.request, vnf, (e) => printEvent(e, g().json, started)) : undefined;
+  const reply = await send().catch((e) => {
+    f?.stop();
+    throw e;
+  });
+  if (g().json) console.log(JSON.stringify(reply));
+  else console.log(reply.message);
+  if (!f) return;
+  const progress = f.track(known ?? reply.op);
+  const state = await progress.done;
+  progress.stop();
+  if (!g().json) console.log(`operation ${reply.op} ${state} in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+  return state === Records.OpState.completed ? 0 : 1;
+}
+
+const count = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new RequestFailed({ code: 400, err_code: 'invalid_request', description: `not a node count: ${v}` });
+  return n;
+};
+
+for (const [name, subject] of [
+  ['scale-out', Lifecycle.Subject.scaleOut],
+  ['scale-in', Lifecycle.Subject.scaleIn],
+] as const)
+  program
+    .command(`${name} <vnf> <cluster>`)
+    .description(`${name} a cluster: to --nodes N, or by --by N (default by 1)`)
+    .option('--nodes <n>', 'node count to reach')
+    .option('--by <n>', 'how many nodes')
+    .option('-w, --wait', 'return when the operation ends; non-zero exit unless it completed')
+    .action(
+      withConn(async (c, vnf: string, cluster: string, o: { nodes?: string; by?: string; wait?: boolean }) => {
+        const body = { vnf, cluster, ...(o.nodes !== undefined ? { nodes: count(o.nodes) } : {}), ...(o.by !== undefined ? { by: count(o.by) } : {}) };
+        return follow(c, vnf, !!o.wait, () => c.request<Lifecycle.Reply>(subject, body));
+      }),
+    );
+
+program
+  .command('heal <vnf> <node>')
+  .description('replace a node with a fresh one')
+  .option('-w, --wait', 'return when the operation ends; non-zero exit unless it completed')
+  .action(withConn(async (c, vnf: string, node: string, o: { wait?: boolean }) => follow(c, vnf, !!o.wait, () => c.request<Lifecycle.Reply>(Lifecycle.Subject.heal, { vnf, node }))));
+
+program
+  .command('upgrade <vnf> <cluster>')
+  .description('replace every node by one running --version, one at a time')
+  .requiredOption('--version <v>', 'a version from the cluster\'s versions')
+  .option('--no-rollback', 'leave added nodes in place if a new node fails (FAILED_TEMP)')
+  .option('-w, --wait', 'return when the operation ends; non-zero exit unless it completed')
+  .action(
+    withConn(async (c, vnf: string, cluster: string, o: { version: string; rollback: boolean; wait?: boolean }) =>
+      follow(c, vnf, !!o.wait, () => c.request<Lifecycle.Reply>(Lifecycle.Subject.upgrade, { vnf, cluster, version: o.version, rollback: o.rollback })),
+    ),
+  );
+
+program
+  .command('migrate <vnf> <cluster>')
+  .description('replace every node by one on a virtual host of --zone, one at a time')
+  .requiredOption('--zone <z>', 'a zone of the VIM adapter')
+  .option('--no-rollback', 'leave added nodes in place if a new node fails (FAILED_TEMP)')
+  .option('-w, --wait', 'return when the operation ends; non-zero exit unless it completed')
+  .action(
+    withConn(async (c, vnf: string, cluster: string, o: { zone: string; rollback: boolean; wait?: boolean }) =>
+      follow(c, vnf, !!o.wait, () => c.request<Lifecycle.Reply>(Lifecycle.Subject.migrate, { vnf, cluster, zone: o.zone, rollback: o.rollback })),
+    ),
   );
 
 program
