@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Bus, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
+import { Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
 import { Agent, Label, Participant, type Vim } from '@vnf-lcm/contracts';
 import type { HostInfo } from './drivers/driver.js';
-import { KeyedLock } from './lock.js';
 import { Orphans } from './orphans.js';
 import { Zones } from './zones.js';
 

@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { natsUrl, rpcError } from '@vnf-lcm/bus';
 import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
-import { KeyedLock } from '../../lock.js';
+import { KeyedLock } from '@vnf-lcm/bus';
 import type { Driver, DriverDeps, HostInfo, HostSpec, StopOptions } from '../driver.js';
 import { lowestFree } from './address.js';
 import type { ProcessZone } from './options.js';
