@@ -249,6 +249,10 @@ function analyse(op, entries) {
   const byStep = {};
   for (const s of steps) (byStep[`${s.from}->${s.to}: ${s.label}`] ??= []).push(s);
   const recordMs = op.stats?.recordMs;
+  // wall = Σ AO steps + the AO's own time between them; Σ AO steps = Σ inner arrows + Σ bus overhead
+  const inner = {};
+  for (const a of all.filter((a) => a.to === 'VNF')) inner[`${a.from}->VNF: ${a.label}`] = (inner[`${a.from}->VNF: ${a.label}`] ?? 0) + a.ms;
+  const breakdown = { ...inner, 'bus overhead of AO steps': sum(bus), 'AO between steps': wallMs - sum(steps.map((s) => s.ms)) };
   return {
     wallMs,
     startupMs,
@@ -262,6 +266,7 @@ function analyse(op, entries) {
     recordMs,
     recordShare: recordMs === undefined ? undefined : recordMs / wallMs,
     traceEntries: entries.length,
+    breakdownMs: breakdown,
     byStep: Object.fromEntries(
       Object.entries(byStep).map(([k, v]) => [
         k,
@@ -384,6 +389,10 @@ function table(r) {
     '| AO step | count | p50 duration | p50 bus overhead | p95 bus overhead | p50 way in | p50 way out |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...steps,
+    '',
+    '| where the wall time goes | Σ ms | share |',
+    '| --- | --- | --- |',
+    ...Object.entries(m.breakdownMs).map(([k, v]) => `| ${k.replace(/\\n/g, ' ')} | ${v.toLocaleString('en-US')} | ${fmtPct(v / m.wallMs)} |`),
     '',
     'Bus overhead of a step: its duration minus the VNFM->VNF / VIM->VNF arrows inside it. Way in: from',
     "the AO's arrow to the first inner arrow; way out: from the last inner return to the AO's return.",

@@ -1,0 +1,154 @@
+// A whole vnf-lcm for one benchmark run: its own nats-server on a random port, the three
+// services (built: `npm run build` first), a folder and a loopback range of its own.
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import { Query, Records, Vim } from '@vnf-lcm/contracts';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export class BenchSystem {
+  /** @param octet the second byte of this run's loopback range, 127.<octet>.0.0/16 */
+  constructor(octet, env = {}) {
+    this.octet = octet;
+    this.env = env;
+    this.dir = mkdtempSync(join(tmpdir(), 'vnf-bench-'));
+    this.children = new Map();
+    for (const app of ['orchestrator', 'vnfm', 'vim-adapter', 'vnf-agent'])
+      if (!existsSync(join(ROOT, 'apps', app, 'dist/main.js'))) throw new Error(`apps/${app} is not built: run npm run build first`);
+    for (const s of ['SIGINT', 'SIGTERM'])
+      process.on(s, () => void this.stop().finally(() => process.exit(130)));
+  }
+
+  async start() {
+    const bin = execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
+    const p = spawn(bin, ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', join(this.dir, 'js'), '--ports_file_dir', this.dir], { stdio: 'ignore' });
+    this.children.set('nats', p);
+    const file = join(this.dir, `nats-server_${p.pid}.ports`);
+    for (let i = 0; !this.url; i++) {
+      if (i > 400) throw new Error('nats-server did not start');
+      try {
+        this.url = JSON.parse(readFileSync(file, 'utf8')).nats[0];
+      } catch {
+        await sleep(25);
+      }
+    }
+    for (const s of ['orchestrator', 'vnfm', 'vim-adapter']) this.startService(s);
+    this.nc = await connect({ servers: this.url, name: 'bench' });
+    await this.waitReady();
+    return this;
+  }
+
+  startService(name) {
+    const zones = {
+      defaultZone: 'local',
+      zones: [
+        { name: 'local', driver: 'process', range: `127.${this.octet}.0.0/17`, root: join(this.dir, 'hosts/local') },
+        { name: 'edge', driver: 'process', range: `127.${this.octet}.128.0/17`, root: join(this.dir, 'hosts/edge') },
+      ],
+    };
+    const out = openSync(join(this.dir, `${name}.log`), 'a');
+    const p = spawn(process.execPath, [join(ROOT, 'apps', name, 'dist/main.js')], {
+      env: { ...process.env, NATS_URL: this.url, VIM_ZONES: JSON.stringify(zones), LOG_LEVEL: 'warn', ...this.env },
+      stdio: ['ignore', out, out],
+    });
+    this.children.set(name, p);
+  }
+
+  async request(subject, body, timeout = 10_000) {
+    const r = (await this.nc.request(subject, JSON.stringify(body), { timeout })).json();
+    if (r?.error) throw new Error(`${subject}: ${r.error.err_code}: ${r.error.description}`);
+    return r;
+  }
+
+  async waitReady() {
+    const deadline = Date.now() + 60_000;
+    for (const [subject, body] of [
+      [Query.Subject.vnfList, {}],
+      [Vim.Subject.hostList, {}],
+      ['vnf.vnfm.cluster-get', { vnf: 'probe' }],
+    ])
+      for (;;) {
+        try {
+          await this.nc.request(subject, JSON.stringify(body), { timeout: 1000 });
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw new Error(`no service answers on ${subject}: ${err.message}`);
+          await sleep(100);
+        }
+      }
+  }
+
+  async waitOp(op, timeoutMs = 300_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { op: r } = await this.request(Query.Subject.opGet, { op });
+      if ([...Records.FINAL_STATES, Records.OpState.failedTemp].includes(r.state)) return r;
+      if (Date.now() > deadline) throw new Error(`operation ${op} still ${r.state}`);
+      await sleep(50);
+    }
+  }
+
+  vnf(name) {
+    return this.request(Query.Subject.vnfGet, { vnf: name }).then((r) => r.vnf);
+  }
+
+  /** stops everything this run started: services, hosts, agents, applications, nats */
+  async stop() {
+    this.stopping ??= (async () => {
+      await this.kill('vnfm', 'SIGTERM'); // first, so that it does not heal the hosts being removed
+      try {
+        const { hosts } = await this.request(Vim.Subject.hostList, {});
+        await Promise.all(hosts.map((h) => this.request(Vim.Subject.hostRemove, { node: h.node }, 20_000).catch(() => undefined)));
+      } catch {
+        /* the VIM is down: the sweep below does it */
+      }
+      await this.nc?.close().catch(() => undefined);
+      for (const name of ['orchestrator', 'vim-adapter', 'nats']) await this.kill(name, 'SIGTERM');
+      for (const pid of processesUnder(this.dir))
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      rmSync(this.dir, { recursive: true, force: true });
+    })();
+    return this.stopping;
+  }
+
+  async kill(name, signal = 'SIGKILL') {
+    const p = this.children.get(name);
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill(signal);
+    const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+/** agents and applications are detached from the VIM: they are found by their folder */
+export function processesUnder(folder) {
+  const pids = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${p}/environ`, 'utf8').includes(folder) || readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(folder)) pids.push(Number(p));
+    } catch {
+      /* gone, or not ours */
+    }
+  }
+  return pids;
+}
+
+export function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { n: s.length, min: s[0], p50: at(0.5), max: s[s.length - 1] };
+}
+
+export const ms = (x) => (x === undefined ? '-' : `${Math.round(x)} ms`);
