@@ -60,6 +60,15 @@ try {
   console.log(`| requests through the frontend | ${samples.length} | | |`);
   console.log(`| failed requests | ${failures.length} | ${TARGET.failures} | ${failures.length === 0 ? 'yes' : 'NO'} |`);
   console.log(`| versions at the end | ${versions.join(', ')} | v2 | ${versions.join() === 'v2' ? 'yes' : 'NO'} |`);
+  // where a node's time goes: each step's share, from the operation's own record
+  const per = new Map();
+  done.steps.forEach((st, i) => {
+    const prev = i ? Date.parse(done.steps[i - 1].at) : Date.parse(done.startedAt);
+    const k = st.label.replace(/\\n/g, ' ');
+    per.set(k, (per.get(k) ?? 0) + Date.parse(st.at) - prev);
+  });
+  console.log('\n| step (all nodes) | time | per node |\n| --- | --- | --- |');
+  for (const [k, t] of [...per].sort((a, b) => b[1] - a[1])) console.log(`| ${k} | ${ms(t)} | ${ms(t / N)} |`);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench/results/upgrade.json'), JSON.stringify({ at: new Date().toISOString(), nodes: N, totalMs: total, perNodeMs: perNode, baseline: b, requests: samples.length, failures: failures.length, versions }, null, 2));
 } finally {

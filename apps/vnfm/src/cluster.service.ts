@@ -56,14 +56,18 @@ export class ClusterService {
   /** activate application: create application (with its providers' endpoints), start application. */
   activateApp(o: Op, req: Vnfm.AppActivate): Promise<Vnfm.AppActivateReply> {
     return this.lock.run(key(req.vnf, req.cluster), async () => {
-      const c = await this.mustGet(req.vnf, req.cluster);
-      const version = req.version ?? req.app?.version ?? c.spec.app.version;
-      const app = req.app ?? Descriptor.versionOf(c.spec, version);
-      if (!app || app.version !== version) throw rpcError('not_found', `unknown version ${version} of ${req.cluster}`);
-      await this.store.mutate(req.vnf, req.cluster, (cur) => {
-        const nodes = cur!.nodes.filter((n) => n.node !== req.node);
-        return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, zone: req.zone, state: 'creating' }] };
+      // one write registers the node; the cluster's record comes back with it
+      let app: Descriptor.AppSpec | undefined;
+      const c = await this.store.mutate(req.vnf, req.cluster, (cur) => {
+        if (!cur) return undefined;
+        app = req.app ?? Descriptor.versionOf(cur.spec, req.version ?? cur.spec.app.version);
+        if (!app || (req.version && app.version !== req.version)) return (app = undefined);
+        const nodes = cur.nodes.filter((n) => n.node !== req.node);
+        return { ...cur, nodes: [...nodes, { node: req.node, address: req.address, version: app.version, zone: req.zone, state: 'creating' }] };
       });
+      if (!c) throw rpcError('not_found', `unknown cluster ${req.vnf}/${req.cluster}`);
+      if (!app) throw rpcError('not_found', `unknown version ${req.version} of ${req.cluster}`);
+      const version = app.version;
       const meta = { op: o.op, node: req.node, cluster: req.cluster };
       const create: Agent.AppCreate = {
         vnf: req.vnf,

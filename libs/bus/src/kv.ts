@@ -14,6 +14,9 @@ const KEY_RE = /^[A-Za-z0-9_=.-]+$/;
  * compare-and-set on the revision, so two writers never both advance one record.
  */
 export class JsonKv<T> {
+  /** what this process last read or wrote per key: mutate() tries it first, saving a read */
+  private readonly known = new Map<string, Versioned<T>>();
+
   private constructor(private readonly kv: KV) {}
 
   static async open<T>(nc: NatsConnection, bucket: string, history = 1): Promise<JsonKv<T>> {
@@ -24,8 +27,13 @@ export class JsonKv<T> {
   async get(key: string): Promise<Versioned<T> | undefined> {
     check(key);
     const e = await this.kv.get(key);
-    if (!e || e.operation !== 'PUT' || e.length === 0) return undefined;
-    return { value: e.json<T>(), revision: e.revision };
+    if (!e || e.operation !== 'PUT' || e.length === 0) {
+      this.known.delete(key);
+      return undefined;
+    }
+    const v = { value: e.json<T>(), revision: e.revision };
+    this.known.set(key, v);
+    return v;
   }
 
   /** Fails with a wrong-last-sequence error when the key already holds a value. */
@@ -40,13 +48,16 @@ export class JsonKv<T> {
     return this.kv.update(key, JSON.stringify(value), revision);
   }
 
-  put(key: string, value: T): Promise<number> {
+  async put(key: string, value: T): Promise<number> {
     check(key);
-    return this.kv.put(key, JSON.stringify(value));
+    const revision = await this.kv.put(key, JSON.stringify(value));
+    this.known.set(key, { value, revision });
+    return revision;
   }
 
   async delete(key: string): Promise<void> {
     check(key);
+    this.known.delete(key);
     await this.kv.delete(key);
   }
 
@@ -71,14 +82,20 @@ export class JsonKv<T> {
    */
   async mutate(key: string, change: (current: T | undefined) => T | undefined, attempts = 20): Promise<T | undefined> {
     for (let i = 0; i < attempts; i++) {
-      const cur = await this.get(key);
-      const next = change(cur?.value);
-      if (next === undefined) return cur?.value;
+      // first with what this process knows (one round trip when nobody else wrote), then fresh
+      const cached = i === 0 && this.known.has(key);
+      const cur = cached ? this.known.get(key) : await this.get(key);
+      const next = change(cur ? structuredClone(cur.value) : undefined);
+      if (next === undefined) {
+        if (cached) continue; // "nothing to change" on what may be stale: decide again on a fresh read
+        return cur?.value;
+      }
       try {
-        if (cur) await this.update(key, next, cur.revision);
-        else await this.create(key, next);
+        const revision = cur ? await this.update(key, next, cur.revision) : await this.create(key, next);
+        this.known.set(key, { value: next, revision });
         return next;
       } catch (err) {
+        this.known.delete(key);
         if (!isCasConflict(err)) throw err;
       }
     }
