@@ -206,7 +206,7 @@ function arrows(entries) {
   const stack = [];
   const out = [];
   for (const e of entries) {
-    const t = Date.parse(e.ts);
+    const t = e.at ?? Date.parse(e.ts);
     if (e.act === '+') {
       const parent = stack[stack.length - 1];
       if (parent) parent.firstIn ??= t;
@@ -214,7 +214,7 @@ function arrows(entries) {
     } else if (e.act === '-') {
       const open = stack.pop();
       if (!open || open.e.from !== e.to || open.e.to !== e.from) throw new Error(`unbalanced trace at ${e.from}->-${e.to} ${e.ts}`);
-      const start = Date.parse(open.e.ts);
+      const start = open.e.at ?? Date.parse(open.e.ts);
       const ms = t - start;
       // before the first inner arrow and after the last: the request's way in and the reply's way out
       const leadIn = open.firstIn === undefined ? undefined : open.firstIn - start;

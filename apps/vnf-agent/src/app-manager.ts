@@ -115,8 +115,9 @@ export class AppManager {
 
   reconfigureCluster(members: Descriptor.Endpoint[], op: string): Promise<Agent.Status> {
     return this.serial(async () => {
+      const dropped = lost(this.s.members, members);
       this.s.members = members;
-      await this.applyConfig(op, true);
+      await this.applyConfig(op, true, dropped);
       this.log.info({ op, members: members.map((m) => m.node) }, 'cluster reconfigured');
       return this.status();
     });
@@ -124,8 +125,9 @@ export class AppManager {
 
   reconfigureClient(provider: string, endpoints: Descriptor.Endpoint[], op: string): Promise<Agent.Status> {
     return this.serial(async () => {
+      const dropped = lost(this.s.endpoints[provider] ?? [], endpoints);
       this.s.endpoints = { ...this.s.endpoints, [provider]: endpoints };
-      await this.applyConfig(op, true);
+      await this.applyConfig(op, true, dropped);
       this.log.info({ op, provider, endpoints: endpoints.map((e) => e.node) }, 'client reconfigured');
       return this.status();
     });
@@ -225,8 +227,12 @@ export class AppManager {
     this.log.info({ op, pid: proc.pid, code: exit.code, signal: exit.signal }, 'application stopped');
   }
 
-  /** Save, rewrite the config and make a running app re-read it. */
-  private async applyConfig(op: string, reload: boolean): Promise<void> {
+  /**
+   * Save, rewrite the config and make a running app re-read it. `confirm`: answer only once the
+   * app reports it applied the change; needed when a node was dropped (it must get no more
+   * requests once we answer), not when one was added (sending to it early is harmless).
+   */
+  private async applyConfig(op: string, reload: boolean, confirm = false): Promise<void> {
     this.save();
     const app = this.s.app;
     if (!app || this.s.state === 'absent') return;
@@ -247,7 +253,7 @@ export class AppManager {
       if (failed) throw rpcError('step_failed', `reload command failed: ${failed}`);
     }
     if (how?.signal || how?.command?.length) {
-      const applied = await this.awaitGeneration(app);
+      const applied = confirm && (await this.awaitGeneration(app));
       this.log.info({ op, pid: proc.pid, generation: this.s.generation, confirmed: applied }, 'application reloaded');
     }
   }
@@ -407,4 +413,9 @@ export class AppManager {
     const clean = Object.fromEntries(Object.entries(this.s).filter(([, v]) => v !== undefined));
     this.store.save(clean as unknown as AgentState);
   }
+}
+
+/** whether a node of `before` is missing from `after` */
+function lost(before: Descriptor.Endpoint[], after: Descriptor.Endpoint[]): boolean {
+  return before.some((b) => !after.some((a) => a.node === b.node && a.address === b.address && a.port === b.port));
 }

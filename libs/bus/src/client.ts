@@ -95,7 +95,8 @@ export class Bus {
   }
 
   private async record(o: CallOptions, from: Participant, to: Participant, act: Trace.Entry['act'], label: string, via: string) {
-    const entry: Trace.Entry = { op: o.op, from, to, act, label, ts: new Date().toISOString(), via };
+    const at = performance.timeOrigin + performance.now();
+    const entry: Trace.Entry = { op: o.op, from, to, act, label, ts: new Date(at).toISOString(), at: Math.round(at * 1000) / 1000, via };
     if (o.node) entry.node = o.node;
     if (o.cluster) entry.cluster = o.cluster;
     // the trace must not lose an arrow to a NATS restart: wait for the server to come back

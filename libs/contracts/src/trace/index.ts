@@ -13,6 +13,8 @@ export interface Entry {
   act: '+' | '-' | '';
   label: string;
   ts: string;
+  /** the same instant in epoch milliseconds with microseconds, for measuring (bench/deploy) */
+  at?: number;
   /** the subject the message went on, or `action` where the target did not exist yet */
   via: string;
   node?: string;
