@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './support/system.js';
 import { diagram, fits, withoutRepeats } from './support/seqcheck.js';
 
 const ok = [
@@ -51,5 +54,24 @@ describe('the TypeScript diagram check', () => {
     expect(fits(diagram('scale-out'), withoutRepeats(text(redone))).ok).toBe(true);
     // and a genuinely missing step is still caught
     expect(fits(diagram('scale-out'), withoutRepeats(text(redone.filter((l) => !l.includes('scale-out cluster'))))).ok).toBe(false);
+  });
+});
+
+/** Real traces of operations whose orchestrator or VNFM was killed -9 (from test/chaos). */
+const fixture = (name: string) => readFileSync(join(ROOT, 'test/fixtures/traces', `${name}.wsd`), 'utf8');
+
+describe('withoutRepeats on traces of real crashes', () => {
+  test.each([
+    ['orc-in', 'scale-in'],
+    ['orc-in4', 'scale-in'],
+    ['orc-mig', 'migrate'],
+    ['vnfm-in', 'scale-in'],
+  ])('%s fits %s once its repeats are removed, and not before', (name, algorithm) => {
+    expect(fits(diagram(algorithm), fixture(name)).ok).toBe(false);
+    expect(fits(diagram(algorithm), withoutRepeats(fixture(name)))).toMatchObject({ ok: true });
+  });
+
+  test('a start the VIM never finished is still caught (the bug that trace shows was fixed in the VIM)', () => {
+    expect(fits(diagram('healing'), withoutRepeats(fixture('vim-heal'))).ok).toBe(false);
   });
 });

@@ -108,30 +108,60 @@ export const count = (traceText: string, label: string) => traceText.split('\n')
 
 /**
  * A trace with the repeats of a crash removed. A request sent again after its sender or its
- * receiver died appears twice: the second opening is dropped (the first stands), with whatever
- * the dead attempt left open inside it; a block repeated right after an identical one (the
- * receiver did it again) counts once.
+ * receiver died appears twice: the second opening is dropped (the first stands). Arrows the first
+ * attempt left open are dropped only once the trace moves on without closing them (the receiver
+ * may have lived on and closes them later); a block repeated right after an identical one counts
+ * once; children done again from the first child replace the first attempt's.
  */
 export function withoutRepeats(traceText: string): string {
   const lines = traceText.split('\n').filter((l) => norm(l));
   const kept: number[] = [];
-  type Open = { pos: number; from: string; to: string; key: string };
+  type Open = { pos: number; from: string; to: string; key: string; firstChild?: string };
   const stack: Open[] = [];
   const lastClosed = new Map<number, { start: number; end: number; key: string }>();
+  /** a repeat arrived while its first attempt had these levels still open: alive or dead? */
+  let doubt: number | undefined;
+  /** a repeat of this level arrived with nothing open inside: its children may come again */
+  let again: { level: number; key?: string } | undefined;
+  const close = (line: string) => {
+    const m = MSG.exec(line)!;
+    const top = stack[stack.length - 1];
+    return m[2] === '-' && top && top.to === m[1] && top.from === m[3];
+  };
   lines.forEach((line, i) => {
+    if (doubt !== undefined) {
+      if (stack.length > doubt && close(line)) {
+        // the receiver lived on: its open arrow closes after the repeat's opening
+      } else {
+        if (stack.length > doubt) {
+          kept.length = stack[doubt].pos;
+          stack.length = doubt;
+          for (const d of [...lastClosed.keys()]) if (d > doubt) lastClosed.delete(d);
+        }
+        doubt = undefined;
+      }
+    }
     const m = MSG.exec(line)!;
     const [from, act, to] = [m[1], m[2], m[3]];
     const key = norm(line)!;
     if (act === '+') {
       const dup = stack.findIndex((o) => o.key === key);
       if (dup >= 0) {
-        if (dup + 1 < stack.length) kept.length = stack[dup + 1].pos;
-        stack.length = dup + 1;
-        for (const d of [...lastClosed.keys()]) if (d > dup + 1) lastClosed.delete(d);
+        if (dup + 1 < stack.length) doubt = dup + 1;
+        else again = { level: dup + 1, key: stack[dup].firstChild };
         return;
+      }
+      if (again && again.level === stack.length && again.key === key) {
+        // the receiver does it all again from the first child: the second attempt stands
+        const parent = stack[stack.length - 1];
+        kept.length = parent.pos + 1;
+        lastClosed.delete(stack.length);
+        again = undefined;
       }
       const prev = lastClosed.get(stack.length);
       if (prev && prev.key === key && prev.end === kept.length - 1) kept.length = prev.start;
+      const parent = stack[stack.length - 1];
+      if (parent && !parent.firstChild) parent.firstChild = key;
       kept.push(i);
       stack.push({ pos: kept.length - 1, from, to, key });
       return;
@@ -140,6 +170,7 @@ export function withoutRepeats(traceText: string): string {
     const top = stack[stack.length - 1];
     if (act === '-' && top && top.to === from && top.from === to) {
       stack.pop();
+      if (again && again.level > stack.length) again = undefined;
       lastClosed.set(stack.length, { start: top.pos, end: kept.length - 1, key: top.key });
     }
   });

@@ -81,6 +81,8 @@ export class ClusterService {
         ...meta,
         label: Label.createApplication,
         step: `${o.step ?? o.op}/create`,
+        // writing a few files: an agent that takes longer died with the request in hand
+        timeoutMs: 5_000,
       });
       await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStart, req.node), {}, {
         ...meta,

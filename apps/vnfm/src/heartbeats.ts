@@ -8,6 +8,7 @@ import { Agent } from '@vnf-lcm/contracts';
 export class Heartbeats implements OnModuleInit, OnModuleDestroy {
   private readonly last = new Map<string, { at: number; beat: Agent.Heartbeat }>();
   private sub?: Subscription;
+  private readonly gone = new Set<string>();
 
   constructor(@Inject(NATS) private readonly nc: NatsConnection) {}
 
@@ -38,7 +39,13 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
     return this.last.get(node);
   }
 
+  /** The node is gone on purpose (its application destroyed): it is not to be healed. */
   forget(node: string) {
     this.last.delete(node);
+    this.gone.add(node);
+  }
+
+  forgotten(node: string): boolean {
+    return this.gone.has(node);
   }
 }

@@ -69,12 +69,13 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async checkNodes(c: ClusterState, now: number) {
     for (const n of c.nodes) {
-      if (n.state !== 'running' || this.healing.has(n.node) || (this.retryAt.get(n.node) ?? 0) > now) continue;
+      if (n.state !== 'running' || this.healing.has(n.node) || this.beats.forgotten(n.node) || (this.retryAt.get(n.node) ?? 0) > now) continue;
       const reason = this.failure(n.node, now);
       if (!reason) continue;
       const r = await this.ask(Lifecycle.Subject.heal, { vnf: c.vnf, node: n.node, requestedBy: 'VNFM', reason });
       if (r.ok) this.healing.add(n.node);
-      else this.retryAt.set(n.node, now + 1000);
+      // busy (another operation runs): ask again soon; unknown to the orchestrator: much later
+      else this.retryAt.set(n.node, now + (r.why?.startsWith('not_found') ? 30_000 : 1000));
       this.log.warn({ vnf: c.vnf, cluster: c.name, node: n.node, reason, accepted: r.ok, op: r.op, refused: r.why }, 'node failed: healing requested');
     }
   }

@@ -2,7 +2,7 @@ import { BusError } from '@vnf-lcm/bus';
 import { Label, Vim, Vnfm, type Descriptor } from '@vnf-lcm/contracts';
 import { addNode } from './add-node.js';
 import type { VnfBook } from '../records/vnf-book.js';
-import type { Saga } from './saga.js';
+import { STEP_TIMEOUT_MS, type Saga } from './saga.js';
 
 export interface RemoveNode {
   vnf: string;
@@ -40,11 +40,11 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
     await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, { vnf, cluster: client, provider: cluster }, { cluster: client, node: left.node });
   }
 
-  const destroy = () => s.vnfm(`${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: left.node }, meta);
+  const destroy = () => s.vnfm(`${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: left.node }, meta, STEP_TIMEOUT_MS.destroyApp);
   await (a.partial ? destroy().catch(notFound(undefined)) : destroy());
   await s.notify(Label.destroyApplication, meta);
 
-  await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: left.node }, meta);
+  await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: left.node }, meta, STEP_TIMEOUT_MS.removeHost);
   await s.notify(a.hostLabel, meta);
 
   if (a.restore) {

@@ -24,6 +24,13 @@ export const stepRetry: RetryPolicy = retry(transient, {
   backoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 5000 }),
 });
 
+/**
+ * How long a step waits for its answer before it is sent again. A receiver that died with the
+ * request in hand never answers, so shorter is faster recovery; long enough for the slowest
+ * normal answer (a host's agent has 15 s to say hello; an agent 10 s to drain its application).
+ */
+export const STEP_TIMEOUT_MS = { vim: 20_000, vnfm: 15_000, removeHost: 35_000, destroyApp: 30_000 } as const;
+
 export interface StepMeta {
   cluster?: string;
   node?: string;
@@ -57,12 +64,14 @@ export class Saga {
   }
 
   /** AO->+VIM: <label> ... VIM->-AO: notify */
-  vim<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta): Promise<T> {
-    return this.step(key, label, meta, () => stepRetry.execute(() => this.bus.call<T>(Participant.vim, subject, payload, this.callOpts(key, label, meta))));
+  vim<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs: number = STEP_TIMEOUT_MS.vim): Promise<T> {
+    return this.step(key, label, meta, () =>
+      stepRetry.execute(() => this.bus.call<T>(Participant.vim, subject, payload, { ...this.callOpts(key, label, meta), timeoutMs })),
+    );
   }
 
   /** AO->+VNFM: <label> ... VNFM->-AO: notify */
-  vnfm<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs?: number): Promise<T> {
+  vnfm<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs: number = STEP_TIMEOUT_MS.vnfm): Promise<T> {
     return this.step(key, label, meta, () =>
       stepRetry.execute(() => this.bus.call<T>(Participant.vnfm, subject, payload, { ...this.callOpts(key, label, meta), timeoutMs })),
     );
