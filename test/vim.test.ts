@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,6 +135,11 @@ async function trace(op: string): Promise<string[]> {
   }
   return lines;
 }
+
+const hostFile = (node: string) => join(root, node, 'host.json');
+const hostJson = (node: string) => JSON.parse(readFileSync(hostFile(node), 'utf8'));
+/** what a VIM killed inside start, after the spawn but before the hello, leaves behind */
+const markCreating = (node: string) => writeFileSync(hostFile(node), JSON.stringify({ ...hostJson(node), state: 'creating' }, null, 2) + '\n');
 
 async function connz(): Promise<string[]> {
   const r = await fetch(`${nats.monitor}/connz?limit=1000`);
@@ -344,4 +349,43 @@ test('a bad zone configuration stops the adapter at start with a clear message',
   expect(await remove(node)).toEqual({ node, removed: true });
   expect(await waitDead(appPid, 1_000)).toBe(true);
   expect(existsSync(join(root, node))).toBe(false);
+}, TIMEOUT);
+
+test('a start cut short by a VIM crash is finished by the next activate, with one agent', async () => {
+  const node = 'vimt-g';
+  const h = await activate(node);
+  expect(h.state).toBe('running');
+  expect(hostJson(node)).toMatchObject({ state: 'running', pid: h.pid }); // persisted once the hello was seen
+  await killVim();
+  markCreating(node);
+  await startVim();
+  // the agent lives, but never said hello as far as the VIM knows: not vouched for yet
+  expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'creating', pid: h.pid });
+
+  const again = await activate(node, 'vimtest-act-g-creating');
+  expect(again.error).toBeUndefined();
+  expect(again).toMatchObject({ node, state: 'running', address: h.address });
+  expect(await trace('vimtest-act-g-creating')).toEqual(['VIM->+VNF: start virtual host', 'VNF->-VIM:']);
+  expect(agentsOf(node)).toEqual([again.pid]);
+  // the real agent answers its status, so it is kept; the stub does not, so it is replaced
+  if (USE_REAL_AGENT) expect(again.pid).toBe(h.pid);
+  else expect(await waitDead(h.pid!)).toBe(true);
+  expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'running', pid: again.pid });
+  expect(hostJson(node)).toMatchObject({ state: 'running', pid: again.pid });
+}, TIMEOUT);
+
+test("a 'creating' host whose agent is dead gets a new agent in the same place", async () => {
+  const node = 'vimt-h';
+  const h = await activate(node);
+  process.kill(h.pid!, 'SIGKILL');
+  expect(await waitDead(h.pid!)).toBe(true);
+  markCreating(node);
+  expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'creating' });
+
+  const again = await activate(node, 'vimtest-act-h-creating-dead');
+  expect(again).toMatchObject({ node, state: 'running', address: h.address });
+  expect(again.pid).not.toBe(h.pid);
+  expect(agentsOf(node)).toEqual([again.pid]);
+  expect(await trace('vimtest-act-h-creating-dead')).toEqual(['VIM->+VNF: start virtual host', 'VNF->-VIM:']);
+  expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'running', pid: again.pid });
 }, TIMEOUT);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
 import { Agent, Label, Participant, type Vim } from '@vnf-lcm/contracts';
-import type { HostInfo } from './drivers/driver.js';
+import type { Driver, HostInfo } from './drivers/driver.js';
 import { Orphans } from './orphans.js';
 import { Zones } from './zones.js';
 
@@ -10,6 +10,8 @@ import { Zones } from './zones.js';
  * drain before SIGKILL; a shorter wait would cut a graceful drain short.
  */
 const SHUTDOWN_TIMEOUT_MS = 20_000;
+/** how long an agent left by an unfinished start has to answer before it is replaced */
+const STATUS_TIMEOUT_MS = 2_000;
 
 /**
  * Activate and remove virtual hosts. Both are idempotent per node id and run one at a time per
@@ -37,6 +39,7 @@ export class HostService {
         const { host } = found;
         if (host.vnf !== vnf || host.cluster !== cluster || (req.zone && host.zone !== req.zone))
           throw rpcError('conflict', `node ${node} is already a host of ${host.vnf}/${host.cluster} in zone ${host.zone}`, { host });
+        if (host.state === 'creating') return this.finishStart(found.driver, host, op);
         if (host.state === 'running') {
           this.log.info({ op, vnf, node, address: host.address }, 'virtual host already running');
           return host;
@@ -53,6 +56,30 @@ export class HostService {
       this.log.info({ op, vnf, node, zone: started.zone, address: started.address, pid: started.pid }, 'virtual host activated');
       return started;
     });
+  }
+
+  /**
+   * A start cut short (the adapter died before the agent's hello) is still owed: an agent that
+   * answers now is taken as started, anything else is replaced by a new agent.
+   */
+  private finishStart(driver: Driver, host: HostInfo, op: string): Promise<HostInfo> {
+    const { vnf, node, cluster } = host;
+    this.log.info({ op, vnf, node, address: host.address, pid: host.pid }, 'finishing an unfinished virtual host start');
+    return this.bus.action(Participant.vnf, { op, node, cluster, label: Label.startVirtualHost }, async () => {
+      if ((await driver.alive(host)) && (await this.answers(node))) return driver.confirm(host);
+      return driver.start(host);
+    });
+  }
+
+  /** whether the node's agent answers a status request (untraced: the start arrow covers it) */
+  private async answers(node: string): Promise<boolean> {
+    try {
+      const msg = await this.bus.nc.request(Agent.subject(Agent.Verb.status, node), '{}', { timeout: STATUS_TIMEOUT_MS });
+      const reply = msg.json<{ error?: unknown }>();
+      return !reply?.error;
+    } catch {
+      return false;
+    }
   }
 
   /** `only` (reconciliation) is asked about the host found, under the node's lock; false leaves it. */

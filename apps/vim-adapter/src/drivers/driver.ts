@@ -38,11 +38,16 @@ export interface Driver {
   create(spec: HostSpec): Promise<HostInfo>;
   /** boot the agent and resolve once it has announced itself (Agent.hello) */
   start(host: HostInfo): Promise<HostInfo>;
+  /**
+   * record that the agent of a host still 'creating' (its start was cut short) has answered
+   * after all; returns the host as running
+   */
+  confirm(host: HostInfo): Promise<HostInfo>;
   /** make sure neither the agent nor its application runs; a host already stopped is no error */
   stop(host: HostInfo, o?: StopOptions): Promise<void>;
   /** release everything the host holds (its address included); an absent host is no error */
   destroy(host: HostInfo): Promise<void>;
-  /** the host of this node in this zone, if it exists, with its liveness as state */
+  /** the host of this node in this zone, if it exists, with its liveness as state ('creating' until its agent announced itself) */
   get(node: string): Promise<HostInfo | undefined>;
   /** every host that really exists in this zone, with its liveness as state */
   list(): Promise<HostInfo[]>;

@@ -65,6 +65,13 @@ export class ProcessDriver implements Driver {
     const { nc, log } = this.deps;
     const dir = this.dirOf(host.node);
     if (!existsSync(this.o.agentMain)) throw rpcError('unavailable', 'vnf-agent is not built', { agentMain: this.o.agentMain });
+    // an agent left by a start that never saw its hello (the adapter died meanwhile) goes first:
+    // one agent per node; its application leads its own group and is left for the new agent
+    const previous = (await this.get(host.node))?.pid;
+    if (previous && pidAlive(previous, marker(host.node))) {
+      log.warn({ vnf: host.vnf, node: host.node, pid: previous }, 'stopping agent of an unfinished start');
+      await terminate(previous, marker(host.node), { group: true, graceMs: 2_000 });
+    }
     // subscribed (and known to the server) before the agent exists, so its hello cannot be missed
     const hello = nc.subscribe(Agent.hello(host.node), { max: 1 });
     await nc.flush();
@@ -103,6 +110,13 @@ export class ProcessDriver implements Driver {
     return running;
   }
 
+  async confirm(host: HostInfo): Promise<HostInfo> {
+    const running: HostInfo = { ...((await this.get(host.node)) ?? host), state: 'running' };
+    await this.save(running);
+    this.deps.log.info({ vnf: host.vnf, node: host.node, pid: running.pid }, 'agent of an unfinished start answered');
+    return running;
+  }
+
   async stop(host: HostInfo, o: StopOptions = {}): Promise<void> {
     const current = (await this.get(host.node)) ?? host;
     const pid = current.pid;
@@ -137,7 +151,10 @@ export class ProcessDriver implements Driver {
       this.deps.log.warn({ node }, 'host.json does not describe this host');
       return undefined;
     }
-    return { ...host, zone: this.zone, driver: this.kind, ref: this.dirOf(node), state: (await this.alive(host)) ? 'running' : 'stopped' };
+    // 'creating' until start() saw the agent's hello, whatever the pid says: an agent that never
+    // announced itself is not vouched for
+    const state = host.state === 'creating' ? 'creating' : (await this.alive(host)) ? 'running' : 'stopped';
+    return { ...host, zone: this.zone, driver: this.kind, ref: this.dirOf(node), state };
   }
 
   async list(): Promise<HostInfo[]> {
