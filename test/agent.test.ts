@@ -146,6 +146,26 @@ function appsUnder(dir: string): number[] {
   return pids;
 }
 
+/** An app of `h` that no agent state records, as an agent killed between spawn and save leaves. */
+async function startStray(h: Host, version: string): Promise<number> {
+  const proc = spawn(process.execPath, [BACKEND], {
+    env: {
+      ...process.env,
+      VNF_NODE: h.node,
+      VNF_CONFIG: join(h.workdir, 'app', 'config.json'),
+      VNF_VERSION: version,
+      VNF_ADDRESS: h.address,
+      VNF_PORT: String(PORT),
+    },
+    // as the agent spawns its apps: own group, outliving its parent
+    detached: true,
+    stdio: 'ignore',
+  });
+  proc.unref();
+  await eventually('stray answers', async () => ((await get(`http://${h.address}:${PORT}/`)).body.pid === proc.pid ? true : undefined));
+  return proc.pid!;
+}
+
 function appCreate(h: Host, extra: { env?: Record<string, string>; timeoutMs?: number } = {}): Agent.AppCreate {
   return {
     vnf: 'web',
@@ -397,5 +417,69 @@ describe('vnf-agent', () => {
     const lines = output.get(`a1/${a.proc!.pid}`)!.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.every((l) => l.node === 'a1')).toBe(true);
+  });
+});
+
+describe('vnf-agent with an application no state records', () => {
+  test('after a kill -9 between spawn and save, the restarted agent adopts the stray instead of starting a second app', async () => {
+    const h = host('a4', 4);
+    await startAgent(h);
+    await req(h, Agent.Verb.appCreate, appCreate(h));
+    h.proc!.kill('SIGKILL');
+    await exited(h.proc!);
+    const stray = await startStray(h, 'v1');
+    expect(JSON.parse(readFileSync(join(h.workdir, 'agent-state.json'), 'utf8'))).toMatchObject({ state: 'created' });
+
+    await startAgent(h);
+    await req(h, Agent.Verb.appCreate, appCreate(h));
+    const st = await req(h, Agent.Verb.appStart);
+    expect(st.app).toMatchObject({ state: 'running', healthy: true, pid: stray });
+    expect(appsUnder(h.workdir)).toEqual([stray]);
+    expect((await get(`http://${h.address}:${PORT}/`)).body).toMatchObject({ node: 'a4', version: 'v1', pid: stray });
+    // the adopted app takes reconfigurations, and survives them
+    const members = [
+      { node: 'a4', address: h.address, port: PORT, version: 'v1' },
+      { node: 'b8', address: `${NET}.8`, port: PORT, version: 'v1' },
+    ];
+    await req(h, Agent.Verb.clusterReconfigure, { members });
+    await eventually('members reloaded', async () => ((await get(`http://${h.address}:${PORT}/members`)).body.length === 2 ? true : undefined));
+    expect(alive(stray)).toBe(true);
+    // and a stop stops it
+    expect((await req(h, Agent.Verb.appStop)).app.state).toBe('stopped');
+    await eventually('stray stopped', () => !alive(stray) || undefined);
+    expect(appsUnder(h.workdir)).toEqual([]);
+  });
+
+  test('a stray of another version is killed, and the answering app is the one started, of the spec version', async () => {
+    const h = host('a5', 5);
+    await startAgent(h);
+    await req(h, Agent.Verb.appCreate, appCreate(h));
+    const stray = await startStray(h, 'v0');
+
+    await req(h, Agent.Verb.appCreate, appCreate(h));
+    const st = await req(h, Agent.Verb.appStart);
+    expect(st.app).toMatchObject({ state: 'running', healthy: true, version: 'v1' });
+    expect(st.app.pid).not.toBe(stray);
+    expect(alive(stray)).toBe(false);
+    expect(appsUnder(h.workdir)).toEqual([st.app.pid]);
+    expect((await get(`http://${h.address}:${PORT}/`)).body).toMatchObject({ node: 'a5', version: 'v1', pid: st.app.pid });
+  });
+
+  test('a port held by a process that is not ours fails the start instead of taking its answers', async () => {
+    const h = host('a6', 6);
+    await startAgent(h);
+    await req(h, Agent.Verb.appCreate, appCreate(h));
+    const squatter = http.createServer((_req, res) => res.end(JSON.stringify({ status: 'ok' })));
+    await new Promise<void>((r) => squatter.listen(PORT, h.address, r));
+    try {
+      const res = await req<{ error: { err_code: string; description: string } }>(h, Agent.Verb.appStart);
+      expect(res.error).toEqual(expect.objectContaining({ err_code: 'step_failed', description: `port ${PORT} on ${h.address} is taken by another process` }));
+      expect(appsUnder(h.workdir)).toEqual([]);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+    const st = await req(h, Agent.Verb.appStart);
+    expect(st.app).toMatchObject({ state: 'running', healthy: true });
+    expect((await get(`http://${h.address}:${PORT}/`)).body.pid).toBe(st.app.pid);
   });
 });

@@ -4,8 +4,8 @@ import { rpcError, type Logger } from '@vnf-lcm/bus';
 import type { Agent, Descriptor } from '@vnf-lcm/contracts';
 import type { AgentEnv } from './env.js';
 import { sameJson, writeJsonAtomic } from './files.js';
-import { errorText, httpGet, probe } from './probe.js';
-import { AppProcess, describeExit, isOurApp, runCommand, type SpawnOptions } from './process.js';
+import { errorText, httpGet, probe, tcpProbe } from './probe.js';
+import { AppProcess, describeExit, findOurApps, isAlive, isOurApp, killApp, runCommand, type SpawnOptions } from './process.js';
 import { emptyState, HostPaths, StateStore, type AgentState } from './state.js';
 
 const Timing = {
@@ -19,6 +19,8 @@ const Timing = {
   probeTimeoutMs: 2_000,
   monitorMinMs: 500,
   failuresToUnhealthy: 3,
+  /** for the port to free after strays were killed */
+  portFreeMs: 2_000,
 } as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -158,19 +160,30 @@ export class AppManager {
     mkdirSync(this.paths.appDir, { recursive: true });
     this.writeConfig();
     const abort = (this.startAbort = new AbortController());
-    let proc: AppProcess;
-    try {
-      proc = await AppProcess.spawn(app.command, app.args ?? [], this.spawnOptions(app));
-    } catch (err) {
-      this.update({ state: 'failed', reason: `cannot start application: ${(err as Error).message}`, pid: undefined, healthy: undefined });
-      this.log.warn({ op, err: (err as Error).message }, 'application did not start');
-      throw rpcError('step_failed', this.s.reason!);
+    let proc = this.takeOver(app, op);
+    if (!proc) {
+      await this.portFree(app, op);
+      if (abort.signal.aborted) {
+        this.update({ state: 'stopped', pid: undefined, healthy: undefined });
+        throw rpcError('conflict', 'start was cancelled by a stop request');
+      }
+      try {
+        proc = await AppProcess.spawn(app.command, app.args ?? [], this.spawnOptions(app));
+      } catch (err) {
+        this.update({ state: 'failed', reason: `cannot start application: ${(err as Error).message}`, pid: undefined, healthy: undefined });
+        this.log.warn({ op, err: (err as Error).message }, 'application did not start');
+        throw rpcError('step_failed', this.s.reason!);
+      }
+      this.log.info({ op, pid: proc.pid, version: app.version }, 'application spawned');
     }
     this.proc = proc;
     this.watch(proc);
     this.update({ state: 'starting', pid: proc.pid, reason: undefined, healthy: undefined, starts: this.s.starts + 1 });
-    this.log.info({ op, pid: proc.pid, version: app.version }, 'application spawned');
+    await this.settle(proc, app, op, abort);
+  }
 
+  /** Running once healthy; otherwise killed, and the step fails. */
+  private async settle(proc: AppProcess, app: Descriptor.AppSpec, op: string, abort: AbortController): Promise<void> {
     const problem = await this.waitHealthy(proc, app, abort.signal);
     if (this.startAbort === abort) this.startAbort = undefined;
     if (problem === undefined) {
@@ -191,6 +204,44 @@ export class AppManager {
     throw rpcError('step_failed', reason);
   }
 
+  /**
+   * Applications of this node that the state does not record: an agent killed between spawning
+   * its app and saving the pid leaves one running. The only one, of the spec's version, is
+   * adopted (returned); any other is killed, so that it cannot answer for the app we start next.
+   */
+  private takeOver(app: Descriptor.AppSpec | undefined, op: string): AppProcess | undefined {
+    const current = this.proc?.alive ? this.proc.pid : undefined;
+    const found = findOurApps(this.marks()).filter((f) => f.pid !== current);
+    const only = found.length === 1 ? found[0] : undefined;
+    const keep = current === undefined && app && only?.leader && only.version === app.version ? only : undefined;
+    for (const f of found) {
+      if (f === keep) continue;
+      killApp(f);
+      this.log.warn({ op, pid: f.pid, version: f.version }, 'stray application killed');
+    }
+    if (!keep) return undefined;
+    this.log.info({ op, pid: keep.pid, version: keep.version }, 'stray application adopted');
+    return AppProcess.adopt(keep.pid, this.marks());
+  }
+
+  /** A health answer on a port someone else holds would be theirs, not our new app's. */
+  private async portFree(app: Descriptor.AppSpec, op: string): Promise<void> {
+    const deadline = Date.now() + Timing.portFreeMs;
+    for (;;) {
+      try {
+        await tcpProbe(this.env.address, app.port, 500);
+      } catch {
+        return;
+      }
+      if (Date.now() >= deadline) break;
+      await sleep(50);
+    }
+    const reason = `port ${app.port} on ${this.env.address} is taken by another process`;
+    this.update({ state: 'failed', reason, pid: undefined, healthy: undefined });
+    this.log.warn({ op, port: app.port }, reason);
+    throw rpcError('step_failed', reason);
+  }
+
   /** undefined once healthy, else why not */
   private async waitHealthy(proc: AppProcess, app: Descriptor.AppSpec, signal: AbortSignal): Promise<string | undefined> {
     const h = this.s.health;
@@ -203,8 +254,9 @@ export class AppManager {
       if (!proc.alive) return describeExit(await proc.exited);
       try {
         await probe(this.env.address, app.port, h?.http, Math.max(1, Math.min(Timing.probeTimeoutMs, deadline - Date.now())));
-        // the answer must come from our process, not from a stranger on the port
-        if (proc.alive) return undefined;
+        // the answer counts only while our process lives: the port was free when it started,
+        // so then the answer is its own; an exit event may lag, so ask /proc too
+        if (proc.alive && this.stillOurs(proc)) return undefined;
       } catch (err) {
         last = errorText(err);
       }
@@ -212,6 +264,10 @@ export class AppManager {
       if (left <= 0) return `no healthy answer in ${timeout} ms (${last})`;
       await Promise.race([sleep(Math.min(interval, left)), proc.exited]);
     }
+  }
+
+  private stillOurs(proc: AppProcess): boolean {
+    return proc.adopted ? isOurApp(proc.pid, this.marks()) : isAlive(proc.pid);
   }
 
   private async halt(op: string): Promise<void> {
@@ -239,6 +295,8 @@ export class AppManager {
     mkdirSync(this.paths.appDir, { recursive: true });
     this.writeConfig();
     const proc = this.proc;
+    // never signal an app whose start has not completed (state starting): it may not handle
+    // the signal yet, and the default action of most is to die; it reads the new file at start
     if (!reload || !proc?.alive || this.s.state !== 'running') return;
     const how = app.reload;
     if (how?.signal) {
@@ -335,7 +393,8 @@ export class AppManager {
 
   /**
    * After an agent restart the application may still run: adopt it if the recorded pid is
-   * alive and is ours, so that a restart never starts a second copy.
+   * alive and is ours, so that a restart never starts a second copy. An app the state does not
+   * record (the agent died between spawn and save) is adopted or killed, see takeOver.
    */
   private recover(): AgentState {
     let s: AgentState;
@@ -346,20 +405,32 @@ export class AppManager {
       s = emptyState();
     }
     this.s = s;
-    if (s.state !== 'running' && s.state !== 'starting') return s;
+    const marks = this.marks();
     const pid = s.pid;
-    if (pid !== undefined && isOurApp(pid, this.marks())) {
-      this.proc = AppProcess.adopt(pid);
+    if ((s.state === 'running' || s.state === 'starting') && pid !== undefined && isOurApp(pid, marks)) {
+      this.proc = AppProcess.adopt(pid, marks);
       this.watch(this.proc);
-      Object.assign(s, { state: 'running' });
-      this.startMonitor();
       this.log.info({ pid }, 'application adopted');
-    } else {
+      if (s.state === 'running') this.startMonitor();
+    } else if (s.state === 'running' || s.state === 'starting') {
       Object.assign(s, { state: 'stopped', pid: undefined, healthy: undefined, reason: 'application was gone when the agent restarted' });
       this.log.warn({ pid }, 'application was gone when the agent restarted');
     }
+    const stray = this.takeOver(s.state === 'absent' ? undefined : s.app, 'none');
+    if (stray) {
+      this.proc = stray;
+      this.watch(stray);
+      Object.assign(s, { state: 'starting', pid: stray.pid, reason: undefined, healthy: undefined, starts: s.starts + 1 });
+    }
     this.save();
+    // a start the previous agent did not see through: finish it before any request runs
+    if (this.proc && s.state === 'starting' && s.app) this.finishStart(this.proc, s.app);
     return s;
+  }
+
+  private finishStart(proc: AppProcess, app: Descriptor.AppSpec): void {
+    const abort = (this.startAbort = new AbortController());
+    this.serial(() => this.settle(proc, app, 'none', abort)).catch(() => undefined);
   }
 
   /** only our application's environment holds both */

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 
 export interface Exit {
   code: number | null;
@@ -44,6 +44,50 @@ export function isOurApp(pid: number, marks: string[]): boolean {
     return marks.every((m) => env.includes(m));
   } catch {
     return false;
+  }
+}
+
+/** A live process carrying our marks: an application some agent of this node started. */
+export interface FoundApp {
+  pid: number;
+  /** its VNF_VERSION */
+  version?: string;
+  /** leads its own process group, as every app an agent spawns does (a group kill reaches all of it) */
+  leader: boolean;
+}
+
+/**
+ * Every live process with our marks in its environment, except those whose parent has them
+ * too: an app's own children inherit its environment, and they go with their app.
+ */
+export function findOurApps(marks: string[]): FoundApp[] {
+  if (!existsSync('/proc/self/stat')) return [];
+  const found = new Map<number, { ppid: number; pgid: number; version?: string }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      const env = readFileSync(`/proc/${d}/environ`, 'utf8').split('\0');
+      if (!marks.every((m) => env.includes(m))) continue;
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue;
+      const version = env.find((e) => e.startsWith('VNF_VERSION='))?.slice('VNF_VERSION='.length);
+      found.set(Number(d), { ppid: Number(ppid), pgid: Number(pgid), version });
+    } catch {
+      /* gone meanwhile, or not readable: not one of ours */
+    }
+  }
+  return [...found]
+    .filter(([, p]) => !found.has(p.ppid))
+    .map(([pid, p]) => ({ pid, version: p.version, leader: p.pgid === pid }));
+}
+
+/** SIGKILL to an app we do not keep: its whole group when it leads one. */
+export function killApp(app: FoundApp): void {
+  try {
+    process.kill(app.leader ? -app.pid : app.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
   }
 }
 
@@ -95,11 +139,11 @@ export class AppProcess {
     }
   }
 
-  /** Not our child, so no exit event: poll until it is gone. */
-  static adopt(pid: number, pollMs = 200): AppProcess {
+  /** Not our child, so no exit event: poll until it is gone (or its pid is someone else's). */
+  static adopt(pid: number, marks: string[], pollMs = 250): AppProcess {
     const exited = new Promise<Exit>((r) => {
       const timer = setInterval(() => {
-        if (isAlive(pid)) return;
+        if (isOurApp(pid, marks)) return;
         clearInterval(timer);
         r({ code: null, signal: null, known: false });
       }, pollMs);
