@@ -1,5 +1,6 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 
 export interface Versioned<T> {
   value: T;
@@ -17,11 +18,15 @@ export class JsonKv<T> {
   /** what this process last read or wrote per key: mutate() tries it first, saving a read */
   private readonly known = new Map<string, Versioned<T>>();
 
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
+    private readonly bucket: string,
+  ) {}
 
   static async open<T>(nc: NatsConnection, bucket: string, history = 1): Promise<JsonKv<T>> {
     const kv = await new Kvm(nc).create(bucket, { history, storage: 'file' as never });
-    return new JsonKv<T>(kv);
+    return new JsonKv<T>(kv, await jetstreamManager(nc), bucket);
   }
 
   async get(key: string): Promise<Versioned<T> | undefined> {
@@ -61,10 +66,15 @@ export class JsonKv<T> {
     await this.kv.delete(key);
   }
 
+  /**
+   * The keys, from the stream's subject counts: one request. (kv.keys() runs an ordered
+   * consumer, which on this server sometimes stalled for 30 s while the bucket was being written.)
+   * Deleted keys may still be listed; get() and values() skip them.
+   */
   async keys(filter = '>'): Promise<string[]> {
-    const out: string[] = [];
-    for await (const k of await this.kv.keys(filter)) out.push(k);
-    return out;
+    const prefix = `$KV.${this.bucket}.`;
+    const info = await this.jsm.streams.info(`KV_${this.bucket}`, { subjects_filter: `${prefix}${filter}` });
+    return Object.keys(info.state.subjects ?? {}).map((s) => s.slice(prefix.length));
   }
 
   async values(filter = '>'): Promise<T[]> {
