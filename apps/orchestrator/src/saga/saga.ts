@@ -98,7 +98,7 @@ export class Saga {
   async rollback(): Promise<void> {
     this.undoing = true;
     for (const u of [...this.undos].reverse()) {
-      this.log.info({ op: this.record.id, undo: u.name }, 'undoing');
+      this.log.info({ undo: u.name }, 'undoing');
       await u.run();
     }
   }
@@ -124,7 +124,7 @@ export class Saga {
     const subject = Events.subject(r.vnf, r.id);
     await this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify, ...meta }, subject);
     this.bus.nc.publish(subject, JSON.stringify(event));
-    this.log.info({ op: r.id, vnf: r.vnf, step, ...meta }, 'notify');
+    this.log.info({ step, ...meta }, 'notify');
     return undefined;
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -57,4 +57,24 @@ export async function terminate(pid: number, marker: string | undefined, o: { gr
   }
   signal(target, 'SIGKILL');
   await waitExit(pid, marker, 2_000);
+}
+
+/**
+ * Live processes whose command line carries `marker` and whose environment names `workdir` as
+ * VNF_WORKDIR: the agents of one host, recorded or not (an adapter can die between spawning an
+ * agent and recording its pid).
+ */
+export function agentsOf(marker: string, workdir: string): number[] {
+  if (!existsSync('/proc/self/stat')) return [];
+  const out: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (!readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(marker)) continue;
+      if (readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`VNF_WORKDIR=${workdir}`) && pidAlive(Number(p), marker)) out.push(Number(p));
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import { KeyedLock } from '@vnf-lcm/bus';
 import type { Driver, DriverDeps, HostInfo, HostSpec, StopOptions } from '../driver.js';
 import { lowestFree } from './address.js';
 import type { ProcessZone } from './options.js';
-import { pidAlive, terminate, waitExit } from './pids.js';
+import { agentsOf, pidAlive, terminate, waitExit } from './pids.js';
 
 const HOST_FILE = 'host.json';
 const AGENT_LOG = 'agent.log';
@@ -67,8 +67,8 @@ export class ProcessDriver implements Driver {
     if (!existsSync(this.o.agentMain)) throw rpcError('unavailable', 'vnf-agent is not built', { agentMain: this.o.agentMain });
     // an agent left by a start that never saw its hello (the adapter died meanwhile) goes first:
     // one agent per node; its application leads its own group and is left for the new agent
-    const previous = (await this.get(host.node))?.pid;
-    if (previous && pidAlive(previous, marker(host.node))) {
+    // (recorded or not: the adapter may have died between spawning it and saving its pid)
+    for (const previous of agentsOf(marker(host.node), dir)) {
       log.warn({ vnf: host.vnf, node: host.node, pid: previous }, 'stopping agent of an unfinished start');
       await terminate(previous, marker(host.node), { group: true, graceMs: 2_000 });
     }
