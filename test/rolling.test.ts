@@ -86,6 +86,18 @@ test('migrating the backend to another zone under load: no failed request, every
   expect(fits(diagram('migrate'), await sys.trace(op.id))).toMatchObject({ ok: true });
 });
 
+test('migrating a cluster of one (the frontend) fits migrate.wsd too', async () => {
+  const r = await sys.req<Lifecycle.Reply>(Lifecycle.Subject.migrate, { vnf: 'web', cluster: 'frontend', zone: 'edge' });
+  const op = await sys.waitOp(r.op);
+  expect(op.state).toBe('COMPLETED');
+  const wsd = await sys.trace(op.id);
+  expect(fits(diagram('migrate'), wsd)).toMatchObject({ ok: true });
+  expect(count(wsd, 'AO->+VIM:activate new virtual host')).toBe(1);
+  const v = await sys.vnf('web');
+  expect(v.nodes.frontend.map((n) => [n.zone, n.version])).toEqual([['edge', 'v2']]);
+  await expectNothingLeaked();
+});
+
 test('a v3 that never becomes healthy: the upgrade stops and rolls back, the cluster keeps serving, nothing leaks', async () => {
   const events = sys.events('web');
   const before = await sys.vnf('web');

@@ -76,6 +76,15 @@ describe('scale-in', () => {
     expect(count(wsd, 'AO->+VIM:remove virtual host')).toBe(3);
   });
 
+  test('of a cluster without clients, one node, fits scale-in.wsd', async () => {
+    const r = await run(Lifecycle.Subject.scaleIn, { vnf: 'web', cluster: 'frontend', by: 1 });
+    expect(r.state).toBe('COMPLETED');
+    const wsd = await sys.trace(r.id);
+    expect(fits(diagram('scale-in'), wsd)).toMatchObject({ ok: true });
+    expect(count(wsd, 'reconfigure client')).toBe(0);
+    expect((await sys.vnf('web')).nodes.frontend).toHaveLength(2);
+  });
+
   test('never below the minimum, never above the maximum, nothing for bad targets', async () => {
     const bad = [
       [Lifecycle.Subject.scaleIn, { vnf: 'web', cluster: 'backend', nodes: 0 }, 'invalid_request', /below the minimum/],
