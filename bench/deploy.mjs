@@ -6,24 +6,23 @@
 // starts N tiny.mjs processes directly, one after the other, each waited for until healthy.
 //
 //   npm run bench:deploy -- --nodes 20 [--out bench/results/deploy.json]
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import { Deploy, Query, Records, Trace, Vim } from '@vnf-lcm/contracts';
+import { Deploy, Records, Trace } from '@vnf-lcm/contracts';
+import { BenchSystem, ROOT, sleep } from './lib/system.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TINY = join(ROOT, 'bench/apps/tiny.mjs');
 const PORT = 8080;
 const HEALTH_INTERVAL_MS = 20;
-/** the VIM's hosts take the lower half of 127.47/16, the baseline's processes the upper half */
-const VIM_RANGE = '127.47.0.0/17';
-const baselineAddress = (i) => `127.47.${128 + Math.floor((i + 1) / 256)}.${(i + 1) % 256}`;
+/** the VIM's hosts take the lower half of 127.47/16 (zone local), the baseline's processes the upper half */
+const OCTET = 47;
+const baselineAddress = (i) => `127.${OCTET}.${128 + Math.floor((i + 1) / 256)}.${(i + 1) % 256}`;
 
 const TARGETS = { overheadRatio: 0.2, busP50Ms: 2, recordShare: 0.1 };
 
@@ -38,127 +37,8 @@ if (!Number.isInteger(N) || N < 1 || N > 500) {
   console.error('--nodes must be an integer from 1 to 500');
   process.exit(2);
 }
-for (const app of ['orchestrator', 'vnfm', 'vim-adapter', 'vnf-agent'])
-  if (!existsSync(join(ROOT, 'apps', app, 'dist/main.js'))) {
-    console.error(`apps/${app} is not built: run npm run build first`);
-    process.exit(2);
-  }
 
-const dir = mkdtempSync(join(tmpdir(), 'vnf-bench-'));
-const children = new Map(); // name -> ChildProcess
-let nc;
-
-// --- processes ---------------------------------------------------------------------------------
-
-async function startNats() {
-  const bin = execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
-  const p = spawn(bin, ['-a', '127.0.0.1', '-p', '-1', '-m', '-1', '-js', '-sd', join(dir, 'js'), '--ports_file_dir', dir], {
-    stdio: ['ignore', 'ignore', openSync(join(dir, 'nats.log'), 'a')],
-  });
-  children.set('nats', p);
-  const file = join(dir, `nats-server_${p.pid}.ports`);
-  for (let i = 0; i < 400; i++) {
-    if (p.exitCode !== null) throw new Error('nats-server exited; see ' + join(dir, 'nats.log'));
-    try {
-      return JSON.parse(readFileSync(file, 'utf8')).nats[0];
-    } catch {
-      await sleep(25);
-    }
-  }
-  throw new Error('nats-server did not start');
-}
-
-function startService(name, url) {
-  const out = openSync(join(dir, `${name}.log`), 'a');
-  const zones = { defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: VIM_RANGE, root: join(dir, 'hosts') }] };
-  const p = spawn(process.execPath, [join(ROOT, 'apps', name, 'dist/main.js')], {
-    env: { ...process.env, NATS_URL: url, VIM_ZONES: JSON.stringify(zones), LOG_LEVEL: 'info' },
-    stdio: ['ignore', out, out],
-  });
-  children.set(name, p);
-}
-
-async function stopChild(name, signal = 'SIGTERM') {
-  const p = children.get(name);
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const exited = new Promise((r) => p.once('exit', r));
-  p.kill(signal);
-  const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
-}
-
-/** agents and applications are detached from the VIM: find them by their folder */
-function processesUnder(folder) {
-  const pids = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${p}/environ`, 'utf8').includes(folder) || readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(folder)) pids.push(Number(p));
-    } catch {
-      /* gone, or not ours */
-    }
-  }
-  return pids;
-}
-
-let cleaning;
-/** stops everything this run started; on failure the service logs stay for reading */
-function cleanup(keepLogs = false) {
-  cleaning ??= (async () => {
-    await stopChild('vnfm'); // first, so that it does not heal the hosts being removed
-    if (nc && !nc.isClosed()) {
-      try {
-        const { hosts } = await request(Vim.Subject.hostList, {});
-        await Promise.all(hosts.map((h) => request(Vim.Subject.hostRemove, { node: h.node }, 20_000).catch(() => undefined)));
-      } catch {
-        /* the VIM is not up: the stragglers' kill below does it */
-      }
-      await nc.close().catch(() => undefined);
-    }
-    for (const name of ['orchestrator', 'vim-adapter', 'baseline', 'nats']) await stopChild(name);
-    for (const pid of processesUnder(dir))
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    if (!keepLogs) rmSync(dir, { recursive: true, force: true });
-    else for (const f of readdirSync(dir)) if (!f.endsWith('.log')) rmSync(join(dir, f), { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-for (const s of ['SIGINT', 'SIGTERM'])
-  process.on(s, () => {
-    console.error(`\n${s}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-
-// --- bus ---------------------------------------------------------------------------------------
-
-async function request(subject, body, timeout = 10_000) {
-  const r = (await nc.request(subject, JSON.stringify(body), { timeout })).json();
-  if (r?.error) throw new Error(`${subject}: ${r.error.err_code}: ${r.error.description}`);
-  return r;
-}
-
-async function waitReady() {
-  const deadline = Date.now() + 60_000;
-  for (const [subject, body] of [
-    [Query.Subject.vnfList, {}],
-    [Vim.Subject.hostList, {}],
-    ['vnf.vnfm.cluster-get', { vnf: 'probe' }],
-  ])
-    for (;;) {
-      try {
-        await nc.request(subject, JSON.stringify(body), { timeout: 1000 });
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`no service answers on ${subject}: ${err.message}`);
-        await sleep(100);
-      }
-    }
-}
+const sys = new BenchSystem(OCTET, { LOG_LEVEL: 'info' });
 
 async function deploy() {
   const descriptor = {
@@ -173,19 +53,13 @@ async function deploy() {
       },
     ],
   };
-  const { op } = await request(Deploy.Subject, { descriptor });
-  const deadline = Date.now() + 60_000 + N * 10_000;
-  for (;;) {
-    const { op: r } = await request(Query.Subject.opGet, { op });
-    if ([...Records.FINAL_STATES, Records.OpState.failedTemp].includes(r.state)) return r;
-    if (Date.now() > deadline) throw new Error(`operation ${op} still ${r.state}`);
-    await sleep(100);
-  }
+  const { op } = await sys.request(Deploy.Subject, { descriptor });
+  return sys.waitOp(op, 60_000 + N * 10_000);
 }
 
 /** the raw trace entries of one operation, in stream (causal) order */
 async function traceEntries(op) {
-  const consumer = await jetstream(nc).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
+  const consumer = await jetstream(sys.nc).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
   const messages = await consumer.consume();
   const entries = [];
   for await (const m of messages) {
@@ -296,10 +170,10 @@ async function busFloor(url, rounds = 300) {
     const req = [];
     for (let i = 0; i < rounds; i++) {
       const t = performance.now();
-      await nc.request('bench.echo', '{"x":1}', { timeout: 2000 });
+      await sys.nc.request('bench.echo', '{"x":1}', { timeout: 2000 });
       req.push(performance.now() - t);
     }
-    const js = jetstream(nc);
+    const js = jetstream(sys.nc);
     const pub = [];
     const entry = JSON.stringify({ op: 'bench-floor', from: 'AO', to: 'VNFM', act: '+', label: 'floor', ts: new Date().toISOString(), via: 'bench' });
     for (let i = 0; i < rounds; i++) {
@@ -336,11 +210,10 @@ async function baseline() {
       const address = baselineAddress(i);
       const p = spawn(process.execPath, [TINY], {
         cwd: dirname(TINY),
-        env: { ...process.env, VNF_ADDRESS: address, VNF_PORT: String(PORT), VNF_NODE: `baseline-${i + 1}`, VNF_BENCH_DIR: dir },
+        env: { ...process.env, VNF_ADDRESS: address, VNF_PORT: String(PORT), VNF_NODE: `baseline-${i + 1}`, VNF_BENCH_DIR: sys.dir },
         stdio: 'ignore',
       });
       procs.push(p);
-      children.set('baseline', p);
       const deadline = Date.now() + 30_000;
       while (!(await healthy(address))) {
         if (p.exitCode !== null || Date.now() > deadline) throw new Error(`baseline process ${i + 1} never became healthy`);
@@ -404,19 +277,13 @@ function table(r) {
 
 // --- main --------------------------------------------------------------------------------------
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 let code = 0;
 try {
-  const url = await startNats();
-  for (const s of ['orchestrator', 'vnfm', 'vim-adapter']) startService(s, url);
-  nc = await connect({ servers: url, name: 'bench' });
-  await waitReady();
-
+  await sys.start();
   const op = await deploy();
   if (op.state !== Records.OpState.completed) throw new Error(`deployment ended ${op.state}: ${op.error?.err_code}: ${op.error?.description}`);
   const metrics = analyse(op, await traceEntries(op.id));
-  const floor = await busFloor(url);
+  const floor = await busFloor(sys.url);
   const baselineMs = await baseline();
 
   const cpu = cpus();
@@ -442,9 +309,9 @@ try {
   console.log(`\nwritten to ${resolve(args.out)}`);
 } catch (err) {
   console.error(`bench failed: ${err.stack ?? err}`);
-  console.error(`service logs: ${dir}`);
+  console.error(`service logs: ${sys.dir}`);
   code = 1;
 } finally {
-  await cleanup(code !== 0);
+  await sys.stop({ keepLogs: code !== 0 });
 }
 process.exit(code);

@@ -97,8 +97,9 @@ export class BenchSystem {
     return this.request(Query.Subject.vnfGet, { vnf: name }).then((r) => r.vnf);
   }
 
-  /** stops everything this run started: services, hosts, agents, applications, nats */
-  async stop() {
+  /** stops everything this run started: services, hosts, agents, applications, nats;
+   * with keepLogs (after a failure) the services' logs stay in `dir` */
+  async stop({ keepLogs = false } = {}) {
     this.stopping ??= (async () => {
       await this.kill('vnfm', 'SIGTERM'); // first, so that it does not heal the hosts being removed
       try {
@@ -115,7 +116,8 @@ export class BenchSystem {
         } catch {
           /* gone */
         }
-      rmSync(this.dir, { recursive: true, force: true });
+      if (!keepLogs) rmSync(this.dir, { recursive: true, force: true });
+      else for (const f of readdirSync(this.dir)) if (!f.endsWith('.log')) rmSync(join(this.dir, f), { recursive: true, force: true });
     })();
     return this.stopping;
   }
