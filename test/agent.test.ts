@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { Agent } from '@vnf-lcm/contracts';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
+import { alive, findProcesses } from './support/procs.js';
 
 // The agent as the VIM's process driver starts it: built, one process per node, own workdir.
 const AGENT_MAIN = resolve('apps/vnf-agent/dist/main.js');
@@ -122,28 +123,9 @@ async function refused(url: string): Promise<boolean> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** Every live application process whose config lives under `dir`: how we count copies. */
 function appsUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const env = readFileSync(`/proc/${d}/environ`, 'utf8').split('\0');
-      if (env.some((e) => e.startsWith(`VNF_CONFIG=${dir}`)) && alive(Number(d))) pids.push(Number(d));
-    } catch {
-      /* gone, or not ours */
-    }
-  }
-  return pids;
+  return findProcesses((p) => p.env.some((e) => e.startsWith(`VNF_CONFIG=${dir}`)));
 }
 
 /** An app of `h` that no agent state records, as an agent killed between spawn and save leaves. */

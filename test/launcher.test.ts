@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { findProcesses } from './support/procs.js';
 import { httpGet, processesUnder, ROOT } from './support/system.js';
 
 /**
@@ -41,17 +42,7 @@ async function until<V>(fn: () => V | undefined | Promise<V | undefined>, what: 
 
 /** the launcher's direct child whose command line contains `needle` */
 function childOf(ppid: number, needle: string): number | undefined {
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent === ppid && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(needle)) return Number(p);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return undefined;
+  return findProcesses((p) => p.ppid === ppid && p.cmd.join('\0').includes(needle))[0];
 }
 
 const exited = () => launcher.exitCode !== null || launcher.signalCode !== null;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Agent, Header, Trace, Vim } from '@vnf-lcm/contracts';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
+import { alive, findProcesses } from './support/procs.js';
 
 /**
  * The VIM adapter with its process driver, as a real process against a real nats-server: hosts
@@ -82,42 +83,13 @@ const activate = (node: string, op?: string, extra: Record<string, string> = {})
 const remove = (node: string, op?: string) => req<Vim.HostRemoveReply>(Vim.Subject.hostRemove, { node }, op);
 const list = async (filter: Record<string, string> = {}) => (await req<Vim.HostListReply>(Vim.Subject.hostList, filter)).hosts;
 
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** Live processes that are the agent of `node` in this test's root (working dir = host folder). */
 function agentsOf(node: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (!readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(`--node=${node}`)) continue;
-      if (readlinkSync(`/proc/${d}/cwd`) !== join(root, node) || !alive(Number(d))) continue;
-      pids.push(Number(d));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return pids;
+  return findProcesses((p) => p.cmd.includes(`--node=${node}`) && p.cwd === join(root, node));
 }
 
 function processesUnder(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        return readlinkSync(`/proc/${d}/cwd`).startsWith(dir + '/');
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return findProcesses((p) => p.cwd.startsWith(dir + '/'));
 }
 
 async function waitDead(pid: number, ms = 10_000): Promise<boolean> {

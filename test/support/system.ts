@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, openSync } from 'node:fs';
+import { mkdtempSync, rmSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { envOf, findProcesses } from './procs.js';
 import { Deploy, Events, isErrorReply, Query, Records, Vim } from '@vnf-lcm/contracts';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 
@@ -149,38 +150,22 @@ export class System {
   }
 }
 
-/** Every process (agent or application) whose environment points into this test's folder. */
+/** Every process (agent or application) whose environment or arguments point into this test's folder. */
 export function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
-    try {
-      const env = readFileSync(`/proc/${p}/environ`, 'utf8');
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      if (env.includes(dir) || cmd.includes(dir)) pids.push(Number(p));
-    } catch {
-      /* gone, or not ours */
-    }
-  }
-  return pids;
+  return findProcesses((p) => p.env.some((e) => e.includes(dir)) || p.cmd.some((a) => a.includes(dir)));
 }
 
 /** Agents (by their `--node=` argument) and applications (by their VNF_CONFIG) of this test. */
 export function hostProcesses(dir: string): { agents: string[]; apps: string[] } {
   const agents: string[] = [];
   const apps: string[] = [];
-  for (const pid of processesUnder(dir)) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      const node = cmd.find((a) => a.startsWith('--node='))?.slice(7);
-      const app = env.find((e) => e.startsWith('VNF_CONFIG='));
-      if (node) agents.push(node);
-      else if (app) apps.push(env.find((e) => e.startsWith('VNF_NODE='))!.slice(9));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
+  findProcesses((p) => {
+    if (!p.env.some((e) => e.includes(dir)) && !p.cmd.some((a) => a.includes(dir))) return false;
+    const node = p.cmd.find((a) => a.startsWith('--node='))?.slice(7);
+    if (node) agents.push(node);
+    else if (envOf(p, 'VNF_CONFIG')) apps.push(envOf(p, 'VNF_NODE')!);
+    return false;
+  });
   return { agents: agents.sort(), apps: apps.sort() };
 }
 
