@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Agent, Deploy, Lifecycle, Query, type Records } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { diagram, fits, withoutRepeats } from './support/seqcheck.js';
+import { waitDead } from './support/procs.js';
 import { hostProcesses, httpGet, ROOT, System, type Service } from './support/system.js';
 
 const sys = new System(53, { AO_LEASE_MS: '1200' });
@@ -81,6 +82,7 @@ test('kill -9 of the agent being talked to, restarted by its host: the operation
   await waitSteps(r.op, 3);
   const host = (await sys.hosts()).find((h) => h.node === 'kill-orc-backend-4')!;
   process.kill(host.pid!, 'SIGKILL');
+  expect(await waitDead(host.pid!)).toBe(true);
   // its host brings it back (the VIM restarts a dead agent of a known host on activate)
   await sys.req('vnf.vim.host-activate', { vnf: 'kill-orc', cluster: 'backend', node: host.node });
   const op = await sys.waitOp(r.op);

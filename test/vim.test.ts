@@ -8,7 +8,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Agent, Header, Trace, Vim } from '@vnf-lcm/contracts';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
-import { alive, findProcesses } from './support/procs.js';
+import { alive, findProcesses, waitDead } from './support/procs.js';
 
 /**
  * The VIM adapter with its process driver, as a real process against a real nats-server: hosts
@@ -90,11 +90,6 @@ function agentsOf(node: string): number[] {
 
 function processesUnder(dir: string): number[] {
   return findProcesses((p) => p.cwd.startsWith(dir + '/'));
-}
-
-async function waitDead(pid: number, ms = 10_000): Promise<boolean> {
-  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) if (!alive(pid)) return true;
-  return false;
 }
 
 /** The operation's recorded arrows as diagram lines. */

@@ -20,6 +20,15 @@ export function alive(pid: number): boolean {
 }
 
 /**
+ * Whether `pid` is gone within `ms`. A SIGKILL takes effect when the kernel next schedules the
+ * process: on a busy machine it still runs for a moment after kill() returns.
+ */
+export async function waitDead(pid: number, ms = 10_000): Promise<boolean> {
+  for (const until = Date.now() + ms; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) if (!alive(pid)) return true;
+  return false;
+}
+
+/**
  * The live processes `match` picks, read from /proc: the tests count processes and hosts
  * themselves instead of trusting any record. Our own test process is never picked.
  */

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { headers as natsHeaders, type NatsConnection, errors as natsErrors } from '@nats-io/transport-node';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, PubHeaders, type JetStreamClient } from '@nats-io/jetstream';
 import { errorBody, Header, isErrorReply, Participant, Trace } from '@vnf-lcm/contracts';
 import { BusError } from './errors.js';
 
@@ -18,6 +19,11 @@ export interface CallOptions {
   tolerateGone?: boolean;
   node?: string;
   cluster?: string;
+  /**
+   * Records the arrow at most once under this id (JetStream de-duplication): for a one-way
+   * message that a resumed sender may send again, such as a notify whose step was not yet saved.
+   */
+  once?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -94,15 +100,27 @@ export class Bus {
     await this.record(o, from, to, '', o.label, via);
   }
 
+  /**
+   * A plain publish (no ack awaited) that a stream capturing the subject stores once per id,
+   * however often a resumed sender repeats it within the stream's duplicate window.
+   */
+  publishOnce(subject: string, payload: unknown, id: string): void {
+    const h = natsHeaders();
+    h.set(PubHeaders.MsgIdHdr, id);
+    this.nc.publish(subject, JSON.stringify(payload), { headers: h });
+  }
+
   private async record(o: CallOptions, from: Participant, to: Participant, act: Trace.Entry['act'], label: string, via: string) {
     const at = performance.timeOrigin + performance.now();
     const entry: Trace.Entry = { op: o.op, from, to, act, label, ts: new Date(at).toISOString(), at: Math.round(at * 1000) / 1000, via };
     if (o.node) entry.node = o.node;
     if (o.cluster) entry.cluster = o.cluster;
+    // an id per arrow, so that a publish sent again after a lost ack is stored once
+    const msgID = act === '' && o.once ? `${o.once}/arrow` : randomUUID();
     // the trace must not lose an arrow to a NATS restart: wait for the server to come back
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.js.publish(Trace.subject(o.op), JSON.stringify(entry));
+        await this.js.publish(Trace.subject(o.op), JSON.stringify(entry), { msgID });
         return;
       } catch (err) {
         if (attempt >= 15) throw new BusError(errorBody('unavailable', `trace not recorded: ${(err as Error).message}`));

@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Participant } from '@vnf-lcm/contracts';
 import { Bus } from './client.js';
 import { connectBus } from './connect.js';
+import { ErrorBodyFilter } from './filter.js';
 import { createLogger, type Logger } from './log.js';
 import { PlainJsonNatsServer } from './server.js';
 import { ensureStreams } from './streams.js';
@@ -82,6 +83,7 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
     logger: new PinoNestLogger(log) as LoggerService as any,
   });
   app.useGlobalPipes(validationPipe());
+  app.useGlobalFilters(new ErrorBodyFilter(log));
   await app.listen();
   log.info({ server: nc.getServer() }, 'service started');
   let closing: Promise<void> | undefined;

@@ -106,10 +106,15 @@ export class Saga {
   /** AO->DevOps: notify, an event on vnf.evt.<vnf>.<op>. */
   async notify(step: string, meta: StepMeta = {}, details?: Record<string, unknown>): Promise<void> {
     // a step of its own, so that a resumed operation does not notify twice
-    await this.step(`${this.lastKey}/notify`, Label.notify, meta, () => this.publish(step, meta, details));
+    const key = `${this.lastKey}/notify`;
+    await this.step(key, Label.notify, meta, () => this.publish(key, step, meta, details));
   }
 
-  private async publish(step: string, meta: StepMeta, details?: Record<string, unknown>): Promise<undefined> {
+  /**
+   * A sender killed after publishing but before saving the step publishes again once resumed:
+   * the message id makes JetStream keep one event and one arrow of the two.
+   */
+  private async publish(key: string, step: string, meta: StepMeta, details?: Record<string, unknown>): Promise<undefined> {
     const r = this.record;
     const event: Events.Event = {
       op: r.id,
@@ -122,8 +127,9 @@ export class Saga {
       ...(details ? { details } : {}),
     };
     const subject = Events.subject(r.vnf, r.id);
-    await this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify, ...meta }, subject);
-    this.bus.nc.publish(subject, JSON.stringify(event));
+    const once = `${r.id}/${key}`;
+    await this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify, once, ...meta }, subject);
+    this.bus.publishOnce(subject, event, once);
     this.log.info({ step, ...meta }, 'notify');
     return undefined;
   }

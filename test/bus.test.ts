@@ -1,0 +1,89 @@
+import { Controller, Module } from '@nestjs/common';
+import { MessagePattern, RpcException } from '@nestjs/microservices';
+import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Bus, createLogger, ensureStreams, JsonKv, runService, toErrorBody } from '@vnf-lcm/bus';
+import { errorBody, Events, Participant, Trace } from '@vnf-lcm/contracts';
+import { startNatsServer, type NatsServer } from './support/nats-server.js';
+
+/**
+ * What a resumed orchestrator sends again must not show twice: a notify published before the
+ * crash and again after it is one event and one arrow; arrows that really crossed twice stay two.
+ */
+let nats: NatsServer;
+let nc: NatsConnection;
+let bus: Bus;
+beforeAll(async () => {
+  nats = await startNatsServer();
+  nc = await connect({ servers: nats.url });
+  await ensureStreams(nc);
+  bus = new Bus(nc, Participant.ao);
+}, 30_000);
+afterAll(async () => {
+  await nc?.close();
+  await nats?.stop();
+}, 30_000);
+
+async function stored(stream: string, subject: string): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(stream, { subjects_filter: subject });
+  return info.state.subjects?.[subject] ?? 0;
+}
+
+test('a notify sent again under the same id is recorded once, in the trace and in the events', async () => {
+  const op = 'op-once';
+  for (let i = 0; i < 2; i++) {
+    await bus.arrow(Participant.devops, { op, label: 'notify', once: `${op}/k1/notify` }, Events.subject('v', op));
+    bus.publishOnce(Events.subject('v', op), { op, step: 'x' }, `${op}/k1/notify`);
+  }
+  await nc.flush();
+  expect(await stored(Trace.STREAM, Trace.subject(op))).toBe(1);
+  expect(await stored(Events.STREAM, Events.subject('v', op))).toBe(1);
+});
+
+test('arrows without an id are all recorded: a request sent again shows twice', async () => {
+  const op = 'op-twice';
+  for (let i = 0; i < 2; i++) await bus.arrow(Participant.devops, { op, label: 'notify' }, Events.subject('v', op));
+  expect(await stored(Trace.STREAM, Trace.subject(op))).toBe(2);
+});
+
+test('a handler that cannot reach NATS fails with "unavailable", which the orchestrator retries', async () => {
+  const lost = async (fn: () => Promise<unknown>) => fn().then(() => 'no error', (err: unknown) => toErrorBody(err).err_code);
+  expect(await lost(() => nc.request('nobody.listens', '{}', { timeout: 500 }))).toBe('unavailable');
+  const other = await connect({ servers: nats.url });
+  const kv = await JsonKv.open<{ n: number }>(other, 'bus-test');
+  await other.close();
+  expect(await lost(() => kv.put('k', { n: 1 }))).toBe('unavailable');
+  expect(await lost(async () => JSON.parse('{'))).toBe('internal');
+});
+
+@Controller()
+class Failing {
+  @MessagePattern('bus-test.lost-nats')
+  lost() {
+    throw new natsErrors.TimeoutError();
+  }
+  @MessagePattern('bus-test.bug')
+  bug() {
+    throw new TypeError('x is undefined');
+  }
+  @MessagePattern('bus-test.refused')
+  refused() {
+    throw new RpcException(errorBody('conflict', 'busy'));
+  }
+}
+@Module({ controllers: [Failing] })
+class FailingModule {}
+
+test('a service answers every failure as plain { error }: lost NATS "unavailable", a bug "internal", its own error as thrown', async () => {
+  process.env.NATS_URL = nats.url;
+  const svc = await runService({ name: 'bus-test', participant: Participant.vnfm, module: FailingModule, log: createLogger('bus-test').child({}, { level: 'silent' }) });
+  try {
+    const ask = async (s: string) => (await nc.request(s, '{}', { timeout: 2000 })).json<{ error: { err_code: string; description: string } }>().error;
+    expect(await ask('bus-test.lost-nats')).toMatchObject({ err_code: 'unavailable' });
+    expect(await ask('bus-test.bug')).toMatchObject({ err_code: 'internal', description: 'internal error' });
+    expect(await ask('bus-test.refused')).toMatchObject({ err_code: 'conflict', description: 'busy' });
+  } finally {
+    await svc.close();
+  }
+});
