@@ -66,6 +66,9 @@ describe('withoutRepeats on traces of real crashes', () => {
     ['orc-in4', 'scale-in'],
     ['orc-mig', 'migrate'],
     ['vnfm-in', 'scale-in'],
+    // the VIM died during create virtual host; the new one answered the repeat with the host
+    // made (create) and started its agent (start)
+    ['vim-heal-create', 'healing'],
   ])('%s fits %s once its repeats are removed, and not before', (name, algorithm) => {
     expect(fits(diagram(algorithm), fixture(name)).ok).toBe(false);
     expect(fits(diagram(algorithm), withoutRepeats(fixture(name)))).toMatchObject({ ok: true });

@@ -332,7 +332,7 @@ test('a start cut short by a VIM crash is finished by the next activate, with on
   const again = await activate(node, 'vimtest-act-g-creating');
   expect(again.error).toBeUndefined();
   expect(again).toMatchObject({ node, state: 'running', address: h.address });
-  expect(await trace('vimtest-act-g-creating')).toEqual(['VIM->+VNF: start virtual host', 'VNF->-VIM:']);
+  expect(await trace('vimtest-act-g-creating')).toEqual(['VIM->+VNF: create virtual host', 'VNF->-VIM:', 'VIM->+VNF: start virtual host', 'VNF->-VIM:']);
   expect(agentsOf(node)).toEqual([again.pid]);
   // the real agent answers its status, so it is kept; the stub does not, so it is replaced
   if (USE_REAL_AGENT) expect(again.pid).toBe(h.pid);
@@ -353,6 +353,6 @@ test("a 'creating' host whose agent is dead gets a new agent in the same place",
   expect(again).toMatchObject({ node, state: 'running', address: h.address });
   expect(again.pid).not.toBe(h.pid);
   expect(agentsOf(node)).toEqual([again.pid]);
-  expect(await trace('vimtest-act-h-creating-dead')).toEqual(['VIM->+VNF: start virtual host', 'VNF->-VIM:']);
+  expect(await trace('vimtest-act-h-creating-dead')).toEqual(['VIM->+VNF: create virtual host', 'VNF->-VIM:', 'VIM->+VNF: start virtual host', 'VNF->-VIM:']);
   expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'running', pid: again.pid });
 }, TIMEOUT);

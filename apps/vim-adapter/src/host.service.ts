@@ -62,9 +62,12 @@ export class HostService {
    * A start cut short (the adapter died before the agent's hello) is still owed: an agent that
    * answers now is taken as started, anything else is replaced by a new agent.
    */
-  private finishStart(driver: Driver, host: HostInfo, op: string): Promise<HostInfo> {
+  private async finishStart(driver: Driver, host: HostInfo, op: string): Promise<HostInfo> {
     const { vnf, node, cluster } = host;
     this.log.info({ op, vnf, node, address: host.address, pid: host.pid }, 'finishing an unfinished virtual host start');
+    // activate is create then start, as in the diagrams: the create is answered by the host the
+    // cut-short attempt made, so that the trace shows both steps of the attempt that completed
+    await this.bus.action(Participant.vnf, { op, node, cluster, label: Label.createVirtualHost }, async () => host);
     return this.bus.action(Participant.vnf, { op, node, cluster, label: Label.startVirtualHost }, async () => {
       if ((await driver.alive(host)) && (await this.answers(node))) return driver.confirm(host);
       return driver.start(host);
