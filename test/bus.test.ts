@@ -1,7 +1,7 @@
 import { Controller, Module } from '@nestjs/common';
 import { MessagePattern, RpcException } from '@nestjs/microservices';
 import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Bus, createLogger, ensureStreams, JsonKv, runService, toErrorBody } from '@vnf-lcm/bus';
 import { errorBody, Events, Participant, Trace } from '@vnf-lcm/contracts';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
@@ -33,9 +33,10 @@ async function stored(stream: string, subject: string): Promise<number> {
 test('a notify sent again under the same id is recorded once, in the trace and in the events', async () => {
   const op = 'op-once';
   for (let i = 0; i < 2; i++) {
-    await bus.arrow(Participant.devops, { op, label: 'notify', once: `${op}/k1/notify` }, Events.subject('v', op));
+    bus.arrow(Participant.devops, { op, label: 'notify', once: `${op}/k1/notify` }, Events.subject('v', op));
     bus.publishOnce(Events.subject('v', op), { op, step: 'x' }, `${op}/k1/notify`);
   }
+  await bus.settled();
   await nc.flush();
   expect(await stored(Trace.STREAM, Trace.subject(op))).toBe(1);
   expect(await stored(Events.STREAM, Events.subject('v', op))).toBe(1);
@@ -43,7 +44,8 @@ test('a notify sent again under the same id is recorded once, in the trace and i
 
 test('arrows without an id are all recorded: a request sent again shows twice', async () => {
   const op = 'op-twice';
-  for (let i = 0; i < 2; i++) await bus.arrow(Participant.devops, { op, label: 'notify' }, Events.subject('v', op));
+  for (let i = 0; i < 2; i++) bus.arrow(Participant.devops, { op, label: 'notify' }, Events.subject('v', op));
+  await bus.settled();
   expect(await stored(Trace.STREAM, Trace.subject(op))).toBe(2);
 });
 
@@ -86,4 +88,31 @@ test('a service answers every failure as plain { error }: lost NATS "unavailable
   } finally {
     await svc.close();
   }
+});
+
+test('pipelined arrows keep their order across senders: an arrow sent before a request is stored before the arrows of its receiver', async () => {
+  const other = await connect({ servers: nats.url });
+  const receiver = new Bus(other, Participant.vnfm);
+  const op = 'op-order';
+  other.subscribe('bus-test.order', {
+    callback: (_e, m) => {
+      receiver.arrow(Participant.vnf, { op, label: `inner ${m.string()}` }, 'x');
+      m.respond('{}');
+    },
+  });
+  await other.flush();
+  for (let i = 0; i < 200; i++) {
+    bus.arrow(Participant.vnfm, { op, label: `outer ${i}` }, 'x');
+    await nc.request('bus-test.order', String(i), { timeout: 2000 });
+  }
+  await receiver.settled();
+  await bus.settled();
+  const c = await jetstream(nc).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
+  const labels: string[] = [];
+  for await (const m of await c.fetch({ max_messages: 400, expires: 2000 })) {
+    labels.push(m.json<{ label: string }>().label);
+    if (labels.length === 400) break;
+  }
+  expect(labels).toEqual(Array.from({ length: 200 }, (_, i) => [`outer ${i}`, `inner ${i}`]).flat());
+  await other.close();
 });

@@ -31,21 +31,35 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /**
  * Requests between participants. Every labelled request is recorded as two arrows of the
  * operation's sequence diagram: `me->+to: label` before it leaves, `to->-me: notify` (or the
- * empty return of a VNF) once the reply is in. The sender records both, after JetStream
- * acknowledges each, so that the stream's order is the causal order across services.
+ * empty return of a VNF) once the reply is in.
+ *
+ * Arrows are pipelined, not awaited one by one (ADR 0009): an arrow is written to the
+ * connection before the request it precedes, NATS keeps one connection's messages in order, and
+ * the server stores a stream's messages in the order it receives them, so the stream's order is
+ * still the causal order across services. `settled()` waits until every arrow is stored.
  */
 export class Bus {
   readonly js: JetStreamClient;
+  /** arrows sent and not yet acknowledged by JetStream */
+  private readonly unacked = new Set<Promise<void>>();
+  /** arrows given up on after NATS stayed away for every retry */
+  lost = 0;
 
   constructor(
     readonly nc: NatsConnection,
     readonly me: Participant,
+    private readonly onLost: (entry: Trace.Entry, err: Error) => void = () => undefined,
   ) {
     this.js = jetstream(nc);
   }
 
+  /** Resolves once JetStream has stored (or given up on) every arrow recorded so far. */
+  async settled(): Promise<void> {
+    while (this.unacked.size > 0) await Promise.all([...this.unacked]);
+  }
+
   async call<T>(to: Participant, subject: string, payload: unknown, o: CallOptions): Promise<T> {
-    if (o.label !== undefined) await this.record(o, this.me, to, '+', o.label, subject);
+    if (o.label !== undefined) this.record(o, this.me, to, '+', o.label, subject);
     const h = natsHeaders();
     h.set(Header.op, o.op);
     if (o.step) h.set(Header.step, o.step);
@@ -59,10 +73,10 @@ export class Bus {
     } catch (err) {
       const e = transportError(err, subject);
       if (!o.tolerateGone) throw e;
-      if (o.label !== undefined) await this.record(o, to, this.me, '-', returnLabel(to), subject);
+      if (o.label !== undefined) this.record(o, to, this.me, '-', returnLabel(to), subject);
       return undefined as T;
     }
-    if (o.label !== undefined) await this.record(o, to, this.me, '-', returnLabel(to), subject);
+    if (o.label !== undefined) this.record(o, to, this.me, '-', returnLabel(to), subject);
     if (isErrorReply(data)) throw new BusError(data.error);
     return data as T;
   }
@@ -72,10 +86,10 @@ export class Bus {
    * return comes when all nodes have answered. An error from any node fails the whole.
    */
   async callEach<T>(to: Participant, subjects: string[], payload: unknown, o: CallOptions): Promise<T[]> {
-    if (o.label !== undefined) await this.record(o, this.me, to, '+', o.label, subjects.join(','));
+    if (o.label !== undefined) this.record(o, this.me, to, '+', o.label, subjects.join(','));
     const quiet = { ...o, label: undefined };
     const settled = await Promise.allSettled(subjects.map((s) => this.call<T>(to, s, payload, quiet)));
-    if (o.label !== undefined) await this.record(o, to, this.me, '-', returnLabel(to), subjects.join(','));
+    if (o.label !== undefined) this.record(o, to, this.me, '-', returnLabel(to), subjects.join(','));
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
@@ -86,9 +100,9 @@ export class Bus {
    * creating a cluster): the sender does it and records it as if it had crossed the bus.
    */
   async action<T>(to: Participant, o: CallOptions & { label: string }, fn: () => Promise<T>): Promise<T> {
-    await this.record(o, this.me, to, '+', o.label, 'action');
+    this.record(o, this.me, to, '+', o.label, 'action');
     const result = await fn();
-    await this.record(o, to, this.me, '-', returnLabel(to), 'action');
+    this.record(o, to, this.me, '-', returnLabel(to), 'action');
     return result;
   }
 
@@ -96,8 +110,8 @@ export class Bus {
    * A one-way arrow: `AO->DevOps: notify` is an event, and the opening `DevOps->AO: request`
    * is recorded by the AO that received it (`from` is then the requester).
    */
-  async arrow(to: Participant, o: CallOptions & { label: string }, via: string, from: Participant = this.me): Promise<void> {
-    await this.record(o, from, to, '', o.label, via);
+  arrow(to: Participant, o: CallOptions & { label: string }, via: string, from: Participant = this.me): void {
+    this.record(o, from, to, '', o.label, via);
   }
 
   /**
@@ -110,20 +124,31 @@ export class Bus {
     this.nc.publish(subject, JSON.stringify(payload), { headers: h });
   }
 
-  private async record(o: CallOptions, from: Participant, to: Participant, act: Trace.Entry['act'], label: string, via: string) {
+  private record(o: CallOptions, from: Participant, to: Participant, act: Trace.Entry['act'], label: string, via: string): void {
     const at = performance.timeOrigin + performance.now();
     const entry: Trace.Entry = { op: o.op, from, to, act, label, ts: new Date(at).toISOString(), at: Math.round(at * 1000) / 1000, via };
     if (o.node) entry.node = o.node;
     if (o.cluster) entry.cluster = o.cluster;
     // an id per arrow, so that a publish sent again after a lost ack is stored once
     const msgID = act === '' && o.once ? `${o.once}/arrow` : randomUUID();
-    // the trace must not lose an arrow to a NATS restart: wait for the server to come back
+    // store() writes the arrow to the connection before it first awaits: the order is kept
+    const p = this.store(entry, msgID);
+    this.unacked.add(p);
+    void p.finally(() => this.unacked.delete(p));
+  }
+
+  /** The trace must not lose an arrow to a NATS restart: it waits for the server to come back. */
+  private async store(entry: Trace.Entry, msgID: string): Promise<void> {
+    const data = JSON.stringify(entry);
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.js.publish(Trace.subject(o.op), JSON.stringify(entry), { msgID });
+        await this.js.publish(Trace.subject(entry.op), data, { msgID });
         return;
       } catch (err) {
-        if (attempt >= 15) throw new BusError(errorBody('unavailable', `trace not recorded: ${(err as Error).message}`));
+        if (attempt >= 15) {
+          this.lost++;
+          return this.onLost(entry, err as Error);
+        }
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
       }
     }

@@ -75,7 +75,9 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   const log = o.log ?? createLogger(o.name);
   const nc = await connectBus(o.name);
   await ensureStreams(nc);
-  const bus = new Bus(nc, o.participant);
+  const bus = new Bus(nc, o.participant, (entry, err) =>
+    log.error({ op: entry.op, arrow: `${entry.from}->${entry.act}${entry.to}: ${entry.label}`, err: err.message }, 'trace arrow lost'),
+  );
   @Module({ imports: [BusModule.forRoot(nc, bus, log), o.module] })
   class Root {}
   const app = await NestFactory.createMicroservice(Root, {
@@ -90,6 +92,7 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      await bus.settled();
       if (!nc.isClosed()) await nc.drain().catch(() => undefined);
       log.info('service stopped');
     })());

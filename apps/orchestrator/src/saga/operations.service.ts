@@ -69,7 +69,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     };
     const revision = await this.store.ops.create(id, record);
     const from = req.requestedBy === 'VNFM' ? Participant.vnfm : Participant.devops;
-    await this.bus.arrow(Participant.ao, { op: id, label: req.label }, 'request', from);
+    this.bus.arrow(Participant.ao, { op: id, label: req.label }, 'request', from);
     this.event(record, 'operation');
     this.launch(new OpHandle(this.store.ops, record, revision), 'run');
     return record;
@@ -216,9 +216,13 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     await this.store.cancels.delete(op.id).catch(() => undefined);
     // the final write of the operation record cannot time itself; everything before it counts
     const recordMs = Math.round(((saga?.recordMs ?? 0) + performance.now() - t) * 100) / 100;
+    // the closing arrows are stored before the operation is final, so that its trace is whole
+    // once anyone sees it final; an orchestrator resuming after a crash here draws them once
+    const { id, vnf, requestedBy } = op.record;
+    this.bus.arrow(Participant.devops, { op: id, label: Label.notify, once: `${id}/end/devops` }, Events.subject(vnf, id));
+    if (requestedBy === 'VNFM') this.bus.arrow(Participant.vnfm, { op: id, label: Label.notify, once: `${id}/end/vnfm` }, Events.subject(vnf, id));
+    await this.bus.settled();
     const r = await op.write((r) => ({ ...r, state, endedAt: now(), stats: { recordMs }, leaseUntil: undefined, ...(error ? { error } : {}) }));
-    await this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify }, Events.subject(r.vnf, r.id));
-    if (r.requestedBy === 'VNFM') await this.bus.arrow(Participant.vnfm, { op: r.id, label: Label.notify }, Events.subject(r.vnf, r.id));
     this.event(r, 'operation');
   }
 

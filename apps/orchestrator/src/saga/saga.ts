@@ -128,7 +128,7 @@ export class Saga {
     };
     const subject = Events.subject(r.vnf, r.id);
     const once = `${r.id}/${key}`;
-    await this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify, once, ...meta }, subject);
+    this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify, once, ...meta }, subject);
     this.bus.publishOnce(subject, event, once);
     this.log.info({ step, ...meta }, 'notify');
     return undefined;
