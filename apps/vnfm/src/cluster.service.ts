@@ -56,17 +56,10 @@ export class ClusterService {
   /** activate application: create application (with its providers' endpoints), start application. */
   activateApp(o: Op, req: Vnfm.AppActivate): Promise<Vnfm.AppActivateReply> {
     return this.lock.run(key(req.vnf, req.cluster), async () => {
-      // one write registers the node; the cluster's record comes back with it
-      let app: Descriptor.AppSpec | undefined;
-      const c = await this.store.mutate(req.vnf, req.cluster, (cur) => {
-        if (!cur) return undefined;
-        app = req.app ?? Descriptor.versionOf(cur.spec, req.version ?? cur.spec.app.version);
-        if (!app || (req.version && app.version !== req.version)) return (app = undefined);
-        const nodes = cur.nodes.filter((n) => n.node !== req.node);
-        return { ...cur, nodes: [...nodes, { node: req.node, address: req.address, version: app.version, zone: req.zone, state: 'creating' }] };
-      });
+      const c = await this.store.peek(req.vnf, req.cluster);
       if (!c) throw rpcError('not_found', `unknown cluster ${req.vnf}/${req.cluster}`);
-      if (!app) throw rpcError('not_found', `unknown version ${req.version} of ${req.cluster}`);
+      const app = req.app ?? Descriptor.versionOf(c.spec, req.version ?? c.spec.app.version);
+      if (!app || (req.version && app.version !== req.version)) throw rpcError('not_found', `unknown version ${req.version} of ${req.cluster}`);
       const version = app.version;
       const meta = { op: o.op, node: req.node, cluster: req.cluster };
       const create: Agent.AppCreate = {
@@ -77,13 +70,21 @@ export class ClusterService {
         members: endpointsOf(c),
         endpoints: await this.providerEndpoints(c),
       };
-      await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appCreate, req.node), create, {
-        ...meta,
-        label: Label.createApplication,
-        step: `${o.step ?? o.op}/create`,
-        // writing a few files: an agent that takes longer died with the request in hand
-        timeoutMs: 5_000,
-      });
+      // the node is registered while the agent creates its application: both are needed before
+      // the start, neither needs the other, and a retry after a crash does both again
+      await Promise.all([
+        this.store.mutate(req.vnf, req.cluster, (cur) => {
+          const nodes = cur!.nodes.filter((n) => n.node !== req.node);
+          return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, zone: req.zone, state: 'creating' }] };
+        }),
+        this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appCreate, req.node), create, {
+          ...meta,
+          label: Label.createApplication,
+          step: `${o.step ?? o.op}/create`,
+          // writing a few files: an agent that takes longer died with the request in hand
+          timeoutMs: 5_000,
+        }),
+      ]);
       await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStart, req.node), {}, {
         ...meta,
         label: Label.startApplication,
@@ -102,11 +103,15 @@ export class ClusterService {
   /** scale-out cluster: the node joins the membership and every member learns the new list. */
   scaleOut(o: Op, req: Vnfm.ClusterScaleOut): Promise<Vnfm.MembersReply> {
     return this.lock.run(key(req.vnf, req.cluster), async () => {
-      const c = await this.mustGet(req.vnf, req.cluster);
-      if (!c.nodes.some((n) => n.node === req.node)) throw rpcError('not_found', `node ${req.node} has no application in ${req.cluster}`);
-      const next = (await this.store.mutate(req.vnf, req.cluster, (cur) =>
-        cur!.members.includes(req.node) ? undefined : { ...cur!, members: [...cur!.members, req.node] },
-      ))!;
+      // one round trip: the check is made on the record the write is compared against
+      let unknown: string | undefined;
+      const next = await this.store.mutate(req.vnf, req.cluster, (cur) => {
+        if (!cur) return void (unknown = `unknown cluster ${req.vnf}/${req.cluster}`);
+        if (!cur.nodes.some((n) => n.node === req.node)) return void (unknown = `node ${req.node} has no application in ${req.cluster}`);
+        unknown = undefined;
+        return cur.members.includes(req.node) ? undefined : { ...cur, members: [...cur.members, req.node] };
+      });
+      if (unknown || !next) throw rpcError('not_found', unknown ?? `unknown cluster ${req.vnf}/${req.cluster}`);
       const members = endpointsOf(next);
       await this.bus.callEach(
         Participant.vnf,

@@ -41,6 +41,14 @@ export class ClusterStore implements OnModuleInit {
     return (await this.kv.get(key(vnf, cluster)))?.value;
   }
 
+  /**
+   * The record as this VNFM last read or wrote it, else as stored. Only for what a following
+   * compare-and-set write checks, or for what does not change while an operation runs (spec).
+   */
+  async peek(vnf: string, cluster: string): Promise<ClusterState | undefined> {
+    return (this.kv.cached(key(vnf, cluster)) ?? (await this.kv.get(key(vnf, cluster))))?.value;
+  }
+
   list(vnf: string): Promise<ClusterState[]> {
     return this.kv.values(`${vnf}.*`);
   }

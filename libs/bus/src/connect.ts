@@ -18,5 +18,7 @@ export function connectBus(name: string, servers = natsUrl()): Promise<NatsConne
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     pingInterval: 10_000,
+    // every request would capture a stack for its possible error: too dear on each step's path
+    noAsyncTraces: true,
   });
 }

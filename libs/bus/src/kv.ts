@@ -41,6 +41,12 @@ export class JsonKv<T> {
     return v;
   }
 
+  /** What this process last read or wrote under `key`, if anything: no round trip, maybe stale. */
+  cached(key: string): Versioned<T> | undefined {
+    const v = this.known.get(key);
+    return v && { value: structuredClone(v.value), revision: v.revision };
+  }
+
   /** Fails with a wrong-last-sequence error when the key already holds a value. */
   create(key: string, value: T): Promise<number> {
     check(key);

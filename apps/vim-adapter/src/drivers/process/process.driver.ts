@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Subscription } from '@nats-io/transport-node';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { natsUrl, rpcError } from '@vnf-lcm/bus';
 import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
@@ -142,7 +142,8 @@ export class ProcessDriver implements Driver {
     if (!TOKEN_RE.test(node)) return undefined;
     let host: HostInfo;
     try {
-      host = JSON.parse(await readFile(join(this.dirOf(node), HOST_FILE), 'utf8'));
+      // a small local file: read in place, not through the thread pool and back (a step waits)
+      host = JSON.parse(readFileSync(join(this.dirOf(node), HOST_FILE), 'utf8'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.log.warn({ node, err: (err as Error).message }, 'unreadable host.json');
       return undefined;
