@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
-import { Query, Records, Vim } from '@vnf-lcm/contracts';
+import { Events, Query, Records, Vim } from '@vnf-lcm/contracts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -83,13 +83,30 @@ export class BenchSystem {
       }
   }
 
+  /**
+   * Waits for the operation's final state from its events, reading the record only then (and
+   * once a second, in case the event came before the subscription): polling the record every few
+   * milliseconds would load the orchestrator during the very steps being measured.
+   */
   async waitOp(op, timeoutMs = 300_000) {
+    const ends = [...Records.FINAL_STATES, Records.OpState.failedTemp];
+    let wake = () => {};
+    const sub = this.nc.subscribe(`${Events.SubjectPrefix}.*.${op}`, {
+      callback: (_err, m) => ends.includes(m?.json().state) && wake(),
+    });
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { op: r } = await this.request(Query.Subject.opGet, { op });
-      if ([...Records.FINAL_STATES, Records.OpState.failedTemp].includes(r.state)) return r;
-      if (Date.now() > deadline) throw new Error(`operation ${op} still ${r.state}`);
-      await sleep(50);
+    try {
+      for (;;) {
+        const { op: r } = await this.request(Query.Subject.opGet, { op });
+        if (ends.includes(r.state)) return r;
+        if (Date.now() > deadline) throw new Error(`operation ${op} still ${r.state}`);
+        await new Promise((resolve) => {
+          const t = setTimeout(resolve, 1000);
+          wake = () => resolve(clearTimeout(t));
+        });
+      }
+    } finally {
+      sub.unsubscribe();
     }
   }
 
