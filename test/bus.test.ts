@@ -1,5 +1,5 @@
 import { Controller, Module } from '@nestjs/common';
-import { MessagePattern, RpcException } from '@nestjs/microservices';
+import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Bus, createLogger, ensureStreams, JsonKv, runService, toErrorBody } from '@vnf-lcm/bus';
@@ -74,7 +74,16 @@ class Failing {
     throw new RpcException(errorBody('conflict', 'busy'));
   }
 }
-@Module({ controllers: [Failing] })
+@Controller()
+class Slow {
+  @MessagePattern('bus-test.slow')
+  async slow(@Payload() p: { ms: number }) {
+    await new Promise((r) => setTimeout(r, p.ms));
+    return { slept: p.ms };
+  }
+}
+
+@Module({ controllers: [Failing, Slow] })
 class FailingModule {}
 
 test('a service answers every failure as plain { error }: lost NATS "unavailable", a bug "internal", its own error as thrown', async () => {
@@ -115,4 +124,29 @@ test('pipelined arrows keep their order across senders: an arrow sent before a r
   }
   expect(labels).toEqual(Array.from({ length: 200 }, (_, i) => [`outer ${i}`, `inner ${i}`]).flat());
   await other.close();
+});
+
+describe('a request whose receiver dies with it in hand', () => {
+  const start = () => runService({ name: 'bus-test', participant: Participant.vnfm, module: FailingModule, log: createLogger('bus-test').child({}, { level: 'silent' }) });
+  beforeAll(() => void (process.env.NATS_URL = nats.url));
+
+  test('fails as "unavailable" within two probes, long before its timeout', async () => {
+    const svc = await start();
+    const call = bus.call(Participant.vnfm, 'bus-test.slow', { ms: 60_000 }, { op: 'op-probe', step: 'op-probe/1', timeoutMs: 30_000, probeMs: 200 });
+    await new Promise((r) => setTimeout(r, 300));
+    const t = Date.now();
+    await svc.nc.close(); // as kill -9 would: no reply, no subscription left
+    await expect(call).rejects.toMatchObject({ err_code: 'unavailable' });
+    expect(Date.now() - t).toBeLessThan(5_000);
+  });
+
+  test('a receiver that takes its time but lives is waited for', async () => {
+    const svc = await start();
+    try {
+      const r = await bus.call(Participant.vnfm, 'bus-test.slow', { ms: 1_500 }, { op: 'op-probe', step: 'op-probe/2', timeoutMs: 10_000, probeMs: 200 });
+      expect(r).toEqual({ slept: 1_500 });
+    } finally {
+      await svc.close();
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { headers as natsHeaders, type NatsConnection, errors as natsErrors } from '@nats-io/transport-node';
+import { headers as natsHeaders, type Msg, type NatsConnection, errors as natsErrors } from '@nats-io/transport-node';
 import { jetstream, PubHeaders, type JetStreamClient } from '@nats-io/jetstream';
-import { errorBody, Header, isErrorReply, Participant, Trace } from '@vnf-lcm/contracts';
+import { errorBody, Header, inFlightSubject, isErrorReply, Participant, Trace } from '@vnf-lcm/contracts';
 import { BusError } from './errors.js';
 
 export interface CallOptions {
@@ -20,6 +20,12 @@ export interface CallOptions {
   node?: string;
   cluster?: string;
   /**
+   * With a step key, how often to ask whether the receiver still works on the request (0: never).
+   * Two answers of "no responders" in a row mean it died with the request in hand: the call fails
+   * as `unavailable` at once instead of waiting out its timeout, and the caller may send it again.
+   */
+  probeMs?: number;
+  /**
    * Records the arrow at most once under this id (JetStream de-duplication): for a one-way
    * message that a resumed sender may send again, such as a notify whose step was not yet saved.
    */
@@ -27,6 +33,7 @@ export interface CallOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_PROBE_MS = Number(process.env.VNF_PROBE_MS ?? 1000);
 
 /**
  * Requests between participants. Every labelled request is recorded as two arrows of the
@@ -53,6 +60,33 @@ export class Bus {
     this.js = jetstream(nc);
   }
 
+  /** The reply, or `unavailable` as soon as nobody works on the request any more. */
+  private async watched(request: Promise<Msg>, subject: string, step: string, everyMs: number): Promise<Msg> {
+    let done = false;
+    request.catch(() => undefined); // it may lose the race below and fail later, unheard
+    const gone = (async (): Promise<never> => {
+      const probe = inFlightSubject(subject, step);
+      for (let missing = 0; ; ) {
+        await new Promise((r) => setTimeout(r, everyMs).unref());
+        if (done) return new Promise<never>(() => undefined);
+        try {
+          await this.nc.request(probe, '', { timeout: Math.min(everyMs, 2_000) });
+          missing = 0;
+        } catch (err) {
+          // a probe without an answer is a busy receiver; only "nobody is subscribed" counts
+          missing = isNoResponders(err) ? missing + 1 : 0;
+          if (missing >= 2) throw new BusError(errorBody('unavailable', `the service working on ${subject} is gone`));
+        }
+      }
+    })();
+    gone.catch(() => undefined);
+    try {
+      return await Promise.race([request, gone]);
+    } finally {
+      done = true;
+    }
+  }
+
   /** Resolves once JetStream has stored (or given up on) every arrow recorded so far. */
   async settled(): Promise<void> {
     while (this.unacked.size > 0) await Promise.all([...this.unacked]);
@@ -65,10 +99,12 @@ export class Bus {
     if (o.step) h.set(Header.step, o.step);
     let data: unknown;
     try {
-      const msg = await this.nc.request(subject, JSON.stringify(payload ?? {}), {
+      const request = this.nc.request(subject, JSON.stringify(payload ?? {}), {
         timeout: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         headers: h,
       });
+      const probeMs = o.probeMs ?? DEFAULT_PROBE_MS;
+      const msg = o.step && probeMs > 0 ? await this.watched(request, subject, o.step, probeMs) : await request;
       data = msg.json();
     } catch (err) {
       const e = transportError(err, subject);
@@ -160,10 +196,15 @@ function returnLabel(from: Participant): string {
   return from === Participant.vnf ? '' : 'notify';
 }
 
-function transportError(err: unknown, subject: string): BusError {
+function isNoResponders(err: unknown): boolean {
   const cause = err instanceof Error && err.cause ? err.cause : err;
-  if (cause instanceof natsErrors.NoRespondersError || (err instanceof natsErrors.RequestError && err.isNoResponders()))
-    return new BusError(errorBody('unavailable', `no service answers on ${subject}`));
+  return cause instanceof natsErrors.NoRespondersError || (err instanceof natsErrors.RequestError && err.isNoResponders());
+}
+
+function transportError(err: unknown, subject: string): BusError {
+  if (err instanceof BusError) return err;
+  if (isNoResponders(err)) return new BusError(errorBody('unavailable', `no service answers on ${subject}`));
+  const cause = err instanceof Error && err.cause ? err.cause : err;
   if (cause instanceof natsErrors.TimeoutError || err instanceof natsErrors.TimeoutError)
     return new BusError(errorBody('timeout', `no reply on ${subject} in time`));
   return new BusError(errorBody('unavailable', `request on ${subject} failed: ${(err as Error).message}`));

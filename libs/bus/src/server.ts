@@ -1,6 +1,6 @@
 import { ServerNats, NatsContext } from '@nestjs/microservices';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { errorBody, MAX_REQUEST_BYTES, type ErrorBody } from '@vnf-lcm/contracts';
+import { errorBody, Header, inFlightSubject, MAX_REQUEST_BYTES, type ErrorBody } from '@vnf-lcm/contracts';
 import { toErrorBody } from './errors.js';
 
 /**
@@ -24,10 +24,14 @@ export class PlainJsonNatsServer extends ServerNats {
 
   override async handleMessage(channel: string, msg: Msg): Promise<any> {
     const ctx = new NatsContext([msg.subject, msg.headers]);
+    const step = msg.reply ? msg.headers?.get(Header.step) : undefined;
+    // "still working on it", for a sender that wonders whether this process died meanwhile
+    const working = step ? this.nc.subscribe(inFlightSubject(msg.subject, step), { callback: (_e, m) => void m.respond('{"working":true}') }) : undefined;
     let answered = false;
     const reply = (body: unknown) => {
       if (answered || !msg.reply) return;
       answered = true;
+      working?.unsubscribe();
       msg.respond(JSON.stringify(body));
     };
     const fail = (e: ErrorBody) => reply({ error: e });

@@ -87,6 +87,8 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorBodyFilter(log));
   await app.listen();
+  // the server knows every subscription once this returns: a request sent now is heard
+  await nc.flush();
   log.info({ server: nc.getServer() }, 'service started');
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /** NATS headers carried by every internal request and recorded action. */
 export const Header = {
   /** operation id: every message of one algorithm run carries it */
@@ -5,6 +7,14 @@ export const Header = {
   /** idempotency key of the step within the operation */
   step: 'Vnf-Step',
 } as const;
+
+/**
+ * While a service works on a request that carries a step key, it answers on this subject, so
+ * that the sender can tell "still working" from "died with the request in hand" (no responders)
+ * long before the request's timeout. The token is a hash: step keys hold `/` and ids.
+ */
+export const inFlightSubject = (subject: string, step: string): string =>
+  `vnf.in-flight.${createHash('sha1').update(`${subject} ${step}`).digest('hex')}`;
 
 /** The participants of the sequence diagrams, spelled as the diagrams spell them. */
 export const Participant = {
