@@ -25,9 +25,9 @@ export const stepRetry: RetryPolicy = retry(transient, {
 });
 
 /**
- * How long a step waits for its answer before it is sent again. A receiver that died with the
- * request in hand never answers, so shorter is faster recovery; long enough for the slowest
+ * How long a step waits for its answer before it is sent again: long enough for the slowest
  * normal answer (a host's agent has 15 s to say hello; an agent 10 s to drain its application).
+ * A receiver that died with the request in hand is noticed sooner, by the in-flight probe (ADR 10).
  */
 export const STEP_TIMEOUT_MS = { vim: 20_000, vnfm: 15_000, removeHost: 35_000, destroyApp: 30_000 } as const;
 
