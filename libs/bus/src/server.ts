@@ -1,4 +1,5 @@
 import { ServerNats, NatsContext } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { errorBody, Header, inFlightSubject, MAX_REQUEST_BYTES, type ErrorBody } from '@vnf-lcm/contracts';
 import { toErrorBody } from './errors.js';
@@ -50,13 +51,13 @@ export class PlainJsonNatsServer extends ServerNats {
     if (!msg.reply) return this.handleEvent(channel, { pattern: channel, data }, ctx);
     const handler = this.getHandlerByPattern(channel);
     if (!handler) return fail(errorBody('not_found', `no handler for ${channel}`));
-    this.handleRequest(
-      ctx,
-      async () => this.transformToObservable(await handler(data, ctx)),
-      (packet: { err?: unknown; response?: unknown }) => {
-        if (packet.err !== undefined && packet.err !== null) fail(toErrorBody(packet.err));
-        else if ('response' in packet) reply(packet.response ?? {});
-      },
-    );
+    // one answer per request: the handler's last value, or its error (after the exception
+    // filter); Nest's stream machinery for many answers per request is not needed on this path
+    try {
+      const out = await handler(data, ctx);
+      reply((isObservable(out) ? await lastValueFrom(out, { defaultValue: undefined }) : out) ?? {});
+    } catch (err) {
+      fail(toErrorBody(err));
+    }
   }
 }
