@@ -262,4 +262,33 @@ describe('failures and their exit codes', () => {
     },
     T,
   );
+
+  test(
+    'op <id> of a running operation says what it waits on, which node, since when; once done, nothing',
+    async () => {
+      const file = descriptorFile('slow', (d) => {
+        const backend = d.clusters.find((c) => c.name === 'backend')!;
+        backend.nodes = 1;
+        backend.app.env = { BACKEND_START_DELAY_MS: '4000' };
+        d.clusters.find((c) => c.name === 'frontend')!.nodes = 1;
+      });
+      const op = /^operation (\S+): /.exec((await vnfctl(['deploy', file])).stdout)![1];
+      type Waiting = { op: string; waiting?: { from: string; to: string; label: string; node?: string }[] };
+      let rec: Waiting = { op };
+      for (let i = 0; i < 100 && !rec.waiting?.some((w) => w.label === 'start application'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        rec = JSON.parse((await vnfctl(['op', op, '--json'])).stdout);
+      }
+      expect(rec.waiting!.map((w) => `${w.from}->${w.to}: ${w.label} ${w.node ?? ''}`.trim())).toEqual([
+        'AO->VNFM: activate application slow-backend-1',
+        'VNFM->VNF: start application slow-backend-1',
+      ]);
+      const text = await vnfctl(['op', op]);
+      expect(text.stdout).toMatch(/^ {2}waiting +VNFM->VNF: start application +slow-backend-1 +for \d+\.\d s$/m);
+      expect((await sys.waitOp(op)).state).toBe('COMPLETED');
+      expect(JSON.parse((await vnfctl(['op', op, '--json'])).stdout).waiting).toBeUndefined();
+      expect((await vnfctl(['op', op])).stdout).not.toMatch(/waiting/);
+    },
+    T,
+  );
 });

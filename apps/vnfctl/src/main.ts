@@ -94,8 +94,10 @@ program
       const action = ACTIONS[first as keyof typeof ACTIONS];
       if (!action) {
         const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: first });
-        if (g().json) return void console.log(JSON.stringify(op));
-        return void printOp(op);
+        // a running operation also says what it waits on right now, from its trace
+        const waiting = Records.FINAL_STATES.includes(op.state) ? [] : (await c.request<Query.OpTraceReply>(Query.Subject.opTrace, { op: first })).waiting;
+        if (g().json) return void console.log(JSON.stringify(waiting.length ? { ...op, waiting } : op));
+        return void printOp(op, waiting);
       }
       if (!id) throw new RequestFailed({ code: 400, err_code: 'invalid_request', description: `op ${first} needs an operation id` });
       const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: id });

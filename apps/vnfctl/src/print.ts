@@ -1,4 +1,4 @@
-import type { Events, Records } from '@vnf-lcm/contracts';
+import type { Events, Records, Trace } from '@vnf-lcm/contracts';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
@@ -26,8 +26,12 @@ export function printOps(ops: Records.OpRecord[]) {
     console.log(`${o.id}  ${pad(o.vnf, 10)} ${pad(o.algorithm, 11)} ${pad(o.state, 12)} ${o.startedAt}  ${o.steps.length} steps${o.error ? `  ${o.error.err_code}: ${o.error.description}` : ''}`);
 }
 
-export function printOp(o: Records.OpRecord) {
+export function printOp(o: Records.OpRecord, waiting: Trace.Entry[] = []) {
   console.log(`${o.id}  ${o.algorithm} ${o.vnf}  ${o.state}  by ${o.requestedBy}  ${o.startedAt} .. ${o.endedAt ?? ''}`);
   if (o.error) console.log(`  error: ${o.error.err_code}: ${o.error.description} (after ${o.error.step ?? 'start'})`);
   for (const s of o.steps) console.log(`  ${s.at.slice(11, 23)}  ${pad(s.key, 28)} ${s.label.replace(/\\n/g, ' ')}  ${s.node ?? ''}`);
+  for (const w of waiting) {
+    const forS = ((Date.now() - Date.parse(w.ts)) / 1000).toFixed(1);
+    console.log(`  waiting     ${pad(`${w.from}->${w.to}: ${w.label.replace(/\\n/g, ' ')}`, 44)} ${pad(w.node ?? w.cluster ?? '', 20)} for ${forS} s`);
+  }
 }

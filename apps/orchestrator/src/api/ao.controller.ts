@@ -107,6 +107,7 @@ export class AoController {
     if (!o) throw rpcError('not_found', `unknown operation ${p.op}`);
     const entries = await this.trace.entries(p.op);
     const title = `${o.value.algorithm} ${o.value.vnf} ${p.op}`;
-    return { op: p.op, wsd: Trace.render(entries, title), entries: entries.length };
+    const final = Records.FINAL_STATES.includes(o.value.state);
+    return { op: p.op, wsd: Trace.render(entries, title), entries: entries.length, waiting: final ? [] : Trace.waiting(entries) };
   }
 }

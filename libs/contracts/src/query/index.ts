@@ -1,5 +1,6 @@
 import { IsIn, IsOptional, Matches, IsString, MaxLength } from 'class-validator';
 import type { OpRecord, VnfRecord } from '../records/index.js';
+import type * as Trace from '../trace/index.js';
 
 /** Public, plain-JSON reads of the AO's records. */
 export const Subject = {
@@ -68,4 +69,6 @@ export interface OpTraceReply {
   /** websequencediagrams text, message lines as in shared/sequences */
   wsd: string;
   entries: number;
+  /** the arrows still open, outermost first: what a running operation waits on now */
+  waiting: Trace.Entry[];
 }
