@@ -31,7 +31,7 @@ try {
   const { op: deployOp } = await sys.request('vnf.ao.deploy', { descriptor });
   if ((await sys.waitOp(deployOp)).state !== 'COMPLETED') throw new Error('deployment failed');
   const f = (await sys.vnf('upgrade')).nodes.frontend[0];
-  const load = new Load(() => [`http://${f.address}:${f.port}/`], 4, 5);
+  const load = new Load(() => [`http://${f.address}:${f.port}/`], 4, 600_000, 5);
   await new Promise((r) => setTimeout(r, 500));
   const { op } = await sys.request('vnf.ao.upgrade', { vnf: 'upgrade', cluster: 'backend', version: 'v2' });
   const done = await sys.waitOp(op);

@@ -1,19 +1,29 @@
-// A bounded, steady load through the frontends: `workers` loops of keep-alive GETs.
+// A bounded load generator, shared by the benchmarks and the tests (test/support/load.ts): plain
+// JavaScript so that the benchmarks run without a TypeScript build. Types: load.d.mts.
 import http from 'node:http';
 
+/**
+ * `workers` loops, each sending GETs one after another (keep-alive) round-robin over the URLs
+ * `urls()` gives at that moment, until stopped or `maxMs` passed.
+ */
 export class Load {
-  constructor(urls, workers = 4, pauseMs = 5, maxMs = 600_000) {
+  constructor(urls, workers = 4, maxMs = 120_000, pauseMs = 2) {
+    this.urls = urls;
+    this.pauseMs = pauseMs;
     this.samples = [];
     this.running = true;
-    this.agent = new http.Agent({ keepAlive: true });
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
     const until = Date.now() + maxMs;
-    this.done = Promise.all(Array.from({ length: workers }, (_, w) => this.worker(urls, w, until, pauseMs)));
+    this.done = Promise.all(Array.from({ length: workers }, (_, w) => this.worker(w, until))).then(() => undefined);
   }
 
-  async worker(urls, w, until, pauseMs) {
-    for (let i = w; this.running && Date.now() < until; i++) {
-      this.samples.push(await this.get(urls()[i % urls().length]));
-      await new Promise((r) => setTimeout(r, pauseMs));
+  async worker(w, until) {
+    let i = w;
+    while (this.running && Date.now() < until) {
+      const list = this.urls();
+      if (!list.length) break;
+      this.samples.push(await this.get(list[i++ % list.length]));
+      if (this.pauseMs) await new Promise((r) => setTimeout(r, this.pauseMs));
     }
   }
 
@@ -30,8 +40,9 @@ export class Load {
           } catch {
             /* not json */
           }
-          resolve({ start, end: Date.now(), status: res.statusCode, version });
+          resolve({ start, end: Date.now(), status: res.statusCode ?? 0, upstream: String(res.headers['x-upstream'] ?? ''), version });
         });
+        res.on('error', (e) => resolve({ start, end: Date.now(), status: 0, error: e.message }));
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', (e) => resolve({ start, end: Date.now(), status: 0, error: e.message }));
@@ -43,5 +54,9 @@ export class Load {
     await this.done;
     this.agent.destroy();
     return this.samples;
+  }
+
+  static failures(samples) {
+    return samples.filter((s) => s.status !== 200);
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Records, type Descriptor } from '@vnf-lcm/contracts';
+import { Descriptor, Records } from '@vnf-lcm/contracts';
 import { RecordsStore } from './records.store.js';
 
 /** Changes to a VNF instance record, each one compare-and-set. */
@@ -9,6 +9,12 @@ export class VnfBook {
 
   get(vnf: string) {
     return this.store.vnfs.get(vnf).then((v) => v?.value);
+  }
+
+  /** What a saga on one cluster starts from: the VNF, the cluster's spec, the clusters that depend on it. */
+  async cluster(vnf: string, name: string): Promise<{ v: Records.VnfRecord; spec: Descriptor.ClusterSpec; clients: string[] }> {
+    const v = (await this.get(vnf))!;
+    return { v, spec: v.descriptor.clusters.find((c) => c.name === name)!, clients: Descriptor.clientsOf(v.descriptor, name).map((c) => c.name) };
   }
 
   /** A node id is `<vnf>-<cluster>-<n>` with n never reused, so a subject never means two nodes. */
@@ -27,6 +33,13 @@ export class VnfBook {
       const list = (r!.nodes[n.cluster] ?? []).filter((x) => x.node !== n.node);
       return { ...r!, nodes: { ...r!.nodes, [n.cluster]: [...list, n] }, updatedAt: now() };
     });
+  }
+
+  /** After an upgrade: new nodes run `app`; the version it replaced stays available to go back to. */
+  async setVersion(vnf: string, cluster: string, app: Descriptor.AppSpec, from: Descriptor.AppSpec): Promise<void> {
+    const spec = (await this.cluster(vnf, cluster)).spec;
+    const versions = [from, ...(spec.versions ?? [])].filter((a) => a.version !== app.version);
+    await this.setCluster(vnf, cluster, { app, versions });
   }
 
   /** After an upgrade or a migration: what new nodes of the cluster run, and where. */

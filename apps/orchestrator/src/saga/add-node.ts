@@ -6,7 +6,6 @@ import type { Saga } from './saga.js';
 export interface AddNode {
   vnf: string;
   cluster: Descriptor.ClusterSpec;
-  node: string;
   /** the clusters that depend on this one and exist already */
   clients: string[];
   zone?: string;
@@ -19,12 +18,13 @@ export interface AddNode {
 /**
  * "add new node to cluster", as deployment, scale-out, healing, upgrade and migrate draw it:
  * activate (new) virtual host, activate application, scale-out cluster, reconfigure each client.
- * `k` makes the step keys unique within the operation.
+ * `k` makes the step keys unique within the operation. Returns the new node's id.
  */
-export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Promise<Vim.HostInfo> {
-  const meta = { cluster: a.cluster.name, node: a.node };
-  const { vnf, node } = a;
+export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Promise<string> {
+  const { vnf } = a;
   const cluster = a.cluster.name;
+  const node = await s.local(`${k}/id`, 'choose node id', { cluster }, () => book.newNodeId(vnf, cluster));
+  const meta = { cluster, node };
   // undone by removing the node again, however far it got
   s.onUndo(`remove ${node}`, () =>
     removeNode(s, book, `undo/${k}`, { vnf, cluster, clients: a.clients, pick: Vnfm.Pick.node, node, hostLabel: Label.removeOldVirtualHost, partial: true }),
@@ -39,11 +39,13 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
   await s.notify(Label.activateApplication, meta, { version: app.endpoint.version });
 
   await s.vnfm(`${k}/join`, Label.scaleOutCluster, Vnfm.Subject.clusterScaleOut, { vnf, cluster, node }, meta);
+  // the AO's record agrees with the cluster before the diagram's notify
   await s.local(`${k}/record`, 'record node', meta, () => book.addNode(vnf, { ...app.endpoint, cluster, zone: host.zone }));
   await s.notify(Label.scaleOutCluster, meta);
 
+  // loop over all clients
   for (const client of a.clients) {
     await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, { vnf, cluster: client, provider: cluster }, { cluster: client, node });
   }
-  return host;
+  return node;
 }

@@ -18,13 +18,13 @@ export async function deployment(s: Saga, book: VnfBook, d: Descriptor.VnfDescri
     await s.vnfm(`${c}/activate`, Label.activateCluster, Vnfm.Subject.clusterActivate, { vnf, spec: cluster }, { cluster: c });
     await s.notify(Label.activateCluster, { cluster: c });
     active.push(c);
-    // clients are deployed after their providers, so here only those already active count
+    // the diagram's "reconfigure client" reaches clients that exist; in dependency order none does
+    // yet, so it stays empty here: a client's nodes get their providers' endpoints when created
     const clients = Descriptor.clientsOf(d, c).map((x) => x.name).filter((x) => active.includes(x));
 
     // loop over all cluster nodes
     for (let i = 1; i <= cluster.nodes; i++) {
-      const node = await s.local(`${c}/${i}/id`, 'choose node id', { cluster: c }, () => book.newNodeId(vnf, c));
-      await addNode(s, book, `${c}/${i}`, { vnf, cluster, node, clients, hostLabel: Label.activateVirtualHost });
+      await addNode(s, book, `${c}/${i}`, { vnf, cluster, clients, hostLabel: Label.activateVirtualHost });
     }
   }
 }

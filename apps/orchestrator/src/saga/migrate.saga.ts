@@ -1,4 +1,4 @@
-import { Descriptor, Label, Vnfm } from '@vnf-lcm/contracts';
+import { Label, Vnfm } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
 import { addNode } from './add-node.js';
 import { removeNode } from './remove-node.js';
@@ -15,16 +15,13 @@ export interface MigrateParams extends RollingParams {
  * virtual host of the target zone, a new node serving before an old one leaves.
  */
 export async function migrate(s: Saga, book: VnfBook, p: MigrateParams): Promise<void> {
-  const v = (await book.get(s.record.vnf))!;
-  const cluster = v.descriptor.clusters.find((c) => c.name === p.cluster)!;
-  const clients = Descriptor.clientsOf(v.descriptor, p.cluster).map((c) => c.name);
+  const { v, spec, clients } = await book.cluster(s.record.vnf, p.cluster);
   const base = { vnf: v.name, cluster: p.cluster, clients };
 
   // loop until all cluster nodes are migrated
   for (let i = 1; i <= p.count; i++) {
     // add new node to cluster
-    const node = await s.local(`${i}/id`, 'choose node id', { cluster: p.cluster }, () => book.newNodeId(v.name, p.cluster));
-    await addNode(s, book, `${i}/new`, { vnf: v.name, cluster, node, clients, zone: p.zone, hostLabel: Label.activateNewVirtualHost });
+    await addNode(s, book, `${i}/new`, { vnf: v.name, cluster: spec, clients, zone: p.zone, hostLabel: Label.activateNewVirtualHost });
 
     // remove old node from cluster
     await removeNode(s, book, `${i}/old`, { ...base, pick: Vnfm.Pick.oldZone, zone: p.zone, hostLabel: Label.removeOldVirtualHost, restore: { zone: p.from } });

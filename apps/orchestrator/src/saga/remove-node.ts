@@ -33,9 +33,11 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
   const leave = () => s.vnfm<Vnfm.ScaleInReply>(`${k}/leave`, Label.scaleInCluster, Vnfm.Subject.clusterScaleIn, { vnf, cluster, pick: a.pick, node: a.node, version: a.version, zone: a.zone }, { cluster, node: a.node });
   const left = a.partial ? await leave().catch(notFound({ cluster, node: a.node!, members: [] })) : await leave();
   const meta = { cluster, node: left.node };
+  // the AO's record agrees with the cluster before the diagram's notify
   await s.local(`${k}/unrecord`, 'record node removal', meta, () => book.removeNode(vnf, cluster, left.node));
   await s.notify(Label.scaleInCluster, meta);
 
+  // loop over all clients
   for (const client of a.clients) {
     await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, { vnf, cluster: client, provider: cluster }, { cluster: client, node: left.node });
   }
@@ -47,16 +49,16 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
   await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: left.node }, meta, STEP_TIMEOUT_MS.removeHost);
   await s.notify(a.hostLabel, meta);
 
-  if (a.restore) {
-    const restore = a.restore;
-    s.onUndo(`put back a node for ${left.node}`, async () => {
-      const v = (await book.get(vnf))!;
-      const spec = v.descriptor.clusters.find((c) => c.name === cluster)!;
-      const back = await s.local(`undo/${k}/id`, 'choose node id', { cluster }, () => book.newNodeId(vnf, cluster));
-      await addNode(s, book, `undo/${k}/add`, { vnf, cluster: spec, node: back, clients: a.clients, app: restore.app, zone: restore.zone, hostLabel: Label.activateNewVirtualHost });
-    });
-  }
+  if (a.restore) putBack(s, book, k, a, a.restore, left.node);
   return left.node;
+}
+
+/** The undo of a removal: a new node like the one removed (its application and zone) joins again. */
+function putBack(s: Saga, book: VnfBook, k: string, a: RemoveNode, restore: NonNullable<RemoveNode['restore']>, removed: string) {
+  s.onUndo(`put back a node for ${removed}`, async () => {
+    const { spec } = await book.cluster(a.vnf, a.cluster);
+    await addNode(s, book, `undo/${k}/add`, { vnf: a.vnf, cluster: spec, clients: a.clients, app: restore.app, zone: restore.zone, hostLabel: Label.activateNewVirtualHost });
+  });
 }
 
 /** For undo: a node the VNFM never heard of is a node with nothing to remove there. */

@@ -1,4 +1,4 @@
-import { Descriptor, Label, Vnfm } from '@vnf-lcm/contracts';
+import { Label, Vnfm } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
 import { removeNode } from './remove-node.js';
 import type { Saga } from './saga.js';
@@ -6,8 +6,7 @@ import type { ScaleParams } from './scale-out.saga.js';
 
 /** Scale-In, as shared/sequences/scale-in.wsd draws it. The cluster lets its newest node go. */
 export async function scaleIn(s: Saga, book: VnfBook, p: ScaleParams): Promise<void> {
-  const v = (await book.get(s.record.vnf))!;
-  const clients = Descriptor.clientsOf(v.descriptor, p.cluster).map((c) => c.name);
+  const { v, clients } = await book.cluster(s.record.vnf, p.cluster);
 
   // loop until required capacity is reached
   for (let i = 1; i <= p.from - p.to; i++) {

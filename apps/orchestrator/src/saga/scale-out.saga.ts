@@ -1,4 +1,4 @@
-import { Descriptor, Label } from '@vnf-lcm/contracts';
+import { Label } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
 import { addNode } from './add-node.js';
 import type { Saga } from './saga.js';
@@ -12,13 +12,10 @@ export interface ScaleParams {
 
 /** Scale-Out, as shared/sequences/scale-out.wsd draws it. */
 export async function scaleOut(s: Saga, book: VnfBook, p: ScaleParams): Promise<void> {
-  const v = (await book.get(s.record.vnf))!;
-  const cluster = v.descriptor.clusters.find((c) => c.name === p.cluster)!;
-  const clients = Descriptor.clientsOf(v.descriptor, p.cluster).map((c) => c.name);
+  const { v, spec, clients } = await book.cluster(s.record.vnf, p.cluster);
 
   // loop until required capacity is reached
   for (let i = 1; i <= p.to - p.from; i++) {
-    const node = await s.local(`${i}/id`, 'choose node id', { cluster: p.cluster }, () => book.newNodeId(v.name, p.cluster));
-    await addNode(s, book, `${i}`, { vnf: v.name, cluster, node, clients, hostLabel: Label.activateVirtualHost });
+    await addNode(s, book, `${i}`, { vnf: v.name, cluster: spec, clients, hostLabel: Label.activateVirtualHost });
   }
 }

@@ -21,20 +21,16 @@ export interface UpgradeParams extends RollingParams {
  * failed upgrade puts old versions back in place of the new nodes.
  */
 export async function upgrade(s: Saga, book: VnfBook, p: UpgradeParams): Promise<void> {
-  const v = (await book.get(s.record.vnf))!;
-  const cluster = v.descriptor.clusters.find((c) => c.name === p.cluster)!;
-  const clients = Descriptor.clientsOf(v.descriptor, p.cluster).map((c) => c.name);
+  const { v, spec, clients } = await book.cluster(s.record.vnf, p.cluster);
   const base = { vnf: v.name, cluster: p.cluster, clients };
 
   // loop until all cluster nodes are upgraded
   for (let i = 1; i <= p.count; i++) {
     // add new node to cluster
-    const node = await s.local(`${i}/id`, 'choose node id', { cluster: p.cluster }, () => book.newNodeId(v.name, p.cluster));
-    await addNode(s, book, `${i}/new`, { vnf: v.name, cluster, node, clients, app: p.app, hostLabel: Label.activateNewVirtualHost });
+    await addNode(s, book, `${i}/new`, { vnf: v.name, cluster: spec, clients, app: p.app, hostLabel: Label.activateNewVirtualHost });
 
     // remove old node from cluster
     await removeNode(s, book, `${i}/old`, { ...base, pick: Vnfm.Pick.oldVersion, version: p.app.version, hostLabel: Label.removeOldVirtualHost, restore: { app: p.from } });
   }
-  const versions = [p.from, ...(cluster.versions ?? [])].filter((a) => a.version !== p.app.version);
-  await s.local('version', 'record version', { cluster: p.cluster }, () => book.setCluster(v.name, p.cluster, { app: p.app, versions }));
+  await s.local('version', 'record version', { cluster: p.cluster }, () => book.setVersion(v.name, p.cluster, p.app, p.from));
 }
