@@ -69,6 +69,14 @@ describe('a raw NATS client', () => {
     await expectNothingCreated();
   });
 
+  test('gets a small yaml text that aliases expand past the size limit refused, naming the limit', async () => {
+    const yaml = `description: &a "${'x'.repeat(60_000)}"\nname: bomb\nclusters: [*a, *a, *a, *a, *a]\n`;
+    expect(yaml.length).toBeLessThan(MAX_REQUEST_BYTES);
+    const r = await sys.raw(Deploy.Subject, { descriptor: yaml });
+    expect(r.error).toMatchObject({ err_code: 'invalid_descriptor', description: expect.stringMatching(/expands to \d+ bytes, over the limit/) });
+    await expectNothingCreated();
+  });
+
   test('can send the descriptor as yaml text and gets a plain json reply', async () => {
     const yaml = `name: tiny\nclusters:\n  - name: api\n    nodes: 1\n    app: { version: v1, command: ${process.execPath}, args: [${example('web').clusters[0].app.cwd}/backend.mjs], port: 8080 }\n    health: { http: /health }\n`;
     const r = await sys.raw(Deploy.Subject, { descriptor: yaml });

@@ -126,6 +126,9 @@ test('bad versions and zones get a structured error and change nothing', async (
     [Lifecycle.Subject.migrate, { vnf: 'web', cluster: 'backend', zone: 'mars' }, 'not_found', /unknown zone mars/],
     [Lifecycle.Subject.migrate, { vnf: 'web', cluster: 'backend', zone: 'edge' }, 'invalid_request', /in zone edge already/],
     [Lifecycle.Subject.migrate, { vnf: 'web', cluster: 'backend', zone: 'Bad Zone' }, 'invalid_request', /zone/],
+    // the diagrams have no VNFM request for these
+    [Lifecycle.Subject.upgrade, { vnf: 'web', cluster: 'backend', version: 'v1', requestedBy: 'VNFM' }, 'invalid_request', /requestedBy/],
+    [Lifecycle.Subject.migrate, { vnf: 'web', cluster: 'backend', zone: 'local', requestedBy: 'VNFM' }, 'invalid_request', /requestedBy/],
   ] as const;
   for (const [subject, body, code, text] of cases) {
     const r = await sys.raw(subject, body);

@@ -1,4 +1,4 @@
-import { Lifecycle, Query, type Records } from '@vnf-lcm/contracts';
+import { Agent, Lifecycle, Query, Vnfm, type Records } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { Load } from './support/load.js';
 import { count, diagram, fits } from './support/seqcheck.js';
@@ -103,5 +103,13 @@ describe('scale-in', () => {
     }
     expect((await sys.hosts()).length).toBe(before.length);
     expect((await sys.req<Query.OpListReply>(Query.Subject.opList, {})).ops.length).toBe(opsBefore);
+  });
+
+  test('the VNFM stops no node of another cluster, whatever its internal subject is asked', async () => {
+    const frontend = (await sys.vnf('web')).nodes.frontend[0];
+    const r = await sys.raw(Vnfm.Subject.appDestroy, { vnf: 'web', cluster: 'backend', node: frontend.node });
+    expect(r.error).toMatchObject({ err_code: 'invalid_request', description: expect.stringMatching(/not a node of web\/backend/) });
+    const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, frontend.node), {});
+    expect(s.app.state).toBe('running');
   });
 });

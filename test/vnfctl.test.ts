@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { Descriptor, Events, Query, Records } from '@vnf-lcm/contracts';
+import { Query, type Descriptor, type Events, type Records } from '@vnf-lcm/contracts';
 import { SEQUENCES } from './support/seqcheck.js';
 import { ROOT, System } from './support/system.js';
 
@@ -259,6 +259,15 @@ describe('failures and their exit codes', () => {
       const out = lines(r.stdout);
       expect(out[out.length - 1]).toMatch(/^operation \S+ (FAILED_TEMP|FAILED|ROLLED_BACK) in /);
       expect(out.some((l) => l.includes('activate application'))).toBe(false);
+
+      // marked failed, then deployed again with the cause removed: the new descriptor is the VNF's
+      const sick = (await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'sick' })).ops[0];
+      expect((await vnfctl(['op', 'fail', sick.id])).code).toBe(0);
+      const fixed = descriptorFile('sick', (d) => (d.clusters.find((c) => c.name === 'backend')!.nodes = 1));
+      expect((await vnfctl(['deploy', fixed, '--wait'])).code).toBe(0);
+      const v = await sys.vnf('sick');
+      expect(v.state).toBe('INSTANTIATED');
+      expect(v.descriptor.clusters.find((c) => c.name === 'backend')!.app.env).toBeUndefined();
     },
     T,
   );

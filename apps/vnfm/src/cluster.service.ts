@@ -171,6 +171,8 @@ export class ClusterService {
   destroyApp(o: Op, req: Vnfm.AppDestroy): Promise<Vnfm.AppDestroyReply> {
     return this.lock.run(key(req.vnf, req.cluster), async () => {
       const c = await this.mustGet(req.vnf, req.cluster);
+      // node ids are <vnf>-<cluster>-<n>: a request must not stop another cluster's node
+      if (!req.node.startsWith(`${req.vnf}-${req.cluster}-`)) throw rpcError('invalid_request', `node ${req.node} is not a node of ${req.vnf}/${req.cluster}`);
       if (c.members.includes(req.node)) throw rpcError('conflict', `node ${req.node} is still a member of ${req.cluster}: scale it in first`);
       const meta = { op: o.op, node: req.node, cluster: req.cluster, tolerateGone: true };
       const stopped = await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStop, req.node), {}, {

@@ -93,12 +93,13 @@ export class LifecycleService implements OnModuleInit {
     return this.start(req, Records.Algorithm.healing, params, `healing of ${req.node}`);
   }
 
-  private async start(req: Lifecycle.Scale | Lifecycle.Heal | Lifecycle.Upgrade | Lifecycle.Migrate, algorithm: Records.Algorithm, params: object, what: string): Promise<Lifecycle.Reply> {
-    const requestedBy = req.requestedBy ?? 'DevOps';
+  /** `requestedBy` and `reason` come with scale and heal only: the VNFM never asks for the others. */
+  private async start(req: { vnf: string; requestedBy?: Lifecycle.Requester; reason?: string }, algorithm: Records.Algorithm, params: object, what: string): Promise<Lifecycle.Reply> {
+    const { requestedBy = 'DevOps', reason } = req;
     const op = await this.ops.start({
       vnf: req.vnf,
       algorithm,
-      params: { ...params, ...(req.reason ? { reason: req.reason } : {}) },
+      params: { ...params, ...(reason ? { reason } : {}) },
       requestedBy,
       label: LABELS[algorithm]!,
     });

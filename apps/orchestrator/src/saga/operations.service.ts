@@ -67,7 +67,11 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
       owner: this.instance,
       leaseUntil: Date.now() + LEASE_MS,
     };
-    const revision = await this.store.ops.create(id, record);
+    const revision = await this.store.ops.create(id, record).catch(async (err) => {
+      // no operation record, no operation: the VNF must not stay locked by it
+      await this.store.vnfs.mutate(req.vnf, (v) => (v?.activeOp === id ? { ...v, activeOp: undefined, updatedAt: now() } : undefined));
+      throw err;
+    });
     const from = req.requestedBy === 'VNFM' ? Participant.vnfm : Participant.devops;
     this.bus.arrow(Participant.ao, { op: id, label: req.label }, 'request', from);
     this.event(record, 'operation');
@@ -230,6 +234,8 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
 
   async retry(id: string): Promise<Records.OpRecord> {
     const h = await this.mustClaim(id, [OpState.failedTemp], 'retry');
+    // a cancel that arrived as the operation stopped must not stop the run asked for now
+    await this.store.cancels.delete(id).catch(() => undefined);
     const r = await h.write((r) => ({ ...r, state: OpState.processing, error: undefined }));
     this.event(r, 'operation');
     this.launch(h, 'run');
@@ -276,7 +282,8 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
       holder = v?.activeOp;
       if (holder) return undefined;
       if (!v && !req.create) return undefined;
-      const base = v ?? req.create!();
+      // a deployment again over one that never completed deploys the descriptor it carries now
+      const base = !v ? req.create!() : req.create && v.state === 'NOT_INSTANTIATED' ? { ...v, descriptor: req.create().descriptor } : v;
       return { ...base, activeOp: id, updatedAt: now() };
     });
     if (holder) {

@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { MAX_REQUEST_BYTES } from '../common/errors.js';
 import { descriptorSchema } from './schema.js';
 import type { AppSpec, ClusterSpec, VnfDescriptor } from './types.js';
 
@@ -34,6 +35,9 @@ export function parseDescriptor(input: unknown): VnfDescriptor {
       throw new DescriptorError([{ field: '/', message: `not valid yaml: ${(err as Error).message.split('\n')[0]}` }]);
     }
   }
+  // YAML aliases can make a small text a huge descriptor: it is kept whole in every record
+  const size = JSON.stringify(value ?? null).length;
+  if (size > MAX_REQUEST_BYTES) throw new DescriptorError([{ field: '/', message: `expands to ${size} bytes, over the limit of ${MAX_REQUEST_BYTES}` }]);
   if (!check(value)) throw new DescriptorError((check.errors ?? []).map(fromAjv));
   const d = value as VnfDescriptor;
   const issues = semanticIssues(d);

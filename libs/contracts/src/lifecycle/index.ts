@@ -39,7 +39,8 @@ export class Heal extends Requested {
   @Matches(TOKEN) node!: string;
 }
 
-abstract class Rolling extends Requested {
+/** Only DevOps asks for these: upgrade.wsd and migrate.wsd have no `VNFM->AO: request`. */
+abstract class Rolling {
   @Matches(NAME) vnf!: string;
   @Matches(NAME) cluster!: string;
   /** undo the nodes added when a new node fails (default true); false leaves them for an operator */

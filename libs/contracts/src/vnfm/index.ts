@@ -1,4 +1,4 @@
-import { IsIn, IsObject, IsOptional, Matches } from 'class-validator';
+import { IsIn, IsObject, IsOptional, Matches, ValidateIf } from 'class-validator';
 import type { AppSpec, ClusterSpec, Endpoint } from '../descriptor/types.js';
 
 const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -56,9 +56,10 @@ export class ClusterScaleIn {
   @Matches(TOKEN) vnf!: string;
   @Matches(TOKEN) cluster!: string;
   @IsIn(Object.values(Pick)) pick!: Pick;
-  @IsOptional() @Matches(TOKEN) node?: string;
-  @IsOptional() @Matches(/^[^\s]{1,64}$/) version?: string;
-  @IsOptional() @Matches(TOKEN) zone?: string;
+  /** each pick names what it compares with: `node` the node, `old-version` the new version, `old-zone` the new zone */
+  @ValidateIf((o: ClusterScaleIn) => o.pick === Pick.node || o.node !== undefined) @Matches(TOKEN) node?: string;
+  @ValidateIf((o: ClusterScaleIn) => o.pick === Pick.oldVersion || o.version !== undefined) @Matches(/^[^\s]{1,64}$/) version?: string;
+  @ValidateIf((o: ClusterScaleIn) => o.pick === Pick.oldZone || o.zone !== undefined) @Matches(TOKEN) zone?: string;
 }
 
 export class AppDestroy {
