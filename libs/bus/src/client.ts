@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { headers as natsHeaders, type Msg, type NatsConnection, errors as natsErrors } from '@nats-io/transport-node';
-import { jetstream, PubHeaders, type JetStreamClient } from '@nats-io/jetstream';
-import { errorBody, Header, inFlightSubject, isErrorReply, Participant, Trace } from '@vnf-lcm/contracts';
+import { headers as natsHeaders, nuid, type Msg, type NatsConnection, errors as natsErrors } from '@nats-io/transport-node';
+import { PubHeaders } from '@nats-io/jetstream';
+import { errorBody, Header, InFlight, inFlightSubject, isErrorReply, Participant, Trace } from '@vnf-lcm/contracts';
+import { ArrowWriter } from './arrows.js';
 import { BusError } from './errors.js';
 
 export interface CallOptions {
@@ -40,24 +40,20 @@ const DEFAULT_PROBE_MS = Number(process.env.VNF_PROBE_MS ?? 1000);
  * operation's sequence diagram: `me->+to: label` before it leaves, `to->-me: notify` (or the
  * empty return of a VNF) once the reply is in.
  *
- * Arrows are pipelined, not awaited one by one (ADR 0009): an arrow is written to the
+ * Arrows are pipelined, not awaited one by one (ADR 0009, 0011): an arrow is written to the
  * connection before the request it precedes, NATS keeps one connection's messages in order, and
  * the server stores a stream's messages in the order it receives them, so the stream's order is
  * still the causal order across services. `settled()` waits until every arrow is stored.
  */
 export class Bus {
-  readonly js: JetStreamClient;
-  /** arrows sent and not yet acknowledged by JetStream */
-  private readonly unacked = new Set<Promise<void>>();
-  /** arrows given up on after NATS stayed away for every retry */
-  lost = 0;
+  private readonly arrows: ArrowWriter;
 
   constructor(
     readonly nc: NatsConnection,
     readonly me: Participant,
-    private readonly onLost: (entry: Trace.Entry, err: Error) => void = () => undefined,
+    onLost: (entry: Trace.Entry, err: Error) => void = () => undefined,
   ) {
-    this.js = jetstream(nc);
+    this.arrows = new ArrowWriter(nc, onLost);
   }
 
   /** The reply, or `unavailable` as soon as nobody works on the request any more. */
@@ -88,8 +84,8 @@ export class Bus {
   }
 
   /** Resolves once JetStream has stored (or given up on) every arrow recorded so far. */
-  async settled(): Promise<void> {
-    while (this.unacked.size > 0) await Promise.all([...this.unacked]);
+  settled(): Promise<void> {
+    return this.arrows.settled();
   }
 
   async call<T>(to: Participant, subject: string, payload: unknown, o: CallOptions): Promise<T> {
@@ -103,7 +99,8 @@ export class Bus {
         timeout: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         headers: h,
       });
-      const probeMs = o.probeMs ?? DEFAULT_PROBE_MS;
+      const every = o.probeMs ?? DEFAULT_PROBE_MS;
+      const probeMs = every > 0 ? Math.max(every, InFlight.minProbeMs) : 0;
       const msg = o.step && probeMs > 0 ? await this.watched(request, subject, o.step, probeMs) : await request;
       data = msg.json();
     } catch (err) {
@@ -165,29 +162,9 @@ export class Bus {
     const entry: Trace.Entry = { op: o.op, from, to, act, label, ts: new Date(at).toISOString(), at: Math.round(at * 1000) / 1000, via };
     if (o.node) entry.node = o.node;
     if (o.cluster) entry.cluster = o.cluster;
-    // an id per arrow, so that a publish sent again after a lost ack is stored once
-    const msgID = act === '' && o.once ? `${o.once}/arrow` : randomUUID();
-    // store() writes the arrow to the connection before it first awaits: the order is kept
-    const p = this.store(entry, msgID);
-    this.unacked.add(p);
-    void p.finally(() => this.unacked.delete(p));
-  }
-
-  /** The trace must not lose an arrow to a NATS restart: it waits for the server to come back. */
-  private async store(entry: Trace.Entry, msgID: string): Promise<void> {
-    const data = JSON.stringify(entry);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.js.publish(Trace.subject(entry.op), data, { msgID });
-        return;
-      } catch (err) {
-        if (attempt >= 15) {
-          this.lost++;
-          return this.onLost(entry, err as Error);
-        }
-        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-      }
-    }
+    // an id per arrow, so that an arrow written again after a reconnect is stored once
+    const msgID = act === '' && o.once ? `${o.once}/arrow` : nuid.next();
+    this.arrows.write(entry, msgID);
   }
 }
 

@@ -1,7 +1,7 @@
 import { ServerNats, NatsContext } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { errorBody, Header, inFlightSubject, MAX_REQUEST_BYTES, type ErrorBody } from '@vnf-lcm/contracts';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { errorBody, Header, InFlight, inFlightSubject, MAX_REQUEST_BYTES, type ErrorBody } from '@vnf-lcm/contracts';
 import { toErrorBody } from './errors.js';
 
 /**
@@ -24,14 +24,19 @@ export class PlainJsonNatsServer extends ServerNats {
   }
 
   override async handleMessage(channel: string, msg: Msg): Promise<any> {
-    const ctx = new NatsContext([msg.subject, msg.headers]);
     const step = msg.reply ? msg.headers?.get(Header.step) : undefined;
+    const ctx = new NatsContext([msg.subject, msg.headers]);
     // "still working on it", for a sender that wonders whether this process died meanwhile
-    const working = step ? this.nc.subscribe(inFlightSubject(msg.subject, step), { callback: (_e, m) => void m.respond('{"working":true}') }) : undefined;
+    let working: Subscription | undefined;
+    const subscribe = () => {
+      working = this.nc.subscribe(inFlightSubject(msg.subject, step!), { callback: (_e, m) => void m.respond('{"working":true}') });
+    };
+    const later = step ? setTimeout(subscribe, InFlight.afterMs) : undefined;
     let answered = false;
     const reply = (body: unknown) => {
       if (answered || !msg.reply) return;
       answered = true;
+      clearTimeout(later);
       working?.unsubscribe();
       msg.respond(JSON.stringify(body));
     };

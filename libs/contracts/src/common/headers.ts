@@ -16,6 +16,12 @@ export const Header = {
 export const inFlightSubject = (subject: string, step: string): string =>
   `vnf.in-flight.${createHash('sha1').update(`${subject} ${step}`).digest('hex')}`;
 
+/**
+ * A receiver answers on the in-flight subject once it has worked `afterMs` on a request (most are
+ * answered sooner, and need none); senders probe no more often than `minProbeMs`.
+ */
+export const InFlight = { afterMs: 20, minProbeMs: 100 } as const;
+
 /** The participants of the sequence diagrams, spelled as the diagrams spell them. */
 export const Participant = {
   devops: 'DevOps',

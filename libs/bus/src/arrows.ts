@@ -1,0 +1,92 @@
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { PubHeaders } from '@nats-io/jetstream';
+import { Trace } from '@vnf-lcm/contracts';
+
+interface Sent {
+  entry: Trace.Entry;
+  data: string;
+  msgID: string;
+}
+
+/** how long written arrows wait before one PING confirms them all */
+const CONFIRM_AFTER_MS = 50;
+/** how long to wait before asking again when NATS did not answer */
+const RETRY_MS = 100;
+
+/**
+ * Writes trace arrows to the trace stream without waiting for JetStream's acknowledgement
+ * (ADR 0011). The server stores a stream message before it handles the next message of the same
+ * connection (ADR 0009), so a PING sent after some arrows is answered once they are stored:
+ * `flush()` confirms every arrow written before it. An arrow written into a connection that
+ * broke may never have reached the server: after a reconnect every unconfirmed arrow is written
+ * again, under its message id, so the stream keeps one copy.
+ */
+export class ArrowWriter {
+  private readonly unconfirmed: Sent[] = [];
+  private confirming?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  /** bumped on every reconnect: a PING that straddles one confirms nothing */
+  private generation = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly onLost: (entry: Trace.Entry, err: Error) => void,
+  ) {
+    void this.watchReconnects();
+  }
+
+  get pending(): number {
+    return this.unconfirmed.length;
+  }
+
+  write(entry: Trace.Entry, msgID: string): void {
+    const sent = { entry, data: JSON.stringify(entry), msgID };
+    this.unconfirmed.push(sent);
+    this.send(sent);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.confirm();
+    }, CONFIRM_AFTER_MS).unref();
+  }
+
+  /** Resolves once every arrow written so far is stored, or reported lost. */
+  async settled(): Promise<void> {
+    while (this.unconfirmed.length > 0) await this.confirm();
+  }
+
+  private send(s: Sent): void {
+    const h = natsHeaders();
+    h.set(PubHeaders.MsgIdHdr, s.msgID);
+    try {
+      this.nc.publish(Trace.subject(s.entry.op), s.data, { headers: h });
+    } catch {
+      // closed: confirm() reports it lost
+    }
+  }
+
+  private confirm(): Promise<void> {
+    return (this.confirming ??= (async () => {
+      const count = this.unconfirmed.length;
+      const generation = this.generation;
+      try {
+        await this.nc.flush();
+        if (generation === this.generation) this.unconfirmed.splice(0, count);
+      } catch (err) {
+        // closed for good: nothing written into it will be stored any more; else NATS is away
+        // for now, and the arrows are written again when it is back
+        if (this.nc.isClosed()) for (const s of this.unconfirmed.splice(0)) this.onLost(s.entry, err as Error);
+        else await new Promise((r) => setTimeout(r, RETRY_MS));
+      } finally {
+        this.confirming = undefined;
+      }
+    })());
+  }
+
+  private async watchReconnects(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type !== 'reconnect') continue;
+      this.generation++;
+      for (const sent of this.unconfirmed) this.send(sent);
+    }
+  }
+}
