@@ -126,6 +126,69 @@ test('pipelined arrows keep their order across senders: an arrow sent before a r
   await other.close();
 });
 
+describe('a record written ahead (JsonKv.mutateAhead)', () => {
+  test('is stored before whatever its writer sends next on the same connection', async () => {
+    const other = await connect({ servers: nats.url });
+    const mine = await JsonKv.open<{ n: number }>(nc, 'bus-ahead');
+    const theirs = await JsonKv.open<{ n: number }>(other, 'bus-ahead');
+    await mine.put('k', { n: 0 });
+    const seen: number[] = [];
+    other.subscribe('bus-test.ahead', { callback: (_e, m) => void theirs.get('k').then((v) => seen.push(v!.value.n)).then(() => m.respond('{}')) });
+    await other.flush();
+    for (let i = 1; i <= 100; i++) {
+      const { value, stored } = await mine.mutateAhead('k', (cur) => ({ n: cur!.n + 1 }));
+      expect(value).toEqual({ n: i });
+      await nc.request('bus-test.ahead', String(i), { timeout: 2000 });
+      await stored;
+    }
+    // the reader got message i after write i: it never read an older value
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    await other.close();
+  });
+
+  test('is refused when another writer came first, and the record keeps their value', async () => {
+    const other = await connect({ servers: nats.url });
+    const mine = await JsonKv.open<{ n: number }>(nc, 'bus-ahead');
+    const theirs = await JsonKv.open<{ n: number }>(other, 'bus-ahead');
+    await mine.put('c', { n: 1 });
+    await theirs.put('c', { n: 5 });
+    const { stored } = await mine.mutateAhead('c', (cur) => ({ n: cur!.n + 1 }));
+    await expect(stored).rejects.toThrow();
+    expect((await mine.get('c'))!.value).toEqual({ n: 5 });
+    // the next change starts from what is stored
+    expect(await mine.mutate('c', (cur) => ({ n: cur!.n + 1 }))).toEqual({ n: 6 });
+    await other.close();
+  });
+});
+
+test('arrows written while NATS restarts are all stored, each once', async () => {
+  const server = await startNatsServer();
+  const c = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  try {
+    await ensureStreams(c);
+    const b = new Bus(c, Participant.ao);
+    const op = 'op-restart';
+    for (let i = 0; i < 500; i++) b.arrow(Participant.devops, { op, label: `a${i}` }, 'x');
+    const restarted = server.restart();
+    for (let i = 500; i < 1000; i++) b.arrow(Participant.devops, { op, label: `a${i}` }, 'x');
+    await restarted;
+    await b.settled();
+    const jsm = await jetstreamManager(c);
+    const info = await jsm.streams.info(Trace.STREAM, { subjects_filter: Trace.subject(op) });
+    expect(info.state.subjects?.[Trace.subject(op)]).toBe(1000);
+    const cons = await jetstream(c).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
+    const labels = new Set<string>();
+    for await (const m of await cons.fetch({ max_messages: 1000, expires: 5000 })) {
+      labels.add(m.json<{ label: string }>().label);
+      if (m.info.pending === 0) break;
+    }
+    expect(labels.size).toBe(1000);
+  } finally {
+    await c.close();
+    await server.stop();
+  }
+}, 60_000);
+
 describe('a request whose receiver dies with it in hand', () => {
   const start = () => runService({ name: 'bus-test', participant: Participant.vnfm, module: FailingModule, log: createLogger('bus-test').child({}, { level: 'silent' }) });
   beforeAll(() => void (process.env.NATS_URL = nats.url));

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
+import { afterReply, Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
 import { Agent, Descriptor, Label, Participant, type Vnfm } from '@vnf-lcm/contracts';
 import { ClusterStore, endpointsOf, key, view, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
@@ -55,7 +55,7 @@ export class ClusterService {
 
   /** activate application: create application (with its providers' endpoints), start application. */
   activateApp(o: Op, req: Vnfm.AppActivate): Promise<Vnfm.AppActivateReply> {
-    return this.lock.run(key(req.vnf, req.cluster), async () => {
+    return this.lock.run(key(req.vnf, req.cluster), async (hold) => {
       const c = await this.store.peek(req.vnf, req.cluster);
       if (!c) throw rpcError('not_found', `unknown cluster ${req.vnf}/${req.cluster}`);
       const app = req.app ?? Descriptor.versionOf(c.spec, req.version ?? c.spec.app.version);
@@ -70,19 +70,20 @@ export class ClusterService {
         members: endpointsOf(c),
         endpoints: await this.providerEndpoints(c),
       };
-      // the node is registered while the agent creates its application: both are needed before
-      // the start, neither needs the other, and a retry after a crash does both again
+      // the node is registered while the agent creates its application (the request leaves
+      // first): both are needed before the start, neither needs the other, and a retry after a
+      // crash does both again
       await Promise.all([
-        this.store.mutate(req.vnf, req.cluster, (cur) => {
-          const nodes = cur!.nodes.filter((n) => n.node !== req.node);
-          return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, zone: req.zone, state: 'creating' }] };
-        }),
         this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appCreate, req.node), create, {
           ...meta,
           label: Label.createApplication,
           step: `${o.step ?? o.op}/create`,
           // writing a few files: an agent that takes longer died with the request in hand
           timeoutMs: 5_000,
+        }),
+        this.store.mutate(req.vnf, req.cluster, (cur) => {
+          const nodes = cur!.nodes.filter((n) => n.node !== req.node);
+          return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, zone: req.zone, state: 'creating' }] };
         }),
       ]);
       await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStart, req.node), {}, {
@@ -91,10 +92,14 @@ export class ClusterService {
         step: `${o.step ?? o.op}/start`,
         timeoutMs: (c.spec.health?.timeoutMs ?? 30_000) + 5_000,
       });
-      await this.store.mutate(req.vnf, req.cluster, (cur) => ({
-        ...cur!,
-        nodes: cur!.nodes.map((n) => (n.node === req.node ? { ...n, state: 'running' } : n)),
-      }));
+      // the VNFM's own bookkeeping need not delay the reply: the record says running just after
+      // the reply has left, and the cluster stays locked until then, so the next step here reads
+      // it; a node whose write a crash cut off is marked running when it joins (scale-out)
+      hold(
+        afterReply()
+          .then(() => this.store.mutate(req.vnf, req.cluster, (cur) => ({ ...cur!, nodes: cur!.nodes.map((n) => (n.node === req.node ? { ...n, state: 'running' as const } : n)) })))
+          .catch((err: Error) => this.log.warn({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, err: err.message }, 'node state not written: it is written when the node joins')),
+      );
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, version }, 'application started');
       return { node: req.node, endpoint: { node: req.node, address: req.address, port: c.spec.app.port, version } };
     });
@@ -103,22 +108,39 @@ export class ClusterService {
   /** scale-out cluster: the node joins the membership and every member learns the new list. */
   scaleOut(o: Op, req: Vnfm.ClusterScaleOut): Promise<Vnfm.MembersReply> {
     return this.lock.run(key(req.vnf, req.cluster), async () => {
-      // one round trip: the check is made on the record the write is compared against
+      // the check is made on the record the write is compared against; a node that joins runs its
+      // application, whatever an earlier write of its state came to
       let unknown: string | undefined;
-      const next = await this.store.mutate(req.vnf, req.cluster, (cur) => {
+      const { value: next, stored } = await this.store.mutateAhead(req.vnf, req.cluster, (cur) => {
         if (!cur) return void (unknown = `unknown cluster ${req.vnf}/${req.cluster}`);
-        if (!cur.nodes.some((n) => n.node === req.node)) return void (unknown = `node ${req.node} has no application in ${req.cluster}`);
+        const node = cur.nodes.find((n) => n.node === req.node);
+        if (!node) return void (unknown = `node ${req.node} has no application in ${req.cluster}`);
         unknown = undefined;
-        return cur.members.includes(req.node) ? undefined : { ...cur, members: [...cur.members, req.node] };
+        if (cur.members.includes(req.node) && node.state === 'running') return undefined;
+        return {
+          ...cur,
+          nodes: cur.nodes.map((n) => (n === node ? { ...n, state: 'running' as const } : n)),
+          members: cur.members.includes(req.node) ? cur.members : [...cur.members, req.node],
+        };
       });
       if (unknown || !next) throw rpcError('not_found', unknown ?? `unknown cluster ${req.vnf}/${req.cluster}`);
       const members = endpointsOf(next);
-      await this.bus.callEach(
-        Participant.vnf,
-        next.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
-        { members } satisfies Agent.ClusterReconfigure,
-        { op: o.op, cluster: req.cluster, node: req.node, label: Label.addNodeToCluster, step: `${o.step ?? o.op}/members`, ...RECONFIGURE },
-      );
+      // the members hear the new list after the record holds it: their requests follow the write
+      // on the same connection
+      const [written, told] = await Promise.allSettled([
+        stored,
+        this.bus.callEach(
+          Participant.vnf,
+          next.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
+          { members } satisfies Agent.ClusterReconfigure,
+          { op: o.op, cluster: req.cluster, node: req.node, label: Label.addNodeToCluster, step: `${o.step ?? o.op}/members`, ...RECONFIGURE },
+        ),
+      ]);
+      if (told.status === 'rejected') throw told.reason;
+      // refused: another VNFM changed the cluster first, so the list sent may be wrong; the step
+      // sent again computes it from a fresh read
+      if (written.status === 'rejected')
+        throw rpcError('unavailable', `cluster ${req.vnf}/${req.cluster} changed while ${req.node} joined: send the step again`);
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, members: next.members }, 'node joined cluster');
       return { cluster: req.cluster, members };
     });

@@ -43,7 +43,8 @@ export class ClusterStore implements OnModuleInit {
 
   /**
    * The record as this VNFM last read or wrote it, else as stored. Only for what a following
-   * compare-and-set write checks, or for what does not change while an operation runs (spec).
+   * compare-and-set write checks, or for what does not change while an operation runs (spec);
+   * to read, never to change.
    */
   async peek(vnf: string, cluster: string): Promise<ClusterState | undefined> {
     return (this.kv.cached(key(vnf, cluster)) ?? (await this.kv.get(key(vnf, cluster))))?.value;
@@ -59,6 +60,11 @@ export class ClusterStore implements OnModuleInit {
 
   mutate(vnf: string, cluster: string, change: (c: ClusterState | undefined) => ClusterState | undefined) {
     return this.kv.mutate(key(vnf, cluster), change);
+  }
+
+  /** See JsonKv.mutateAhead: the write is ordered before what is sent next, its answer comes later. */
+  mutateAhead(vnf: string, cluster: string, change: (c: ClusterState | undefined) => ClusterState | undefined) {
+    return this.kv.mutateAhead(key(vnf, cluster), change);
   }
 }
 

@@ -41,10 +41,12 @@ export class JsonKv<T> {
     return v;
   }
 
-  /** What this process last read or wrote under `key`, if anything: no round trip, maybe stale. */
-  cached(key: string): Versioned<T> | undefined {
-    const v = this.known.get(key);
-    return v && { value: structuredClone(v.value), revision: v.revision };
+  /**
+   * What this process last read or wrote under `key`, if anything: no round trip, maybe stale.
+   * It is the cache's own copy, to read only: mutate() compares against it.
+   */
+  cached(key: string): Readonly<Versioned<T>> | undefined {
+    return this.known.get(key);
   }
 
   /** Fails with a wrong-last-sequence error when the key already holds a value. */
@@ -90,6 +92,32 @@ export class JsonKv<T> {
       if (v) out.push(v.value);
     }
     return out;
+  }
+
+  /**
+   * mutate() that does not wait for the server's answer when this process knows the record's
+   * revision. The write is on the connection when this resolves, and the server stores (or
+   * refuses) one connection's messages before it routes the next, so a request or reply sent
+   * after it reaches its receiver once the record has changed. `stored` settles with the
+   * server's answer; it rejects when another writer came first (the value was computed from a
+   * stale record) or NATS failed. Until it settles, the caller must not write the key again.
+   * Without a known revision, it reads and writes as mutate() does.
+   */
+  async mutateAhead(key: string, change: (current: T | undefined) => T | undefined): Promise<{ value: T | undefined; stored: Promise<void> }> {
+    const cur = this.known.get(key);
+    const next = cur && change(structuredClone(cur.value));
+    if (!cur || next === undefined) return { value: await this.mutate(key, change), stored: Promise.resolve() };
+    const stored = this.update(key, next, cur.revision).then(
+      (revision) => void this.known.set(key, { value: next, revision }),
+      (err: unknown) => {
+        this.known.delete(key);
+        throw err;
+      },
+    );
+    // the revision is unknown until the answer: nothing may compare against the old one meanwhile
+    this.known.delete(key);
+    stored.catch(() => undefined);
+    return { value: next, stored };
   }
 
   /**

@@ -1,11 +1,24 @@
+/** Hands the lock a promise that must settle before the next task for the key may start. */
+export type Hold = (p: Promise<unknown>) => void;
+
 /** Runs the tasks given for one key one after another; different keys run concurrently. */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<unknown>>();
 
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+  /**
+   * `task`'s result is returned as soon as it resolves; whatever it passed to `hold` (a write still
+   * on its way, say) keeps the key locked until it settles too.
+   */
+  run<T>(key: string, task: (hold: Hold) => Promise<T>): Promise<T> {
+    const held: Promise<unknown>[] = [];
+    const hold: Hold = (p) => void held.push(p.catch(() => undefined));
+    const start = () => task(hold);
     const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.then(task, task);
-    const tail = next.catch(() => undefined);
+    const next = prev.then(start, start);
+    const tail = next.then(
+      () => Promise.all(held),
+      () => Promise.all(held),
+    );
     this.tails.set(key, tail);
     void tail.then(() => {
       if (this.tails.get(key) === tail) this.tails.delete(key);
@@ -13,3 +26,14 @@ export class KeyedLock {
     return next;
   }
 }
+
+/**
+ * Resolves a moment after a reply being sent now has left: NATS writes what was published in a
+ * microtask, and on a small machine the reply's receiver needs the CPU right then. For the
+ * replier's own bookkeeping, which must not delay the reply.
+ */
+export function afterReply(): Promise<void> {
+  return new Promise((r) => setTimeout(r, AFTER_REPLY_MS));
+}
+
+const AFTER_REPLY_MS = 1;

@@ -140,10 +140,13 @@ export class ProcessDriver implements Driver {
 
   async get(node: string): Promise<HostInfo | undefined> {
     if (!TOKEN_RE.test(node)) return undefined;
+    const file = join(this.dirOf(node), HOST_FILE);
+    // most nodes asked about are new: no failed read (and its error) for them
+    if (!existsSync(file)) return undefined;
     let host: HostInfo;
     try {
       // a small local file: read in place, not through the thread pool and back (a step waits)
-      host = JSON.parse(readFileSync(join(this.dirOf(node), HOST_FILE), 'utf8'));
+      host = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.deps.log.warn({ node, err: (err as Error).message }, 'unreadable host.json');
       return undefined;
