@@ -320,9 +320,9 @@ try {
   console.log(`\nwritten to ${resolve(args.out)}`);
 } catch (err) {
   console.error(`bench failed: ${err.stack ?? err}`);
-  console.error(`service logs: ${sys.dir}`);
   code = 1;
 } finally {
-  await sys.stop({ keepLogs: code !== 0 });
+  if (code !== 0 || process.env.BENCH_KEEP_LOGS) console.error(`service logs: ${sys.dir}`);
+  await sys.stop({ keepLogs: code !== 0 || !!process.env.BENCH_KEEP_LOGS });
 }
 process.exit(code);

@@ -61,6 +61,8 @@ export class Bus {
     let done = false;
     request.catch(() => undefined); // it may lose the race below and fail later, unheard
     const gone = (async (): Promise<never> => {
+      // NATS writes the request out in a microtask: let it go before setting up the watch
+      await null;
       const probe = inFlightSubject(subject, step);
       for (let missing = 0; ; ) {
         await new Promise((r) => setTimeout(r, everyMs).unref());

@@ -65,16 +65,20 @@ export class Saga {
 
   /** AO->+VIM: <label> ... VIM->-AO: notify */
   vim<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs: number = STEP_TIMEOUT_MS.vim): Promise<T> {
-    return this.step(key, label, meta, () =>
-      stepRetry.execute(() => this.bus.call<T>(Participant.vim, subject, payload, { ...this.callOpts(key, label, meta), timeoutMs })),
-    );
+    return this.step(key, label, meta, () => this.send<T>(Participant.vim, key, label, subject, payload, meta, timeoutMs));
   }
 
   /** AO->+VNFM: <label> ... VNFM->-AO: notify */
   vnfm<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs: number = STEP_TIMEOUT_MS.vnfm): Promise<T> {
-    return this.step(key, label, meta, () =>
-      stepRetry.execute(() => this.bus.call<T>(Participant.vnfm, subject, payload, { ...this.callOpts(key, label, meta), timeoutMs })),
-    );
+    return this.step(key, label, meta, () => this.send<T>(Participant.vnfm, key, label, subject, payload, meta, timeoutMs));
+  }
+
+  private send<T>(to: Participant, key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs: number): Promise<T> {
+    return stepRetry.execute(({ attempt }) => {
+      // an operator following the logs sees why a step shows twice in its trace
+      if (attempt > 0) this.log.warn({ step: key, attempt, ...meta }, 'sending the step again');
+      return this.bus.call<T>(to, subject, payload, { ...this.callOpts(key, label, meta), timeoutMs });
+    });
   }
 
   /** A step with no arrow of its own (e.g. choosing a node id), still recorded once. */
