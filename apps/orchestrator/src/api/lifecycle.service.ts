@@ -26,80 +26,92 @@ export class LifecycleService implements OnModuleInit {
   }
 
   async upgrade(req: Lifecycle.Upgrade): Promise<Lifecycle.Reply> {
-    const { v, spec } = await this.cluster(req.vnf, req.cluster);
     if (!req.version && !req.app) throw rpcError('invalid_request', 'name the target version, or carry its app spec');
-    let app = req.app;
-    if (app) {
-      // the new spec is checked as the descriptor would be: schema, and the cluster's port
-      try {
-        Descriptor.parseDescriptor({ ...v.descriptor, clusters: v.descriptor.clusters.map((c) => (c.name === spec.name ? { ...c, versions: [...(c.versions ?? []), app] } : c)) });
-      } catch (err) {
-        if (err instanceof Descriptor.DescriptorError) throw rpcError('invalid_descriptor', err.message, { issues: err.issues });
-        throw err;
+    return this.start(req, Records.Algorithm.upgrade, (v) => {
+      const spec = clusterOf(v, req.cluster);
+      let app = req.app;
+      if (app) {
+        // the new spec is checked as the descriptor would be: schema, and the cluster's port
+        try {
+          Descriptor.parseDescriptor({ ...v.descriptor, clusters: v.descriptor.clusters.map((c) => (c.name === spec.name ? { ...c, versions: [...(c.versions ?? []), app!] } : c)) });
+        } catch (err) {
+          if (err instanceof Descriptor.DescriptorError) throw rpcError('invalid_descriptor', err.message, { issues: err.issues });
+          throw err;
+        }
+        if (req.version && req.version !== app.version) throw rpcError('invalid_request', `version ${req.version} differs from the app's version ${app.version}`);
+      } else {
+        app = Descriptor.versionOf(spec, req.version!);
+        if (!app) throw rpcError('not_found', `unknown version ${req.version} of ${spec.name}`, { versions: [spec.app, ...(spec.versions ?? [])].map((a) => a.version) });
       }
-      if (req.version && req.version !== app.version) throw rpcError('invalid_request', `version ${req.version} differs from the app's version ${app.version}`);
-    } else {
-      app = Descriptor.versionOf(spec, req.version!);
-      if (!app) throw rpcError('not_found', `unknown version ${req.version} of ${spec.name}`, { versions: [spec.app, ...(spec.versions ?? [])].map((a) => a.version) });
-    }
-    const count = (v.nodes[spec.name] ?? []).filter((n) => n.version !== app!.version).length;
-    if (count === 0) throw rpcError('invalid_request', `every node of ${spec.name} runs ${app.version} already`);
-    const params: UpgradeParams = { cluster: spec.name, count, app, from: spec.app };
-    return this.start(req, Records.Algorithm.upgrade, { ...params, rollback: req.rollback ?? true }, `upgrade of ${spec.name} to ${app.version} (${count} nodes)`);
+      const count = (v.nodes[spec.name] ?? []).filter((n) => n.version !== app!.version).length;
+      if (count === 0) throw rpcError('invalid_request', `every node of ${spec.name} runs ${app.version} already`);
+      const params: UpgradeParams = { cluster: spec.name, count, app, from: spec.app };
+      return { params: { ...params, rollback: req.rollback ?? true }, what: `upgrade of ${spec.name} to ${app.version} (${count} nodes)` };
+    });
   }
 
   async migrate(req: Lifecycle.Migrate): Promise<Lifecycle.Reply> {
-    const { v, spec } = await this.cluster(req.vnf, req.cluster);
+    clusterOf(await this.deployed(req.vnf), req.cluster);
     // the VIM knows its zones: an unknown one is refused before anything starts
     await this.bus.call(Participant.vim, Vim.Subject.hostList, { zone: req.zone }, { op: 'none', timeoutMs: 5000 }).catch((err: unknown) => {
       const e = toErrorBody(err);
       throw rpcError(e.err_code, e.description, e.details);
     });
-    const count = (v.nodes[spec.name] ?? []).filter((n) => n.zone !== req.zone).length;
-    if (count === 0) throw rpcError('invalid_request', `every node of ${spec.name} is in zone ${req.zone} already`);
-    const from = v.nodes[spec.name]?.[0]?.zone;
-    const params: MigrateParams = { cluster: spec.name, count, zone: req.zone, from };
-    return this.start(req, Records.Algorithm.migrate, { ...params, rollback: req.rollback ?? true }, `migration of ${spec.name} to zone ${req.zone} (${count} nodes)`);
-  }
-
-  private async cluster(vnf: string, cluster: string) {
-    const v = await this.deployed(vnf);
-    const spec = v.descriptor.clusters.find((c) => c.name === cluster);
-    if (!spec) throw rpcError('not_found', `unknown cluster ${vnf}/${cluster}`, { clusters: v.descriptor.clusters.map((c) => c.name) });
-    return { v, spec };
+    return this.start(req, Records.Algorithm.migrate, (v) => {
+      const spec = clusterOf(v, req.cluster);
+      const count = (v.nodes[spec.name] ?? []).filter((n) => n.zone !== req.zone).length;
+      if (count === 0) throw rpcError('invalid_request', `every node of ${spec.name} is in zone ${req.zone} already`);
+      const from = v.nodes[spec.name]?.[0]?.zone;
+      const params: MigrateParams = { cluster: spec.name, count, zone: req.zone, from };
+      return { params: { ...params, rollback: req.rollback ?? true }, what: `migration of ${spec.name} to zone ${req.zone} (${count} nodes)` };
+    });
   }
 
   async scale(direction: 'out' | 'in', req: Lifecycle.Scale): Promise<Lifecycle.Reply> {
-    const { v, spec } = await this.cluster(req.vnf, req.cluster);
     if (req.nodes !== undefined && req.by !== undefined) throw rpcError('invalid_request', 'give nodes or by, not both');
-    const from = v.nodes[req.cluster]?.length ?? 0;
-    const step = req.by ?? 1;
-    const to = req.nodes ?? (direction === 'out' ? from + step : from - step);
-    const [min, max] = [Descriptor.minOf(spec), Descriptor.maxOf(spec)];
-    const range = { current: from, requested: to, min, max };
-    if (direction === 'out' && to <= from) throw rpcError('invalid_request', `${req.cluster} has ${from} nodes already; scale-out needs more`, range);
-    if (direction === 'in' && to >= from) throw rpcError('invalid_request', `${req.cluster} has ${from} nodes; scale-in needs fewer`, range);
-    if (to > max) throw rpcError('invalid_request', `${to} nodes is above the maximum of ${req.cluster} (${max})`, range);
-    if (to < min) throw rpcError('invalid_request', `${to} nodes is below the minimum of ${req.cluster} (${min})`, range);
-    const params: ScaleParams = { cluster: req.cluster, from, to };
-    return this.start(req, direction === 'out' ? Records.Algorithm.scaleOut : Records.Algorithm.scaleIn, params, `scale-${direction} of ${req.cluster} from ${from} to ${to} nodes`);
+    return this.start(req, direction === 'out' ? Records.Algorithm.scaleOut : Records.Algorithm.scaleIn, (v) => {
+      const spec = clusterOf(v, req.cluster);
+      const from = v.nodes[req.cluster]?.length ?? 0;
+      const step = req.by ?? 1;
+      const to = req.nodes ?? (direction === 'out' ? from + step : from - step);
+      const [min, max] = [Descriptor.minOf(spec), Descriptor.maxOf(spec)];
+      const range = { current: from, requested: to, min, max };
+      if (direction === 'out' && to <= from) throw rpcError('invalid_request', `${req.cluster} has ${from} nodes already; scale-out needs more`, range);
+      if (direction === 'in' && to >= from) throw rpcError('invalid_request', `${req.cluster} has ${from} nodes; scale-in needs fewer`, range);
+      if (to > max) throw rpcError('invalid_request', `${to} nodes is above the maximum of ${req.cluster} (${max})`, range);
+      if (to < min) throw rpcError('invalid_request', `${to} nodes is below the minimum of ${req.cluster} (${min})`, range);
+      const params: ScaleParams = { cluster: req.cluster, from, to };
+      return { params, what: `scale-${direction} of ${req.cluster} from ${from} to ${to} nodes` };
+    });
   }
 
   async heal(req: Lifecycle.Heal): Promise<Lifecycle.Reply> {
-    const v = await this.deployed(req.vnf);
-    const cluster = Object.keys(v.nodes).find((c) => v.nodes[c].some((n) => n.node === req.node));
-    if (!cluster) throw rpcError('not_found', `unknown node ${req.node} of ${req.vnf}`);
-    const params: HealParams = { cluster, node: req.node };
-    return this.start(req, Records.Algorithm.healing, params, `healing of ${req.node}`);
+    return this.start(req, Records.Algorithm.healing, (v) => {
+      const cluster = Object.keys(v.nodes).find((c) => v.nodes[c].some((n) => n.node === req.node));
+      if (!cluster) throw rpcError('not_found', `unknown node ${req.node} of ${req.vnf}`);
+      const params: HealParams = { cluster, node: req.node };
+      return { params, what: `healing of ${req.node}` };
+    });
   }
 
-  /** `requestedBy` and `reason` come with scale and heal only: the VNFM never asks for the others. */
-  private async start(req: { vnf: string; requestedBy?: Lifecycle.Requester; reason?: string }, algorithm: Records.Algorithm, params: object, what: string): Promise<Lifecycle.Reply> {
+  /**
+   * The checks run twice: on the record as read now, so that a bad request is answered as such
+   * even while another operation holds the VNF, and again on the record the VNF's lock is taken
+   * on, so that an operation that ended meanwhile (one more node, a new version) is counted.
+   * `requestedBy` and `reason` come with scale and heal only: the VNFM never asks for the others.
+   */
+  private async start(req: { vnf: string; requestedBy?: Lifecycle.Requester; reason?: string }, algorithm: Records.Algorithm, plan: Plan): Promise<Lifecycle.Reply> {
     const { requestedBy = 'DevOps', reason } = req;
+    let { what } = plan(await this.deployed(req.vnf));
     const op = await this.ops.start({
       vnf: req.vnf,
       algorithm,
-      params: { ...params, ...(reason ? { reason } : {}) },
+      params: {},
+      plan: (v) => {
+        const p = plan(deployed(v));
+        what = p.what;
+        return { ...p.params, ...(reason ? { reason } : {}) };
+      },
       requestedBy,
       label: LABELS[algorithm]!,
     });
@@ -109,9 +121,22 @@ export class LifecycleService implements OnModuleInit {
   private async deployed(vnf: string): Promise<Records.VnfRecord> {
     const v = await this.ops.book.get(vnf);
     if (!v) throw rpcError('not_found', `unknown vnf ${vnf}`);
-    if (v.state !== 'INSTANTIATED') throw rpcError('conflict', `vnf ${vnf} is not deployed yet`, { op: v.activeOp });
-    return v;
+    return deployed(v);
   }
+}
+
+/** What an operation will do, worked out from the VNF's record; throws to refuse it. */
+type Plan = (v: Records.VnfRecord) => { params: object; what: string };
+
+function deployed(v: Records.VnfRecord): Records.VnfRecord {
+  if (v.state !== 'INSTANTIATED') throw rpcError('conflict', `vnf ${v.name} is not deployed yet`, { op: v.activeOp });
+  return v;
+}
+
+function clusterOf(v: Records.VnfRecord, cluster: string): Descriptor.ClusterSpec {
+  const spec = v.descriptor.clusters.find((c) => c.name === cluster);
+  if (!spec) throw rpcError('not_found', `unknown cluster ${v.name}/${cluster}`, { clusters: v.descriptor.clusters.map((c) => c.name) });
+  return spec;
 }
 
 const LABELS: Partial<Record<Records.Algorithm, string>> = {

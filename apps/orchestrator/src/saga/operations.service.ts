@@ -23,6 +23,11 @@ export interface StartRequest {
   label: string;
   /** makes the VNF record when there is none yet (deployment) */
   create?: () => Records.VnfRecord;
+  /**
+   * The operation's parameters, worked out from the VNF record its lock is taken on (they replace
+   * `params`); throwing refuses the request, and no lock is taken.
+   */
+  plan?: (v: Records.VnfRecord) => Record<string, unknown>;
 }
 
 export type SagaBody = (s: Saga) => Promise<void>;
@@ -54,12 +59,12 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
 
   async start(req: StartRequest): Promise<Records.OpRecord> {
     const id = randomUUID();
-    await this.lock(req, id);
+    const params = await this.lock(req, id);
     const record: Records.OpRecord = {
       id,
       vnf: req.vnf,
       algorithm: req.algorithm,
-      params: req.params,
+      params,
       requestedBy: req.requestedBy,
       state: OpState.starting,
       steps: [],
@@ -275,13 +280,16 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     return h;
   }
 
-  /** One lifecycle operation per VNF at a time. */
-  private async lock(req: StartRequest, id: string) {
+  /** One lifecycle operation per VNF at a time. Returns the operation's parameters. */
+  private async lock(req: StartRequest, id: string): Promise<Record<string, unknown>> {
     let holder: string | undefined;
+    let params = req.params;
     await this.store.vnfs.mutate(req.vnf, (v) => {
       holder = v?.activeOp;
       if (holder) return undefined;
       if (!v && !req.create) return undefined;
+      // checked on the very record the lock is compared against: no operation ends in between
+      if (v && req.plan) params = req.plan(v);
       // a deployment again over one that never completed deploys the descriptor it carries now
       const base = !v ? req.create!() : req.create && v.state === 'NOT_INSTANTIATED' ? { ...v, descriptor: req.create().descriptor } : v;
       return { ...base, activeOp: id, updatedAt: now() };
@@ -295,6 +303,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     }
     const v = await this.store.vnfs.get(req.vnf);
     if (!v) throw rpcError('not_found', `unknown vnf ${req.vnf}`);
+    return params;
   }
 
   private event(r: Records.OpRecord, step: string) {
