@@ -112,4 +112,17 @@ describe('scale-in', () => {
     const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, frontend.node), {});
     expect(s.app.state).toBe('running');
   });
+
+  test('internal subjects check descriptor parts field by field: a bad one changes nothing', async () => {
+    const backend = (await sys.vnf('web')).nodes.backend[0];
+    const bad = await sys.raw(Vnfm.Subject.clusterActivate, { vnf: 'web', spec: { name: 'rogue', nodes: 1, app: { version: 'v1', command: 'sh', port: 'http' } } });
+    expect(bad.error).toMatchObject({ err_code: 'invalid_request', description: expect.stringMatching(/spec\/app\/port must be integer/) });
+    const { clusters } = await sys.req<Vnfm.ClusterListReply>(Vnfm.Subject.clusterGet, { vnf: 'web' });
+    expect(clusters.map((c) => c.name).sort()).toEqual(['backend', 'frontend']);
+    const members = [{ node: backend.node, address: backend.address, port: -1 }];
+    const r = await sys.raw(Agent.subject(Agent.Verb.clusterReconfigure, backend.node), { members });
+    expect(r.error).toMatchObject({ err_code: 'invalid_request', description: expect.stringMatching(/members\/0\/port must be >= 1/) });
+    const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, backend.node), {});
+    expect(s.members.length).toBeGreaterThan(1);
+  });
 });

@@ -1,4 +1,5 @@
-import { IsArray, IsObject, IsOptional, Matches } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
+import { Conforms } from '../descriptor/conforms.js';
 import type { AppSpec, Endpoint, HealthCheck } from '../descriptor/types.js';
 
 /**
@@ -28,21 +29,21 @@ const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
 export class AppCreate {
   @Matches(TOKEN) vnf!: string;
   @Matches(TOKEN) cluster!: string;
-  @IsObject() app!: AppSpec;
-  @IsOptional() @IsObject() health?: HealthCheck;
+  @Conforms('app') app!: AppSpec;
+  @IsOptional() @Conforms('health') health?: HealthCheck;
   /** the cluster's membership as the new node must see it */
-  @IsArray() members!: Endpoint[];
+  @Conforms('endpoints') members!: Endpoint[];
   /** current service endpoints of every provider cluster */
-  @IsObject() endpoints!: Record<string, Endpoint[]>;
+  @Conforms('endpointsByCluster') endpoints!: Record<string, Endpoint[]>;
 }
 
 export class ClusterReconfigure {
-  @IsArray() members!: Endpoint[];
+  @Conforms('endpoints') members!: Endpoint[];
 }
 
 export class ClientReconfigure {
   @Matches(TOKEN) provider!: string;
-  @IsArray() endpoints!: Endpoint[];
+  @Conforms('endpoints') endpoints!: Endpoint[];
 }
 
 export class Empty {}

@@ -1,3 +1,4 @@
 export * from './types.js';
 export * from './schema.js';
 export * from './validate.js';
+export * from './conforms.js';

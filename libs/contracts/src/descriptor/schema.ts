@@ -2,7 +2,8 @@ const token = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } as const;
 /** VNF and cluster names are short: a node id is `<vnf>-<cluster>-<n>` and must stay one token. */
 const name = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,23}$' } as const;
 
-const app = {
+/** One version of a cluster's application. */
+export const appSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['version', 'command', 'port'],
@@ -24,6 +25,59 @@ const app = {
   },
 } as const;
 
+export const healthSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['http'],
+  properties: {
+    http: { type: 'string', pattern: '^/' },
+    intervalMs: { type: 'integer', minimum: 10, maximum: 60000 },
+    timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+  },
+} as const;
+
+/** One cluster of a descriptor. */
+export const clusterSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'nodes', 'app'],
+  properties: {
+    name,
+    nodes: { type: 'integer', minimum: 0, maximum: 1000 },
+    min: { type: 'integer', minimum: 0, maximum: 1000 },
+    max: { type: 'integer', minimum: 1, maximum: 1000 },
+    zone: token,
+    dependsOn: { type: 'array', items: name, uniqueItems: true, maxItems: 64 },
+    autoscale: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['metric', 'out', 'in'],
+      properties: {
+        metric: { type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$' },
+        out: { type: 'number', minimum: 0 },
+        in: { type: 'number', minimum: 0 },
+        cooldownMs: { type: 'integer', minimum: 0, maximum: 3600000 },
+      },
+    },
+    health: healthSchema,
+    app: appSchema,
+    versions: { type: 'array', items: appSchema, maxItems: 32 },
+  },
+} as const;
+
+/** One member of a cluster as its peers and clients see it (not part of a descriptor). */
+export const endpointSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['node', 'address', 'port'],
+  properties: {
+    node: token,
+    address: { type: 'string', pattern: '^[0-9a-f.:]{2,45}$' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    version: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+
 /** JSON schema of a VNF descriptor (draft-07, checked with ajv). */
 export const descriptorSchema = {
   $id: 'https://vnf-lcm.dev/schema/descriptor.json',
@@ -33,46 +87,6 @@ export const descriptorSchema = {
   properties: {
     name,
     description: { type: 'string', maxLength: 2000 },
-    clusters: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 64,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'nodes', 'app'],
-        properties: {
-          name,
-          nodes: { type: 'integer', minimum: 0, maximum: 1000 },
-          min: { type: 'integer', minimum: 0, maximum: 1000 },
-          max: { type: 'integer', minimum: 1, maximum: 1000 },
-          zone: token,
-          dependsOn: { type: 'array', items: name, uniqueItems: true, maxItems: 64 },
-          autoscale: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['metric', 'out', 'in'],
-            properties: {
-              metric: { type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$' },
-              out: { type: 'number', minimum: 0 },
-              in: { type: 'number', minimum: 0 },
-              cooldownMs: { type: 'integer', minimum: 0, maximum: 3600000 },
-            },
-          },
-          health: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['http'],
-            properties: {
-              http: { type: 'string', pattern: '^/' },
-              intervalMs: { type: 'integer', minimum: 10, maximum: 60000 },
-              timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
-            },
-          },
-          app,
-          versions: { type: 'array', items: app, maxItems: 32 },
-        },
-      },
-    },
+    clusters: { type: 'array', minItems: 1, maxItems: 64, items: clusterSchema },
   },
 } as const;

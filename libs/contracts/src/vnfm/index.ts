@@ -1,4 +1,5 @@
-import { IsIn, IsObject, IsOptional, Matches, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, Matches, ValidateIf } from 'class-validator';
+import { Conforms } from '../descriptor/conforms.js';
 import type { AppSpec, ClusterSpec, Endpoint } from '../descriptor/types.js';
 
 const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -29,8 +30,8 @@ export type Pick = (typeof Pick)[keyof typeof Pick];
 
 export class ClusterActivate {
   @Matches(TOKEN) vnf!: string;
-  /** the cluster's descriptor entry, already validated by the AO */
-  @IsObject() spec!: ClusterSpec;
+  /** the cluster's descriptor entry, checked again against the descriptor's schema */
+  @Conforms('cluster') spec!: ClusterSpec;
 }
 
 export class AppActivate {
@@ -43,7 +44,7 @@ export class AppActivate {
   /** the version to run; default: the cluster's current one */
   @IsOptional() @Matches(/^[^\s]{1,64}$/) version?: string;
   /** the application spec of that version, when the cluster's descriptor does not hold it */
-  @IsOptional() @IsObject() app?: AppSpec;
+  @IsOptional() @Conforms('app') app?: AppSpec;
 }
 
 export class ClusterScaleOut {

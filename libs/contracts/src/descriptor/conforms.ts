@@ -1,0 +1,40 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { appSchema, clusterSchema, endpointSchema, healthSchema } from './schema.js';
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const endpoints = { type: 'array', items: endpointSchema, maxItems: 1000 } as const;
+
+/** Parts of a descriptor (and the endpoints made from it) that internal messages carry. */
+const PARTS = {
+  cluster: ajv.compile(clusterSchema),
+  app: ajv.compile(appSchema),
+  health: ajv.compile(healthSchema),
+  endpoints: ajv.compile(endpoints),
+  endpointsByCluster: ajv.compile({ type: 'object', propertyNames: { pattern: '^[a-z][a-z0-9-]{0,23}$' }, additionalProperties: endpoints, maxProperties: 64 }),
+} satisfies Record<string, ValidateFunction>;
+export type SchemaPart = keyof typeof PARTS;
+
+/**
+ * class-validator rule: the property fits that part of the descriptor's JSON schema, field by
+ * field, so that what the AO checked in a descriptor is checked again wherever it travels.
+ */
+export function Conforms(part: SchemaPart, options?: ValidationOptions): PropertyDecorator {
+  const check = PARTS[part];
+  return ValidateBy(
+    {
+      name: 'conforms',
+      constraints: [part],
+      validator: {
+        validate: (value: unknown) => check(value),
+        // called right after a failed validate(): ajv keeps that call's errors
+        defaultMessage: (args) => {
+          const first = check.errors?.[0];
+          const where = first ? `${args?.property}${first.instancePath}` : args?.property;
+          return `${where} ${first?.message ?? `does not fit the ${part} schema`}`;
+        },
+      },
+    },
+    options,
+  );
+}
