@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Bus, LOG, rpcError, toErrorBody, type Logger } from '@vnf-lcm/bus';
+import { Bus, isCasConflict, LOG, rpcError, toErrorBody, type Logger } from '@vnf-lcm/bus';
 import { Events, Label, Participant, Records } from '@vnf-lcm/contracts';
 import { LostOwnership, OpHandle } from '../records/op-handle.js';
 import { RecordsStore } from '../records/records.store.js';
@@ -116,8 +116,10 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     try {
       const revision = await this.store.ops.update(id, next, cur.revision);
       return new OpHandle(this.store.ops, next, revision);
-    } catch {
-      return undefined;
+    } catch (err) {
+      // another orchestrator won; anything else (NATS away) is not a lost race and says so
+      if (isCasConflict(err)) return undefined;
+      throw err;
     }
   }
 
