@@ -9,3 +9,4 @@ export * from './service.js';
 export * from './context.js';
 export * from './kv.js';
 export * from './lock.js';
+export * from './after-reply.js';

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { afterReply } from './lock.js';
+import { afterReply } from './after-reply.js';
 
 export type { Logger };
 
