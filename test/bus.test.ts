@@ -189,6 +189,24 @@ test('arrows written while NATS restarts are all stored, each once', async () =>
   }
 }, 60_000);
 
+test('a closing service waits for NATS to confirm its arrows only until its deadline, then reports them lost', async () => {
+  const server = await startNatsServer();
+  const c = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  const lost: string[] = [];
+  try {
+    await ensureStreams(c);
+    const b = new Bus(c, Participant.ao, (entry) => lost.push(entry.label));
+    await server.stop();
+    for (let i = 0; i < 5; i++) b.arrow(Participant.devops, { op: 'op-away', label: `a${i}` }, 'x');
+    const t = Date.now();
+    await b.settled(300);
+    expect(Date.now() - t).toBeLessThan(2_000);
+    expect(lost).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+  } finally {
+    await c.close();
+  }
+}, 30_000);
+
 describe('a request whose receiver dies with it in hand', () => {
   const start = () => runService({ name: 'bus-test', participant: Participant.vnfm, module: FailingModule, log: createLogger('bus-test').child({}, { level: 'silent' }) });
   beforeAll(() => void (process.env.NATS_URL = nats.url));

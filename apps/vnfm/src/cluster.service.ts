@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { afterReply, Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
+import { afterReply, Bus, isCasConflict, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
 import { Agent, Descriptor, Label, Participant, type Vnfm } from '@vnf-lcm/contracts';
 import { ClusterStore, endpointsOf, key, view, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
@@ -139,8 +139,10 @@ export class ClusterService {
       if (told.status === 'rejected') throw told.reason;
       // refused: another VNFM changed the cluster first, so the list sent may be wrong; the step
       // sent again computes it from a fresh read
-      if (written.status === 'rejected')
-        throw rpcError('unavailable', `cluster ${req.vnf}/${req.cluster} changed while ${req.node} joined: send the step again`);
+      if (written.status === 'rejected') {
+        const why = isCasConflict(written.reason) ? 'changed while it joined' : `was not written: ${(written.reason as Error).message}`;
+        throw rpcError('unavailable', `cluster ${req.vnf}/${req.cluster} ${why}; send the step again`);
+      }
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, members: next.members }, 'node joined cluster');
       return { cluster: req.cluster, members };
     });

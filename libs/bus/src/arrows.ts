@@ -49,9 +49,21 @@ export class ArrowWriter {
     }, CONFIRM_AFTER_MS).unref();
   }
 
-  /** Resolves once every arrow written so far is stored, or reported lost. */
-  async settled(): Promise<void> {
-    while (this.unconfirmed.length > 0) await this.confirm();
+  /**
+   * Resolves once every arrow written so far is stored, or reported lost: when the connection
+   * closes, or (with a deadline, for a process about to exit) when the deadline passes first.
+   */
+  async settled(deadlineMs = Infinity): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    while (this.unconfirmed.length > 0) {
+      if (Date.now() >= until) {
+        const err = new Error(`not confirmed within ${deadlineMs} ms`);
+        for (const s of this.unconfirmed.splice(0)) this.onLost(s.entry, err);
+        return;
+      }
+      if (deadlineMs === Infinity) await this.confirm();
+      else await Promise.race([this.confirm(), new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())).unref())]);
+    }
   }
 
   private send(s: Sent): void {
@@ -66,11 +78,14 @@ export class ArrowWriter {
 
   private confirm(): Promise<void> {
     return (this.confirming ??= (async () => {
-      const count = this.unconfirmed.length;
+      const batch = this.unconfirmed.slice();
       const generation = this.generation;
       try {
         await this.nc.flush();
-        if (generation === this.generation) this.unconfirmed.splice(0, count);
+        // those of the batch still waiting (settled() may have given up on them meanwhile)
+        let n = 0;
+        while (n < batch.length && this.unconfirmed[n] === batch[n]) n++;
+        if (generation === this.generation) this.unconfirmed.splice(0, n);
       } catch (err) {
         // closed for good: nothing written into it will be stored any more; else NATS is away
         // for now, and the arrows are written again when it is back

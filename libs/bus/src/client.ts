@@ -85,9 +85,12 @@ export class Bus {
     }
   }
 
-  /** Resolves once JetStream has stored (or given up on) every arrow recorded so far. */
-  settled(): Promise<void> {
-    return this.arrows.settled();
+  /**
+   * Resolves once JetStream has stored every arrow recorded so far; with a deadline, what is not
+   * stored by then is reported lost (a process about to exit cannot wait for NATS forever).
+   */
+  settled(deadlineMs?: number): Promise<void> {
+    return this.arrows.settled(deadlineMs);
   }
 
   async call<T>(to: Participant, subject: string, payload: unknown, o: CallOptions): Promise<T> {

@@ -11,6 +11,9 @@ import { PlainJsonNatsServer } from './server.js';
 import { ensureStreams } from './streams.js';
 import { validationPipe } from './validation.js';
 
+/** how long a closing service waits for NATS to confirm its last trace arrows */
+const CLOSE_SETTLE_MS = 5_000;
+
 /** Injection tokens for what every service shares: its connection and its logger. */
 export const NATS = Symbol('nats-connection');
 export const LOG = Symbol('logger');
@@ -94,7 +97,7 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   const close = () =>
     (closing ??= (async () => {
       await app.close();
-      await bus.settled();
+      await bus.settled(CLOSE_SETTLE_MS);
       if (!nc.isClosed()) await nc.drain().catch(() => undefined);
       log.info('service stopped');
     })());
