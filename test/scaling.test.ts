@@ -77,8 +77,10 @@ describe('scale-in', () => {
   });
 
   test('of a cluster without clients, one node, fits scale-in.wsd', async () => {
-    const r = await run(Lifecycle.Subject.scaleIn, { vnf: 'web', cluster: 'frontend', by: 1 });
+    // an explicit null is no requester: DevOps asked
+    const r = await run(Lifecycle.Subject.scaleIn, { vnf: 'web', cluster: 'frontend', by: 1, requestedBy: null });
     expect(r.state).toBe('COMPLETED');
+    expect(r.requestedBy).toBe('DevOps');
     const wsd = await sys.trace(r.id);
     expect(fits(diagram('scale-in'), wsd)).toMatchObject({ ok: true });
     expect(count(wsd, 'reconfigure client')).toBe(0);
@@ -124,5 +126,20 @@ describe('scale-in', () => {
     expect(r.error).toMatchObject({ err_code: 'invalid_request', description: expect.stringMatching(/members\/0\/port must be >= 1/) });
     const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, backend.node), {});
     expect(s.members.length).toBeGreaterThan(1);
+    // the VNFM's application activation: another cluster's node, an address no agent would
+    // accept, an app on another port than its cluster's: each refused before anything is written
+    const frontend = (await sys.vnf('web')).nodes.frontend[0];
+    const app = { vnf: 'web', cluster: 'backend', node: 'web-backend-97', address: '127.48.0.97' };
+    for (const [body, text] of [
+      [{ ...app, node: frontend.node }, /not a node of web\/backend/],
+      [{ ...app, address: 'f' }, /address/],
+      [{ ...app, app: { version: 'v9', command: 'node', port: 9999 } }, /port 9999 differs/],
+    ] as const) {
+      const r = await sys.raw(Vnfm.Subject.appActivate, body);
+      expect(r.error).toMatchObject({ err_code: 'invalid_request', description: expect.stringMatching(text) });
+    }
+    const after = await sys.req<Vnfm.ClusterListReply>(Vnfm.Subject.clusterGet, { vnf: 'web' });
+    expect(after.clusters.flatMap((c) => c.nodes.map((n) => n.node))).not.toContain('web-backend-97');
+    expect((await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, frontend.node), {})).cluster).toBe('frontend');
   });
 });

@@ -56,10 +56,13 @@ export class ClusterService {
   /** activate application: create application (with its providers' endpoints), start application. */
   activateApp(o: Op, req: Vnfm.AppActivate): Promise<Vnfm.AppActivateReply> {
     return this.lock.run(key(req.vnf, req.cluster), async (hold) => {
+      mustBeNodeOf(req);
       const c = await this.store.peek(req.vnf, req.cluster);
       if (!c) throw rpcError('not_found', `unknown cluster ${req.vnf}/${req.cluster}`);
       const app = req.app ?? Descriptor.versionOf(c.spec, req.version ?? c.spec.app.version);
       if (!app || (req.version && app.version !== req.version)) throw rpcError('not_found', `unknown version ${req.version} of ${req.cluster}`);
+      // clients reach every member on the cluster's one port (the descriptor checks the same)
+      if (app.port !== c.spec.app.port) throw rpcError('invalid_request', `app port ${app.port} differs from the port of ${req.cluster} (${c.spec.app.port})`);
       const version = app.version;
       const meta = { op: o.op, node: req.node, cluster: req.cluster };
       const create: Agent.AppCreate = {
@@ -73,7 +76,7 @@ export class ClusterService {
       // the node is registered while the agent creates its application (the request leaves
       // first): both are needed before the start, neither needs the other, and a retry after a
       // crash does both again
-      await Promise.all([
+      const both = await Promise.allSettled([
         this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appCreate, req.node), create, {
           ...meta,
           label: Label.createApplication,
@@ -86,6 +89,9 @@ export class ClusterService {
           return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, zone: req.zone, state: 'creating' }] };
         }),
       ]);
+      // both settled, so that no write of this request runs on once the cluster is unlocked
+      const failed = both.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
       await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStart, req.node), {}, {
         ...meta,
         label: Label.startApplication,
@@ -195,8 +201,7 @@ export class ClusterService {
   destroyApp(o: Op, req: Vnfm.AppDestroy): Promise<Vnfm.AppDestroyReply> {
     return this.lock.run(key(req.vnf, req.cluster), async () => {
       const c = await this.mustGet(req.vnf, req.cluster);
-      // node ids are <vnf>-<cluster>-<n>: a request must not stop another cluster's node
-      if (!req.node.startsWith(`${req.vnf}-${req.cluster}-`)) throw rpcError('invalid_request', `node ${req.node} is not a node of ${req.vnf}/${req.cluster}`);
+      mustBeNodeOf(req);
       if (c.members.includes(req.node)) throw rpcError('conflict', `node ${req.node} is still a member of ${req.cluster}: scale it in first`);
       const meta = { op: o.op, node: req.node, cluster: req.cluster, tolerateGone: true };
       const stopped = await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStop, req.node), {}, {
@@ -262,4 +267,11 @@ function pick(c: ClusterState, req: Vnfm.ClusterScaleIn): string {
   }
   if (!found) throw rpcError('not_found', `no node of ${c.name} to remove (${req.pick})`, { members: c.members });
   return found;
+}
+
+/** Node ids are `<vnf>-<cluster>-<n>`: a request must not reach another cluster's node. */
+function mustBeNodeOf(req: { vnf: string; cluster: string; node: string }): void {
+  const n = req.node.slice(`${req.vnf}-${req.cluster}-`.length);
+  if (!req.node.startsWith(`${req.vnf}-${req.cluster}-`) || !/^[0-9]+$/.test(n))
+    throw rpcError('invalid_request', `node ${req.node} is not a node of ${req.vnf}/${req.cluster}`);
 }

@@ -67,10 +67,8 @@ export class ArrowWriter {
   }
 
   private send(s: Sent): void {
-    const h = natsHeaders();
-    h.set(PubHeaders.MsgIdHdr, s.msgID);
     try {
-      this.nc.publish(Trace.subject(s.entry.op), s.data, { headers: h });
+      publishWithId(this.nc, Trace.subject(s.entry.op), s.data, s.msgID);
     } catch {
       // closed: confirm() reports it lost
     }
@@ -104,4 +102,14 @@ export class ArrowWriter {
       for (const sent of this.unconfirmed) this.send(sent);
     }
   }
+}
+
+/**
+ * A plain publish (no ack awaited) that a stream capturing the subject stores once per id,
+ * however often it is sent again within the stream's duplicate window.
+ */
+export function publishWithId(nc: NatsConnection, subject: string, data: string, id: string): void {
+  const h = natsHeaders();
+  h.set(PubHeaders.MsgIdHdr, id);
+  nc.publish(subject, data, { headers: h });
 }

@@ -1,7 +1,6 @@
 import { headers as natsHeaders, nuid, type Msg, type NatsConnection, errors as natsErrors } from '@nats-io/transport-node';
-import { PubHeaders } from '@nats-io/jetstream';
 import { errorBody, Header, InFlight, inFlightSubject, isErrorReply, Participant, Trace } from '@vnf-lcm/contracts';
-import { ArrowWriter } from './arrows.js';
+import { ArrowWriter, publishWithId } from './arrows.js';
 import { BusError } from './errors.js';
 
 export interface CallOptions {
@@ -157,9 +156,7 @@ export class Bus {
    * however often a resumed sender repeats it within the stream's duplicate window.
    */
   publishOnce(subject: string, payload: unknown, id: string): void {
-    const h = natsHeaders();
-    h.set(PubHeaders.MsgIdHdr, id);
-    this.nc.publish(subject, JSON.stringify(payload), { headers: h });
+    publishWithId(this.nc, subject, JSON.stringify(payload), id);
   }
 
   private record(o: CallOptions, from: Participant, to: Participant, act: Trace.Entry['act'], label: string, via: string): void {

@@ -37,7 +37,8 @@ export class JsonKv<T> {
       return undefined;
     }
     const v = { value: e.json<T>(), revision: e.revision };
-    this.known.set(key, v);
+    // a read that was overtaken by this process's own write must not put the older value back
+    if ((this.known.get(key)?.revision ?? 0) <= v.revision) this.known.set(key, v);
     return v;
   }
 

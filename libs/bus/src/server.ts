@@ -29,7 +29,8 @@ export class PlainJsonNatsServer extends ServerNats {
     // "still working on it", for a sender that wonders whether this process died meanwhile
     let working: Subscription | undefined;
     const subscribe = () => {
-      working = this.nc.subscribe(inFlightSubject(msg.subject, step!), { callback: (_e, m) => void m.respond('{"working":true}') });
+      // a connection closed meanwhile (the service stopping) has nobody left to tell
+      if (!this.nc.isClosed()) working = this.nc.subscribe(inFlightSubject(msg.subject, step!), { callback: (_e, m) => void m.respond('{"working":true}') });
     };
     const later = step ? setTimeout(subscribe, InFlight.afterMs) : undefined;
     let answered = false;

@@ -101,7 +101,8 @@ export class LifecycleService implements OnModuleInit {
    * `requestedBy` and `reason` come with scale and heal only: the VNFM never asks for the others.
    */
   private async start(req: { vnf: string; requestedBy?: Lifecycle.Requester; reason?: string }, algorithm: Records.Algorithm, plan: Plan): Promise<Lifecycle.Reply> {
-    const { requestedBy = 'DevOps', reason } = req;
+    const requestedBy = req.requestedBy ?? 'DevOps';
+    const { reason } = req;
     let { what } = plan(await this.deployed(req.vnf));
     const op = await this.ops.start({
       vnf: req.vnf,

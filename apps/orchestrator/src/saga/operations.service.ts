@@ -73,8 +73,14 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
       leaseUntil: Date.now() + LEASE_MS,
     };
     const revision = await this.store.ops.create(id, record).catch(async (err) => {
+      // a write whose answer was lost may have been stored: then the operation exists and holds
+      // the lock (the scan resumes it if this orchestrator cannot); stored or not, the caller hears why
+      const stored = await this.store.ops.get(id).catch(() => undefined);
+      if (stored) return stored.revision;
       // no operation record, no operation: the VNF must not stay locked by it
-      await this.store.vnfs.mutate(req.vnf, (v) => (v?.activeOp === id ? { ...v, activeOp: undefined, updatedAt: now() } : undefined));
+      await this.store.vnfs
+        .mutate(req.vnf, (v) => (v?.activeOp === id ? { ...v, activeOp: undefined, updatedAt: now() } : undefined))
+        .catch((e: Error) => this.log.error({ op: id, vnf: req.vnf, err: e.message }, 'could not release the vnf after a failed start'));
       throw err;
     });
     const from = req.requestedBy === 'VNFM' ? Participant.vnfm : Participant.devops;

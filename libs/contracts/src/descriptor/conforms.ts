@@ -1,8 +1,8 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
 import { appSchema, clusterSchema, endpointSchema, healthSchema } from './schema.js';
+import { ajv, fromAjv } from './validate.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
 const endpoints = { type: 'array', items: endpointSchema, maxItems: 1000 } as const;
 
 /** Parts of a descriptor (and the endpoints made from it) that internal messages carry. */
@@ -30,8 +30,9 @@ export function Conforms(part: SchemaPart, options?: ValidationOptions): Propert
         // called right after a failed validate(): ajv keeps that call's errors
         defaultMessage: (args) => {
           const first = check.errors?.[0];
-          const where = first ? `${args?.property}${first.instancePath}` : args?.property;
-          return `${where} ${first?.message ?? `does not fit the ${part} schema`}`;
+          if (!first) return `${args?.property} does not fit the ${part} schema`;
+          const { field, message } = fromAjv(first);
+          return `${args?.property}${field === '/' ? '' : field} ${message}`;
         },
       },
     },

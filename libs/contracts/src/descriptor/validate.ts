@@ -17,10 +17,11 @@ export class DescriptorError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+/** one compiler for the descriptor and for its parts that messages carry (conforms.ts) */
+export const ajv = new Ajv({ allErrors: true, strict: true });
 const check = ajv.compile(descriptorSchema);
 
-function fromAjv(e: ErrorObject): DescriptorIssue {
+export function fromAjv(e: ErrorObject): DescriptorIssue {
   const extra = e.keyword === 'additionalProperties' ? ` (${String(e.params.additionalProperty)})` : '';
   return { field: e.instancePath || '/', message: `${e.message ?? 'invalid'}${extra}` };
 }

@@ -38,7 +38,8 @@ export class AppActivate {
   @Matches(TOKEN) vnf!: string;
   @Matches(TOKEN) cluster!: string;
   @Matches(TOKEN) node!: string;
-  @Matches(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$|^[0-9a-f.:]+$/) address!: string;
+  /** as an endpoint carries it to the agents (endpointSchema) */
+  @Matches(/^[0-9a-f.:]{2,45}$/) address!: string;
   /** the zone of its virtual host, so that migrate can tell old nodes from new */
   @IsOptional() @Matches(TOKEN) zone?: string;
   /** the version to run; default: the cluster's current one */
