@@ -1,4 +1,4 @@
-import { Controller, Module } from '@nestjs/common';
+import { Controller, Inject, Module } from '@nestjs/common';
 import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -99,31 +99,54 @@ test('a service answers every failure as plain { error }: lost NATS "unavailable
   }
 });
 
-test('pipelined arrows keep their order across senders: an arrow sent before a request is stored before the arrows of its receiver', async () => {
-  const other = await connect({ servers: nats.url });
-  const receiver = new Bus(other, Participant.vnfm);
-  const op = 'op-order';
-  other.subscribe('bus-test.order', {
-    callback: (_e, m) => {
-      receiver.arrow(Participant.vnf, { op, label: `inner ${m.string()}` }, 'x');
-      m.respond('{}');
-    },
-  });
-  await other.flush();
-  for (let i = 0; i < 200; i++) {
-    bus.arrow(Participant.vnfm, { op, label: `outer ${i}` }, 'x');
-    await nc.request('bus-test.order', String(i), { timeout: 2000 });
+@Controller()
+class Ordered {
+  constructor(@Inject(Bus) private readonly bus: Bus) {}
+  // an arrow with no message after it but the reply: written out with the reply, ahead of it
+  @MessagePattern('bus-test.order')
+  async order(@Payload() p: { op: string; i: number }) {
+    // busy when the arrows' own turn would come: the caller's next arrows are written meanwhile
+    setImmediate(() => {
+      for (const t = Date.now(); Date.now() - t < 5; );
+    });
+    await this.bus.action(Participant.vnf, { op: p.op, label: `inner ${p.i}` }, async () => undefined);
+    return {};
   }
-  await receiver.settled();
-  await bus.settled();
+}
+@Module({ controllers: [Ordered] })
+class OrderedModule {}
+
+async function labelsOf(op: string, n: number): Promise<string[]> {
   const c = await jetstream(nc).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
   const labels: string[] = [];
-  for await (const m of await c.fetch({ max_messages: 400, expires: 2000 })) {
-    labels.push(m.json<{ label: string }>().label);
-    if (labels.length === 400) break;
+  if (n === 0) return labels;
+  for await (const m of await c.fetch({ max_messages: n, expires: 2000 })) {
+    const e = m.json<{ act: string; label: string }>();
+    labels.push(`${e.act}${e.label}`);
+    if (labels.length === n) break;
   }
-  expect(labels).toEqual(Array.from({ length: 200 }, (_, i) => [`outer ${i}`, `inner ${i}`]).flat());
-  await other.close();
+  return labels;
+}
+
+test('arrows keep their causal order across senders: a request\'s arrow first, then its receiver\'s, then the reply\'s', async () => {
+  process.env.NATS_URL = nats.url;
+  const svc = await runService({ name: 'bus-test-order', participant: Participant.vnfm, module: OrderedModule, log: createLogger('bus-test').child({}, { level: 'silent' }) });
+  const op = 'op-order';
+  try {
+    for (let i = 0; i < 200; i++) await bus.call(Participant.vnfm, 'bus-test.order', { op, i }, { op, label: `outer ${i}` });
+    await bus.settled();
+    expect(await labelsOf(op, 800)).toEqual(Array.from({ length: 200 }, (_, i) => [`+outer ${i}`, `+inner ${i}`, '-', '-notify']).flat());
+  } finally {
+    await svc.close();
+  }
+});
+
+test('an arrow followed by no message is written out all the same, without waiting to be settled', async () => {
+  const op = 'op-alone';
+  bus.arrow(Participant.devops, { op, label: 'notify' }, 'x');
+  await new Promise((r) => setTimeout(r, 50));
+  await nc.flush();
+  expect(await stored(Trace.STREAM, Trace.subject(op))).toBe(1);
 });
 
 describe('a record written ahead (JsonKv.mutateAhead)', () => {

@@ -20,8 +20,17 @@ const RETRY_MS = 100;
  * `flush()` confirms every arrow written before it. An arrow written into a connection that
  * broke may never have reached the server: after a reconnect every unconfirmed arrow is written
  * again, under its message id, so the stream keeps one copy.
+ *
+ * An arrow is recorded (its time taken) at once but written out with the next message its
+ * process sends, or when the current task is done (ADR 0012): written on its own, each arrow
+ * cost a socket write and a wake-up of the server on the step's path. Whoever sends a message
+ * that causally follows an arrow (a request, a reply, an event) calls `drain()` before it, so
+ * the stream's order stays the causal order.
  */
 export class ArrowWriter {
+  /** recorded, not yet written to the connection */
+  private queued: { entry: Trace.Entry; msgID: string }[] = [];
+  private draining?: NodeJS.Immediate;
   private readonly unconfirmed: Sent[] = [];
   private confirming?: Promise<void>;
   private timer?: NodeJS.Timeout;
@@ -36,13 +45,26 @@ export class ArrowWriter {
   }
 
   get pending(): number {
-    return this.unconfirmed.length;
+    return this.queued.length + this.unconfirmed.length;
   }
 
   write(entry: Trace.Entry, msgID: string): void {
-    const sent = { entry, data: JSON.stringify(entry), msgID };
-    this.unconfirmed.push(sent);
-    this.send(sent);
+    this.queued.push({ entry, msgID });
+    this.draining ??= setImmediate(() => this.drain());
+  }
+
+  /** Writes the recorded arrows to the connection now, ahead of whatever is sent next. */
+  drain(): void {
+    if (this.draining) clearImmediate(this.draining);
+    this.draining = undefined;
+    if (this.queued.length === 0) return;
+    const queued = this.queued;
+    this.queued = [];
+    for (const { entry, msgID } of queued) {
+      const sent = { entry, data: JSON.stringify(entry), msgID };
+      this.unconfirmed.push(sent);
+      this.send(sent);
+    }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.confirm();
@@ -55,7 +77,9 @@ export class ArrowWriter {
    */
   async settled(deadlineMs = Infinity): Promise<void> {
     const until = Date.now() + deadlineMs;
-    while (this.unconfirmed.length > 0) {
+    for (;;) {
+      this.drain();
+      if (this.unconfirmed.length === 0) return;
       if (Date.now() >= until) {
         const err = new Error(`not confirmed within ${deadlineMs} ms`);
         for (const s of this.unconfirmed.splice(0)) this.onLost(s.entry, err);

@@ -98,6 +98,7 @@ export class Bus {
     h.set(Header.op, o.op);
     if (o.step) h.set(Header.step, o.step);
     let data: unknown;
+    this.arrows.drain();
     try {
       const request = this.nc.request(subject, JSON.stringify(payload ?? {}), {
         timeout: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -156,7 +157,22 @@ export class Bus {
    * however often a resumed sender repeats it within the stream's duplicate window.
    */
   publishOnce(subject: string, payload: unknown, id: string): void {
+    this.arrows.drain();
     publishWithId(this.nc, subject, JSON.stringify(payload), id);
+  }
+
+  /** A plain publish, after the arrows recorded before it. */
+  publish(subject: string, payload: unknown): void {
+    this.arrows.drain();
+    this.nc.publish(subject, JSON.stringify(payload));
+  }
+
+  /**
+   * Writes the arrows recorded so far to the connection, ahead of a message that follows them
+   * but is not sent through this bus (a reply).
+   */
+  drainArrows(): void {
+    this.arrows.drain();
   }
 
   private record(o: CallOptions, from: Participant, to: Participant, act: Trace.Entry['act'], label: string, via: string): void {

@@ -2,7 +2,18 @@ import { ServerNats, NatsContext } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { errorBody, Header, InFlight, inFlightSubject, MAX_REQUEST_BYTES, type ErrorBody } from '@vnf-lcm/contracts';
+import type { Route } from './dispatch.js';
 import { toErrorBody } from './errors.js';
+
+export interface PlainJsonOptions {
+  /** instances of one service share its requests (each request reaches one of them) */
+  queue?: string;
+  maxBytes?: number;
+  /** writes out what must reach NATS before a reply (the handler's trace arrows) */
+  beforeReply?: () => void;
+  /** the caller's error body for what a directly called handler threw (logged there) */
+  errorBody?: (err: unknown) => ErrorBody;
+}
 
 /**
  * Nest's NATS transport, speaking plain JSON instead of Nest's envelope: a request is the JSON
@@ -10,13 +21,24 @@ import { toErrorBody } from './errors.js';
  * `nats` CLI included) can use every subject. It also reuses the service's one named connection.
  */
 export class PlainJsonNatsServer extends ServerNats {
-  /** `queue`: instances of one service share its requests (each request reaches one of them) */
+  private routes = new Map<string, Route>();
+  private readonly maxBytes: number;
+  private readonly beforeReply: () => void;
+  private readonly errorBody: (err: unknown) => ErrorBody;
+
   constructor(
     private readonly nc: NatsConnection,
-    queue?: string,
-    private readonly maxBytes = MAX_REQUEST_BYTES,
+    o: PlainJsonOptions = {},
   ) {
-    super({ queue });
+    super({ queue: o.queue });
+    this.maxBytes = o.maxBytes ?? MAX_REQUEST_BYTES;
+    this.beforeReply = o.beforeReply ?? (() => undefined);
+    this.errorBody = o.errorBody ?? toErrorBody;
+  }
+
+  /** Handlers called directly, ahead of Nest's (see `routesOf`). */
+  useRoutes(routes: Map<string, Route>): void {
+    this.routes = routes;
   }
 
   override async createNatsClient(): Promise<any> {
@@ -39,6 +61,7 @@ export class PlainJsonNatsServer extends ServerNats {
       answered = true;
       clearTimeout(later);
       working?.unsubscribe();
+      this.beforeReply();
       msg.respond(JSON.stringify(body));
     };
     const fail = (e: ErrorBody) => reply({ error: e });
@@ -55,15 +78,16 @@ export class PlainJsonNatsServer extends ServerNats {
     if (typeof data !== 'object' || data === null || Array.isArray(data))
       return fail(errorBody('invalid_request', 'payload must be a json object'));
     if (!msg.reply) return this.handleEvent(channel, { pattern: channel, data }, ctx);
-    const handler = this.getHandlerByPattern(channel);
+    const route = this.routes.get(channel);
+    const handler = route ?? this.getHandlerByPattern(channel);
     if (!handler) return fail(errorBody('not_found', `no handler for ${channel}`));
-    // one answer per request: the handler's last value, or its error (after the exception
-    // filter); Nest's stream machinery for many answers per request is not needed on this path
+    // one answer per request: the handler's last value, or its error (Nest's handlers have been
+    // through the exception filter); Nest's stream machinery for many answers is not needed here
     try {
       const out = await handler(data, ctx);
       reply((isObservable(out) ? await lastValueFrom(out, { defaultValue: undefined }) : out) ?? {});
     } catch (err) {
-      fail(toErrorBody(err));
+      fail(route ? this.errorBody(err) : toErrorBody(err));
     }
   }
 }

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { Global, Module, type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { DiscoveryModule, DiscoveryService, NestFactory } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Participant } from '@vnf-lcm/contracts';
 import { Bus } from './client.js';
 import { connectBus } from './connect.js';
-import { ErrorBodyFilter } from './filter.js';
+import { routesOf, type Route } from './dispatch.js';
+import { ErrorBodyFilter, reportedErrorBody } from './filter.js';
 import { createLogger, type Logger } from './log.js';
 import { PlainJsonNatsServer } from './server.js';
 import { ensureStreams } from './streams.js';
@@ -81,14 +82,21 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   const bus = new Bus(nc, o.participant, (entry, err) =>
     log.error({ op: entry.op, arrow: `${entry.from}->${entry.act}${entry.to}: ${entry.label}`, err: err.message }, 'trace arrow lost'),
   );
-  @Module({ imports: [BusModule.forRoot(nc, bus, log), o.module] })
+  @Module({ imports: [BusModule.forRoot(nc, bus, log), DiscoveryModule, o.module] })
   class Root {}
-  const app = await NestFactory.createMicroservice(Root, {
-    strategy: new PlainJsonNatsServer(nc, o.queue),
-    logger: new PinoNestLogger(log) as LoggerService as any,
+  const server = new PlainJsonNatsServer(nc, {
+    queue: o.queue,
+    beforeReply: () => bus.drainArrows(),
+    errorBody: (err) => reportedErrorBody(log, err),
   });
-  app.useGlobalPipes(validationPipe());
+  const app = await NestFactory.createMicroservice(Root, { strategy: server, logger: new PinoNestLogger(log) as LoggerService as any });
+  const validation = validationPipe();
+  app.useGlobalPipes(validation);
   app.useGlobalFilters(new ErrorBodyFilter(log));
+  await app.init();
+  const routes = new Map<string, Route>();
+  for (const c of app.get(DiscoveryService).getControllers()) if (c.instance) for (const [p, r] of routesOf(c.instance, validation)) routes.set(p, r);
+  server.useRoutes(routes);
   await app.listen();
   // the server knows every subscription once this returns: a request sent now is heard
   await nc.flush();

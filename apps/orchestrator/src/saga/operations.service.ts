@@ -317,7 +317,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   private event(r: Records.OpRecord, step: string) {
     const e: Events.Event = { op: r.id, vnf: r.vnf, algorithm: r.algorithm, step, state: r.state, ts: now() };
     if (r.error) e.error = { err_code: r.error.err_code, description: r.error.description };
-    this.bus.nc.publish(Events.subject(r.vnf, r.id), JSON.stringify(e));
+    this.bus.publish(Events.subject(r.vnf, r.id), e);
   }
 }
 
