@@ -78,9 +78,20 @@ describe('a raw NATS client', () => {
   });
 
   test('can send the descriptor as yaml text and gets a plain json reply', async () => {
-    const yaml = `name: tiny\nclusters:\n  - name: api\n    nodes: 1\n    app: { version: v1, command: ${process.execPath}, args: [${example('web').clusters[0].app.cwd}/backend.mjs], port: 8080 }\n    health: { http: /health }\n`;
+    const yaml = `name: tiny\nclusters:\n  - name: web-api\n    nodes: 1\n    app: { version: v1, command: ${process.execPath}, args: [${example('web').clusters[0].app.cwd}/backend.mjs], port: 8080 }\n    health: { http: /health }\n`;
     const r = await sys.raw(Deploy.Subject, { descriptor: yaml });
     expect(r).toEqual({ op: expect.any(String), vnf: 'tiny', state: 'STARTING', created: true, message: expect.any(String) });
     expect((await sys.waitOp(r.op)).state).toBe('COMPLETED');
+  });
+
+  test('gets a vnf refused whose node ids would be another vnf\'s, and nothing of it is created', async () => {
+    // tiny/web-api names its nodes tiny-web-api-<n>; so would tiny-web/api
+    const before = await sys.req<Query.OpListReply>(Query.Subject.opList, {});
+    const yaml = `name: tiny-web\nclusters:\n  - name: api\n    nodes: 1\n    app: { version: v1, command: ${process.execPath}, args: [${example('web').clusters[0].app.cwd}/backend.mjs], port: 8080 }\n    health: { http: /health }\n`;
+    const r = await sys.raw(Deploy.Subject, { descriptor: yaml });
+    expect(r.error).toMatchObject({ code: 409, err_code: 'conflict', description: expect.stringMatching(/tiny-web\/api .* tiny\/web-api's \(tiny-web-api-<n>\)/) });
+    expect((await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs.map((v) => v.name)).toEqual(['tiny']);
+    expect(await sys.req<Query.OpListReply>(Query.Subject.opList, {})).toEqual(before);
+    expect((await sys.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts.map((h) => h.node)).toEqual(['tiny-web-api-1']);
   });
 });

@@ -33,6 +33,12 @@ export class DeployService implements OnModuleInit {
         throw rpcError('conflict', `vnf ${d.name} is deployed with another descriptor`, { hint: 'scale, upgrade or migrate it, or deploy under another name' });
       }
     }
+    const shared = sharedNodeIds(d, await this.ops.book.all());
+    if (shared)
+      throw rpcError('conflict', `the nodes of ${d.name}/${shared.cluster} would have the ids of ${shared.vnf}/${shared.other}'s (${shared.prefix}-<n>)`, {
+        ...shared,
+        hint: 'rename the vnf or the cluster',
+      });
     const op = await this.ops.start({
       vnf: d.name,
       algorithm: Records.Algorithm.deployment,
@@ -43,6 +49,21 @@ export class DeployService implements OnModuleInit {
     });
     return { op: op.id, vnf: d.name, state: op.state, created: true, message: `deployment of ${d.name} started` };
   }
+}
+
+/**
+ * Node ids are `<vnf>-<cluster>-<n>` and names may hold `-`: vnf `a` with cluster `b-c` and vnf
+ * `a-b` with cluster `c` would both name their first node `a-b-c-1`, one subject for two agents.
+ * The id's last token is the number, so two ids can only meet where the prefixes are equal.
+ */
+export function sharedNodeIds(d: Descriptor.VnfDescriptor, others: Records.VnfRecord[]) {
+  for (const w of others) {
+    if (w.name === d.name) continue;
+    for (const c of d.clusters)
+      for (const o of w.descriptor.clusters)
+        if (`${d.name}-${c.name}` === `${w.name}-${o.name}`) return { cluster: c.name, vnf: w.name, other: o.name, prefix: `${d.name}-${c.name}` };
+  }
+  return undefined;
 }
 
 /** JSON with sorted keys, so that two equal descriptors compare equal whatever their key order. */

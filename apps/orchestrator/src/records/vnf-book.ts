@@ -11,13 +11,20 @@ export class VnfBook {
     return this.store.vnfs.get(vnf).then((v) => v?.value);
   }
 
+  all(): Promise<Records.VnfRecord[]> {
+    return this.store.vnfs.values();
+  }
+
   /** What a saga on one cluster starts from: the VNF, the cluster's spec, the clusters that depend on it. */
   async cluster(vnf: string, name: string): Promise<{ v: Records.VnfRecord; spec: Descriptor.ClusterSpec; clients: string[] }> {
     const v = (await this.get(vnf))!;
     return { v, spec: v.descriptor.clusters.find((c) => c.name === name)!, clients: Descriptor.clientsOf(v.descriptor, name).map((c) => c.name) };
   }
 
-  /** A node id is `<vnf>-<cluster>-<n>` with n never reused, so a subject never means two nodes. */
+  /**
+   * A node id is `<vnf>-<cluster>-<n>` with n never reused, so a subject never means two nodes
+   * (deployment refuses a VNF whose `<vnf>-<cluster>` is another VNF's: `sharedNodeIds`).
+   */
   async newNodeId(vnf: string, cluster: string): Promise<string> {
     let id = '';
     await this.store.vnfs.mutate(vnf, (r) => {
