@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { setFlagsFromString } from 'node:v8';
 import { Global, Module, type DynamicModule, type LoggerService, type Type } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, NestFactory } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -11,6 +12,8 @@ import { createLogger, type Logger } from './log.js';
 import { PlainJsonNatsServer } from './server.js';
 import { ensureStreams } from './streams.js';
 import { validationPipe } from './validation.js';
+
+const BASELINE_DEFAULT = process.env.VNF_BASELINE !== '0';
 
 /** how long a closing service waits for NATS to confirm its last trace arrows */
 const CLOSE_SETTLE_MS = 5_000;
@@ -62,6 +65,12 @@ export interface ServiceOptions {
   log?: Logger;
   /** a queue group, for services that may run as several instances */
   queue?: string;
+  /**
+   * Compile every function to V8's baseline code on its first call (ADR 0013). Default on: a
+   * service's request path runs a few times per operation, after idleness, and V8 would
+   * interpret it throughout (it optimises a function only after many calls).
+   */
+  baseline?: boolean;
 }
 
 export interface RunningService {
@@ -76,6 +85,8 @@ export interface RunningService {
  * on the plain-JSON transport with validation on every message, and a clean stop on SIGTERM/SIGINT.
  */
 export async function runService(o: ServiceOptions): Promise<RunningService> {
+  // before the connection and Nest's start-up: what runs from here on is compiled accordingly
+  if (o.baseline ?? BASELINE_DEFAULT) setFlagsFromString('--always-sparkplug');
   const log = o.log ?? createLogger(o.name);
   const nc = await connectBus(o.name);
   await ensureStreams(nc);
@@ -95,7 +106,9 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   app.useGlobalFilters(new ErrorBodyFilter(log));
   await app.init();
   const routes = new Map<string, Route>();
-  for (const c of app.get(DiscoveryService).getControllers()) if (c.instance) for (const [p, r] of routesOf(c.instance, validation)) routes.set(p, r);
+  // controllers built once (not per request): their handlers are called directly (ADR 0012)
+  for (const c of app.get(DiscoveryService).getControllers())
+    if (c.instance && c.isDependencyTreeStatic()) for (const [p, r] of routesOf(c.instance, validation)) routes.set(p, r);
   server.useRoutes(routes);
   await app.listen();
   // the server knows every subscription once this returns: a request sent now is heard
