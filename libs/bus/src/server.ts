@@ -60,9 +60,10 @@ export class PlainJsonNatsServer extends ServerNats {
       if (answered || !msg.reply) return;
       answered = true;
       clearTimeout(later);
-      working?.unsubscribe();
       this.beforeReply();
       msg.respond(JSON.stringify(body));
+      // after the reply, in the same write: the server routes the reply first
+      working?.unsubscribe();
     };
     const fail = (e: ErrorBody) => reply({ error: e });
     if (msg.data.length > this.maxBytes)
