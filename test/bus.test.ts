@@ -141,6 +141,21 @@ test('arrows keep their causal order across senders: a request\'s arrow first, t
   }
 });
 
+test('a KV write after an arrow never leaves without it: a process killed right after the write keeps both', async () => {
+  const c = await connect({ servers: nats.url });
+  const b = new Bus(c, Participant.ao);
+  const kv = await JsonKv.open<{ step: string }>(c, 'bus-test-steps');
+  const op = 'op-step-then-kill';
+  b.arrow(Participant.vnf, { op, label: 'notify' }, 'x');
+  const write = kv.put('k', { step: 'done' }).catch(() => undefined);
+  // as a kill -9 right after the write left: what is on the connection goes, nothing later
+  await c.close();
+  await write;
+  const other = await JsonKv.open<{ step: string }>(nc, 'bus-test-steps');
+  expect((await other.get('k'))?.value).toEqual({ step: 'done' });
+  expect(await stored(Trace.STREAM, Trace.subject(op))).toBe(1);
+});
+
 test('an arrow followed by no message is written out all the same, without waiting to be settled', async () => {
   const op = 'op-alone';
   bus.arrow(Participant.devops, { op, label: 'notify' }, 'x');

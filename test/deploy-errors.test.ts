@@ -94,4 +94,15 @@ describe('a raw NATS client', () => {
     expect(await sys.req<Query.OpListReply>(Query.Subject.opList, {})).toEqual(before);
     expect((await sys.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts.map((h) => h.node)).toEqual(['tiny-web-api-1']);
   });
+  test('two vnfs whose node ids would meet, asked at the same moment: never both deployed', async () => {
+    const yaml = (name: string, cluster: string) =>
+      `name: ${name}\nclusters:\n  - name: ${cluster}\n    nodes: 1\n    app: { version: v1, command: ${process.execPath}, args: [${example('web').clusters[0].app.cwd}/backend.mjs], port: 8080 }\n    health: { http: /health }\n`;
+    const replies = await Promise.all([sys.raw(Deploy.Subject, { descriptor: yaml('race', 'b-c') }), sys.raw(Deploy.Subject, { descriptor: yaml('race-b', 'c') })]);
+    const started = replies.filter((r) => r.created);
+    expect(started.length).toBeLessThanOrEqual(1);
+    for (const r of replies.filter((r) => !r.created)) expect(r.error).toMatchObject({ err_code: 'conflict' });
+    for (const r of started) expect((await sys.waitOp(r.op)).state).toBe('COMPLETED');
+    const names = (await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs.map((v) => v.name);
+    expect(names.filter((n) => n.startsWith('race'))).toEqual(started.map((r) => r.vnf));
+  });
 });

@@ -22,10 +22,11 @@ const RETRY_MS = 100;
  * again, under its message id, so the stream keeps one copy.
  *
  * An arrow is recorded (its time taken) at once but written out with the next message its
- * process sends, or when the current task is done (ADR 0012): written on its own, each arrow
- * cost a socket write and a wake-up of the server on the step's path. Whoever sends a message
- * that causally follows an arrow (a request, a reply, an event) calls `drain()` before it, so
- * the stream's order stays the causal order.
+ * connection sends, or when the current task is done (ADR 0012): written on its own, each arrow
+ * cost a socket write and a wake-up of the server on the step's path. Every publish and request
+ * of the connection (a KV write recording a step's outcome among them) drains the arrows first,
+ * and so does a reply (`PlainJsonNatsServer`'s `beforeReply`): nothing leaves this process ahead
+ * of an arrow recorded before it, and the stream's order stays the causal order.
  */
 export class ArrowWriter {
   /** recorded, not yet written to the connection */
@@ -41,6 +42,18 @@ export class ArrowWriter {
     private readonly nc: NatsConnection,
     private readonly onLost: (entry: Trace.Entry, err: Error) => void,
   ) {
+    // the connection's own publish and request: nats.js sends a request's message through its
+    // protocol layer, so a request is drained here, not in publish
+    const publish = nc.publish.bind(nc);
+    const request = nc.request.bind(nc);
+    nc.publish = (...a: Parameters<NatsConnection['publish']>) => {
+      this.drain();
+      publish(...a);
+    };
+    nc.request = (...a: Parameters<NatsConnection['request']>) => {
+      this.drain();
+      return request(...a);
+    };
     void this.watchReconnects();
   }
 

@@ -98,7 +98,6 @@ export class Bus {
     h.set(Header.op, o.op);
     if (o.step) h.set(Header.step, o.step);
     let data: unknown;
-    this.arrows.drain();
     try {
       const request = this.nc.request(subject, JSON.stringify(payload ?? {}), {
         timeout: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -157,14 +156,7 @@ export class Bus {
    * however often a resumed sender repeats it within the stream's duplicate window.
    */
   publishOnce(subject: string, payload: unknown, id: string): void {
-    this.arrows.drain();
     publishWithId(this.nc, subject, JSON.stringify(payload), id);
-  }
-
-  /** A plain publish, after the arrows recorded before it. */
-  publish(subject: string, payload: unknown): void {
-    this.arrows.drain();
-    this.nc.publish(subject, JSON.stringify(payload));
   }
 
   /**

@@ -45,6 +45,15 @@ export class PlainJsonNatsServer extends ServerNats {
     return this.nc;
   }
 
+  /**
+   * Stops listening and leaves the connection open: it is the service's, which still has trace
+   * arrows to see stored before it drains the connection (runService's close).
+   */
+  override async close(): Promise<void> {
+    (this as unknown as { subscriptions?: { forEach(f: (s: Subscription) => void): void } }).subscriptions?.forEach((s) => s.unsubscribe());
+    this.statusEventEmitter.removeAllListeners();
+  }
+
   override async handleMessage(channel: string, msg: Msg): Promise<any> {
     const step = msg.reply ? msg.headers?.get(Header.step) : undefined;
     const ctx = new NatsContext([msg.subject, msg.headers]);

@@ -17,6 +17,8 @@ const BASELINE_DEFAULT = process.env.VNF_BASELINE !== '0';
 
 /** how long a closing service waits for NATS to confirm its last trace arrows */
 const CLOSE_SETTLE_MS = 5_000;
+/** and then for what else it wrote to leave (a connection waiting for NATS would wait forever) */
+const CLOSE_DRAIN_MS = 1_000;
 
 /** Injection tokens for what every service shares: its connection and its logger. */
 export const NATS = Symbol('nats-connection');
@@ -119,7 +121,8 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
     (closing ??= (async () => {
       await app.close();
       await bus.settled(CLOSE_SETTLE_MS);
-      if (!nc.isClosed()) await nc.drain().catch(() => undefined);
+      if (!nc.isClosed()) await Promise.race([nc.drain().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_DRAIN_MS).unref())]);
+      if (!nc.isClosed()) await nc.close();
       log.info('service stopped');
     })());
   return { nc, bus, log, close };

@@ -33,12 +33,17 @@ export class DeployService implements OnModuleInit {
         throw rpcError('conflict', `vnf ${d.name} is deployed with another descriptor`, { hint: 'scale, upgrade or migrate it, or deploy under another name' });
       }
     }
-    const shared = sharedNodeIds(d, await this.ops.book.all());
-    if (shared)
-      throw rpcError('conflict', `the nodes of ${d.name}/${shared.cluster} would have the ids of ${shared.vnf}/${shared.other}'s (${shared.prefix}-<n>)`, {
-        ...shared,
-        hint: 'rename the vnf or the cluster',
-      });
+    // checked again under the lock: two such deployments asked at once both pass the first check,
+    // and at least one of them sees the other's record in the second
+    const unshared = async () => {
+      const s = sharedNodeIds(d, await this.ops.book.all());
+      if (s)
+        throw rpcError('conflict', `the nodes of ${d.name}/${s.cluster} would have the ids of ${s.with.vnf}/${s.with.cluster}'s (${s.prefix}-<n>)`, {
+          ...s,
+          hint: 'rename the vnf or the cluster',
+        });
+    };
+    await unshared();
     const op = await this.ops.start({
       vnf: d.name,
       algorithm: Records.Algorithm.deployment,
@@ -46,6 +51,7 @@ export class DeployService implements OnModuleInit {
       requestedBy: 'DevOps',
       label: Label.requestUpdate,
       create: () => ({ name: d.name, descriptor: d, state: 'NOT_INSTANTIATED', nodes: {}, nextSeq: {}, updatedAt: now() }),
+      confirm: unshared,
     });
     return { op: op.id, vnf: d.name, state: op.state, created: true, message: `deployment of ${d.name} started` };
   }
@@ -59,9 +65,11 @@ export class DeployService implements OnModuleInit {
 export function sharedNodeIds(d: Descriptor.VnfDescriptor, others: Records.VnfRecord[]) {
   for (const w of others) {
     if (w.name === d.name) continue;
+    // clusters it has nodes of count too: a deployment again may have dropped them from its descriptor
+    const theirs = new Set([...w.descriptor.clusters.map((c) => c.name), ...Object.keys(w.nextSeq ?? {})]);
     for (const c of d.clusters)
-      for (const o of w.descriptor.clusters)
-        if (`${d.name}-${c.name}` === `${w.name}-${o.name}`) return { cluster: c.name, vnf: w.name, other: o.name, prefix: `${d.name}-${c.name}` };
+      for (const o of theirs)
+        if (`${d.name}-${c.name}` === `${w.name}-${o}`) return { cluster: c.name, with: { vnf: w.name, cluster: o }, prefix: `${d.name}-${c.name}` };
   }
   return undefined;
 }

@@ -28,6 +28,11 @@ export interface StartRequest {
    * `params`); throwing refuses the request, and no lock is taken.
    */
   plan?: (v: Records.VnfRecord) => Record<string, unknown>;
+  /**
+   * Checked once the lock is taken, against what other VNFs hold by then; throwing refuses the
+   * request and releases the lock (a check two requests could pass at once if made before).
+   */
+  confirm?: () => Promise<void>;
 }
 
 export type SagaBody = (s: Saga) => Promise<void>;
@@ -59,7 +64,12 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
 
   async start(req: StartRequest): Promise<Records.OpRecord> {
     const id = randomUUID();
-    const params = await this.lock(req, id);
+    const { params, created } = await this.lock(req, id);
+    if (req.confirm)
+      await req.confirm().catch(async (err) => {
+        await this.release(req.vnf, id, created);
+        throw err;
+      });
     const record: Records.OpRecord = {
       id,
       vnf: req.vnf,
@@ -78,9 +88,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
       const stored = await this.store.ops.get(id).catch(() => undefined);
       if (stored) return stored.revision;
       // no operation record, no operation: the VNF must not stay locked by it
-      await this.store.vnfs
-        .mutate(req.vnf, (v) => (v?.activeOp === id ? { ...v, activeOp: undefined, updatedAt: now() } : undefined))
-        .catch((e: Error) => this.log.error({ op: id, vnf: req.vnf, err: e.message }, 'could not release the vnf after a failed start'));
+      await this.release(req.vnf, id, created);
       throw err;
     });
     const from = req.requestedBy === 'VNFM' ? Participant.vnfm : Participant.devops;
@@ -289,11 +297,13 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /** One lifecycle operation per VNF at a time. Returns the operation's parameters. */
-  private async lock(req: StartRequest, id: string): Promise<Record<string, unknown>> {
+  private async lock(req: StartRequest, id: string): Promise<{ params: Record<string, unknown>; created: boolean }> {
     let holder: string | undefined;
     let params = req.params;
+    let created = false;
     await this.store.vnfs.mutate(req.vnf, (v) => {
       holder = v?.activeOp;
+      created = !v;
       if (holder) return undefined;
       if (!v && !req.create) return undefined;
       // checked on the very record the lock is compared against: no operation ends in between
@@ -311,13 +321,25 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     }
     const v = await this.store.vnfs.get(req.vnf);
     if (!v) throw rpcError('not_found', `unknown vnf ${req.vnf}`);
-    return params;
+    return { params, created };
+  }
+
+  /** Undoes lock() for a request that starts no operation: a record it made goes too. */
+  private async release(vnf: string, id: string, created: boolean): Promise<void> {
+    try {
+      const cur = await this.store.vnfs.get(vnf);
+      if (cur?.value.activeOp !== id) return;
+      if (created) await this.store.vnfs.delete(vnf);
+      else await this.store.vnfs.mutate(vnf, (v) => (v?.activeOp === id ? { ...v, activeOp: undefined, updatedAt: now() } : undefined));
+    } catch (err) {
+      this.log.error({ op: id, vnf, err: (err as Error).message }, 'could not release the vnf after a refused start');
+    }
   }
 
   private event(r: Records.OpRecord, step: string) {
     const e: Events.Event = { op: r.id, vnf: r.vnf, algorithm: r.algorithm, step, state: r.state, ts: now() };
     if (r.error) e.error = { err_code: r.error.err_code, description: r.error.description };
-    this.bus.publish(Events.subject(r.vnf, r.id), e);
+    this.bus.nc.publish(Events.subject(r.vnf, r.id), JSON.stringify(e));
   }
 }
 
