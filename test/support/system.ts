@@ -20,6 +20,8 @@ export class System {
   nats!: NatsServer;
   readonly dir = mkdtempSync(join(tmpdir(), 'vnf-sys-'));
   readonly procs = new Map<string, ChildProcess>();
+  /** the service each process runs, which names its NATS connection */
+  private readonly services = new Map<string, Service>();
 
   /** `env` is added to every service's environment (e.g. shorter timers for one test) */
   constructor(
@@ -53,15 +55,29 @@ export class System {
       stdio: ['ignore', out, out],
     });
     this.procs.set(key, p);
+    this.services.set(key, s);
     return p;
   }
 
   async kill(s: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.procs.get(s);
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const name = this.services.get(s);
+    const before = name ? await this.connections(name) : 0;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill(signal);
     await exited;
+    // NATS drops a dead client's subscriptions once it sees its socket close; until then a request
+    // to the queue group it was in may still be handed to it, and go unanswered
+    for (const until = Date.now() + 5_000; before > 0 && Date.now() < until && (await this.connections(name!)) >= before; )
+      await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** how many connections of that name the server has (its monitoring endpoint) */
+  private async connections(name: string): Promise<number> {
+    const r = await fetch(`${this.nats.monitor}/connz?limit=4096`);
+    const { connections = [] } = (await r.json()) as { connections?: { name?: string }[] };
+    return connections.filter((c) => c.name === name).length;
   }
 
   async waitReady(timeoutMs = 30_000): Promise<void> {
