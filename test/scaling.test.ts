@@ -138,8 +138,15 @@ describe('scale-in', () => {
       const r = await sys.raw(Vnfm.Subject.appActivate, body);
       expect(r.error).toMatchObject({ err_code: 'invalid_request', description: expect.stringMatching(text) });
     }
+    // a node no agent answers for: the create fails, and the node is not left behind half-made
+    // (a scale-out naming it would have made it a member)
+    const lost = await sys.raw(Vnfm.Subject.appActivate, app);
+    expect(lost.error).toMatchObject({ err_code: 'unavailable' });
+    const join = await sys.raw(Vnfm.Subject.clusterScaleOut, { vnf: 'web', cluster: 'backend', node: app.node });
+    expect(join.error).toMatchObject({ err_code: 'not_found' });
     const after = await sys.req<Vnfm.ClusterListReply>(Vnfm.Subject.clusterGet, { vnf: 'web' });
     expect(after.clusters.flatMap((c) => c.nodes.map((n) => n.node))).not.toContain('web-backend-97');
+    expect(after.clusters.flatMap((c) => c.members.map((m) => m.node))).not.toContain('web-backend-97');
     expect((await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, frontend.node), {})).cluster).toBe('frontend');
   });
 });

@@ -60,7 +60,8 @@ export class ClusterService {
       const c = await this.store.peek(req.vnf, req.cluster);
       if (!c) throw rpcError('not_found', `unknown cluster ${req.vnf}/${req.cluster}`);
       const app = req.app ?? Descriptor.versionOf(c.spec, req.version ?? c.spec.app.version);
-      if (!app || (req.version && app.version !== req.version)) throw rpcError('not_found', `unknown version ${req.version} of ${req.cluster}`);
+      if (!app) throw rpcError('not_found', `unknown version ${req.version} of ${req.cluster}`);
+      if (req.version && app.version !== req.version) throw rpcError('invalid_request', `version ${req.version} differs from the app's version ${app.version}`);
       // clients reach every member on the cluster's one port (the descriptor checks the same)
       if (app.port !== c.spec.app.port) throw rpcError('invalid_request', `app port ${app.port} differs from the port of ${req.cluster} (${c.spec.app.port})`);
       const version = app.version;
@@ -91,7 +92,17 @@ export class ClusterService {
       ]);
       // both settled, so that no write of this request runs on once the cluster is unlocked
       const failed = both.find((r) => r.status === 'rejected');
-      if (failed) throw failed.reason;
+      if (failed) {
+        // a node whose application was never created is no node of the cluster: left 'creating',
+        // a scale-out naming it would make it a member
+        if (both[1].status === 'fulfilled')
+          await this.store
+            .mutate(req.vnf, req.cluster, (cur) =>
+              cur?.nodes.some((n) => n.node === req.node && n.state === 'creating') ? { ...cur, nodes: cur.nodes.filter((n) => n.node !== req.node) } : undefined,
+            )
+            .catch((err: Error) => this.log.warn({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, err: err.message }, 'node record not removed'));
+        throw failed.reason;
+      }
       await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStart, req.node), {}, {
         ...meta,
         label: Label.startApplication,

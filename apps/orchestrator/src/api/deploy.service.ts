@@ -51,6 +51,15 @@ export class DeployService implements OnModuleInit {
       requestedBy: 'DevOps',
       label: Label.requestUpdate,
       create: () => ({ name: d.name, descriptor: d, state: 'NOT_INSTANTIATED', nodes: {}, nextSeq: {}, updatedAt: now() }),
+      // what was checked above, again on the record the lock is taken on: an operation that
+      // ended meanwhile may have deployed it
+      plan: (v) => {
+        if (v.state === 'INSTANTIATED')
+          throw rpcError('conflict', canonical(v.descriptor) === canonical(d) ? `vnf ${d.name} is already deployed with this descriptor` : `vnf ${d.name} is deployed with another descriptor`, {
+            hint: 'scale, upgrade or migrate it, or deploy under another name',
+          });
+        return { descriptor: d };
+      },
       confirm: unshared,
     });
     return { op: op.id, vnf: d.name, state: op.state, created: true, message: `deployment of ${d.name} started` };

@@ -68,7 +68,7 @@ export class LifecycleService implements OnModuleInit {
   }
 
   async scale(direction: 'out' | 'in', req: Lifecycle.Scale): Promise<Lifecycle.Reply> {
-    if (req.nodes !== undefined && req.by !== undefined) throw rpcError('invalid_request', 'give nodes or by, not both');
+    if (req.nodes != null && req.by != null) throw rpcError('invalid_request', 'give nodes or by, not both');
     return this.start(req, direction === 'out' ? Records.Algorithm.scaleOut : Records.Algorithm.scaleIn, (v) => {
       const spec = clusterOf(v, req.cluster);
       const from = v.nodes[req.cluster]?.length ?? 0;

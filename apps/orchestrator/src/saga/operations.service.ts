@@ -64,10 +64,10 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
 
   async start(req: StartRequest): Promise<Records.OpRecord> {
     const id = randomUUID();
-    const { params, created } = await this.lock(req, id);
+    const { params, before } = await this.lock(req, id);
     if (req.confirm)
       await req.confirm().catch(async (err) => {
-        await this.release(req.vnf, id, created);
+        await this.release(req.vnf, id, before);
         throw err;
       });
     const record: Records.OpRecord = {
@@ -88,7 +88,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
       const stored = await this.store.ops.get(id).catch(() => undefined);
       if (stored) return stored.revision;
       // no operation record, no operation: the VNF must not stay locked by it
-      await this.release(req.vnf, id, created);
+      await this.release(req.vnf, id, before);
       throw err;
     });
     const from = req.requestedBy === 'VNFM' ? Participant.vnfm : Participant.devops;
@@ -297,13 +297,13 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /** One lifecycle operation per VNF at a time. Returns the operation's parameters. */
-  private async lock(req: StartRequest, id: string): Promise<{ params: Record<string, unknown>; created: boolean }> {
+  private async lock(req: StartRequest, id: string): Promise<{ params: Record<string, unknown>; before?: Records.VnfRecord }> {
     let holder: string | undefined;
     let params = req.params;
-    let created = false;
+    let before: Records.VnfRecord | undefined;
     await this.store.vnfs.mutate(req.vnf, (v) => {
       holder = v?.activeOp;
-      created = !v;
+      before = v;
       if (holder) return undefined;
       if (!v && !req.create) return undefined;
       // checked on the very record the lock is compared against: no operation ends in between
@@ -321,16 +321,16 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     }
     const v = await this.store.vnfs.get(req.vnf);
     if (!v) throw rpcError('not_found', `unknown vnf ${req.vnf}`);
-    return { params, created };
+    return { params, before };
   }
 
-  /** Undoes lock() for a request that starts no operation: a record it made goes too. */
-  private async release(vnf: string, id: string, created: boolean): Promise<void> {
+  /** Undoes lock() for a request that starts no operation: the record is as it was before. */
+  private async release(vnf: string, id: string, before: Records.VnfRecord | undefined): Promise<void> {
     try {
       const cur = await this.store.vnfs.get(vnf);
       if (cur?.value.activeOp !== id) return;
-      if (created) await this.store.vnfs.delete(vnf);
-      else await this.store.vnfs.mutate(vnf, (v) => (v?.activeOp === id ? { ...v, activeOp: undefined, updatedAt: now() } : undefined));
+      if (!before) await this.store.vnfs.delete(vnf);
+      else await this.store.vnfs.mutate(vnf, (v) => (v?.activeOp === id ? { ...before, updatedAt: now() } : undefined));
     } catch (err) {
       this.log.error({ op: id, vnf, err: (err as Error).message }, 'could not release the vnf after a refused start');
     }

@@ -8,7 +8,7 @@ export const appSchema = {
   additionalProperties: false,
   required: ['version', 'command', 'port'],
   properties: {
-    version: { type: 'string', minLength: 1, maxLength: 64 },
+    version: { type: 'string', pattern: '^[^\\s]{1,64}$' },
     command: { type: 'string', minLength: 1 },
     args: { type: 'array', items: { type: 'string' } },
     env: { type: 'object', additionalProperties: { type: 'string' } },

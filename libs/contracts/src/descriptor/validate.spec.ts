@@ -46,6 +46,14 @@ describe('parseDescriptor', () => {
     expect(got).toEqual([{ field: '/clusters/0/nodes', message: 'node count 5 is outside 1..3' }]);
   });
 
+  test('refuses a cluster name every object has, a version with blanks, and nesting too deep to measure', () => {
+    expect(issues(vnf([{ name: 'constructor', nodes: 1, app }]))).toEqual([{ field: '/clusters/0/name', message: 'cluster name constructor is reserved' }]);
+    expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, version: 'v 2' } }]))).toEqual([expect.objectContaining({ field: '/clusters/0/app/version' })]);
+    let deep: unknown = 'x';
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, env: { a: deep } } }]))).toEqual([{ field: '/', message: 'nested too deeply' }]);
+  });
+
   test('reports bad yaml as a descriptor error', () => {
     expect(issues('name: [')[0].message).toMatch(/not valid yaml/);
   });

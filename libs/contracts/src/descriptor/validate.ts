@@ -37,7 +37,13 @@ export function parseDescriptor(input: unknown): VnfDescriptor {
     }
   }
   // YAML aliases can make a small text a huge descriptor: it is kept whole in every record
-  const size = JSON.stringify(value ?? null).length;
+  let size: number;
+  try {
+    size = JSON.stringify(value ?? null).length;
+  } catch (err) {
+    if (err instanceof RangeError) throw new DescriptorError([{ field: '/', message: 'nested too deeply' }]);
+    throw err;
+  }
   if (size > MAX_REQUEST_BYTES) throw new DescriptorError([{ field: '/', message: `expands to ${size} bytes, over the limit of ${MAX_REQUEST_BYTES}` }]);
   if (!check(value)) throw new DescriptorError((check.errors ?? []).map(fromAjv));
   const d = value as VnfDescriptor;
@@ -52,6 +58,8 @@ function semanticIssues(d: VnfDescriptor): DescriptorIssue[] {
   d.clusters.forEach((c, i) => {
     if (index.has(c.name)) issues.push({ field: `/clusters/${i}/name`, message: `duplicate cluster name ${c.name}` });
     else index.set(c.name, i);
+    // cluster names key the records' maps (nodes, numbering): one that every object has is taken
+    if (c.name in Object.prototype) issues.push({ field: `/clusters/${i}/name`, message: `cluster name ${c.name} is reserved` });
     const min = c.min ?? Math.min(1, c.nodes);
     const max = c.max ?? Math.max(c.nodes, 1000);
     if (min > max) issues.push({ field: `/clusters/${i}/min`, message: `min ${min} is above max ${max}` });
