@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { afterReply, Bus, isCasConflict, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
-import { Agent, Descriptor, Label, Participant, type Vnfm } from '@vnf-lcm/contracts';
+import { Agent, Descriptor, isNodeIdOf, Label, Participant, type Vnfm } from '@vnf-lcm/contracts';
 import { ClusterStore, endpointsOf, key, view, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
 
@@ -128,7 +128,7 @@ export class ClusterService {
       // the check is made on the record the write is compared against; a node that joins runs its
       // application, whatever an earlier write of its state came to
       let unknown: string | undefined;
-      const { value: next, stored } = await this.store.mutateAhead(req.vnf, req.cluster, (cur) => {
+      const join = (cur: ClusterState | undefined): ClusterState | undefined => {
         if (!cur) return void (unknown = `unknown cluster ${req.vnf}/${req.cluster}`);
         const node = cur.nodes.find((n) => n.node === req.node);
         if (!node) return void (unknown = `node ${req.node} has no application in ${req.cluster}`);
@@ -139,28 +139,32 @@ export class ClusterService {
           nodes: cur.nodes.map((n) => (n === node ? { ...n, state: 'running' as const } : n)),
           members: cur.members.includes(req.node) ? cur.members : [...cur.members, req.node],
         };
-      });
+      };
+      const { value: next, stored } = await this.store.mutateAhead(req.vnf, req.cluster, join);
       if (unknown || !next) throw rpcError('not_found', unknown ?? `unknown cluster ${req.vnf}/${req.cluster}`);
-      const members = endpointsOf(next);
-      // the members hear the new list after the record holds it: their requests follow the write
-      // on the same connection
-      const [written, told] = await Promise.allSettled([
-        stored,
+      let members = endpointsOf(next);
+      const tell = (c: ClusterState, label?: string) =>
         this.bus.callEach(
           Participant.vnf,
-          next.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
-          { members } satisfies Agent.ClusterReconfigure,
-          { op: o.op, cluster: req.cluster, node: req.node, label: Label.addNodeToCluster, step: `${o.step ?? o.op}/members`, ...RECONFIGURE },
-        ),
-      ]);
+          c.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
+          { members: endpointsOf(c) } satisfies Agent.ClusterReconfigure,
+          { op: o.op, cluster: req.cluster, node: req.node, label, step: `${o.step ?? o.op}/members`, ...RECONFIGURE },
+        );
+      // the members hear the new list after the record holds it: their requests follow the write
+      // on the same connection
+      const [written, told] = await Promise.allSettled([stored, tell(next, Label.addNodeToCluster)]);
       if (told.status === 'rejected') throw told.reason;
-      // refused: another VNFM changed the cluster first, so the list sent may be wrong; the step
-      // sent again computes it from a fresh read
       if (written.status === 'rejected') {
-        const why = isCasConflict(written.reason) ? 'changed while it joined' : `was not written: ${(written.reason as Error).message}`;
-        throw rpcError('unavailable', `cluster ${req.vnf}/${req.cluster} ${why}; send the step again`);
+        if (!isCasConflict(written.reason)) throw rpcError('unavailable', `cluster ${req.vnf}/${req.cluster} was not written: ${(written.reason as Error).message}; send the step again`);
+        // another VNFM instance changed the cluster first, so the list sent came from a stale
+        // copy: written again from a fresh read and sent again, without an arrow of its own (the
+        // one drawn is this step's "add node to cluster"; a step sent again would draw it twice)
+        const fresh = await this.store.mutate(req.vnf, req.cluster, join);
+        if (unknown || !fresh) throw rpcError('not_found', unknown ?? `unknown cluster ${req.vnf}/${req.cluster}`);
+        await tell(fresh);
+        members = endpointsOf(fresh);
       }
-      this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, members: next.members }, 'node joined cluster');
+      this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, members: members.map((m) => m.node) }, 'node joined cluster');
       return { cluster: req.cluster, members };
     });
   }
@@ -280,9 +284,8 @@ function pick(c: ClusterState, req: Vnfm.ClusterScaleIn): string {
   return found;
 }
 
-/** Node ids are `<vnf>-<cluster>-<n>`: a request must not reach another cluster's node. */
+/** A request must not reach another cluster's node. */
 function mustBeNodeOf(req: { vnf: string; cluster: string; node: string }): void {
-  const n = req.node.slice(`${req.vnf}-${req.cluster}-`.length);
-  if (!req.node.startsWith(`${req.vnf}-${req.cluster}-`) || !/^[0-9]+$/.test(n))
+  if (!isNodeIdOf(req.node, req.vnf, req.cluster))
     throw rpcError('invalid_request', `node ${req.node} is not a node of ${req.vnf}/${req.cluster}`);
 }

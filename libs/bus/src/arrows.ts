@@ -57,10 +57,6 @@ export class ArrowWriter {
     void this.watchReconnects();
   }
 
-  get pending(): number {
-    return this.queued.length + this.unconfirmed.length;
-  }
-
   write(entry: Trace.Entry, msgID: string): void {
     this.queued.push({ entry, msgID });
     this.draining ??= setImmediate(() => this.drain());

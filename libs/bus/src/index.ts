@@ -10,4 +10,3 @@ export * from './context.js';
 export * from './kv.js';
 export * from './lock.js';
 export * from './after-reply.js';
-export * from './dispatch.js';

@@ -13,7 +13,7 @@ import { PlainJsonNatsServer } from './server.js';
 import { ensureStreams } from './streams.js';
 import { validationPipe } from './validation.js';
 
-const BASELINE_DEFAULT = process.env.VNF_BASELINE !== '0';
+const BASELINE = process.env.VNF_BASELINE !== '0';
 
 /** how long a closing service waits for NATS to confirm its last trace arrows */
 const CLOSE_SETTLE_MS = 5_000;
@@ -67,12 +67,6 @@ export interface ServiceOptions {
   log?: Logger;
   /** a queue group, for services that may run as several instances */
   queue?: string;
-  /**
-   * Compile every function to V8's baseline code on its first call (ADR 0013). Default on: a
-   * service's request path runs a few times per operation, after idleness, and V8 would
-   * interpret it throughout (it optimises a function only after many calls).
-   */
-  baseline?: boolean;
 }
 
 export interface RunningService {
@@ -87,8 +81,10 @@ export interface RunningService {
  * on the plain-JSON transport with validation on every message, and a clean stop on SIGTERM/SIGINT.
  */
 export async function runService(o: ServiceOptions): Promise<RunningService> {
-  // before the connection and Nest's start-up: what runs from here on is compiled accordingly
-  if (o.baseline ?? BASELINE_DEFAULT) setFlagsFromString('--always-sparkplug');
+  // every function compiled to V8's baseline code on its first call (ADR 0013): a request path
+  // runs a few times per operation and would be interpreted throughout. Set before the connection
+  // and Nest's start-up, so that what runs from here on is compiled so; process-wide, one-way.
+  if (BASELINE) setFlagsFromString('--always-sparkplug');
   const log = o.log ?? createLogger(o.name);
   const nc = await connectBus(o.name);
   await ensureStreams(nc);

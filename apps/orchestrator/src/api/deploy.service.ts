@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { rpcError } from '@vnf-lcm/bus';
-import { Deploy, Descriptor, Label, Records } from '@vnf-lcm/contracts';
+import { Deploy, Descriptor, Label, nodeIdPrefix, Records } from '@vnf-lcm/contracts';
 import { deployment } from '../saga/deployment.saga.js';
 import { OperationsService } from '../saga/operations.service.js';
 import { now } from '../records/vnf-book.js';
@@ -67,18 +67,17 @@ export class DeployService implements OnModuleInit {
 }
 
 /**
- * Node ids are `<vnf>-<cluster>-<n>` and names may hold `-`: vnf `a` with cluster `b-c` and vnf
- * `a-b` with cluster `c` would both name their first node `a-b-c-1`, one subject for two agents.
- * The id's last token is the number, so two ids can only meet where the prefixes are equal.
+ * vnf `a` with cluster `b-c` and vnf `a-b` with cluster `c` would both name their first node
+ * `a-b-c-1`, one subject for two agents (see nodeId).
  */
-export function sharedNodeIds(d: Descriptor.VnfDescriptor, others: Records.VnfRecord[]) {
+function sharedNodeIds(d: Descriptor.VnfDescriptor, others: Records.VnfRecord[]) {
   for (const w of others) {
     if (w.name === d.name) continue;
     // clusters it has nodes of count too: a deployment again may have dropped them from its descriptor
     const theirs = new Set([...w.descriptor.clusters.map((c) => c.name), ...Object.keys(w.nextSeq ?? {})]);
     for (const c of d.clusters)
       for (const o of theirs)
-        if (`${d.name}-${c.name}` === `${w.name}-${o}`) return { cluster: c.name, with: { vnf: w.name, cluster: o }, prefix: `${d.name}-${c.name}` };
+        if (nodeIdPrefix(d.name, c.name) === nodeIdPrefix(w.name, o)) return { cluster: c.name, with: { vnf: w.name, cluster: o }, prefix: nodeIdPrefix(d.name, c.name) };
   }
   return undefined;
 }

@@ -107,7 +107,6 @@ export class LifecycleService implements OnModuleInit {
     const op = await this.ops.start({
       vnf: req.vnf,
       algorithm,
-      params: {},
       plan: (v) => {
         const p = plan(deployed(v));
         what = p.what;

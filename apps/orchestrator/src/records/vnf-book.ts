@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Descriptor, Records } from '@vnf-lcm/contracts';
+import { Descriptor, nodeId, Records } from '@vnf-lcm/contracts';
 import { RecordsStore } from './records.store.js';
 
 /** Changes to a VNF instance record, each one compare-and-set. */
@@ -29,7 +29,7 @@ export class VnfBook {
     let id = '';
     await this.store.vnfs.mutate(vnf, (r) => {
       const seq = (r!.nextSeq[cluster] ?? 0) + 1;
-      id = `${vnf}-${cluster}-${seq}`;
+      id = nodeId(vnf, cluster, seq);
       return { ...r!, nextSeq: { ...r!.nextSeq, [cluster]: seq }, updatedAt: now() };
     });
     return id;

@@ -17,7 +17,8 @@ const ACTIVE: Records.OpState[] = [OpState.starting, OpState.processing, OpState
 export interface StartRequest {
   vnf: string;
   algorithm: Records.Algorithm;
-  params: Record<string, unknown>;
+  /** the operation's parameters, unless `plan` works them out */
+  params?: Record<string, unknown>;
   requestedBy: 'DevOps' | 'VNFM';
   /** the opening arrow's label, e.g. `request\nupdate` */
   label: string;
@@ -299,7 +300,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   /** One lifecycle operation per VNF at a time. Returns the operation's parameters. */
   private async lock(req: StartRequest, id: string): Promise<{ params: Record<string, unknown>; before?: Records.VnfRecord }> {
     let holder: string | undefined;
-    let params = req.params;
+    let params = req.params ?? {};
     let before: Records.VnfRecord | undefined;
     await this.store.vnfs.mutate(req.vnf, (v) => {
       holder = v?.activeOp;

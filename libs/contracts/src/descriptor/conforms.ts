@@ -1,6 +1,6 @@
 import type { ValidateFunction } from 'ajv';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
-import { appSchema, clusterSchema, endpointSchema, healthSchema } from './schema.js';
+import { appSchema, clusterSchema, endpointSchema, healthSchema, NAME_PATTERN } from './schema.js';
 import { ajv, fromAjv } from './validate.js';
 
 const endpoints = { type: 'array', items: endpointSchema, maxItems: 1000 } as const;
@@ -11,7 +11,7 @@ const PARTS = {
   app: ajv.compile(appSchema),
   health: ajv.compile(healthSchema),
   endpoints: ajv.compile(endpoints),
-  endpointsByCluster: ajv.compile({ type: 'object', propertyNames: { pattern: '^[a-z][a-z0-9-]{0,23}$' }, additionalProperties: endpoints, maxProperties: 64 }),
+  endpointsByCluster: ajv.compile({ type: 'object', propertyNames: { pattern: NAME_PATTERN }, additionalProperties: endpoints, maxProperties: 64 }),
 } satisfies Record<string, ValidateFunction>;
 export type SchemaPart = keyof typeof PARTS;
 

@@ -1,6 +1,7 @@
 const token = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } as const;
 /** VNF and cluster names are short: a node id is `<vnf>-<cluster>-<n>` and must stay one token. */
-const name = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,23}$' } as const;
+export const NAME_PATTERN = '^[a-z][a-z0-9-]{0,23}$';
+const name = { type: 'string', pattern: NAME_PATTERN } as const;
 
 /** One version of a cluster's application. */
 export const appSchema = {
