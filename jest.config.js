@@ -2,7 +2,7 @@
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
-    '^@vnf-lcm/(contracts|bus)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@vnf-lcm/(contracts|bus|auth)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.spec.json' }] },

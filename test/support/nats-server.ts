@@ -22,10 +22,16 @@ export function natsServerBinary(): string {
   }
 }
 
-export async function startNatsServer(dir = mkdtempSync(join(tmpdir(), 'vnf-nats-'))): Promise<NatsServer> {
+/**
+ * `config`: a configuration file (operator mode, TLS) read on every start, restarts included; the
+ * address, ports and store given here on the command line win over its own.
+ */
+export async function startNatsServer(dir = mkdtempSync(join(tmpdir(), 'vnf-nats-')), o: { config?: string } = {}): Promise<NatsServer> {
   const bin = natsServerBinary();
+  // a configuration names its own store (nats-server refuses a second one on the command line)
+  const store = o.config ? ['-c', o.config] : ['-js', '-sd', join(dir, 'js')];
   const launch = (port: string, mport: string) =>
-    spawn(bin, ['-a', '127.0.0.1', '-p', port, '-m', mport, '-js', '-sd', join(dir, 'js'), '--ports_file_dir', dir], {
+    spawn(bin, [...store, '-a', '127.0.0.1', '-p', port, '-m', mport, '--ports_file_dir', dir], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
   let proc = launch('-1', '-1');

@@ -1,33 +1,54 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, openSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { envOf, findProcesses } from './procs.js';
-import { Deploy, Events, isErrorReply, Query, Records, Vim } from '@vnf-lcm/contracts';
+import { Installation } from '@vnf-lcm/auth';
+import { Access, Deploy, Events, isErrorReply, Query, Records, Vim } from '@vnf-lcm/contracts';
 import { startNatsServer, type NatsServer } from './nats-server.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const dist = (app: string) => join(ROOT, 'apps', app, 'dist/main.js');
 export type Service = 'orchestrator' | 'vnfm' | 'vim-adapter';
 
+export interface SystemOptions {
+  /** operator mode: every service, agent and the test itself has its own identity (default true) */
+  auth?: boolean;
+  /** clients verify the server's certificate against a CA made for the test (default true) */
+  tls?: boolean;
+}
+
 /**
  * A whole vnf-lcm on one test's own nats-server, folder and loopback range (127.<octet>.0.0/16),
- * so that test files run in parallel without sharing anything.
+ * so that test files run in parallel without sharing anything. Secured as the launcher secures
+ * it (identities, TLS, the keeper revoking removed nodes) unless told otherwise.
  */
 export class System {
   nc!: NatsConnection;
   nats!: NatsServer;
+  /** the identities and server configuration, when `auth` */
+  security?: Installation;
+  private keeper?: { close(): Promise<void> };
   readonly dir = mkdtempSync(join(tmpdir(), 'vnf-sys-'));
   readonly procs = new Map<string, ChildProcess>();
   /** the service each process runs, which names its NATS connection */
   private readonly services = new Map<string, Service>();
+  readonly auth: boolean;
+  readonly tls: boolean;
 
   /** `env` is added to every service's environment (e.g. shorter timers for one test) */
   constructor(
     readonly octet: number,
     readonly env: Record<string, string> = {},
-  ) {}
+    o: SystemOptions = {},
+  ) {
+    this.auth = o.auth ?? true;
+    this.tls = this.auth && (o.tls ?? true);
+    // agents and applications run as an unprivileged user when the tests run as root: it must
+    // get through this folder to the hosts' own (mkdtemp makes it owner-only)
+    chmodSync(this.dir, 0o711);
+  }
 
   get zones() {
     return {
@@ -40,18 +61,44 @@ export class System {
   }
 
   async start(): Promise<this> {
-    this.nats = await startNatsServer(join(this.dir, 'nats'));
+    if (this.auth) {
+      const storeDir = join(this.dir, 'nats', 'js');
+      this.security = await Installation.prepare(join(this.dir, 'security'), { tls: this.tls, storeDir, port: -1, monitorPort: -1 });
+      this.nats = await startNatsServer(join(this.dir, 'nats'), { config: this.security.configFile });
+      this.keeper = await this.security.startKeeper(this.nats.url);
+    } else this.nats = await startNatsServer(join(this.dir, 'nats'));
     for (const s of ['orchestrator', 'vnfm', 'vim-adapter'] as Service[]) this.startService(s);
-    this.nc = await connect({ servers: this.nats.url, name: 'test' });
+    // the test itself may do anything (tear down hosts, look at internal subjects): admin
+    this.nc = await this.connectAs(Access.Role.admin, 'test');
     await this.waitReady();
     return this;
+  }
+
+  /** A connection with a role's identity (or none, on an open server), reconnecting as services do. */
+  connectAs(role: Access.Role, name = `test-${role}`, extra: Parameters<typeof connect>[0] = {}): Promise<NatsConnection> {
+    if (!this.security) return connect({ servers: this.nats.url, name, ...extra });
+    return this.security.connect(this.nats.url, name, role, extra);
+  }
+
+  /** NATS_CREDS and NATS_TLS_CA for a role (vnfctl's environment), empty on an open server */
+  envOf(role: Access.Role): Record<string, string> {
+    return this.security?.env(role) ?? {};
   }
 
   /** `key` names a second instance of the same service (e.g. two orchestrators) */
   startService(s: Service, key: string = s): ChildProcess {
     const out = openSync(join(this.dir, `${key}.log`), 'a');
     const p = spawn(process.execPath, [dist(s)], {
-      env: { ...process.env, NATS_URL: this.nats.url, VIM_ZONES: JSON.stringify(this.zones), VNF_HEARTBEAT_MS: '200', LOG_LEVEL: 'info', ...this.env },
+      env: {
+        ...process.env,
+        NATS_URL: this.nats.url,
+        VIM_ZONES: JSON.stringify(this.zones),
+        VNF_HEARTBEAT_MS: '200',
+        LOG_LEVEL: 'info',
+        VNF_APP_ROOTS: `${join(ROOT, 'examples')}:${this.dir}`,
+        ...this.envOf(s),
+        ...this.env,
+      },
       stdio: ['ignore', out, out],
     });
     this.procs.set(key, p);
@@ -159,6 +206,7 @@ export class System {
     for (const s of this.procs.keys()) await this.kill(s, 'SIGTERM');
     killStragglers(this.dir);
     await this.nc?.close().catch(() => undefined);
+    await this.keeper?.close();
     await this.nats?.stop();
     // VNF_TEST_KEEP=1 keeps the services' logs for a look after a failure
     if (process.env.VNF_TEST_KEEP) console.log(`kept ${this.dir}`);

@@ -3,6 +3,7 @@ import { createLogger, main } from '@vnf-lcm/bus';
 import { Participant } from '@vnf-lcm/contracts';
 import { ConfigError, loadConfig, loadReconcileConfig, type ReconcileConfig, type VimConfig } from './config.js';
 import { checkDrivers } from './drivers/registry.js';
+import { NodeIdentities } from './identities.js';
 import { vimModule } from './vim.module.js';
 
 const log = createLogger('vim-adapter');
@@ -13,6 +14,7 @@ let source = process.env.VIM_ZONES ? 'VIM_ZONES' : process.env.VIM_CONFIG || 'de
 try {
   config = loadConfig();
   checkDrivers(config);
+  NodeIdentities.check();
   source = 'environment';
   reconcile = loadReconcileConfig();
 } catch (err) {

@@ -5,6 +5,7 @@ import type { ReconcileConfig, VimConfig } from './config.js';
 import { buildDrivers } from './drivers/registry.js';
 import { HostController } from './host.controller.js';
 import { HostService } from './host.service.js';
+import { NodeIdentities } from './identities.js';
 import { Orphans } from './orphans.js';
 import { RECONCILE, Reconciler } from './reconciler.js';
 import { Zones } from './zones.js';
@@ -17,7 +18,8 @@ export function vimModule(config: VimConfig, reconcile: ReconcileConfig): Type<u
       {
         provide: Zones,
         inject: [NATS, LOG],
-        useFactory: (nc: NatsConnection, log: Logger) => new Zones(config.defaultZone, buildDrivers(config, { nc, log })),
+        useFactory: (nc: NatsConnection, log: Logger) =>
+          new Zones(config.defaultZone, buildDrivers(config, { nc, log, identities: NodeIdentities.fromEnv(nc, log) })),
       },
       HostService,
       Orphans,

@@ -13,12 +13,18 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(NATS) private readonly nc: NatsConnection) {}
 
   onModuleInit() {
-    this.sub = this.nc.subscribe(Agent.HEARTBEAT_ALL, {
+    // once, however often Nest initialises the module: a second subscription would hear every beat twice
+    this.sub ??= this.nc.subscribe(Agent.HEARTBEAT_ALL, {
       callback: (err, msg) => {
         if (err) return;
+        // whose beat it is comes from the subject, which only that node's identity may publish
+        // on; the body's `node` is the sender's word and is not taken
+        const node = Agent.nodeOfHeartbeat(msg.subject);
+        if (!node) return;
         try {
           const beat = msg.json<Agent.Heartbeat>();
-          this.last.set(beat.node, { at: Date.now(), beat });
+          if (typeof beat?.app?.state !== 'string') return;
+          this.last.set(node, { at: Date.now(), beat: { ...beat, node } });
         } catch {
           /* a malformed heartbeat is no heartbeat */
         }

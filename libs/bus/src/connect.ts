@@ -1,4 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { authFromEnv, natsAuthOptions, type ClientAuth } from '@vnf-lcm/auth';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
@@ -8,10 +9,12 @@ export function natsUrl(): string {
 
 /**
  * One named connection per process (the server's /connz shows who is connected). It waits for
- * a server that is not up yet and reconnects forever: services outlive NATS restarts.
+ * a server that is not up yet and reconnects forever: services outlive NATS restarts. Its
+ * identity and the server's CA come from NATS_CREDS and NATS_TLS_CA unless given.
  */
-export function connectBus(name: string, servers = natsUrl()): Promise<NatsConnection> {
+export function connectBus(name: string, servers = natsUrl(), auth: ClientAuth = authFromEnv()): Promise<NatsConnection> {
   return connect({
+    ...natsAuthOptions(auth),
     servers: servers.split(','),
     name,
     waitOnFirstConnect: true,

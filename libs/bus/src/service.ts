@@ -67,6 +67,11 @@ export interface ServiceOptions {
   log?: Logger;
   /** a queue group, for services that may run as several instances */
   queue?: string;
+  /**
+   * false: do not make sure the trace and event streams exist. An agent may not touch
+   * JetStream's API (its identity is one node's subjects), and writes no arrows of its own.
+   */
+  streams?: boolean;
 }
 
 export interface RunningService {
@@ -87,7 +92,7 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   if (BASELINE) setFlagsFromString('--always-sparkplug');
   const log = o.log ?? createLogger(o.name);
   const nc = await connectBus(o.name);
-  await ensureStreams(nc);
+  if (o.streams !== false) await ensureStreams(nc);
   const bus = new Bus(nc, o.participant, (entry, err) =>
     log.error({ op: entry.op, arrow: `${entry.from}->${entry.act}${entry.to}: ${entry.label}`, err: err.message }, 'trace arrow lost'),
   );

@@ -9,3 +9,4 @@ export * as Trace from './trace/index.js';
 export * as Vim from './vim/index.js';
 export * as Vnfm from './vnfm/index.js';
 export * as Agent from './agent/index.js';
+export * as Access from './access/index.js';

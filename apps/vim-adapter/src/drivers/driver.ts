@@ -2,6 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '@vnf-lcm/bus';
 import type { Vim } from '@vnf-lcm/contracts';
 import type { ZoneConfig } from '../config.js';
+import type { NodeIdentities } from '../identities.js';
 
 export type HostInfo = Vim.HostInfo;
 
@@ -55,10 +56,15 @@ export interface Driver {
   alive(host: HostInfo): Promise<boolean>;
 }
 
-/** What every driver may use: the adapter's NATS connection (to see the agent's hello) and its log. */
+/**
+ * What every driver may use: the adapter's NATS connection (to see the agent's hello), its log,
+ * and node identities: a driver mints one for each agent it starts and hands it over by a way
+ * only that agent can read, and revokes it when the host is destroyed or the agent replaced.
+ */
 export interface DriverDeps {
   nc: NatsConnection;
   log: Logger;
+  identities: NodeIdentities;
 }
 
 /**

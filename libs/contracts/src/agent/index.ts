@@ -23,6 +23,12 @@ export const subject = (verb: Verb, node: string): string => `vnf.agent.${verb}.
 export const hello = (node: string): string => `vnf.agent.hello.${node}`;
 export const heartbeat = (node: string): string => `vnf.agent.heartbeat.${node}`;
 export const HEARTBEAT_ALL = 'vnf.agent.heartbeat.*';
+/** The node a heartbeat is from, read from its subject (the one fact about it the server vouches for). */
+export function nodeOfHeartbeat(subject: string): string | undefined {
+  const prefix = 'vnf.agent.heartbeat.';
+  const node = subject.startsWith(prefix) ? subject.slice(prefix.length) : '';
+  return TOKEN.test(node) ? node : undefined;
+}
 
 const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
 

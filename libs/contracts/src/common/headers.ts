@@ -8,13 +8,17 @@ export const Header = {
   step: 'Vnf-Step',
 } as const;
 
+export const IN_FLIGHT_PREFIX = 'vnf.in-flight';
+
 /**
  * While a service works on a request that carries a step key, it answers on this subject, so
  * that the sender can tell "still working" from "died with the request in hand" (no responders)
- * long before the request's timeout. The token is a hash: step keys hold `/` and ids.
+ * long before the request's timeout. The request's own subject (less `vnf.`) comes first, so that
+ * access control gives each receiver only its own in-flight subjects (an agent: its node's); the
+ * last token is a hash, since step keys hold `/` and ids.
  */
 export const inFlightSubject = (subject: string, step: string): string =>
-  `vnf.in-flight.${createHash('sha1').update(`${subject} ${step}`).digest('hex')}`;
+  `${IN_FLIGHT_PREFIX}.${subject.replace(/^vnf\./, '')}.${createHash('sha1').update(`${subject} ${step}`).digest('hex')}`;
 
 /**
  * A receiver answers on the in-flight subject once it has worked `afterMs` on a request (most are

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type ZoneConfig } from '../../config.js';
 import { parseCidr, type Cidr } from './address.js';
+import { DEFAULT_USER, resolveRunAs, unreachable, type RunAs } from './run-as.js';
 
 export interface ProcessZone {
   zone: string;
@@ -14,10 +15,12 @@ export interface ProcessZone {
   helloTimeoutMs: number;
   /** how long an agent asked to shut down may take before it gets signals */
   exitGraceMs: number;
+  /** when the adapter is root: the unprivileged user agents and applications run as */
+  runAs?: RunAs;
 }
 
 const LOOPBACK = parseCidr('127.0.0.0/8')!;
-const KEYS = new Set(['name', 'driver', 'range', 'root']);
+const KEYS = new Set(['name', 'driver', 'range', 'root', 'user']);
 
 // dist/drivers/process/options.js -> apps/vnf-agent/dist/; the bundle (npm run build makes it)
 // starts in less than half the time of the module graph, and every host starts an agent
@@ -34,12 +37,19 @@ export function checkProcessZone(z: ZoneConfig, env: NodeJS.ProcessEnv = process
     throw new ConfigError(`zone ${z.name}: range ${z.range} must lie inside 127.0.0.0/8`);
   if (typeof z.root !== 'string' || z.root.trim() === '')
     throw new ConfigError(`zone ${z.name}: "root" must be the folder that holds the hosts`);
-  return {
-    zone: z.name,
-    range,
-    root: isAbsolute(z.root) ? z.root : resolve(process.cwd(), z.root),
-    agentMain: env.VNF_AGENT_MAIN ? resolve(env.VNF_AGENT_MAIN) : BUILT_AGENT,
-    helloTimeoutMs: 15_000,
-    exitGraceMs: 10_000,
-  };
+  if (z.user !== undefined && (typeof z.user !== 'string' || !/^[a-z_][a-z0-9_-]{0,31}$/.test(z.user) || z.user === 'root'))
+    throw new ConfigError(`zone ${z.name}: "user" must name an unprivileged account, got ${JSON.stringify(z.user)}`);
+  const root = isAbsolute(z.root) ? z.root : resolve(process.cwd(), z.root);
+  const agentMain = env.VNF_AGENT_MAIN ? resolve(env.VNF_AGENT_MAIN) : BUILT_AGENT;
+  // a root adapter never lets an application run as root: agents and applications run as
+  // an unprivileged user, who must be able to reach the agent's code and the hosts' folders
+  const runAs = resolveRunAs((z.user as string | undefined) ?? DEFAULT_USER);
+  if (runAs) {
+    mkdirSync(root, { recursive: true, mode: 0o755 });
+    for (const path of [root, agentMain]) {
+      const why = existsSync(path) ? unreachable(path, runAs) : undefined;
+      if (why) throw new ConfigError(`zone ${z.name}: agents run as ${runAs.user}, but ${why}`);
+    }
+  }
+  return { zone: z.name, range, root, agentMain, helloTimeoutMs: 15_000, exitGraceMs: 10_000, runAs };
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Subscription } from '@nats-io/transport-node';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { natsUrl, rpcError } from '@vnf-lcm/bus';
 import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
@@ -15,8 +15,10 @@ const HOST_FILE = 'host.json';
 const AGENT_LOG = 'agent.log';
 /** written by the agent in its work dir; its `pid` is the application's (a group leader) */
 const AGENT_STATE = 'agent-state.json';
-/** variables meant for the VIM adapter only, not for the agents it spawns */
-const PRIVATE_ENV = ['VIM_ZONES', 'VIM_CONFIG', 'VNF_AGENT_MAIN'];
+/** the node's user JWT (public: no key in it), what the keeper needs to revoke it */
+const IDENTITY_FILE = 'identity.jwt';
+/** variables meant for the VIM adapter only, not for the agents it spawns: its own identity above all */
+const PRIVATE_ENV = ['VIM_ZONES', 'VIM_CONFIG', 'VNF_AGENT_MAIN', 'NATS_CREDS', 'VIM_AGENT_SIGNER'];
 
 /**
  * A virtual host is a folder `${root}/${node}` holding host.json, its own loopback address,
@@ -44,6 +46,12 @@ export class ProcessDriver implements Driver {
       if (!address) throw rpcError('unavailable', `zone ${this.zone} has no free address`, { range: this.o.range.text });
       const dir = this.dirOf(spec.node);
       await mkdir(dir, { recursive: true });
+      const runAs = this.o.runAs;
+      if (runAs) {
+        // the agent (group) may add its own files; sticky: it may not remove or replace ours
+        await chown(dir, 0, runAs.gid);
+        await chmod(dir, 0o1770);
+      }
       const host: HostInfo = {
         node: spec.node,
         vnf: spec.vnf,
@@ -72,6 +80,7 @@ export class ProcessDriver implements Driver {
       log.warn({ vnf: host.vnf, node: host.node, pid: previous }, 'stopping agent of an unfinished start');
       await terminate(previous, marker(host.node), { group: true, graceMs: 2_000 });
     }
+    const identity = await this.replaceIdentity(host);
     // subscribed (and known to the server) before the agent exists, so its hello cannot be missed
     const hello = nc.subscribe(Agent.hello(host.node), { max: 1 });
     await nc.flush();
@@ -79,14 +88,28 @@ export class ProcessDriver implements Driver {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const k of PRIVATE_ENV) delete env[k];
     Object.assign(env, { NATS_URL: natsUrl(), VNF_NODE: host.node, VNF_ADDRESS: host.address, VNF_WORKDIR: dir });
+    // the credentials go through a pipe, never a file or the environment its application could read
+    if (identity) env.NATS_CREDS = '-';
+    const runAs = this.o.runAs;
+    if (runAs) Object.assign(env, { HOME: dir, USER: runAs.user, LOGNAME: runAs.user });
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [this.o.agentMain, marker(host.node)], { cwd: dir, env, detached: true, stdio: ['ignore', out, out] });
+      child = spawn(process.execPath, [this.o.agentMain, marker(host.node)], {
+        cwd: dir,
+        env,
+        detached: true,
+        stdio: [identity ? 'pipe' : 'ignore', out, out],
+        ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      });
     } catch (err) {
       hello.unsubscribe();
       throw err;
     } finally {
       closeSync(out);
+    }
+    if (identity && child.stdin) {
+      child.stdin.on('error', () => undefined); // an agent that died at once: its exit is reported below
+      child.stdin.end(Buffer.from(identity.creds));
     }
     child.unref();
     // listening at once: an early exit or spawn error must not go unseen while we save
@@ -133,6 +156,9 @@ export class ProcessDriver implements Driver {
   }
 
   async destroy(host: HostInfo): Promise<void> {
+    // revoked first: if the keeper cannot be reached the folder stays, and the removal is tried again
+    const jwt = this.identityOf(host.node);
+    if (jwt && this.deps.identities.enabled) await this.deps.identities.revoke(jwt, host.node);
     // node ids are subject tokens (no dots, no slashes), so this stays inside root
     await rm(this.dirOf(host.node), { recursive: true, force: true });
     this.deps.log.info({ vnf: host.vnf, node: host.node, address: host.address }, 'process host destroyed');
@@ -192,6 +218,28 @@ export class ProcessDriver implements Driver {
       hello.unsubscribe();
       child.removeAllListeners('exit').removeAllListeners('error');
     });
+  }
+
+  /**
+   * A new identity for the agent about to start; the one an earlier agent of this host had (now
+   * stopped) is revoked first, so that one node never has two identities that connect.
+   */
+  private async replaceIdentity(host: HostInfo) {
+    const { identities } = this.deps;
+    if (!identities.enabled) return undefined;
+    const previous = this.identityOf(host.node);
+    if (previous) await identities.revoke(previous, host.node);
+    const identity = await identities.mint(host.node);
+    if (identity) await writeFile(join(this.dirOf(host.node), IDENTITY_FILE), identity.jwt, { mode: 0o600 });
+    return identity;
+  }
+
+  private identityOf(node: string): string | undefined {
+    try {
+      return readFileSync(join(this.dirOf(node), IDENTITY_FILE), 'utf8').trim() || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The agent normally stops its application; this catches one left behind by a killed agent. */

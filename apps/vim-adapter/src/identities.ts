@@ -1,0 +1,60 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AgentMinter, type NodeIdentity } from '@vnf-lcm/auth';
+import { rpcError, type Logger } from '@vnf-lcm/bus';
+import { Access, isErrorReply } from '@vnf-lcm/contracts';
+import { ConfigError } from './config.js';
+
+const REVOKE_TIMEOUT_MS = 5_000;
+
+/**
+ * Each node's own NATS identity: minted when its agent is started (allowed only that node's
+ * subjects), revoked when its host is removed or its agent replaced. Off when the VIM has no
+ * signing key (VIM_AGENT_SIGNER unset: a server without authentication).
+ */
+export class NodeIdentities {
+  private constructor(
+    private readonly minter: AgentMinter | undefined,
+    private readonly nc: NatsConnection,
+    private readonly log: Logger,
+  ) {}
+
+  static fromEnv(nc: NatsConnection, log: Logger, env: NodeJS.ProcessEnv = process.env): NodeIdentities {
+    const file = env.VIM_AGENT_SIGNER;
+    if (!file) return new NodeIdentities(undefined, nc, log);
+    try {
+      return new NodeIdentities(AgentMinter.fromFile(file), nc, log);
+    } catch (err) {
+      throw new ConfigError(`VIM_AGENT_SIGNER: ${(err as Error).message}`);
+    }
+  }
+
+  /** At start-up, before connecting: a signing key named but unusable stops the adapter. */
+  static check(env: NodeJS.ProcessEnv = process.env): void {
+    if (!env.VIM_AGENT_SIGNER) return;
+    try {
+      AgentMinter.fromFile(env.VIM_AGENT_SIGNER);
+    } catch (err) {
+      throw new ConfigError(`VIM_AGENT_SIGNER: ${(err as Error).message}`);
+    }
+  }
+
+  get enabled(): boolean {
+    return this.minter !== undefined;
+  }
+
+  mint(node: string): Promise<NodeIdentity | undefined> {
+    return this.minter ? this.minter.mint(node) : Promise.resolve(undefined);
+  }
+
+  /** Fails `unavailable` when the keeper does not confirm: a removal is not done until then. */
+  async revoke(jwt: string, node: string): Promise<void> {
+    let reply: unknown;
+    try {
+      reply = (await this.nc.request(Access.REVOKE_SUBJECT, JSON.stringify({ jwt }), { timeout: REVOKE_TIMEOUT_MS })).json();
+    } catch (err) {
+      throw rpcError('unavailable', `could not revoke the identity of node ${node}: ${(err as Error).message}`, { node });
+    }
+    if (isErrorReply(reply)) throw rpcError('unavailable', `could not revoke the identity of node ${node}: ${reply.error.description}`, { node });
+    this.log.info({ node }, 'node identity revoked');
+  }
+}

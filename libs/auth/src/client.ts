@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { credsAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
+import { Access } from '@vnf-lcm/contracts';
+
+/** How a client proves who it is and checks whom it talks to; both optional (an open server). */
+export interface ClientAuth {
+  /** a NATS credentials file (user JWT and seed), as `nsc` and the launcher write them; `-` for stdin */
+  creds?: string;
+  /** the CA that signed the server's certificate: with it the client requires TLS and verifies */
+  tlsCa?: string;
+}
+
+/** A credentials or CA file a client cannot use; the message names the file and the variable. */
+export class AuthConfigError extends Error {
+  override name = 'AuthConfigError';
+}
+
+/** NATS_CREDS and NATS_TLS_CA, the variables every service, agent and vnfctl read. */
+export function authFromEnv(env: NodeJS.ProcessEnv = process.env): ClientAuth {
+  return { creds: env.NATS_CREDS || undefined, tlsCa: env.NATS_TLS_CA || undefined };
+}
+
+/**
+ * Connection options for an identity: its authenticator, TLS verified against the CA, and the
+ * inbox prefix its role may subscribe to (replies to internal roles never pass `_INBOX.>`, which
+ * DevOps clients may read). The file is read once: a service keeps its identity for its life.
+ */
+export function natsAuthOptions(a: ClientAuth): Partial<ConnectionOptions> {
+  const o: Partial<ConnectionOptions> = {};
+  if (a.creds) {
+    const text = readOnce(a.creds, 'credentials file (NATS_CREDS / --creds)');
+    o.authenticator = credsAuthenticator(text);
+    const prefix = Access.inboxPrefix(roleOf(new TextDecoder().decode(text)));
+    if (prefix) o.inboxPrefix = prefix;
+  }
+  if (a.tlsCa) {
+    readOnce(a.tlsCa, 'CA file (NATS_TLS_CA / --tls-ca)');
+    o.tls = { caFile: a.tlsCa };
+  }
+  return o;
+}
+
+function readOnce(path: string, what: string): Uint8Array {
+  try {
+    // `-`: from standard input, as the VIM hands an agent its identity (fd 0, not /dev/stdin,
+    // which another user cannot open again when the pipe is root's)
+    return readFileSync(path === '-' ? 0 : path);
+  } catch (err) {
+    throw new AuthConfigError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** The role tag (`role:<name>`) of the user JWT in a credentials file, if it has one. */
+export function roleOf(creds: string): string | undefined {
+  const m = /-----BEGIN NATS USER JWT-----\s*([A-Za-z0-9_.-]+)\s*-+END NATS USER JWT/.exec(creds);
+  if (!m) throw new AuthConfigError('credentials file holds no user JWT');
+  try {
+    const payload = JSON.parse(Buffer.from(m[1].split('.')[1], 'base64url').toString('utf8'));
+    const tag = (payload?.nats?.tags as string[] | undefined)?.find((t) => t.startsWith('role:'));
+    return tag?.slice(5);
+  } catch {
+    throw new AuthConfigError('credentials file holds a malformed user JWT');
+  }
+}

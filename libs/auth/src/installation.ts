@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Access } from '@vnf-lcm/contracts';
+import { natsAuthOptions } from './client.js';
+import { Identity } from './identity.js';
+import { Keeper } from './keeper.js';
+import { writeServerConfig, type ServerConfig } from './server-config.js';
+import { ensureTls, type TlsFiles } from './tls.js';
+
+export interface InstallationOptions extends Omit<ServerConfig, 'file' | 'tls'> {
+  /** true: a CA and certificate made here; files: the operator's own; false: plain text */
+  tls: boolean | TlsFiles;
+}
+
+/**
+ * One vnf-lcm's security set-up in a data folder: identities (identity/), TLS (tls/), and the
+ * server's configuration (nats.conf). What the launcher and the tests' System both start from.
+ */
+export class Installation {
+  private constructor(
+    readonly id: Identity,
+    readonly configFile: string,
+    readonly tls: TlsFiles | undefined,
+    private readonly server: ServerConfig,
+  ) {}
+
+  static async prepare(dir: string, o: InstallationOptions): Promise<Installation> {
+    // searchable (not listable) by agents on their way to the CA certificate; identity/ stays 0700
+    mkdirSync(dir, { recursive: true, mode: 0o711 });
+    const id = await Identity.open(join(dir, 'identity'));
+    const tls = o.tls === true ? ensureTls(join(dir, 'tls')) : o.tls || undefined;
+    const server: ServerConfig = { ...o, file: join(dir, 'nats.conf'), tls };
+    await writeServerConfig(id, server);
+    return new Installation(id, server.file, tls, server);
+  }
+
+  /** Rewrites nats.conf with the account as it is now (after a revocation). */
+  rewrite(): Promise<void> {
+    return writeServerConfig(this.id, this.server);
+  }
+
+  /** The environment that gives a service (or vnfctl) its identity and the server's CA. */
+  env(role: Access.Role): Record<string, string> {
+    const e: Record<string, string> = { NATS_CREDS: this.id.credsFile(role) };
+    if (this.tls) e.NATS_TLS_CA = this.tls.ca;
+    if (role === Access.Role.vimAdapter) e.VIM_AGENT_SIGNER = this.id.agentSignerFile();
+    return e;
+  }
+
+  /** A connection as `role` (or as the system account's user, for the keeper). */
+  connect(url: string, name: string, as: Access.Role | 'system', extra: Parameters<typeof connect>[0] = {}): Promise<NatsConnection> {
+    return connect({ servers: url.split(','), name, ...natsAuthOptions({ creds: this.id.credsFile(as), tlsCa: this.tls?.ca }), ...extra });
+  }
+
+  /** The keeper on its own two connections (admin for requests, system for account updates). */
+  async startKeeper(url: string, log?: (o: Record<string, unknown>, msg: string) => void): Promise<{ keeper: Keeper; close(): Promise<void> }> {
+    const retry = { waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 };
+    const admin = await this.connect(url, 'vnf-lcm-keeper', Access.Role.admin, retry);
+    const system = await this.connect(url, 'vnf-lcm-keeper-sys', 'system', retry);
+    const keeper = new Keeper(this.id, admin, system, () => this.rewrite(), log).start();
+    await admin.flush();
+    return {
+      keeper,
+      close: async () => {
+        keeper.stop();
+        await Promise.all([admin.close(), system.close()]).catch(() => undefined);
+      },
+    };
+  }
+}
