@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
 import { findProcesses } from './support/procs.js';
 import { httpGet, processesUnder, ROOT } from './support/system.js';
 
@@ -13,6 +14,13 @@ import { httpGet, processesUnder, ROOT } from './support/system.js';
  */
 const T = 120_000;
 const dir = mkdtempSync(join(tmpdir(), 'vnf-launcher-'));
+// agents run as an unprivileged user when the test runs as root: it must reach the hosts' folders
+chmodSync(dir, 0o711);
+/** what the launcher made in --data: an identity per role, and the CA its server's certificate comes from */
+const security = (role: string) => ({
+  authenticator: credsAuthenticator(readFileSync(join(dir, 'data/security/identity/creds', `${role}.creds`))),
+  tls: { caFile: join(dir, 'data/security/tls/ca.pem') },
+});
 let launcher: ChildProcess;
 let out = '';
 let nc: NatsConnection | undefined;
@@ -119,9 +127,29 @@ test(
 );
 
 test(
+  'its server refuses anonymous clients; DevOps credentials from --data reach vnf.ao.* and nothing internal',
+  async () => {
+    const anon = await connect({ servers: `nats://127.0.0.1:${natsPort}`, reconnect: false, tls: { caFile: join(dir, 'data/security/tls/ca.pem') } }).then(
+      (c) => c.close().then(() => 'connected'),
+      (e: Error) => e.message,
+    );
+    expect(anon).toMatch(/Authorization Violation/i);
+    const devops = await connect({ servers: `nats://127.0.0.1:${natsPort}`, name: 'launcher-test-devops', ...security('devops') });
+    try {
+      const { vnfs } = (await devops.request('vnf.ao.vnf-list', '{}', { timeout: 5000 })).json<{ vnfs: { name: string }[] }>();
+      expect(vnfs.map((v) => v.name)).toEqual(['web']);
+      await expect(devops.request('vnf.vim.host-list', '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
+    } finally {
+      await devops.close();
+    }
+  },
+  T,
+);
+
+test(
   'a vnfm killed with SIGKILL is started again by the supervisor and answers again',
   async () => {
-    nc = await connect({ servers: `nats://127.0.0.1:${natsPort}`, name: 'launcher-test' });
+    nc = await connect({ servers: `nats://127.0.0.1:${natsPort}`, name: 'launcher-test', ...security('admin') });
     const clusters = async () => {
       try {
         const m = await nc!.request('vnf.vnfm.cluster-get', JSON.stringify({ vnf: 'web' }), { timeout: 1000 });

@@ -24,10 +24,20 @@ export async function waitForServices(nc: NatsConnection, timeoutMs = 60_000): P
 }
 
 /** Deploys with vnfctl, as an operator would, then prints where to send traffic. */
-export async function deployAndShow(nc: NatsConnection, server: string, file: string, log: (l: string) => void): Promise<boolean> {
+export async function deployAndShow(
+  nc: NatsConnection,
+  server: string,
+  file: string,
+  log: (l: string) => void,
+  identity: Record<string, string> = {},
+): Promise<boolean> {
   const code = await new Promise<number>((res) => {
-    // the server is named explicitly: vnfctl would otherwise use NATS_URL or its default port
-    const p = spawn(process.execPath, [vnfctl, '-s', server, 'deploy', file, '--wait'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    // the server is named explicitly: vnfctl would otherwise use NATS_URL or its default port;
+    // it deploys as DevOps (NATS_CREDS, NATS_TLS_CA), as an operator would
+    const p = spawn(process.execPath, [vnfctl, '-s', server, 'deploy', file, '--wait'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...identity },
+    });
     p.on('exit', (c) => res(c ?? 1));
   });
   if (code !== 0) return false;

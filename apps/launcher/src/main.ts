@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { authFromEnv, Installation, natsAuthOptions, type TlsFiles } from '@vnf-lcm/auth';
+import { Access } from '@vnf-lcm/contracts';
 import { Supervised } from './supervisor.js';
 import { deployAndShow, teardown, waitForServices } from './demo.js';
 
@@ -18,10 +20,25 @@ const program = new Command('vnf-lcm')
   .option('--monitor <n>', 'monitoring port of the embedded nats-server (/connz)', '8222')
   .option('--deploy <file>', 'deploy this descriptor once everything is up')
   .option('--fresh', 'start from empty state (removes --data first)')
-  .option('--teardown', 'on Ctrl-C, remove every virtual host before stopping');
+  .option('--teardown', 'on Ctrl-C, remove every virtual host before stopping')
+  .option('--no-tls', 'clients talk to the embedded server in plain text (TLS with a CA made in --data is the default)')
+  .option('--tls-cert <file>', "the embedded server's certificate (with --tls-key and --tls-ca): the operator's own instead of one made here")
+  .option('--tls-key <file>', "the embedded server's private key")
+  .option('--tls-ca <file>', 'the CA that signed --tls-cert, which every client verifies the server with');
 
 program.parse();
-const o = program.opts<{ data: string; port: string; monitor: string; deploy?: string; fresh?: boolean; teardown?: boolean }>();
+const o = program.opts<{
+  data: string;
+  port: string;
+  monitor: string;
+  deploy?: string;
+  fresh?: boolean;
+  teardown?: boolean;
+  tls: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+}>();
 const data = resolve(o.data);
 const log = (l: string) => process.stdout.write(l + '\n');
 
@@ -30,6 +47,8 @@ mkdirSync(data, { recursive: true });
 
 const procs: Supervised[] = [];
 let url = process.env.NATS_URL;
+/** the embedded server's identities and TLS; with NATS_URL the operator's own environment is passed on */
+let security: Installation | undefined;
 if (!url) {
   let bin: string;
   try {
@@ -39,13 +58,45 @@ if (!url) {
     process.exit(1);
   }
   url = `nats://127.0.0.1:${o.port}`;
-  const args = ['-a', '127.0.0.1', '-p', o.port, '-m', o.monitor, '-js', '-sd', resolve(data, 'nats')];
+  security = await prepareSecurity();
+  const args = ['-c', security.configFile];
   procs.push(new Supervised({ name: 'nats', command: bin, args }, log).start());
-  log(`[vnf-lcm] nats-server on ${url}, monitoring http://127.0.0.1:${o.monitor}/connz`);
+  log(`[vnf-lcm] nats-server on ${url} (operator mode${security.tls ? ', TLS' : ''}), monitoring http://127.0.0.1:${o.monitor}/connz`);
+  const clientEnv = security.env(Access.Role.devops);
+  const envFile = resolve(data, 'env');
+  // for vnfctl and the nats CLI in another terminal: `. .vnf-lcm/env` (paths only, no secret)
+  writeFileSync(envFile, [`export NATS_URL=${url}`, ...Object.entries(clientEnv).map(([k, v]) => `export ${k}=${v}`)].join('\n') + '\n');
+  log(`[vnf-lcm] DevOps credentials: ${clientEnv.NATS_CREDS}${security.tls ? `, CA ${security.tls.ca}` : ''}; for vnfctl: . ${envFile}`);
 }
+
+/** Identities (made on the first start; --fresh makes new ones), TLS, and nats.conf in --data. */
+async function prepareSecurity(): Promise<Installation> {
+  const given = [o.tlsCert, o.tlsKey, o.tlsCa].filter(Boolean).length;
+  if (given !== 0 && given !== 3) {
+    log('--tls-cert, --tls-key and --tls-ca go together');
+    process.exit(2);
+  }
+  const tls: boolean | TlsFiles = !o.tls ? false : given === 3 ? { cert: resolve(o.tlsCert!), key: resolve(o.tlsKey!), ca: resolve(o.tlsCa!) } : true;
+  try {
+    return await Installation.prepare(resolve(data, 'security'), {
+      tls,
+      port: Number(o.port),
+      monitorPort: Number(o.monitor),
+      storeDir: resolve(data, 'nats'),
+    });
+  } catch (err) {
+    log(`[vnf-lcm] cannot prepare identities and TLS: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
+
+/** What each service is given: its own identity on the embedded server, or the caller's environment. */
+const envOf = (role: Access.Role): Record<string, string> => security?.env(role) ?? {};
 
 const env = {
   NATS_URL: url,
+  // descriptors may name working folders under these (the examples, and apps/ in --data)
+  VNF_APP_ROOTS: process.env.VNF_APP_ROOTS ?? [resolve(root, 'examples'), resolve(data, 'apps')].join(':'),
   VIM_ZONES:
     process.env.VIM_ZONES ??
     JSON.stringify({
@@ -57,12 +108,13 @@ const env = {
       ],
     }),
 };
-for (const app of ['orchestrator', 'vnfm', 'vim-adapter'])
-  procs.push(new Supervised({ name: app, command: process.execPath, args: [dist(app)], env }, log).start());
+for (const app of ['orchestrator', 'vnfm', 'vim-adapter'] as const)
+  procs.push(new Supervised({ name: app, command: process.execPath, args: [dist(app)], env: { ...env, ...envOf(app) } }, log).start());
 
 // Signals are handled before anything can block (connecting waits for nats-server): the children
 // lead their own process groups, so a launcher killed by a signal it did not handle would orphan them.
 let nc: NatsConnection | undefined;
+let keeper: { close(): Promise<void> } | undefined;
 let stopping = false;
 const stop = async (code = 0) => {
   if (stopping) return;
@@ -70,6 +122,7 @@ const stop = async (code = 0) => {
   log('[vnf-lcm] stopping');
   if (o.teardown && nc) await teardown(nc, log).catch((e) => log(`[vnf-lcm] teardown: ${(e as Error).message}`));
   await nc?.close().catch(() => undefined);
+  await keeper?.close();
   for (const p of [...procs].reverse()) await p.stop();
   log('[vnf-lcm] stopped');
   process.exit(code);
@@ -78,11 +131,17 @@ process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
 
 try {
-  nc = await connect({ servers: url, name: 'vnf-lcm-launcher', waitOnFirstConnect: true, maxReconnectAttempts: -1 });
+  const retry = { waitOnFirstConnect: true, maxReconnectAttempts: -1 } as const;
+  // the launcher tears hosts down and waits on every service: admin on its own server
+  nc = security
+    ? await security.connect(url, 'vnf-lcm-launcher', Access.Role.admin, retry)
+    : await connect({ servers: url, name: 'vnf-lcm-launcher', ...natsAuthOptions(authFromEnv()), ...retry });
+  // the keeper holds the operator's key: it revokes the identities of removed nodes
+  if (security) keeper = await security.startKeeper(url, (o, msg) => log(`[keeper] ${JSON.stringify({ ...o, msg })}`));
   await waitForServices(nc);
   log('[vnf-lcm] services up: orchestrator, vnfm, vim-adapter');
   if (o.deploy) {
-    const ok = await deployAndShow(nc, url, resolve(o.deploy), log);
+    const ok = await deployAndShow(nc, url, resolve(o.deploy), log, envOf(Access.Role.devops));
     if (!ok) log('[vnf-lcm] deployment did not complete; see `vnfctl ops` and `vnfctl trace <op>`');
   }
   log('[vnf-lcm] running; Ctrl-C stops everything');
