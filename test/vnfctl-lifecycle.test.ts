@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { Access } from '@vnf-lcm/contracts';
 import { diagram, fits } from './support/seqcheck.js';
 import { dist, ROOT, System } from './support/system.js';
 
@@ -9,10 +10,11 @@ const run = promisify(execFile);
 beforeAll(() => sys.start(), 60_000);
 afterAll(() => sys.stop(), 60_000);
 
-/** vnfctl as an operator runs it: exit code, stdout, stderr. */
+/** vnfctl as an operator runs it, with DevOps credentials: exit code, stdout, stderr. */
 async function vnfctl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
-    const r = await run(process.execPath, [dist('vnfctl'), '-s', sys.nats.url, ...args], { timeout: 120_000 });
+    const env = { ...process.env, ...sys.envOf(Access.Role.devops) };
+    const r = await run(process.execPath, [dist('vnfctl'), '-s', sys.nats.url, ...args], { timeout: 120_000, env });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };

@@ -2,7 +2,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { Query, type Descriptor, type Events, type Records } from '@vnf-lcm/contracts';
+import { jetstream } from '@nats-io/jetstream';
+import { Access, Events, Query, type Descriptor, type Records } from '@vnf-lcm/contracts';
 import { SEQUENCES } from './support/seqcheck.js';
 import { ROOT, System } from './support/system.js';
 
@@ -21,16 +22,29 @@ interface Run {
   stderr: string;
 }
 
-/** `vnfctl -s <our server> ...args`; `server: null` leaves the server to NATS_URL. */
-function vnfctl(args: string[], o: { server?: string | null; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Run> {
+/**
+ * `vnfctl -s <our server> ...args` as DevOps (its credentials and our CA in NATS_CREDS and
+ * NATS_TLS_CA, when the system is secured); `server: null` leaves the server to NATS_URL; `as`
+ * another role, or `null` for no credentials at all.
+ */
+function vnfctl(args: string[], o: { server?: string | null; env?: NodeJS.ProcessEnv; timeoutMs?: number; as?: Access.Role | null } = {}): Promise<Run> {
   const server = o.server === undefined ? sys.nats.url : o.server;
-  const env = { ...process.env, ...o.env };
+  const env = { ...cliEnv(o.as === undefined ? Access.Role.devops : o.as), ...o.env };
   if (o.env?.NATS_URL === undefined) delete env.NATS_URL;
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...(server ? ['-s', server] : []), ...args], { env, timeout: o.timeoutMs ?? 90_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
     );
   });
+}
+
+/** the environment vnfctl runs in: no NATS_* of the test runner's own, a role's identity if any */
+function cliEnv(as: Access.Role | null): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of ['NATS_URL', 'NATS_CREDS', 'NATS_TLS_CA']) delete env[k];
+  if (as) Object.assign(env, sys.envOf(as));
+  else if (sys.security?.tls) env.NATS_TLS_CA = sys.security.tls.ca;
+  return env;
 }
 
 const lines = (s: string) => s.split('\n').filter((l) => l.trim());
@@ -156,7 +170,7 @@ describe('following', () => {
     'events --follow prints the past, keeps running and prints the events of a new deployment; deploy --wait --json prints JSON lines',
     async () => {
       let out = '';
-      follower = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'events', '--follow'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      follower = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'events', '--follow'], { env: cliEnv(Access.Role.devops), stdio: ['ignore', 'pipe', 'pipe'] });
       follower.stdout!.on('data', (d) => (out += d));
       const until = async (ok: () => boolean, what: string) => {
         for (const deadline = Date.now() + 30_000; !ok(); await new Promise((r) => setTimeout(r, 50)))
@@ -297,6 +311,139 @@ describe('failures and their exit codes', () => {
       expect((await sys.waitOp(op)).state).toBe('COMPLETED');
       expect(JSON.parse((await vnfctl(['op', op, '--json'])).stdout).waiting).toBeUndefined();
       expect((await vnfctl(['op', op])).stdout).not.toMatch(/waiting/);
+    },
+    T,
+  );
+});
+
+describe('credentials', () => {
+  test(
+    "with DevOps's credentials vnfctl lists the VNFs; without any the server's refusal is said as such, exit 2",
+    async () => {
+      if (!sys.security) return; // an open server (System without auth) needs none
+      const r = await vnfctl(['status', '--json']);
+      expect(r.code).toBe(0);
+      expect((JSON.parse(r.stdout) as Records.VnfRecord[]).map((v) => v.name)).toContain('web');
+
+      const none = await vnfctl(['status', '--json'], { as: null });
+      expect(none.code).toBe(2);
+      expect(none.stdout).toBe('');
+      const { error } = JSON.parse(none.stderr);
+      expect(error).toMatchObject({ code: 503, err_code: 'unavailable' });
+      expect(error.description).toMatch(/^authorization violation: .*check --creds/);
+
+      const text = await vnfctl(['status'], { as: null });
+      expect(text.code).toBe(2);
+      expect(text.stderr).toMatch(/^error: unavailable: authorization violation: /);
+      expect(text.stderr).not.toMatch(/no service answers|\n\s+at /);
+    },
+    T,
+  );
+
+  test(
+    'a --creds file that does not exist: structured error, exit 2, no stack trace',
+    async () => {
+      const missing = join(sys.dir, 'nope.creds');
+      const r = await vnfctl(['--creds', missing, 'status']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`error: invalid_request: cannot read credentials file (NATS_CREDS / --creds) ${missing}: ENOENT\n`);
+      const j = await vnfctl(['status', '--json'], { env: { NATS_CREDS: missing } });
+      expect(j.code).toBe(2);
+      expect(JSON.parse(j.stderr)).toEqual({ error: { code: 400, err_code: 'invalid_request', description: expect.stringContaining(missing) } });
+    },
+    T,
+  );
+});
+
+describe('malformed events in the event stream', () => {
+  const event = (vnf: string, op: string, state: string): Events.Event =>
+    ({ op, vnf, algorithm: 'deployment', step: 'operation', state, ts: new Date().toISOString() }) as Events.Event;
+  /** publishes into VNF_EVENTS (the services created it) and returns the stream sequence */
+  const put = async (vnf: string, body: unknown) =>
+    (await jetstream(sys.nc).publish(Events.subject(vnf, 'op-junk'), typeof body === 'string' ? body : JSON.stringify(body))).seq;
+  const skipped = /^vnfctl: skipped a malformed event \(stream seq (\d+), subject vnf\.evt\.junk\.op-junk\): (.+)$/;
+
+  test(
+    'events (and events --json) print the good events before and after them, one warning line each on stderr, exit 0',
+    async () => {
+      await put('junk', event('junk', 'op-junk', 'PROCESSING'));
+      const notJson = await put('junk', 'this is not {json');
+      const notEvent = await put('junk', { hello: 'world' });
+      await put('junk', event('junk', 'op-junk', 'COMPLETED'));
+
+      const r = await vnfctl(['events', 'junk'], { timeoutMs: 20_000 });
+      expect(r.code).toBe(0);
+      const out = lines(r.stdout);
+      expect(out).toHaveLength(2);
+      expect(out[0]).toMatch(/junk +operation +PROCESSING$/);
+      expect(out[1]).toMatch(/junk +operation +COMPLETED$/);
+      const warnings = lines(r.stderr).map((l) => skipped.exec(l));
+      expect(warnings.map((m) => m && [Number(m[1]), m[2]])).toEqual([
+        [notJson, 'not JSON'],
+        [notEvent, 'no string op, vnf, step, state, ts'],
+      ]);
+
+      const j = await vnfctl(['events', 'junk', '--json'], { timeoutMs: 20_000 });
+      expect(j.code).toBe(0);
+      expect(jsonLines(j.stdout).map((e: Events.Event) => e.state)).toEqual(['PROCESSING', 'COMPLETED']);
+      expect(jsonLines(j.stderr).map((w) => w.warning.stream_seq)).toEqual([notJson, notEvent]);
+    },
+    T,
+  );
+
+  test(
+    'events --follow skips a malformed event that comes while it follows and prints the next good one',
+    async () => {
+      const f = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'events', 'junk', '--follow'], { env: cliEnv(Access.Role.devops), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      f.stdout!.on('data', (d) => (out += d));
+      f.stderr!.on('data', (d) => (err += d));
+      const until = async (ok: () => boolean, what: string) => {
+        for (const deadline = Date.now() + 30_000; !ok(); await new Promise((r) => setTimeout(r, 50)))
+          if (Date.now() > deadline) throw new Error(`follower: no ${what} in:\n${out}\n${err}`);
+      };
+      try {
+        await until(() => /COMPLETED/.test(out) && lines(err).length === 2, 'past events');
+        await put('junk', '\u0000\u0001 binary');
+        await put('junk', event('junk', 'op-junk', 'ROLLED_BACK'));
+        await until(() => /ROLLED_BACK/.test(out), 'event after a malformed one');
+        expect(lines(err)).toHaveLength(3);
+        expect(lines(err).every((l) => skipped.test(l))).toBe(true);
+        expect(f.exitCode).toBeNull();
+      } finally {
+        const exited = new Promise((r) => f.once('exit', r));
+        f.kill('SIGTERM');
+        await exited;
+      }
+    },
+    T,
+  );
+
+  test(
+    'deploy --wait follows to the end although malformed messages come on the VNF\'s event subjects',
+    async () => {
+      const file = descriptorFile('noisy', (d) => {
+        d.clusters = [d.clusters[0]];
+        d.clusters[0].nodes = 1;
+      });
+      let stop = false;
+      const noise = (async () => {
+        for (let i = 0; !stop; i++) {
+          sys.nc.publish(Events.subject('noisy', 'junk'), i % 2 ? 'not json' : JSON.stringify({ op: 42 }));
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      const r = await vnfctl(['deploy', file, '--wait']).finally(() => (stop = true));
+      await noise;
+      expect(r.code).toBe(0);
+      const out = lines(r.stdout);
+      expect(out.filter((l) => l.includes('activate virtual host'))).toHaveLength(1);
+      expect(out[out.length - 1]).toMatch(/^operation \S+ COMPLETED in /);
+      const warnings = lines(r.stderr);
+      expect(warnings.length).toBeGreaterThan(0);
+      expect(warnings.every((l) => /^vnfctl: skipped a malformed event \(subject vnf\.evt\.noisy\.junk\): (not JSON|no string op)/.test(l))).toBe(true);
     },
     T,
   );

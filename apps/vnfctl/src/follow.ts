@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Events, Query, Records } from '@vnf-lcm/contracts';
+import { parseEvent, warnSkipped } from './event.js';
 
 export interface Progress {
   /** resolves with the operation's last state: final, or FAILED_TEMP */
@@ -17,9 +18,10 @@ type Request = <T>(subject: string, payload: unknown) => Promise<T>;
  * Follows one VNF's events from before the request is sent, so that no step is missed; events of
  * other operations are dropped once the op id is known. Events are plain NATS messages (at most
  * once), so the operation record is also read now and then: a lost closing event must not leave
- * `--wait` waiting forever.
+ * `--wait` waiting forever. A message on the VNF's subjects that is no event is skipped, with a
+ * line on stderr.
  */
-export function followVnf(nc: NatsConnection, request: Request, vnf: string, onEvent: (e: Events.Event) => void) {
+export function followVnf(nc: NatsConnection, request: Request, vnf: string, onEvent: (e: Events.Event) => void, json = false) {
   let op: string | undefined;
   const early: Events.Event[] = [];
   let resolve!: (s: Records.OpState) => void;
@@ -34,7 +36,10 @@ export function followVnf(nc: NatsConnection, request: Request, vnf: string, onE
     ? nc.subscribe(`${Events.SubjectPrefix}.${vnf}.*`, {
         callback: (err, m) => {
           if (err) return;
-          const e = m.json<Events.Event>();
+          // a message that is no event is skipped (and said so), never a crash of --wait
+          const p = parseEvent(m.data);
+          if ('bad' in p) return warnSkipped(p.bad, { subject: m.subject }, json);
+          const e = p.event;
           if (op === undefined) early.push(e);
           else handle(e);
         },

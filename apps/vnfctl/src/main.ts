@@ -2,18 +2,21 @@
 import { Command, Option } from 'commander';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { Deploy, Events, Lifecycle, Query, Records, type Descriptor } from '@vnf-lcm/contracts';
-import { open, RequestFailed, type Conn } from './client.js';
+import { failure, open, RequestFailed, type Conn } from './client.js';
 import { readDescriptor } from './descriptor-file.js';
+import { parseEvent, warnSkipped } from './event.js';
 import { followVnf } from './follow.js';
 import { printEvent, printOp, printOps, printVnf } from './print.js';
 
 const program = new Command('vnfctl')
   .description('drive vnf-lcm: deploy VNFs, follow their operations, read their traces')
   .addOption(new Option('-s, --server <url>', 'NATS server').env('NATS_URL').default('nats://127.0.0.1:4222'))
+  .addOption(new Option('--creds <file>', 'NATS credentials file (user JWT and seed)').env('NATS_CREDS'))
+  .addOption(new Option('--tls-ca <file>', "CA that signed the server's certificate: TLS, verified").env('NATS_TLS_CA'))
   .option('--timeout <ms>', 'request timeout', (v) => parseInt(v, 10), 10_000)
   .option('--json', 'machine-readable output (JSON)');
 
-type Globals = { server: string; timeout: number; json?: boolean };
+type Globals = { server: string; creds?: string; tlsCa?: string; timeout: number; json?: boolean };
 const g = () => program.opts<Globals>();
 
 /** Runs a command with a connection; structured errors go to stderr and exit 2. */
@@ -21,10 +24,11 @@ function withConn(fn: (c: Conn, ...args: any[]) => Promise<number | void>) {
   return async (...args: any[]) => {
     let c: Conn | undefined;
     try {
-      c = await open(g().server, g().timeout);
+      // an empty NATS_CREDS / --creds '' means none, as for the services
+      c = await open(g().server, g().timeout, { creds: g().creds || undefined, tlsCa: g().tlsCa || undefined });
       process.exitCode = (await fn(c, ...args)) ?? 0;
     } catch (err) {
-      const body = err instanceof RequestFailed ? err.body : { code: 500, err_code: 'internal', description: (err as Error).message };
+      const body = failure(err, c).body;
       if (g().json) process.stderr.write(JSON.stringify({ error: body }) + '\n');
       else process.stderr.write(`error: ${body.err_code}: ${body.description}\n`);
       if (!g().json && (body as { details?: { issues?: { field: string; message: string }[] } }).details?.issues)
@@ -45,7 +49,7 @@ program
     withConn(async (c, file: string, o: { wait?: boolean }) => {
       const descriptor = readDescriptor(file) as Descriptor.VnfDescriptor;
       const started = Date.now();
-      const follow = o.wait ? followVnf(c.nc, c.request, String(descriptor?.name), (e) => printEvent(e, g().json, started)) : undefined;
+      const follow = o.wait ? followVnf(c.nc, c.request, String(descriptor?.name), (e) => printEvent(e, g().json, started), g().json) : undefined;
       const reply = await c.request<Deploy.Reply>(Deploy.Subject, { descriptor }).catch((e) => {
         follow?.stop();
         throw e;
@@ -114,7 +118,7 @@ const ACTIONS = { retry: Query.Action.retry, rollback: Query.Action.rollback, fa
  */
 async function follow(c: Conn, vnf: string, wait: boolean, send: () => Promise<{ op: string; message: string; created?: boolean }>, known?: string): Promise<number | void> {
   const started = Date.now();
-  const f = wait ? followVnf(c.nc, c.request, vnf, (e) => printEvent(e, g().json, started)) : undefined;
+  const f = wait ? followVnf(c.nc, c.request, vnf, (e) => printEvent(e, g().json, started), g().json) : undefined;
   const reply = await send().catch((e) => {
     f?.stop();
     throw e;
@@ -205,7 +209,10 @@ program
       const stopIdle = () => setTimeout(() => messages.stop(), 500);
       let idle = o.follow ? undefined : stopIdle();
       for await (const m of messages) {
-        printEvent(m.json<Events.Event>(), g().json);
+        // a message that is no event is skipped with a line on stderr; the ones after it still print
+        const p = parseEvent(m.data);
+        if ('event' in p) printEvent(p.event, g().json);
+        else warnSkipped(p.bad, { seq: m.seq, subject: m.subject }, g().json);
         if (idle) {
           clearTimeout(idle);
           idle = m.info.pending === 0 ? setTimeout(() => messages.stop(), 0) : stopIdle();
