@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,8 @@ async function connz(): Promise<string[]> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'vnf-vim-test-'));
+  // agents run as an unprivileged user when the test runs as root: it must reach the hosts
+  chmodSync(tmp, 0o711);
   root = join(tmp, 'hosts');
   nats = await startNatsServer();
   nc = await connect({ servers: nats.url, name: 'vim-test' });

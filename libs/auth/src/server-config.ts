@@ -35,7 +35,7 @@ export async function writeServerConfig(id: Identity, c: ServerConfig): Promise<
     `  ${id.systemAccount}: ${q(accounts.system)}`,
     `  ${id.accountKey}: ${q(accounts.account)}`,
     '}',
-    c.tls ? `tls { cert_file: ${q(c.tls.cert)}, key_file: ${q(c.tls.key)}, timeout: 2 }` : '',
+    c.tls ? `tls { cert_file: ${q(c.tls.cert)}, key_file: ${q(c.tls.key)}, timeout: 10 }` : '',
   ];
   writeSecret(c.file, lines.filter(Boolean).join('\n') + '\n');
 }
