@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as jwt from '@nats-io/jwt';
+import { Prefix } from '@nats-io/nkeys';
 import { Access } from '@vnf-lcm/contracts';
+import { NativeKeyPair, verifyWith } from './native-keys.js';
 
 /** A node's identity: its credentials (for the agent only) and its public key (to revoke it). */
 export interface NodeIdentity {
@@ -17,7 +19,7 @@ export interface NodeIdentity {
  */
 export class AgentMinter {
   private constructor(
-    private readonly signer: jwt.KeyPair,
+    private readonly signer: NativeKeyPair,
     readonly account: string,
   ) {}
 
@@ -30,11 +32,11 @@ export class AgentMinter {
       throw new Error(`cannot read agent signing key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     if (typeof parsed.account !== 'string' || typeof parsed.seed !== 'string') throw new Error(`agent signing key ${file} lacks account or seed`);
-    return new AgentMinter(jwt.fromSeed(new TextEncoder().encode(parsed.seed)), parsed.account);
+    return new AgentMinter(NativeKeyPair.fromSeed(new TextEncoder().encode(parsed.seed)), parsed.account);
   }
 
   async mint(node: string): Promise<NodeIdentity> {
-    const user = jwt.createUser();
+    const user = NativeKeyPair.create(Prefix.User);
     const token = await jwt.encodeUser(node, user, this.signer, { issuer_account: this.account, tags: [`role:${Access.Role.agent}`] }, { scopedUser: true });
     return { node, user: user.getPublicKey(), jwt: token, creds: jwt.fmtCreds(token, user) };
   }
@@ -63,10 +65,5 @@ export async function agentOf(token: string, signer: string, account: string): P
 async function verify(token: string, signer: string): Promise<boolean> {
   const [h, p, sig] = token.split('.');
   if (!sig) return false;
-  try {
-    const kp = jwt.fromPublic(signer);
-    return kp.verify(new TextEncoder().encode(`${h}.${p}`), Buffer.from(sig, 'base64url'));
-  } catch {
-    return false;
-  }
+  return verifyWith(signer, new TextEncoder().encode(`${h}.${p}`), Buffer.from(sig, 'base64url'));
 }

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as jwt from '@nats-io/jwt';
+import { Prefix } from '@nats-io/nkeys';
+import { NativeKeyPair } from './native-keys.js';
 import { Access } from '@vnf-lcm/contracts';
 import { readText, writePublic, writeSecret } from './files.js';
 import { permissionsOf } from './permissions.js';
@@ -33,27 +35,27 @@ const F = {
 export class Identity {
   private constructor(
     readonly dir: string,
-    private readonly operator: jwt.KeyPair,
-    private readonly system: jwt.KeyPair,
-    private readonly account: jwt.KeyPair,
-    private readonly agentSigner: jwt.KeyPair,
+    private readonly operator: NativeKeyPair,
+    private readonly system: NativeKeyPair,
+    private readonly account: NativeKeyPair,
+    private readonly agentSigner: NativeKeyPair,
   ) {}
 
   /** Loads the identity kept in `dir`, making it first when there is none. */
   static async open(dir: string): Promise<Identity> {
-    const key = (file: string, make: () => jwt.KeyPair) => {
+    const key = (file: string, make: () => NativeKeyPair) => {
       const path = join(dir, file);
-      if (existsSync(path)) return jwt.fromSeed(new TextEncoder().encode(readText(path)));
+      if (existsSync(path)) return NativeKeyPair.fromSeed(new TextEncoder().encode(readText(path)));
       const kp = make();
       writeSecret(path, new TextDecoder().decode(kp.getSeed()));
       return kp;
     };
     const id = new Identity(
       dir,
-      key(F.operator, jwt.createOperator),
-      key(F.system, jwt.createAccount),
-      key(F.account, jwt.createAccount),
-      key(F.agentSigner, jwt.createAccount),
+      key(F.operator, () => NativeKeyPair.create(Prefix.Operator)),
+      key(F.system, () => NativeKeyPair.create(Prefix.Account)),
+      key(F.account, () => NativeKeyPair.create(Prefix.Account)),
+      key(F.agentSigner, () => NativeKeyPair.create(Prefix.Account)),
     );
     writePublic(join(dir, F.operatorJwt), await jwt.encodeOperator('vnf-lcm', id.operator, { system_account: id.systemAccount }));
     for (const role of [...SERVICE_USERS, ...PEOPLE_USERS]) if (!existsSync(id.credsFile(role))) await id.writeUser(role, role);
@@ -93,7 +95,7 @@ export class Identity {
   /** A user of `role` named `name`, its credentials written to creds/<name>.creds (0600). */
   async writeUser(name: string, role: Access.Role): Promise<string> {
     if (role === Access.Role.agent) throw new Error('agents are minted by the VIM adapter');
-    const user = jwt.createUser();
+    const user = NativeKeyPair.create(Prefix.User);
     const token = await jwt.encodeUser(name, user, this.account, { ...permissionsOf(role), tags: [`role:${role}`] });
     const file = this.credsFile(name);
     writeSecret(file, jwt.fmtCreds(token, user));
@@ -101,7 +103,7 @@ export class Identity {
   }
 
   private async systemUserCreds(): Promise<Uint8Array> {
-    const user = jwt.createUser();
+    const user = NativeKeyPair.create(Prefix.User);
     return jwt.fmtCreds(await jwt.encodeUser('system', user, this.system), user);
   }
 

@@ -6,3 +6,4 @@ export * from './permissions.js';
 export * from './server-config.js';
 export * from './tls.js';
 export * from './installation.js';
+export * from './access-doc.js';

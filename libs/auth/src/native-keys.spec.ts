@@ -1,0 +1,29 @@
+import { createAccount, createUser, fromPublic, fromSeed, Prefix } from '@nats-io/nkeys';
+import { NativeKeyPair, verifyWith } from './native-keys';
+
+describe("NativeKeyPair: nkeys' keys on Node's ed25519", () => {
+  test('the same seed gives the same public key, seed and private key as nkeys', () => {
+    for (const theirs of [createUser(), createAccount()]) {
+      const ours = NativeKeyPair.fromSeed(theirs.getSeed());
+      expect(ours.getPublicKey()).toBe(theirs.getPublicKey());
+      expect(new TextDecoder().decode(ours.getSeed())).toBe(new TextDecoder().decode(theirs.getSeed()));
+      expect(new TextDecoder().decode(ours.getPrivateKey())).toBe(new TextDecoder().decode(theirs.getPrivateKey()));
+    }
+  });
+
+  test('signatures are identical to nkeys\' and verify both ways', () => {
+    const ours = NativeKeyPair.create(Prefix.Account);
+    const theirs = fromSeed(ours.getSeed());
+    const data = new TextEncoder().encode('header.payload');
+    const sig = ours.sign(data);
+    expect(Buffer.from(sig).equals(Buffer.from(theirs.sign(data)))).toBe(true);
+    expect(fromPublic(ours.getPublicKey()).verify(data, sig)).toBe(true);
+    expect(verifyWith(ours.getPublicKey(), data, sig)).toBe(true);
+    expect(verifyWith(ours.getPublicKey(), new TextEncoder().encode('header.other'), sig)).toBe(false);
+    expect(verifyWith('not a key', data, sig)).toBe(false);
+  });
+
+  test('a new key is a user key when asked for one', () => {
+    expect(NativeKeyPair.create(Prefix.User).getPublicKey()).toMatch(/^U[A-Z2-7]{55}$/);
+  });
+});
