@@ -86,6 +86,12 @@ describe('deploying the example VNF', () => {
     const names = connz.connections.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['orchestrator', 'vnfm', 'vim-adapter', 'vnf-agent/web-backend-1', 'vnf-agent/web-frontend-2']));
   });
+
+  test('the VNFM hears each heartbeat once: one subscription to them, not two', async () => {
+    const connz = (await httpGet(`${sys.nats.monitor}/connz?subs=1&limit=1024`)).body as { connections: { name?: string; subscriptions_list?: string[] }[] };
+    const vnfm = connz.connections.find((c) => c.name === 'vnfm')!;
+    expect(vnfm.subscriptions_list!.filter((s) => s === Agent.HEARTBEAT_ALL)).toHaveLength(1);
+  });
 });
 
 describe('one operation per VNF', () => {

@@ -13,8 +13,7 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(NATS) private readonly nc: NatsConnection) {}
 
   onModuleInit() {
-    // once, however often Nest initialises the module: a second subscription would hear every beat twice
-    this.sub ??= this.nc.subscribe(Agent.HEARTBEAT_ALL, {
+    this.sub = this.nc.subscribe(Agent.HEARTBEAT_ALL, {
       callback: (err, msg) => {
         if (err) return;
         // whose beat it is comes from the subject, which only that node's identity may publish

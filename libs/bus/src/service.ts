@@ -107,13 +107,16 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   const validation = validationPipe();
   app.useGlobalPipes(validation);
   app.useGlobalFilters(new ErrorBodyFilter(log));
-  await app.init();
+  // listen() initialises the application itself. Nest 12's init() followed by listen() ran every
+  // onModuleInit and onApplicationBootstrap hook twice (two heartbeat subscriptions in the VNFM,
+  // two watch timers): test/deployment.test.ts counts the VNFM's subscriptions
+  await app.listen();
   const routes = new Map<string, Route>();
-  // controllers built once (not per request): their handlers are called directly (ADR 0012)
+  // controllers built once (not per request): their handlers are called directly (ADR 0012); a
+  // request heard before this line went through Nest's own dispatch, which answers the same
   for (const c of app.get(DiscoveryService).getControllers())
     if (c.instance && c.isDependencyTreeStatic()) for (const [p, r] of routesOf(c.instance, validation)) routes.set(p, r);
   server.useRoutes(routes);
-  await app.listen();
   // the server knows every subscription once this returns: a request sent now is heard
   await nc.flush();
   log.info({ server: nc.getServer() }, 'service started');
