@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { Deploy, MAX_REQUEST_BYTES, Query, Vim } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
-import { System } from './support/system.js';
+import { ROOT, System } from './support/system.js';
 
-const sys = new System(42);
+// the examples' folder is the only application root here: every other absolute cwd is outside
+const EXAMPLES = join(ROOT, 'examples');
+const sys = new System(42, { VNF_APP_ROOTS: EXAMPLES });
 beforeAll(() => sys.start(), 60_000);
 afterAll(() => sys.stop(), 60_000);
 
@@ -11,6 +14,24 @@ async function expectNothingCreated() {
   expect((await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs).toEqual([]);
   expect((await sys.req<Query.OpListReply>(Query.Subject.opList, {})).ops).toEqual([]);
   expect((await sys.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts).toEqual([]);
+}
+
+/** What there is: VNF records, operations, hosts; a refused request must leave it as it was. */
+async function everything() {
+  return {
+    vnfs: (await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs,
+    ops: (await sys.req<Query.OpListReply>(Query.Subject.opList, {})).ops,
+    hosts: (await sys.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts,
+  };
+}
+
+/** The refusal of a deployment of `d`, after checking that it changed nothing. */
+async function refusedDeploy(d: unknown) {
+  const before = await everything();
+  const r = await sys.raw(Deploy.Subject, { descriptor: d });
+  expect(r.error).toBeDefined();
+  expect(await everything()).toEqual(before);
+  return r.error;
 }
 
 describe('a raw NATS client', () => {
@@ -104,5 +125,103 @@ describe('a raw NATS client', () => {
     for (const r of started) expect((await sys.waitOp(r.op)).state).toBe('COMPLETED');
     const names = (await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs.map((v) => v.name);
     expect(names.filter((n) => n.startsWith('race'))).toEqual(started.map((r) => r.vnf));
+  });
+});
+
+describe('what a descriptor may ask of a node', () => {
+  test.each([
+    ['/', 'outside every application root'],
+    ['/etc', 'outside every application root'],
+    ['../../../../etc', "may not contain '..'"],
+    [join(ROOT, 'apps'), 'outside every application root'],
+    [`${EXAMPLES}/../apps`, 'outside every application root'],
+    [`${EXAMPLES}-other`, 'outside every application root'],
+  ])('an application cwd of %s is refused as invalid_descriptor naming the field (%s)', async (cwd, why) => {
+    const e = await refusedDeploy(example('web', (d) => (d.clusters[0].app.cwd = cwd)));
+    expect(e).toEqual({
+      code: 422,
+      err_code: 'invalid_descriptor',
+      description: expect.stringContaining(`/clusters/0/app/cwd: `),
+      details: { issues: [{ field: '/clusters/0/app/cwd', message: expect.stringContaining(why) }] },
+    });
+    expect(e.description).toContain(why);
+  });
+
+  test('so is one in a version an upgrade may name, or in any cluster', async () => {
+    const e = await refusedDeploy(
+      example('web', (d) => {
+        d.clusters[0].versions![0].cwd = '/etc';
+        d.clusters[1].app.cwd = '/tmp';
+      }),
+    );
+    expect(e).toMatchObject({ err_code: 'invalid_descriptor' });
+    expect(e.details.issues.map((i: { field: string }) => i.field)).toEqual(['/clusters/0/versions/0/cwd', '/clusters/1/app/cwd']);
+  });
+
+  test('a cwd inside the root, written with . and .., is accepted', async () => {
+    const r = await sys.raw(Deploy.Subject, { descriptor: example('web', (d) => {
+      d.name = 'rooted';
+      for (const c of d.clusters) Object.assign(c, { nodes: 1, app: { ...c.app, cwd: `${EXAMPLES}/./apps/../apps` } });
+    }) });
+    expect(r).toMatchObject({ vnf: 'rooted', created: true });
+    expect((await sys.waitOp(r.op)).state).toBe('COMPLETED');
+  });
+
+  test.each([
+    [1, 'app', 'NODE_OPTIONS', '--require /tmp/evil.js'],
+    [0, 'app', 'LD_PRELOAD', '/tmp/evil.so'],
+    [0, 'versions/0', 'VNF_CONFIG', '/tmp/other.json'],
+    [1, 'app', 'PATH', '/tmp/bin'],
+  ])('setting the environment variable at /clusters/%i/%s/env/%s is refused as invalid_descriptor naming it', async (i, where, name, value) => {
+    const e = await refusedDeploy(
+      example('web', (d) => {
+        const app = where === 'app' ? d.clusters[i].app : d.clusters[i].versions![0];
+        app.env = { GREETING: 'hello', [name]: value };
+      }),
+    );
+    const field = `/clusters/${i}/${where}/env/${name}`;
+    expect(e).toEqual({
+      code: 422,
+      err_code: 'invalid_descriptor',
+      description: expect.stringContaining(`${field}: environment variable ${name} may not be set`),
+      details: { issues: [{ field, message: expect.stringMatching(/is reserved/) }] },
+    });
+  });
+
+  test('a zone the VIM does not have is refused at the request, as migrate refuses it, naming the field', async () => {
+    const e = await refusedDeploy(
+      example('web', (d) => {
+        d.name = 'moonbase';
+        d.clusters[0].zone = 'edge';
+        d.clusters[1].zone = 'moon';
+      }),
+    );
+    expect(e).toEqual({
+      code: 404,
+      err_code: 'not_found',
+      description: '/clusters/1/zone: unknown zone moon',
+      details: { issues: [{ field: '/clusters/1/zone', message: 'unknown zone moon' }], zones: ['local', 'edge'] },
+    });
+    expect(await sys.raw(Query.Subject.vnfGet, { vnf: 'moonbase' })).toMatchObject({ error: { err_code: 'not_found' } });
+  });
+});
+
+describe('the AO\'s reads refuse unknown fields like every other request', () => {
+  test.each([
+    [Query.Subject.vnfList, { vnf: 'web' }, '/vnf'],
+    [Query.Subject.vnfList, { extra: 1 }, '/extra'],
+    [Query.Subject.opList, { extra: 1 }, '/extra'],
+    [Query.Subject.opList, { vnf: 'tiny', extra: 1 }, '/extra'],
+    [Query.Subject.vnfGet, { vnf: 'tiny', extra: 1 }, '/extra'],
+  ])('%s with %j is refused, naming %s', async (subject, body, field) => {
+    expect(await sys.raw(subject, body)).toEqual({
+      error: { code: 400, err_code: 'invalid_request', description: `${field}: property ${field.slice(1)} should not exist`, details: { issues: [{ field, message: `property ${field.slice(1)} should not exist` }] } },
+    });
+  });
+
+  test('and answer as before without them', async () => {
+    expect((await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs.length).toBeGreaterThan(0);
+    expect((await sys.req<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf: 'tiny' })).vnf.name).toBe('tiny');
+    expect(Array.isArray((await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'tiny' })).ops)).toBe(true);
   });
 });

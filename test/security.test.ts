@@ -167,7 +167,7 @@ describe('one identity per node', () => {
     expect((await sys.vnf('web')).nodes.backend.map((n) => n.node)).toContain(victim);
   });
 
-  test('agents and applications run as the unprivileged user, never as root', async () => {
+  test('agents and applications run as the unprivileged user, never as root; applications see nothing of the bus', async () => {
     const uidOf = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
     const vnfUid = Number(execFileSync('id', ['-u', 'vnf-lcm'], { encoding: 'utf8' }).trim());
     expect(vnfUid).toBeGreaterThan(0);
@@ -176,6 +176,8 @@ describe('one identity per node', () => {
     expect(agents).toHaveLength(5);
     expect(apps).toHaveLength(5);
     for (const pid of [...agents, ...apps]) expect(uidOf(pid)).toBe(vnfUid);
+    // nothing of the bus reaches an application: no address, identity or CA
+    for (const pid of apps) expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((e) => e.startsWith('NATS_'))).toEqual([]);
   });
 
   test("a removed node's identity is revoked: its connection is dropped, and it cannot connect again, even after a server restart", async () => {

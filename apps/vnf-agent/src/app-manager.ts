@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { rpcError, type Logger } from '@vnf-lcm/bus';
 import type { Agent, Descriptor } from '@vnf-lcm/contracts';
+import { APP_ROOTS, refuseUnsafeApp } from './app-policy.js';
 import type { AgentEnv } from './env.js';
 import { sameJson, writeJsonAtomic } from './files.js';
 import { errorText, httpGet, probe, tcpProbe } from './probe.js';
@@ -46,6 +47,7 @@ export class AppManager {
   ) {
     this.paths = new HostPaths(env.workdir);
     this.store = new StateStore(this.paths);
+    for (const { root, reason } of APP_ROOTS.ignored) log.warn({ root, reason }, 'VNF_APP_ROOTS entry ignored');
     this.s = this.recover();
   }
 
@@ -65,6 +67,8 @@ export class AppManager {
 
   create(p: Agent.AppCreate, op: string): Promise<Agent.Status> {
     return this.serial(async () => {
+      // before anything is recorded: a refused spec leaves the node as it was
+      refuseUnsafeApp(p.app);
       const s = this.s;
       const same = s.state !== 'absent' && s.vnf === p.vnf && s.cluster === p.cluster && sameJson(s.app, p.app) && sameJson(s.health, p.health);
       if (this.isLive()) {
@@ -157,6 +161,8 @@ export class AppManager {
   }
 
   private async launch(app: Descriptor.AppSpec, op: string): Promise<void> {
+    // a spec saved before the policy (or under other roots) is not started either
+    refuseUnsafeApp(app);
     mkdirSync(this.paths.appDir, { recursive: true });
     this.writeConfig();
     const abort = (this.startAbort = new AbortController());
@@ -438,8 +444,11 @@ export class AppManager {
     return [`VNF_NODE=${this.env.node}`, `VNF_CONFIG=${this.paths.config}`];
   }
 
+  /** Every process of the application (itself, its reload command) is started with these. */
   private spawnOptions(app: Descriptor.AppSpec): SpawnOptions {
-    const { NATS_URL: _nats, ...inherited } = process.env;
+    refuseUnsafeApp(app);
+    // the bus is the agent's, not the application's: no server address, identity or CA of it
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NATS_')));
     const s = this.s;
     return {
       cwd: resolve(this.paths.appDir, app.cwd ?? '.'),

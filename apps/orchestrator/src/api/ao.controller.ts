@@ -57,7 +57,7 @@ export class AoController {
   }
 
   @MessagePattern(Query.Subject.vnfList)
-  async vnfList(): Promise<Query.VnfListReply> {
+  async vnfList(@Payload() _p: Query.VnfList): Promise<Query.VnfListReply> {
     return { vnfs: await this.store.vnfs.values() };
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { rpcError } from '@vnf-lcm/bus';
-import { Deploy, Descriptor, Label, nodeIdPrefix, Records } from '@vnf-lcm/contracts';
+import { Bus, LOG, rpcError, toErrorBody, type Logger } from '@vnf-lcm/bus';
+import { Deploy, Descriptor, Label, nodeIdPrefix, Participant, Records, Vim } from '@vnf-lcm/contracts';
+import { APP_ROOTS, checkedDescriptor } from './app-policy.js';
 import { deployment } from '../saga/deployment.saga.js';
 import { OperationsService } from '../saga/operations.service.js';
 import { now } from '../records/vnf-book.js';
@@ -8,22 +9,23 @@ import { now } from '../records/vnf-book.js';
 /** DevOps->AO: request\nupdate. */
 @Injectable()
 export class DeployService implements OnModuleInit {
-  constructor(@Inject(OperationsService) private readonly ops: OperationsService) {}
+  constructor(
+    @Inject(OperationsService) private readonly ops: OperationsService,
+    @Inject(Bus) private readonly bus: Bus,
+    @Inject(LOG) private readonly log: Logger,
+  ) {}
 
   onModuleInit() {
+    for (const { root, reason } of APP_ROOTS.ignored) this.log.warn({ root, reason }, `${Descriptor.APP_ROOTS_ENV} entry ignored`);
+    if (APP_ROOTS.roots.length === 0) this.log.warn(`${Descriptor.APP_ROOTS_ENV} names no application root: only relative cwds are accepted`);
     this.ops.register(Records.Algorithm.deployment, (op) => (s) =>
       deployment(s, this.ops.book, op.params.descriptor as Descriptor.VnfDescriptor),
     );
   }
 
   async request(req: Deploy.Request): Promise<Deploy.Reply> {
-    let d: Descriptor.VnfDescriptor;
-    try {
-      d = Descriptor.parseDescriptor(req.descriptor);
-    } catch (err) {
-      if (err instanceof Descriptor.DescriptorError) throw rpcError('invalid_descriptor', err.message, { issues: err.issues });
-      throw err;
-    }
+    const d = checkedDescriptor(req.descriptor);
+    await this.zonesKnown(d);
     const existing = await this.ops.book.get(d.name);
     if (existing && !existing.activeOp) {
       if (canonical(existing.descriptor) === canonical(d)) {
@@ -63,6 +65,30 @@ export class DeployService implements OnModuleInit {
       confirm: unshared,
     });
     return { op: op.id, vnf: d.name, state: op.state, created: true, message: `deployment of ${d.name} started` };
+  }
+
+  /**
+   * The VIM knows its zones: a cluster naming one it has not is refused now, as a migration to it
+   * is, instead of stopping the deployment in FAILED_TEMP at its first host. Asked only when a
+   * cluster names a zone (the default one always exists), once per zone.
+   */
+  private async zonesKnown(d: Descriptor.VnfDescriptor): Promise<void> {
+    const named = [...new Set(d.clusters.flatMap((c) => (c.zone ? [c.zone] : [])))];
+    const unknown = new Map<string, unknown>();
+    await Promise.all(
+      named.map((zone) =>
+        this.bus.call(Participant.vim, Vim.Subject.hostList, { zone }, { op: 'none', timeoutMs: 5000 }).catch((err: unknown) => {
+          const e = toErrorBody(err);
+          // anything else (the VIM down, a timeout) is answered as migrate answers it
+          if (e.err_code !== 'not_found') throw rpcError(e.err_code, e.description, e.details);
+          unknown.set(zone, (e.details as { zones?: unknown } | undefined)?.zones);
+        }),
+      ),
+    );
+    if (unknown.size === 0) return;
+    const issues = d.clusters.flatMap((c, i) => (c.zone && unknown.has(c.zone) ? [{ field: `/clusters/${i}/zone`, message: `unknown zone ${c.zone}` }] : []));
+    const zones = [...unknown.values()].find((z) => z !== undefined);
+    throw rpcError('not_found', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { issues, ...(zones ? { zones } : {}) });
   }
 }
 

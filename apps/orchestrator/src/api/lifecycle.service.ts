@@ -5,6 +5,7 @@ import { healing, type HealParams } from '../saga/healing.saga.js';
 import { migrate, type MigrateParams } from '../saga/migrate.saga.js';
 import { upgrade, type UpgradeParams } from '../saga/upgrade.saga.js';
 import { OperationsService } from '../saga/operations.service.js';
+import { asRpc, checkApp } from './app-policy.js';
 import { scaleIn } from '../saga/scale-in.saga.js';
 import { scaleOut, type ScaleParams } from '../saga/scale-out.saga.js';
 
@@ -35,13 +36,16 @@ export class LifecycleService implements OnModuleInit {
         try {
           Descriptor.parseDescriptor({ ...v.descriptor, clusters: v.descriptor.clusters.map((c) => (c.name === spec.name ? { ...c, versions: [...(c.versions ?? []), app!] } : c)) });
         } catch (err) {
-          if (err instanceof Descriptor.DescriptorError) throw rpcError('invalid_descriptor', err.message, { issues: err.issues });
-          throw err;
+          throw asRpc(err);
         }
+        // then where it may run and with what environment, named as the request's own field
+        checkApp(app, '/app');
         if (req.version && req.version !== app.version) throw rpcError('invalid_request', `version ${req.version} differs from the app's version ${app.version}`);
       } else {
         app = Descriptor.versionOf(spec, req.version!);
         if (!app) throw rpcError('not_found', `unknown version ${req.version} of ${spec.name}`, { versions: [spec.app, ...(spec.versions ?? [])].map((a) => a.version) });
+        // checked at deployment, but perhaps against other roots (or before there were any)
+        checkApp(app, appPointer(v.descriptor, spec, app));
       }
       const count = (v.nodes[spec.name] ?? []).filter((n) => n.version !== app!.version).length;
       if (count === 0) throw rpcError('invalid_request', `every node of ${spec.name} runs ${app.version} already`);
@@ -137,6 +141,12 @@ function clusterOf(v: Records.VnfRecord, cluster: string): Descriptor.ClusterSpe
   const spec = v.descriptor.clusters.find((c) => c.name === cluster);
   if (!spec) throw rpcError('not_found', `unknown cluster ${v.name}/${cluster}`, { clusters: v.descriptor.clusters.map((c) => c.name) });
   return spec;
+}
+
+/** Where a recorded application spec sits in its descriptor, as a JSON pointer. */
+function appPointer(d: Descriptor.VnfDescriptor, spec: Descriptor.ClusterSpec, app: Descriptor.AppSpec): string {
+  const i = d.clusters.indexOf(spec);
+  return app === spec.app ? `/clusters/${i}/app` : `/clusters/${i}/versions/${(spec.versions ?? []).indexOf(app)}`;
 }
 
 const LABELS: Partial<Record<Records.Algorithm, string>> = {

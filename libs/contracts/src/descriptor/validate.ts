@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { MAX_REQUEST_BYTES } from '../common/errors.js';
+import { descriptorAppIssues } from './confinement.js';
 import { descriptorSchema } from './schema.js';
 import type { AppSpec, ClusterSpec, VnfDescriptor } from './types.js';
 
@@ -26,8 +27,17 @@ export function fromAjv(e: ErrorObject): DescriptorIssue {
   return { field: e.instancePath || '/', message: `${e.message ?? 'invalid'}${extra}` };
 }
 
+/**
+ * What a descriptor's applications may do on the nodes (confinement.ts). The orchestrator passes
+ * its own; a client that does not know the server's roots checks the descriptor without.
+ */
+export interface AppPolicy {
+  /** absolute folders an absolute `cwd` must lie in (parseAppRoots) */
+  appRoots: readonly string[];
+}
+
 /** Accepts the descriptor as an object or as YAML (or JSON) text. */
-export function parseDescriptor(input: unknown): VnfDescriptor {
+export function parseDescriptor(input: unknown, policy?: AppPolicy): VnfDescriptor {
   let value = input;
   if (typeof input === 'string') {
     try {
@@ -47,7 +57,7 @@ export function parseDescriptor(input: unknown): VnfDescriptor {
   if (size > MAX_REQUEST_BYTES) throw new DescriptorError([{ field: '/', message: `expands to ${size} bytes, over the limit of ${MAX_REQUEST_BYTES}` }]);
   if (!check(value)) throw new DescriptorError((check.errors ?? []).map(fromAjv));
   const d = value as VnfDescriptor;
-  const issues = semanticIssues(d);
+  const issues = [...semanticIssues(d), ...(policy ? descriptorAppIssues(d, policy.appRoots) : [])];
   if (issues.length) throw new DescriptorError(issues);
   return d;
 }

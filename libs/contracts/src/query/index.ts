@@ -35,6 +35,12 @@ export interface ActionReply {
   message: string;
 }
 
+/**
+ * No fields, but a class all the same: a handler checks its payload against its parameter's
+ * class, so a request to a handler without one would pass with any fields at all.
+ */
+export class VnfList {}
+
 export class VnfGet {
   @Matches(/^[a-z][a-z0-9-]{0,62}$/)
   vnf!: string;
