@@ -53,6 +53,13 @@ describe('deploying the example VNF', () => {
     expect(out).toMatch(/fits/);
   });
 
+  test('reading a trace leaves no consumer behind on the trace stream', async () => {
+    const consumers = async () => (await sys.req<{ state: { consumer_count: number } }>('$JS.API.STREAM.INFO.VNF_TRACE', {})).state.consumer_count;
+    const before = await consumers();
+    for (let i = 0; i < 5; i++) await sys.trace(op);
+    expect(await consumers()).toBe(before);
+  });
+
   test('deploying it again with the same descriptor creates nothing and says so', async () => {
     const before = await sys.hosts();
     const r = await sys.req<Deploy.Reply>(Deploy.Subject, { descriptor: example('web') });

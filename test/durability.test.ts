@@ -127,6 +127,9 @@ describe('a step that always fails', () => {
     const op = await sys.waitOp(r.op);
     expect(op.state).toBe('FAILED_TEMP');
     expect(op.error).toMatchObject({ err_code: 'step_failed' });
+    // the step that failed (activate application), not the last one that succeeded (its host's notify)
+    expect(op.error!.step).toMatch(/\/app$/);
+    expect(op.steps.map((s) => s.key)).not.toContain(op.error!.step);
     const again = await sys.raw(Deploy.Subject, { descriptor: broken() });
     expect(again.error).toMatchObject({ err_code: 'conflict', description: expect.stringMatching(/FAILED_TEMP.*retry, rollback or fail/) });
   });

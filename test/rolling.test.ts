@@ -113,6 +113,11 @@ test('a v3 that never becomes healthy: the upgrade stops and rolls back, the clu
   const states = events.filter((e) => e.op === op.id && e.step === 'operation').map((e) => e.state);
   expect(states).toEqual(expect.arrayContaining(['ROLLING_BACK', 'ROLLED_BACK']));
   expect(events.find((e) => e.op === op.id && e.state === 'ROLLING_BACK')!.error!.description).toMatch(/healthy/);
+  // the undo removes the new node: its host is not called the old one's
+  const old = new Set(before.nodes.backend.map((n) => n.node));
+  const removed = (label: string) => events.filter((e) => e.op === op.id && e.step === label).map((e) => e.node!);
+  expect(removed('remove virtual host').filter((n) => !old.has(n))).toHaveLength(1);
+  expect(removed('remove old virtual host').filter((n) => !old.has(n))).toEqual([]);
 });
 
 test('bad versions and zones get a structured error and change nothing', async () => {

@@ -1,4 +1,4 @@
-import { Vim } from '@vnf-lcm/contracts';
+import { Agent, Vim } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { hostProcesses, processesUnder, System } from './support/system.js';
 
@@ -47,3 +47,22 @@ test('the VIM adapter killed and restarted between two deployments leaks and dup
   expect(hostProcesses(sys.dir)).toEqual(procs);
 });
 
+
+test('a host whose agent does not answer on this bus is not taken as running: activating it again boots a new agent', async () => {
+  // as a data folder from a run on another NATS server looks: the agent's pid lives, but nobody
+  // answers for the node here (a stopped agent stands for one connected elsewhere)
+  const host = (await sys.hosts()).find((h) => h.vnf === 'one')!;
+  process.kill(host.pid!, 'SIGSTOP');
+  try {
+    const again = await sys.req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'one', cluster: host.cluster, node: host.node }, 30_000);
+    expect(again.address).toBe(host.address);
+    expect(again.pid).not.toBe(host.pid);
+    expect(await sys.req(Agent.subject(Agent.Verb.status, host.node), {})).toMatchObject({ node: host.node });
+  } finally {
+    try {
+      process.kill(host.pid!, 'SIGCONT');
+    } catch {
+      /* replaced: gone already */
+    }
+  }
+});

@@ -41,8 +41,14 @@ export class HostService {
           throw rpcError('conflict', `node ${node} is already a host of ${host.vnf}/${host.cluster} in zone ${host.zone}`, { host });
         if (host.state === 'creating') return this.finishStart(found.driver, host, op);
         if (host.state === 'running') {
-          this.log.info({ op, vnf, node, address: host.address }, 'virtual host already running');
-          return host;
+          // running means its agent answers on this bus, not only that a process lives: a data
+          // folder from a run on another NATS server has live agents connected elsewhere
+          if (await this.answers(node)) {
+            this.log.info({ op, vnf, node, address: host.address }, 'virtual host already running');
+            return host;
+          }
+          this.log.warn({ op, vnf, node, pid: host.pid }, 'agent does not answer on this bus: starting a new one');
+          return this.bus.action(Participant.vnf, { ...arrow, label: Label.startVirtualHost }, () => found.driver.start(host));
         }
         // created before but its agent is gone: boot it again in the same place, same address;
         // an application still running there is left alone, the new agent adopts it

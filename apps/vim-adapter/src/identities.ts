@@ -54,7 +54,12 @@ export class NodeIdentities {
     } catch (err) {
       throw rpcError('unavailable', `could not revoke the identity of node ${node}: ${(err as Error).message}`, { node });
     }
-    if (isErrorReply(reply)) throw rpcError('unavailable', `could not revoke the identity of node ${node}: ${reply.error.description}`, { node });
+    if (isErrorReply(reply)) {
+      // minted for another installation (a data folder from another server): it connects to
+      // nothing here, so there is nothing to revoke
+      if (reply.error.err_code === 'invalid_request') return this.log.warn({ node }, 'identity is not of this installation: nothing to revoke');
+      throw rpcError('unavailable', `could not revoke the identity of node ${node}: ${reply.error.description}`, { node });
+    }
     this.log.info({ node }, 'node identity revoked');
   }
 }

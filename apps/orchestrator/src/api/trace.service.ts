@@ -17,14 +17,19 @@ export class TraceService {
     if (count === 0) return [];
     const c = await jetstream(this.nc).consumers.get(Trace.STREAM, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
     const out: Trace.Entry[] = [];
-    while (out.length < count) {
-      const batch = await c.fetch({ max_messages: Math.min(1000, count - out.length), expires: 2000 });
-      let got = 0;
-      for await (const m of batch) {
-        out.push(m.json<Trace.Entry>());
-        got++;
+    try {
+      while (out.length < count) {
+        const batch = await c.fetch({ max_messages: Math.min(1000, count - out.length), expires: 2000 });
+        let got = 0;
+        for await (const m of batch) {
+          out.push(m.json<Trace.Entry>());
+          got++;
+        }
+        if (got === 0) break;
       }
-      if (got === 0) break;
+    } finally {
+      // read once: left alone, the server would keep it for 5 minutes, one per request
+      await c.delete().catch(() => undefined);
     }
     return out;
   }

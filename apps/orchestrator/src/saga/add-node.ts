@@ -25,9 +25,10 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
   const cluster = a.cluster.name;
   const node = await s.local(`${k}/id`, 'choose node id', { cluster }, () => book.newNodeId(vnf, cluster));
   const meta = { cluster, node };
-  // undone by removing the node again, however far it got
+  // undone by removing the node again, however far it got: the node is the new one, so its host
+  // is a plain `remove virtual host`, not the diagrams' `remove old virtual host`
   s.onUndo(`remove ${node}`, () =>
-    removeNode(s, book, `undo/${k}`, { vnf, cluster, clients: a.clients, pick: Vnfm.Pick.node, node, hostLabel: Label.removeOldVirtualHost, partial: true }),
+    removeNode(s, book, `undo/${k}`, { vnf, cluster, clients: a.clients, pick: Vnfm.Pick.node, node, hostLabel: Label.removeVirtualHost, partial: true }),
   );
 
   const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.Subject.hostActivate, { vnf, cluster, node, zone: a.zone ?? a.cluster.zone }, meta);

@@ -178,12 +178,12 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     } catch (err) {
       if (err instanceof LostOwnership) return log.warn('operation taken over by another orchestrator');
       if (err instanceof Cancelled) {
-        const error = { err_code: 'cancelled', description: 'cancelled by the operator', step: lastStep(op) };
+        const error = { err_code: 'cancelled', description: 'cancelled by the operator', step: saga.currentStep ?? lastStep(op) };
         if (err.then === 'rollback') return this.rollBack(op, saga, error, log);
         return this.end(op, OpState.failed, saga, error);
       }
       const e = toErrorBody(err);
-      const error: OpError = { err_code: e.err_code, description: e.description, step: lastStep(op) };
+      const error: OpError = { err_code: e.err_code, description: e.description, step: saga.currentStep ?? lastStep(op) };
       log.error(error, 'operation failed');
       // upgrade and migrate roll back by default; the others wait for an operator in FAILED_TEMP
       if (saga.canRollBack && op.record.params.rollback === true) return this.rollBack(op, saga, error, log);

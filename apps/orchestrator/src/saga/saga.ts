@@ -63,6 +63,11 @@ export class Saga {
     return this.op.record;
   }
 
+  /** the step the saga is at: when it fails, the one that failed (not the last that succeeded) */
+  get currentStep(): string | undefined {
+    return this.lastKey === 'start' ? undefined : this.lastKey;
+  }
+
   /** AO->+VIM: <label> ... VIM->-AO: notify */
   vim<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs: number = STEP_TIMEOUT_MS.vim): Promise<T> {
     return this.step(key, label, meta, () => this.send<T>(Participant.vim, key, label, subject, payload, meta, timeoutMs));
