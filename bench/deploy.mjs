@@ -5,11 +5,17 @@
 // starting hosts and applications costs and what the orchestration adds. As a baseline, it then
 // starts N tiny.mjs processes directly, one after the other, each waited for until healthy.
 //
-//   npm run bench:deploy -- --nodes 20 [--runs 5] [--out bench/results/deploy.json]
+//   npm run bench:deploy -- --nodes 20 [--runs 5] [--secure] [--out bench/results/deploy.json]
+//   npm run bench:deploy -- --nodes 20 --runs 5 --compare-security [--out bench/results/deploy-security.json]
 //
 // With --runs K it runs K times, each in a fresh process with a fresh system, prints each run's
 // table and then the figures of every run side by side with their median: on a VM whose idle
 // wake-up cost drifts with its host's load, one run says little about a sub-millisecond figure.
+//
+// The system is open (anonymous clients, plain text) unless --secure: then operator mode and TLS,
+// as the launcher runs it (each service its own identity, the keeper running, the bench's own
+// client admin). --compare-security runs K pairs, open then secured, each run a fresh process,
+// and prints both side by side with their medians, the ratio secured / open and a verdict.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -33,10 +39,18 @@ const TARGETS = { overheadRatio: 0.2, busP50Ms: 2, recordShare: 0.1 };
 const { values: args } = parseArgs({
   options: {
     nodes: { type: 'string', default: '20' },
-    out: { type: 'string', default: join(ROOT, 'bench/results/deploy.json') },
+    out: { type: 'string' },
     runs: { type: 'string', default: '1' },
+    secure: { type: 'boolean', default: false },
+    'compare-security': { type: 'boolean', default: false },
   },
 });
+const COMPARE = args['compare-security'];
+if (COMPARE && args.secure) {
+  console.error('--compare-security runs both modes: leave out --secure');
+  process.exit(2);
+}
+const OUT = resolve(args.out ?? join(ROOT, 'bench/results', COMPARE ? 'deploy-security.json' : args.secure ? 'deploy-secure.json' : 'deploy.json'));
 const N = Number(args.nodes);
 if (!Number.isInteger(N) || N < 1 || N > 500) {
   console.error('--nodes must be an integer from 1 to 500');
@@ -47,9 +61,10 @@ if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 50) {
   console.error('--runs must be an integer from 1 to 50');
   process.exit(2);
 }
+if (COMPARE) process.exit(await compareSecurity());
 if (RUNS > 1) process.exit(await runSeveral());
 
-const sys = new BenchSystem(OCTET, { LOG_LEVEL: 'info' });
+const sys = new BenchSystem(OCTET, { LOG_LEVEL: 'info' }, { secure: args.secure });
 
 async function deploy() {
   const descriptor = {
@@ -175,7 +190,11 @@ function analyse(op, entries) {
  * virtual CPU takes its time to wake), and a JetStream publish (with its ack) to the trace stream.
  */
 async function busFloor(url, rounds = 300, idleRounds = 40) {
-  const echo = spawn(process.execPath, [join(ROOT, 'bench/lib/echo.mjs'), url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // on a secured server the responder has an identity too (admin) and talks TLS, as the services do
+  const stdio = ['ignore', 'pipe', 'inherit'];
+  const echo = sys.secure
+    ? spawn(process.execPath, [join(ROOT, 'bench/lib/echo-secure.mjs'), url], { env: { ...process.env, ...sys.envOf('admin') }, stdio })
+    : spawn(process.execPath, [join(ROOT, 'bench/lib/echo.mjs'), url], { stdio });
   try {
     await new Promise((resolve, reject) => {
       echo.stdout.once('data', resolve);
@@ -277,7 +296,8 @@ function table(r) {
     ([k, v]) => `| ${k} | ${v.count} | ${fmt1(v.p50Ms)} | ${fmt1(v.busP50Ms)} | ${fmt1(v.busP95Ms)} | ${fmt1(v.leadInP50Ms)} | ${fmt1(v.leadOutP50Ms)} |`,
   );
   return [
-    `Deployment of one cluster of ${N} × tiny.mjs — ${r.date}, ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}`,
+    `Deployment of one cluster of ${N} × tiny.mjs — ${r.date}, ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}` +
+      (r.security === 'secured' ? ' — secured: operator mode, TLS' : ''),
     '',
     '| metric | value | target | result |',
     '| --- | --- | --- | --- |',
@@ -299,25 +319,59 @@ function table(r) {
 
 // --- several runs ------------------------------------------------------------------------------
 
-/** K runs of this script, one after the other, and their figures side by side. */
-async function runSeveral() {
+function med(v) {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * Runs this script once per entry of `runs` (its extra arguments), one after the other, each in a
+ * fresh process, and returns their results, or the exit code of the first that failed. A signal
+ * to this process goes on to the run under way, which stops its system; the folder of the
+ * results goes in any case.
+ */
+async function runChildren(runs, before = () => undefined) {
   const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'vnf-bench-runs-'));
-  const results = [];
-  for (let i = 1; i <= RUNS; i++) {
-    const out = join(dir, `run-${i}.json`);
-    const code = await new Promise((res) => {
-      const p = spawn(process.execPath, [process.argv[1], '--nodes', String(N), '--out', out], { stdio: 'inherit' });
-      p.once('exit', (c) => res(c ?? 1));
-    });
-    if (code !== 0) return code;
-    results.push(JSON.parse(readFileSync(out, 'utf8')));
-  }
-  const med = (v) => {
-    const s = [...v].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  let current;
+  let interrupted = false;
+  const forward = (s) => {
+    interrupted = true;
+    current?.kill(s);
   };
+  for (const s of ['SIGINT', 'SIGTERM']) process.on(s, forward);
+  try {
+    const results = [];
+    for (const [i, extra] of runs.entries()) {
+      if (interrupted) return 130;
+      before(i);
+      const out = join(dir, `run-${i + 1}.json`);
+      const code = await new Promise((res) => {
+        current = spawn(process.execPath, [process.argv[1], '--nodes', String(N), '--out', out, ...extra], { stdio: 'inherit' });
+        current.once('exit', (c) => res(c ?? 1));
+      });
+      current = undefined;
+      if (code !== 0) return code;
+      results.push(JSON.parse(readFileSync(out, 'utf8')));
+    }
+    return results;
+  } finally {
+    for (const s of ['SIGINT', 'SIGTERM']) process.off(s, forward);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function writeOut(summary) {
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, JSON.stringify(summary, null, 2) + '\n');
+  console.log(`\nwritten to ${OUT}`);
+}
+
+/** K runs of this script, one after the other, and their figures side by side. */
+async function runSeveral() {
+  const results = await runChildren(Array.from({ length: RUNS }, () => (args.secure ? ['--secure'] : [])));
+  if (!Array.isArray(results)) return results;
   const cols = results.map((r) => r.metrics);
   const floors = results.map((r) => r.busFloor.idleRequestP50Ms);
   const rows = [
@@ -328,16 +382,107 @@ async function runSeveral() {
     ['record time share', cols.map((m) => m.recordShare), (v) => `${(v * 100).toFixed(1)} %`, (v) => v < TARGETS.recordShare],
     ['wall time', cols.map((m) => m.wallMs), (v) => `${Math.round(v).toLocaleString('en-US')} ms`],
   ];
-  console.log(`\n${RUNS} runs of ${N} nodes, each in a fresh system\n`);
+  console.log(`\n${RUNS} runs of ${N} nodes, each in a fresh ${args.secure ? 'secured ' : ''}system\n`);
   console.log(`| figure | ${results.map((_, i) => `run ${i + 1}`).join(' | ')} | median | target met |`);
   console.log(`| --- | ${results.map(() => '---').join(' | ')} | --- | --- |`);
   for (const [name, v, f, ok] of rows)
     console.log(`| ${name} | ${v.map(f).join(' | ')} | ${f(med(v))} | ${ok ? `${v.filter(ok).length} of ${v.length} runs` : ''} |`);
-  rmSync(dir, { recursive: true, force: true });
   const summary = { date: new Date().toISOString(), nodes: N, runs: results, medians: Object.fromEntries(rows.map(([name, v]) => [name, med(v)])) };
-  mkdirSync(dirname(resolve(args.out)), { recursive: true });
-  writeFileSync(resolve(args.out), JSON.stringify(summary, null, 2) + '\n');
-  console.log(`\nwritten to ${resolve(args.out)}`);
+  writeOut(summary);
+  return 0;
+}
+
+// --- open against secured ----------------------------------------------------------------------
+
+/**
+ * K pairs of runs, open then secured, each a fresh process with a fresh system, so that both modes
+ * meet the same drift of the machine; the figures side by side, their medians, secured / open,
+ * and whether the difference of the medians stands out of the run-to-run noise, taken as the
+ * spread (max − min) of the open runs.
+ */
+async function compareSecurity() {
+  const MODES = ['open', 'secured'];
+  const runs = Array.from({ length: RUNS }, () => [[], ['--secure']]).flat();
+  const results = await runChildren(runs, (i) => console.log(`\n--- pair ${Math.floor(i / 2) + 1} of ${RUNS}: ${MODES[i % 2]} ---\n`));
+  if (!Array.isArray(results)) return results;
+  const pairs = Array.from({ length: RUNS }, (_, i) => ({ open: results[2 * i], secured: results[2 * i + 1] }));
+  for (const p of pairs)
+    for (const m of MODES) if (p[m].security !== m) throw new Error(`a run meant to be ${m} reports itself ${p[m].security}`);
+
+  const ms2 = (v) => (v === undefined || Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)} ms`);
+  const msInt = (v) => (v === undefined || Number.isNaN(v) ? 'n/a' : `${Math.round(v).toLocaleString('en-US')} ms`);
+  const figures = [
+    { key: 'busP50Ms', short: 'step p50', name: 'bus overhead per AO→VNFM/VIM step, p50', get: (r) => r.metrics.busP50Ms, f: ms2 },
+    { key: 'idleRequestP50Ms', short: 'idle floor', name: 'one core request/reply to another process after 100 ms idle, p50 (the floor)', get: (r) => r.busFloor.idleRequestP50Ms, f: ms2 },
+    { key: 'beyondIdleFloorMs', short: 'beyond floor', name: 'step p50 − idle floor', get: (r) => r.metrics.busP50Ms - r.busFloor.idleRequestP50Ms, f: ms2 },
+    { key: 'requestP50Ms', short: 'b2b floor', name: 'the same request/reply back to back, p50', get: (r) => r.busFloor.requestP50Ms, f: ms2 },
+    { key: 'wallMs', short: 'wall', name: "the operation's wall time", get: (r) => r.metrics.wallMs, f: msInt },
+  ];
+  const stat = {};
+  for (const fig of figures) {
+    const open = pairs.map((p) => fig.get(p.open));
+    const secured = pairs.map((p) => fig.get(p.secured));
+    const medianOpen = med(open);
+    const medianSecured = med(secured);
+    const spreadOpen = Math.max(...open) - Math.min(...open);
+    const difference = medianSecured - medianOpen;
+    stat[fig.key] = {
+      figure: fig.name,
+      open,
+      secured,
+      medianOpen,
+      medianSecured,
+      spreadOpen,
+      spreadSecured: Math.max(...secured) - Math.min(...secured),
+      difference,
+      ratio: medianSecured / medianOpen,
+      securedAbove: pairs.filter((_, i) => secured[i] > open[i]).length,
+      // one pair has no spread to judge by
+      withinNoise: RUNS < 2 ? undefined : Math.abs(difference) <= spreadOpen,
+    };
+  }
+
+  const header = figures.flatMap((fig) => MODES.map((m) => `${fig.short} ${m}`));
+  const row = (label, cells) => `| ${label} | ${cells.join(' | ')} |`;
+  const sign = (v, f) => (v > 0 ? `+${f(v)}` : f(v));
+  const lines = [
+    row('pair', header),
+    row('---', header.map(() => '---')),
+    ...pairs.map((p, i) => row(`${i + 1}`, figures.flatMap((fig) => MODES.map((m) => fig.f(fig.get(p[m])))))),
+    row('**median**', figures.flatMap((fig) => [fig.f(stat[fig.key].medianOpen), fig.f(stat[fig.key].medianSecured)])),
+    ...(RUNS > 1 ? [row('spread (max − min)', figures.flatMap((fig) => [fig.f(stat[fig.key].spreadOpen), fig.f(stat[fig.key].spreadSecured)]))] : []),
+    row('secured − open (medians)', figures.flatMap((fig) => ['', sign(stat[fig.key].difference, fig.f)])),
+    row('secured / open (medians)', figures.flatMap((fig) => ['', `${stat[fig.key].ratio.toFixed(3)} ×`])),
+    row('within the open runs\' spread', figures.flatMap((fig) => ['', stat[fig.key].withinNoise === undefined ? 'n/a (1 pair)' : stat[fig.key].withinNoise ? 'yes' : 'no'])),
+  ];
+  const b = stat.busP50Ms;
+  const pct = (v) => `${v > 0 ? '+' : ''}${(v * 100).toFixed(1)} %`;
+  const verdict =
+    b.withinNoise === undefined
+      ? `Verdict: one pair only, no spread of open runs to judge the difference by (secured − open ${sign(b.difference, ms2)}, ${pct(b.ratio - 1)}): run --runs 5 or more.`
+      : `Verdict: per-step bus overhead p50, secured − open ${sign(b.difference, ms2)} (${pct(b.ratio - 1)}) between the medians, ` +
+        `${b.withinNoise ? 'within noise' : 'NOT within noise'}: the ${RUNS} open runs spread over ${ms2(b.spreadOpen)} ` +
+        `(${ms2(Math.min(...b.open))}–${ms2(Math.max(...b.open))}); secured above open in ${b.securedAbove} of ${RUNS} pairs.`;
+
+  const first = pairs[0].open;
+  console.log(
+    `\nOpen against secured (operator mode + TLS): ${RUNS} pair${RUNS > 1 ? 's' : ''} of runs of ${N} nodes, open then secured, ` +
+      `each in a fresh process and system — ${new Date().toISOString()}, ${first.machine.cpus} × ${first.machine.cpu}, Node ${first.machine.node}\n`,
+  );
+  console.log(lines.join('\n'));
+  console.log(`\n${figures.map((fig) => `${fig.short}: ${fig.name}`).join('; ')}.`);
+  console.log(`\n${verdict}`);
+  writeOut({
+    date: new Date().toISOString(),
+    nodes: N,
+    pairs: RUNS,
+    order: 'open, secured, open, secured, ...: each run a fresh process with a fresh system',
+    noise: "the spread (max − min) of the open runs' figure; within noise when |median secured − median open| ≤ that spread",
+    machine: first.machine,
+    figures: stat,
+    verdict,
+    runs: pairs,
+  });
   return 0;
 }
 
@@ -357,6 +502,7 @@ try {
     date: new Date().toISOString(),
     machine: { cpus: cpu.length, cpu: cpu[0]?.model?.trim() ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.versions.node, platform: process.platform },
     nodes: N,
+    security: sys.secure ? 'secured' : 'open',
     op: op.id,
     metrics,
     baselineMs: Math.round(baselineMs),
@@ -370,9 +516,7 @@ try {
     },
   };
   console.log(table(result));
-  mkdirSync(dirname(resolve(args.out)), { recursive: true });
-  writeFileSync(resolve(args.out), JSON.stringify(result, null, 2) + '\n');
-  console.log(`\nwritten to ${resolve(args.out)}`);
+  writeOut(result);
 } catch (err) {
   console.error(`bench failed: ${err.stack ?? err}`);
   code = 1;

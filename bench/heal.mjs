@@ -3,7 +3,7 @@
 // measure when the VNFM asked for healing (detection) and when the replacement served with every
 // client updated (recovery: the healing operation completed). Several runs; min/median/max.
 //
-//   npm run bench:heal -- [--runs 5]
+//   npm run bench:heal -- [--runs 5] [--secure]   (--secure: operator mode and TLS, as the launcher runs it)
 import { parseArgs } from 'node:util';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,11 +11,11 @@ import { Agent, Query, Vim } from '@vnf-lcm/contracts';
 import { BenchSystem, ROOT, sleep, stats, ms } from './lib/system.mjs';
 import { BACKEND, startOnce } from './lib/baseline.mjs';
 
-const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' }, secure: { type: 'boolean', default: false } } });
 const RUNS = Number(args.runs);
 const TARGET = { detectionMs: 1000, recoveryP50Ms: 3000 };
 
-const sys = new BenchSystem(48 + 100);
+const sys = new BenchSystem(48 + 100, {}, { secure: args.secure });
 try {
   await sys.start();
   const cwd = join(ROOT, 'examples/apps');
@@ -66,14 +66,14 @@ try {
     ['recovery (kill to replacement serving, clients updated)', r, TARGET.recoveryP50Ms, r.p50 <= TARGET.recoveryP50Ms],
     ['baseline: start the application alone until healthy', b, undefined, undefined],
   ];
-  console.log(`\n### bench/heal: ${RUNS} runs, 3 backends + 1 frontend, process driver\n`);
+  console.log(`\n### bench/heal: ${RUNS} runs, 3 backends + 1 frontend, process driver${args.secure ? ', secured (operator mode, TLS)' : ''}\n`);
   console.log('| measure | min | median | max | target | ok |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const [name, s, t, ok] of rows) console.log(`| ${name} | ${ms(s.min)} | ${ms(s.p50)} | ${ms(s.max)} | ${t ? `≤ ${ms(t)}${name.startsWith('recovery') ? ' median' : ''}` : ''} | ${ok === undefined ? '' : ok ? 'yes' : 'NO'} |`);
   console.log(`| recovery / baseline (median) | | ${(r.p50 / b.p50).toFixed(1)}× | | | |`);
   console.log('\nFor comparison (their documented defaults, not measured here): Docker Swarm reschedules a lost node\'s tasks after about 20–25 s, Kubernetes evicts pods from a lost node after about 6 minutes.');
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/heal.json'), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, detection: d, recovery: r, baseline: b, target: TARGET }, null, 2));
+  writeFileSync(join(ROOT, `bench/results/heal${args.secure ? '-secure' : ''}.json`), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, secure: args.secure, detection: d, recovery: r, baseline: b, target: TARGET }, null, 2));
 } finally {
   await sys.stop();
 }

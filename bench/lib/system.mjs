@@ -1,7 +1,9 @@
 // A whole vnf-lcm for one benchmark run: its own nats-server on a random port, the three
-// services (built: `npm run build` first), a folder and a loopback range of its own.
+// services (built: `npm run build` first), a folder and a loopback range of its own. Open (anonymous
+// clients, plain text) unless told `secure`: then secured as the launcher secures it (operator
+// mode, TLS, each service its own identity, the keeper revoking removed nodes).
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,11 +14,21 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class BenchSystem {
-  /** @param octet the second byte of this run's loopback range, 127.<octet>.0.0/16 */
-  constructor(octet, env = {}) {
+  /**
+   * @param octet the second byte of this run's loopback range, 127.<octet>.0.0/16
+   * @param env added to every service's environment
+   * @param o.secure operator mode and TLS: every service gets its own identity (NATS_CREDS) and
+   *   the CA (NATS_TLS_CA), the keeper runs in this process, the bench's own client is admin;
+   *   without it (the default) the server is open: anonymous clients, plain text
+   */
+  constructor(octet, env = {}, { secure = false } = {}) {
     this.octet = octet;
     this.env = env;
+    this.secure = secure;
     this.dir = mkdtempSync(join(tmpdir(), 'vnf-bench-'));
+    // when the VIM runs as root its agents and applications run as an unprivileged user, who must
+    // get through this folder to the hosts' own and the CA (mkdtemp makes it owner-only)
+    chmodSync(this.dir, 0o711);
     this.children = new Map();
     for (const app of ['orchestrator', 'vnfm', 'vim-adapter', 'vnf-agent'])
       if (!existsSync(join(ROOT, 'apps', app, 'dist/main.js'))) throw new Error(`apps/${app} is not built: run npm run build first`);
@@ -26,19 +38,32 @@ export class BenchSystem {
 
   async start() {
     const bin = execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
-    const p = spawn(bin, ['-a', '127.0.0.1', '-p', '-1', '-js', '-sd', join(this.dir, 'js'), '--ports_file_dir', this.dir], { stdio: 'ignore' });
+    let server = ['-js', '-sd', join(this.dir, 'js')];
+    if (this.secure) {
+      // loaded only here: the open mode runs without libs/auth
+      const { Installation } = await import('@vnf-lcm/auth');
+      // the same store as the open server's; no monitoring port (the open server has none either):
+      // the two modes differ in authentication and TLS only
+      this.security = await Installation.prepare(join(this.dir, 'security'), { tls: true, storeDir: join(this.dir, 'js'), port: -1 });
+      // the configuration names the store (nats-server refuses a second one on the command line)
+      server = ['-c', this.security.configFile];
+    }
+    const p = spawn(bin, [...server, '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', this.dir], { stdio: 'ignore' });
     this.children.set('nats', p);
     const file = join(this.dir, `nats-server_${p.pid}.ports`);
     for (let i = 0; !this.url; i++) {
-      if (i > 400) throw new Error('nats-server did not start');
+      if (i > 400 || p.exitCode !== null) throw new Error('nats-server did not start');
       try {
         this.url = JSON.parse(readFileSync(file, 'utf8')).nats[0];
       } catch {
         await sleep(25);
       }
     }
+    // the keeper before the VIM: removing a host asks it to revoke the node's identity
+    if (this.security) this.keeper = await this.security.startKeeper(this.url);
     for (const s of ['orchestrator', 'vnfm', 'vim-adapter']) this.startService(s);
-    this.nc = await connect({ servers: this.url, name: 'bench' });
+    // the bench tears hosts down and reads the trace stream: admin, on a secured server
+    this.nc = this.security ? await this.security.connect(this.url, 'bench', 'admin') : await connect({ servers: this.url, name: 'bench' });
     await this.waitReady();
     return this;
   }
@@ -53,10 +78,24 @@ export class BenchSystem {
     };
     const out = openSync(join(this.dir, `${name}.log`), 'a');
     const p = spawn(process.execPath, [join(ROOT, 'apps', name, 'dist/main.js')], {
-      env: { ...process.env, NATS_URL: this.url, VIM_ZONES: JSON.stringify(zones), LOG_LEVEL: 'warn', ...this.env },
+      env: {
+        ...process.env,
+        NATS_URL: this.url,
+        VIM_ZONES: JSON.stringify(zones),
+        LOG_LEVEL: 'warn',
+        // an application's absolute cwd must lie under one of these: the examples and bench/apps
+        VNF_APP_ROOTS: `${join(ROOT, 'examples')}:${join(ROOT, 'bench')}`,
+        ...this.envOf(name),
+        ...this.env,
+      },
       stdio: ['ignore', out, out],
     });
     this.children.set(name, p);
+  }
+
+  /** NATS_CREDS and NATS_TLS_CA (and VIM_AGENT_SIGNER for the VIM) of a role; nothing when open */
+  envOf(role) {
+    return this.security?.env(role) ?? {};
   }
 
   async request(subject, body, timeout = 10_000) {
@@ -126,7 +165,10 @@ export class BenchSystem {
         /* the VIM is down: the sweep below does it */
       }
       await this.nc?.close().catch(() => undefined);
-      for (const name of ['orchestrator', 'vim-adapter', 'nats']) await this.kill(name, 'SIGTERM');
+      for (const name of ['orchestrator', 'vim-adapter']) await this.kill(name, 'SIGTERM');
+      // before the server: its connections would try to reconnect for ever
+      await this.keeper?.close().catch(() => undefined);
+      await this.kill('nats', 'SIGTERM');
       for (const pid of processesUnder(this.dir))
         try {
           process.kill(pid, 'SIGKILL');
