@@ -1,9 +1,12 @@
-import { Agent } from '@vnf-lcm/contracts';
+import { readFileSync } from 'node:fs';
+import { connect } from '@nats-io/transport-node';
+import { Access, Agent } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { diagram, fits } from './support/seqcheck.js';
 import { System } from './support/system.js';
 
-const sys = new System(43);
+// identities without TLS: the launcher's --no-tls; every other system in the suite uses TLS
+const sys = new System(43, {}, { tls: false });
 beforeAll(() => sys.start(), 60_000);
 afterAll(() => sys.stop(), 60_000);
 
@@ -35,4 +38,21 @@ test('diamond dependencies: providers first, every client node gets every provid
     }
   }
   expect(fits(diagram('deployment'), await sys.trace(r.id)).ok).toBe(true);
+});
+
+test('without TLS the identities still hold: a plain connection with credentials works, anonymous is refused', async () => {
+  expect(sys.security!.tls).toBeUndefined();
+  expect(readFileSync(sys.security!.configFile, 'utf8')).not.toMatch(/^tls/m);
+  const devops = await sys.connectAs(Access.Role.devops);
+  try {
+    const { vnfs } = (await devops.request('vnf.ao.vnf-list', '{}', { timeout: 5000 })).json<{ vnfs: { name: string }[] }>();
+    expect(vnfs.map((v) => v.name)).toEqual(['diamond']);
+  } finally {
+    await devops.close();
+  }
+  const anon = await connect({ servers: sys.nats.url, reconnect: false }).then(
+    (c) => c.close().then(() => 'connected'),
+    (e: Error) => e.message,
+  );
+  expect(anon).toMatch(/Authorization Violation/i);
 });
