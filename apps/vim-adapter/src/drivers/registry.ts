@@ -1,10 +1,12 @@
 import { ConfigError, type VimConfig } from '../config.js';
 import type { Driver, DriverDeps, DriverKind } from './driver.js';
+import { dockerDriver } from './docker/index.js';
 import { processDriver } from './process/index.js';
 
-/** Driver kinds by the name a zone's `driver` field uses; docker, kubernetes, openstack go here. */
+/** Driver kinds by the name a zone's `driver` field uses; kubernetes, openstack go here. */
 export const DRIVERS: Record<string, DriverKind<any>> = {
   process: processDriver,
+  docker: dockerDriver,
 };
 
 /** Validates every zone's driver options; throws ConfigError naming the zone and the problem. */

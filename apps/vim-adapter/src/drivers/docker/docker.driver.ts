@@ -1,0 +1,490 @@
+import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import type { Subscription } from '@nats-io/transport-node';
+import { KeyedLock, natsUrl, rpcError } from '@vnf-lcm/bus';
+import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
+import type { Driver, DriverDeps, HostInfo, HostSpec, StopOptions } from '../driver.js';
+import { lowestFree } from '../process/address.js';
+import { DockerClient, DockerConflict, DockerError, DockerNotFound, DockerUnreachable, type ContainerInspect } from './client.js';
+import { DEFAULT_SCOPE, type DockerZone } from './options.js';
+import { tar, untar } from './tar.js';
+
+/** The labels a host container carries: they are its host record (set at creation, never changed). */
+export const Labels = {
+  vnf: 'vnf-lcm.vnf',
+  cluster: 'vnf-lcm.cluster',
+  node: 'vnf-lcm.node',
+  zone: 'vnf-lcm.zone',
+  address: 'vnf-lcm.address',
+  createdAt: 'vnf-lcm.created-at',
+  scope: 'vnf-lcm.scope',
+} as const;
+
+/** The labels of the agent root image (scripts/images.mjs): how to run the agent, where it goes. */
+const AGENT_COMMAND_LABEL = 'vnf-lcm.agent.command';
+const AGENT_MOUNT_LABEL = 'vnf-lcm.agent.mount';
+
+/**
+ * The VIM's own folder in each container, root's and read-only to the container's user:
+ * - `identity.jwt`: the public JWT of the node identity its agent runs with (what the keeper needs
+ *   to revoke it): an identity changes with every start, labels cannot;
+ * - `hello`: empty from a start until the agent's hello, then that hello: a running container whose
+ *   agent never announced itself is 'creating', as a process host is until then;
+ * - `ca.pem`: the CA of the server's certificate, when the adapter has one (NATS_TLS_CA);
+ * - `host/`: the agent's working folder (VNF_WORKDIR), the container user's alone.
+ */
+const VIM_DIR = '/vnf-lcm';
+const IDENTITY_FILE = 'identity.jwt';
+const HELLO_FILE = 'hello';
+const CA_FILE = 'ca.pem';
+const WORKDIR = `${VIM_DIR}/host`;
+/** passed on to each agent when the adapter has them: timers, log level, V8 flags */
+const PASSED_ENV = ['VNF_HEARTBEAT_MS', 'LOG_LEVEL', 'VNF_BASELINE'];
+/** how long a cut-short start's container, or one whose agent failed, gets to stop */
+const QUICK_STOP_S = 2;
+/** SIGTERM to SIGKILL when a host is stopped without its agent having been asked */
+const STOP_GRACE_S = 5;
+
+/**
+ * A virtual host is a container `vnf-<node>` of the zone's image, on the host network with its
+ * own loopback address (or with a static address on a user-defined network), running the agent
+ * from a read-only volume made from the agent root image (ADR 15), as an unprivileged user. The
+ * containers' labels are the registry: a restarted adapter finds its hosts by listing them.
+ */
+export class DockerDriver implements Driver {
+  readonly kind = 'docker';
+  readonly zone: string;
+  readonly docker: DockerClient;
+  private readonly alloc = new KeyedLock();
+  private readonly volumes = new KeyedLock();
+
+  constructor(
+    private readonly o: DockerZone,
+    private readonly deps: DriverDeps,
+    docker?: DockerClient,
+  ) {
+    this.zone = o.zone;
+    this.docker = docker ?? new DockerClient(o.socket);
+    // said at start-up, not only at the first host: the adapter itself runs without Docker
+    this.docker.ping().catch((err: Error) => deps.log.warn({ zone: o.zone, socket: o.socket, err: err.message }, 'docker is not reachable'));
+  }
+
+  /** The container's name: node ids are unique among a VIM's zones, scopes set VIMs apart. */
+  nameOf(node: string): string {
+    return this.o.scope === DEFAULT_SCOPE ? `vnf-${node}` : `vnf-${this.o.scope}-${node}`;
+  }
+
+  async create(spec: HostSpec): Promise<HostInfo> {
+    // one allocation at a time per zone: two new nodes must not take the same address
+    return this.alloc.run('address', () =>
+      this.guard(async () => {
+        const existing = await this.get(spec.node);
+        if (existing) return existing;
+        const containers = await this.docker.list(this.filters());
+        const taken = containers.map((c) => c.Labels?.[Labels.address]).filter((a): a is string => !!a);
+        const address = lowestFree(this.o.range, taken);
+        if (!address) throw rpcError('unavailable', `zone ${this.zone} has no free address`, { range: this.o.range.text });
+        const agent = await this.agentRoot();
+        const createdAt = new Date().toISOString();
+        const labels: Record<string, string> = {
+          [Labels.vnf]: spec.vnf,
+          [Labels.cluster]: spec.cluster,
+          [Labels.node]: spec.node,
+          [Labels.zone]: this.zone,
+          [Labels.address]: address,
+          [Labels.createdAt]: createdAt,
+          [Labels.scope]: this.o.scope,
+        };
+        const name = this.nameOf(spec.node);
+        let id: string;
+        try {
+          id = await this.docker.create(name, this.containerSpec(spec.node, address, labels, agent));
+        } catch (err) {
+          if (err instanceof DockerConflict)
+            throw rpcError('conflict', `container ${name} exists but is not a host of zone ${this.zone}`, { container: name });
+          if (err instanceof DockerNotFound)
+            throw rpcError('unavailable', `image ${this.o.image} is not on the docker host`, { image: this.o.image, zone: this.zone });
+          throw err;
+        }
+        try {
+          // the VIM's folder and the agent's working folder, before anything runs
+          await this.docker.putArchive(id, '/', this.skeleton());
+        } catch (err) {
+          await this.docker.remove(id, { force: true }).catch(() => undefined);
+          throw err;
+        }
+        const host: HostInfo = {
+          node: spec.node,
+          vnf: spec.vnf,
+          cluster: spec.cluster,
+          zone: this.zone,
+          driver: this.kind,
+          address,
+          state: 'creating',
+          ref: id,
+          createdAt,
+        };
+        this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, container: name, image: this.o.image }, 'docker host created');
+        return host;
+      }),
+    );
+  }
+
+  async start(host: HostInfo): Promise<HostInfo> {
+    return this.guard(async () => {
+      const { nc, log } = this.deps;
+      const c = await this.inspect(host.node);
+      if (!c) throw rpcError('unavailable', `container ${this.nameOf(host.node)} of node ${host.node} is gone`, { node: host.node });
+      const id = c.Id;
+      // the agent's environment was fixed at creation: with NATS_CREDS=- it waits for credentials
+      const takesCreds = c.Config.Env?.includes('NATS_CREDS=-') ?? false;
+      if (takesCreds !== this.deps.identities.enabled) {
+        const made = takesCreds ? 'with' : 'without';
+        throw rpcError('conflict', `container of node ${host.node} was made ${made} node identities: remove the host and activate it again`, {
+          node: host.node,
+        });
+      }
+      // an agent left by a start that never saw its hello (the adapter died meanwhile) goes
+      // first: one agent per node, one identity per agent
+      if (c.State.Running) {
+        log.warn({ vnf: host.vnf, node: host.node, container: id }, 'stopping container of an unfinished start');
+        await this.docker.stop(id, QUICK_STOP_S);
+      }
+      const identity = await this.replaceIdentity(host.node, id);
+      const files: { name: string; body: string }[] = [
+        { name: IDENTITY_FILE, body: identity?.jwt ?? '' },
+        // not said hello yet (this start's, whatever an earlier one's said)
+        { name: HELLO_FILE, body: '' },
+      ];
+      const ca = process.env.NATS_TLS_CA;
+      if (ca) files.push({ name: CA_FILE, body: await readFile(ca, 'utf8') });
+      await this.docker.putArchive(id, VIM_DIR, tar(files.map((f) => ({ name: f.name, type: 'file', mode: 0o644, body: f.body }))));
+
+      // subscribed (and known to the server) before the agent exists, so its hello cannot be missed
+      const hello = nc.subscribe(Agent.hello(host.node), { max: 1 });
+      await nc.flush();
+      let stdin: Socket | undefined;
+      try {
+        // the credentials go through the container's standard input, read once by the agent:
+        // never a file, a label or the environment, which its application (or docker inspect) could read
+        if (identity) stdin = await this.docker.attachStdin(id);
+        await this.docker.start(id);
+      } catch (err) {
+        hello.unsubscribe();
+        stdin?.destroy();
+        throw err;
+      }
+      if (identity && stdin) {
+        stdin.on('error', () => undefined); // an agent that died at once: its exit is reported below
+        stdin.end(Buffer.from(identity.creds));
+      }
+      const failure = await this.helloOrFailure(hello, id);
+      stdin?.destroy();
+      if (failure) {
+        const logs = await this.docker.logs(id, 40).catch((err: Error) => `(no log: ${err.message})`);
+        await this.docker.stop(id, QUICK_STOP_S).catch(() => undefined);
+        log.warn({ vnf: host.vnf, node: host.node, reason: failure }, 'agent failed to start');
+        throw rpcError('step_failed', 'virtual host did not start', { node: host.node, reason: failure, log: logs.slice(-2_000) });
+      }
+      const running = await this.markRunning(host, id);
+      log.info({ vnf: host.vnf, node: host.node, container: id, pid: running.pid, address: host.address }, 'agent started');
+      return running;
+    });
+  }
+
+  async confirm(host: HostInfo): Promise<HostInfo> {
+    return this.guard(async () => {
+      const c = await this.inspect(host.node);
+      if (!c) throw rpcError('unavailable', `container of node ${host.node} is gone`, { node: host.node });
+      const running = await this.markRunning(host, c.Id);
+      this.deps.log.info({ vnf: host.vnf, node: host.node, container: c.Id }, 'agent of an unfinished start answered');
+      return running;
+    });
+  }
+
+  async stop(host: HostInfo, o: StopOptions = {}): Promise<void> {
+    return this.guard(async () => {
+      const c = await this.inspect(host.node);
+      if (!c || !c.State.Running) return;
+      // asked over NATS: the agent stops its application and exits, and the container with it
+      const exited = o.asked ? await this.waitExit(c.Id, this.o.exitGraceMs) : false;
+      if (exited) return;
+      this.deps.log.warn({ vnf: host.vnf, node: host.node, container: c.Id, asked: !!o.asked }, 'stopping container');
+      // SIGTERM (to docker-init, which passes it to the agent), SIGKILL after the grace
+      await this.docker.stop(c.Id, STOP_GRACE_S);
+      const after = await this.inspect(host.node);
+      if (after?.State.Running) await this.docker.kill(c.Id).catch(() => undefined);
+    });
+  }
+
+  async destroy(host: HostInfo): Promise<void> {
+    return this.guard(async () => {
+      const c = await this.inspect(host.node);
+      if (!c) return;
+      // revoked first: if the keeper cannot be reached the container stays, and the removal is tried again
+      const jwt = await this.identityOf(c.Id);
+      if (jwt && this.deps.identities.enabled) await this.deps.identities.revoke(jwt, host.node);
+      try {
+        await this.docker.remove(c.Id, { force: true });
+      } catch (err) {
+        if (!(err instanceof DockerNotFound)) throw err;
+      }
+      this.deps.log.info({ vnf: host.vnf, node: host.node, address: host.address, container: c.Id }, 'docker host destroyed');
+    });
+  }
+
+  async get(node: string): Promise<HostInfo | undefined> {
+    if (!TOKEN_RE.test(node)) return undefined;
+    return this.guard(async () => {
+      const c = await this.inspect(node);
+      return c ? this.hostOf(c) : undefined;
+    });
+  }
+
+  async list(): Promise<HostInfo[]> {
+    return this.guard(async () => {
+      const containers = await this.docker.list(this.filters());
+      const nodes = containers.map((c) => c.Labels?.[Labels.node]).filter((n): n is string => !!n && TOKEN_RE.test(n));
+      const hosts = await Promise.all(nodes.sort().map((n) => this.get(n)));
+      return hosts.filter((h): h is HostInfo => h !== undefined);
+    });
+  }
+
+  async alive(host: HostInfo): Promise<boolean> {
+    return this.guard(async () => (await this.inspect(host.node))?.State.Running ?? false);
+  }
+
+  /** The container of a node in this zone and scope; undefined when there is none. */
+  private async inspect(node: string): Promise<ContainerInspect | undefined> {
+    let c: ContainerInspect;
+    try {
+      c = await this.docker.inspect(this.nameOf(node));
+    } catch (err) {
+      if (err instanceof DockerNotFound) return undefined;
+      throw err;
+    }
+    const l = c.Config.Labels ?? {};
+    // a container of that name that is not ours (another zone, another VIM) is not this zone's host
+    if (l[Labels.node] !== node || l[Labels.zone] !== this.zone || l[Labels.scope] !== this.o.scope) return undefined;
+    return c;
+  }
+
+  private async hostOf(c: ContainerInspect): Promise<HostInfo | undefined> {
+    const l = c.Config.Labels;
+    if (!l[Labels.vnf] || !l[Labels.cluster] || !l[Labels.address]) {
+      this.deps.log.warn({ container: c.Id }, 'container labels do not describe a host');
+      return undefined;
+    }
+    let state: HostInfo['state'];
+    const status = c.State.Status;
+    if (status === 'created' || status === 'restarting') state = 'creating';
+    else if (status === 'running' || status === 'paused') {
+      // 'creating' until start() saw the agent's hello, whatever docker says: an agent that never
+      // announced itself is not vouched for
+      const hello = await this.docker.stat(c.Id, `${VIM_DIR}/${HELLO_FILE}`).catch(() => undefined);
+      state = hello && hello.size > 0 ? 'running' : 'creating';
+    } else state = 'stopped';
+    return {
+      node: l[Labels.node],
+      vnf: l[Labels.vnf],
+      cluster: l[Labels.cluster],
+      zone: this.zone,
+      driver: this.kind,
+      address: l[Labels.address],
+      state,
+      ref: c.Id,
+      // the container's init (docker-init) as the Docker host sees it
+      ...(c.State.Running && c.State.Pid > 0 ? { pid: c.State.Pid } : {}),
+      createdAt: l[Labels.createdAt] ?? c.Created,
+    };
+  }
+
+  private async markRunning(host: HostInfo, id: string): Promise<HostInfo> {
+    const said = JSON.stringify({ at: new Date().toISOString() }) + '\n';
+    await this.docker.putArchive(id, VIM_DIR, tar([{ name: HELLO_FILE, type: 'file', mode: 0o644, body: said }]));
+    const c = await this.docker.inspect(id);
+    return (await this.hostOf(c)) ?? { ...host, state: 'running', ref: id };
+  }
+
+  private containerSpec(node: string, address: string, labels: Record<string, string>, agent: AgentRoot): Record<string, unknown> {
+    const env: Record<string, string> = {
+      NATS_URL: this.o.natsUrl ?? natsUrl(),
+      VNF_NODE: node,
+      VNF_ADDRESS: address,
+      VNF_WORKDIR: WORKDIR,
+      VNF_APP_ROOTS: this.o.appRoots,
+      HOME: WORKDIR,
+    };
+    for (const k of PASSED_ENV) if (process.env[k]) env[k] = process.env[k]!;
+    if (process.env.NATS_TLS_CA) env.NATS_TLS_CA = `${VIM_DIR}/${CA_FILE}`;
+    const creds = this.deps.identities.enabled;
+    // the agent reads its credentials from standard input (ADR 14): docker keeps it open until
+    // the VIM has written them and closed it
+    if (creds) env.NATS_CREDS = '-';
+    const net = this.o.network;
+    return {
+      Image: this.o.image,
+      // the agent from its own root, through its own loader: the image's libc does not matter;
+      // the application it starts gets the image's own PATH and environment
+      Entrypoint: [...agent.command, `--node=${node}`],
+      Cmd: [],
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      User: `${this.o.uid}:${this.o.gid}`,
+      Labels: labels,
+      StopSignal: 'SIGTERM',
+      StopTimeout: STOP_GRACE_S,
+      ...(creds ? { AttachStdin: true, OpenStdin: true, StdinOnce: true } : {}),
+      HostConfig: {
+        NetworkMode: net,
+        // docker-init as pid 1: reaps what the application leaves, passes signals to the agent
+        Init: true,
+        Mounts: [{ Type: 'volume', Source: agent.volume, Target: agent.mount, ReadOnly: true }],
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        RestartPolicy: { Name: 'no' },
+        ...(this.o.nanoCpus ? { NanoCpus: this.o.nanoCpus } : {}),
+        ...(this.o.memory ? { Memory: this.o.memory } : {}),
+      },
+      ...(net === 'host' ? {} : { NetworkingConfig: { EndpointsConfig: { [net]: { IPAMConfig: { IPv4Address: address } } } } }),
+    };
+  }
+
+  /** `/vnf-lcm` (root's) and `/vnf-lcm/host` (the container user's alone) */
+  private skeleton(): Buffer {
+    return tar([
+      { name: VIM_DIR.slice(1), type: 'dir', mode: 0o755 },
+      { name: `${VIM_DIR.slice(1)}/${HELLO_FILE}`, type: 'file', mode: 0o644, body: '' },
+      { name: WORKDIR.slice(1), type: 'dir', mode: 0o700, uid: this.o.uid, gid: this.o.gid },
+    ]);
+  }
+
+  /**
+   * The agent root image's command and mount, and the volume holding its files: one per image
+   * (named after its id), filled by docker from the image when a container first mounts it.
+   */
+  private async agentRoot(): Promise<AgentRoot> {
+    let image;
+    try {
+      image = await this.docker.inspectImage(this.o.agentImage);
+    } catch (err) {
+      if (err instanceof DockerNotFound)
+        throw rpcError('unavailable', `agent image ${this.o.agentImage} is not on the docker host (npm run images)`, { image: this.o.agentImage });
+      throw err;
+    }
+    const labels = image.Config.Labels ?? {};
+    let command: unknown;
+    try {
+      command = JSON.parse(labels[AGENT_COMMAND_LABEL] ?? 'null');
+    } catch {
+      command = undefined;
+    }
+    const mount = labels[AGENT_MOUNT_LABEL];
+    if (!Array.isArray(command) || !command.every((a) => typeof a === 'string') || !mount?.startsWith('/'))
+      throw rpcError('unavailable', `image ${this.o.agentImage} is not an agent root (no ${AGENT_COMMAND_LABEL} label)`, { image: this.o.agentImage });
+    const volume = `vnf-agent-${image.Id.replace(/^sha256:/, '').slice(0, 12)}`;
+    // asked each time: a volume removed meanwhile would come back empty with the container
+    await this.volumes.run(volume, async () => {
+      if (await this.docker.volumeExists(volume)) return;
+      await this.docker.createVolume(volume, { 'vnf-lcm.agent-root': image.Id });
+      try {
+        // a container created (never started) with the empty volume at the image's folder: docker
+        // copies the folder into it; the container is of no further use
+        const filler = await this.docker.create(`${volume}-fill-${process.pid}-${Date.now()}`, {
+          Image: image.Id,
+          Labels: { 'vnf-lcm.agent-root': image.Id },
+          HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: mount }], NetworkMode: 'none' },
+        });
+        await this.docker.remove(filler, { force: true });
+      } catch (err) {
+        // never an empty volume left behind that the next attempt would take as filled
+        await this.docker.removeVolume(volume).catch(() => undefined);
+        throw err;
+      }
+      this.deps.log.info({ volume, image: this.o.agentImage }, 'agent root volume made');
+    });
+    return { command: command as string[], mount, volume };
+  }
+
+  /**
+   * A new identity for the agent about to start; the one an earlier agent of this host had (now
+   * stopped) is revoked first, so that one node never has two identities that connect.
+   */
+  private async replaceIdentity(node: string, id: string) {
+    const { identities } = this.deps;
+    if (!identities.enabled) return undefined;
+    const previous = await this.identityOf(id);
+    if (previous) await identities.revoke(previous, node);
+    return identities.mint(node);
+  }
+
+  private async identityOf(id: string): Promise<string | undefined> {
+    try {
+      const files = untar(await this.docker.getArchive(id, `${VIM_DIR}/${IDENTITY_FILE}`));
+      return files.get(IDENTITY_FILE)?.toString('utf8').trim() || undefined;
+    } catch (err) {
+      if (err instanceof DockerNotFound) return undefined;
+      throw err;
+    }
+  }
+
+  /** undefined once the agent said hello; otherwise why it did not */
+  private helloOrFailure(hello: Subscription, id: string): Promise<string | undefined> {
+    const stop = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    return new Promise<string | undefined>((resolve) => {
+      timer = setTimeout(() => resolve(`no hello from the agent within ${this.o.helloTimeoutMs} ms`), this.o.helloTimeoutMs);
+      void (async () => {
+        for await (const _ of hello) resolve(undefined);
+      })();
+      void this.exitOf(id, stop.signal).then((why) => why && resolve(why));
+    }).finally(() => {
+      clearTimeout(timer);
+      stop.abort();
+      hello.unsubscribe();
+    });
+  }
+
+  /** why the container stopped, once it has; undefined if `signal` ends the watch first */
+  private async exitOf(id: string, signal: AbortSignal): Promise<string | undefined> {
+    while (!signal.aborted) {
+      const c = await this.docker.inspect(id).catch((err: Error) => (err instanceof DockerNotFound ? undefined : null));
+      if (c === undefined) return 'container removed before its hello';
+      if (c && !c.State.Running && c.State.Status !== 'created')
+        return `agent exited (${c.State.OOMKilled ? 'out of memory' : c.State.ExitCode}) before its hello`;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return undefined;
+  }
+
+  /** whether the container stops within `ms` */
+  private async waitExit(id: string, ms: number): Promise<boolean> {
+    for (const until = Date.now() + ms; ; await new Promise((r) => setTimeout(r, 100))) {
+      const c = await this.docker.inspect(id).catch((err: Error) => (err instanceof DockerNotFound ? undefined : Promise.reject(err)));
+      if (!c || !c.State.Running) return true;
+      if (Date.now() >= until) return false;
+    }
+  }
+
+  private filters(): string[] {
+    return [`${Labels.zone}=${this.zone}`, `${Labels.scope}=${this.o.scope}`];
+  }
+
+  /** Docker's own failures as the VIM's errors: unreachable or refused is `unavailable` (sent again). */
+  private async guard<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      return await task();
+    } catch (err) {
+      if (err instanceof DockerUnreachable)
+        throw rpcError('unavailable', `zone ${this.zone}: ${err.message}`, { zone: this.zone, socket: this.o.socket });
+      if (err instanceof DockerError)
+        throw rpcError('unavailable', `zone ${this.zone}: docker: ${err.message}`, { zone: this.zone, status: err.status });
+      throw err;
+    }
+  }
+}
+
+interface AgentRoot {
+  command: string[];
+  mount: string;
+  volume: string;
+}

@@ -1,0 +1,262 @@
+#!/usr/bin/env node
+// Builds, on the local Docker host and without any registry, the images the docker VIM driver
+// uses (docs/adr/0015-agent-in-containers.md):
+//
+//   vnf-lcm/node:<node version>        the host's own Node.js binary, the libraries `ldd` lists and
+//                                      the dynamic loader, at their usual paths (docker import)
+//   vnf-lcm/agent-root:<hash>, :latest  /opt/vnf-agent: that Node.js, its libraries and loader, and
+//                                      the bundled agent; never run as such: the driver copies it
+//                                      into a volume that every host container mounts read-only
+//   vnf-lcm/examples:<hash>, :latest    examples/apps on the base image (docker/Dockerfile.app)
+//
+// Idempotent: every image carries the label vnf-lcm.content, a hash of what went into it; an
+// image already there with the same hash is kept. `--force` builds everything again.
+// Needs `npm run build` first (the agent bundle). Usage: node scripts/images.mjs [--force]
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const FORCE = process.argv.includes('--force');
+const LABEL = 'vnf-lcm.content';
+const NODE_VERSION = process.versions.node;
+const IMAGES = {
+  base: `vnf-lcm/node:${NODE_VERSION}`,
+  agentRoot: 'vnf-lcm/agent-root',
+  examples: 'vnf-lcm/examples',
+};
+const AGENT_DIR = '/opt/vnf-agent';
+const BUNDLE = join(REPO, 'apps/vnf-agent/dist/agent.bundle.mjs');
+
+function fail(message) {
+  process.stderr.write(`images: ${message}\n`);
+  process.exit(1);
+}
+
+function docker(args, o = {}) {
+  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...o }).trim();
+}
+
+/** the label vnf-lcm.content of an image, or undefined when there is no such image */
+function contentOf(image) {
+  try {
+    return docker(['image', 'inspect', '--format', `{{index .Config.Labels "${LABEL}"}}`, image]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function idOf(image) {
+  try {
+    return docker(['image', 'inspect', '--format', '{{.Id}}', image]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An image a rebuild left without a tag goes (with its volume), unless a container still uses it. */
+function dropIfDangling(id, volumeOf) {
+  if (!id) return;
+  try {
+    if (docker(['image', 'inspect', '--format', '{{len .RepoTags}}', id]) !== '0') return;
+    dropVolume(volumeOf?.(id));
+    docker(['rmi', id]);
+  } catch {
+    /* in use, or gone already */
+  }
+}
+
+/** throws when a container still mounts it */
+function dropVolume(volume) {
+  if (volume && docker(['volume', 'ls', '-q', '--filter', `name=^${volume}$`])) docker(['volume', 'rm', volume]);
+}
+
+/** the volume the docker driver fills from an agent root image, named after the image's id */
+const agentVolume = (id) => `vnf-agent-${id.replace(/^sha256:/, '').slice(0, 12)}`;
+
+/**
+ * Older builds of an image go once nothing uses them: their hash tags, and for the agent root the
+ * volume the driver made from each (a volume some container still mounts stays, and its image).
+ */
+function pruneOld(repo, keep, volumeOf) {
+  let lines = [];
+  try {
+    lines = docker(['image', 'ls', repo, '--format', '{{.Tag}} {{.ID}}']).split('\n').filter(Boolean);
+  } catch {
+    return;
+  }
+  for (const line of lines) {
+    const [tag, id] = line.split(' ');
+    if (keep.includes(`${repo}:${tag}`) || tag === '<none>') continue;
+    try {
+      if (volumeOf) dropVolume(volumeOf(docker(['image', 'inspect', '--format', '{{.Id}}', `${repo}:${tag}`])));
+      docker(['rmi', `${repo}:${tag}`]);
+      console.log(`${repo}:${tag}: removed (an older build)`);
+    } catch {
+      /* still in use: kept */
+    }
+  }
+}
+
+/** The Node.js binary and what the dynamic loader needs to run it, as `ldd` lists them. */
+function nodeRuntime() {
+  const node = realpathSync(process.execPath);
+  let out;
+  try {
+    out = execFileSync('ldd', [node], { encoding: 'utf8' });
+  } catch (err) {
+    fail(`ldd ${node} failed (a statically linked or non-Linux node?): ${err.message}`);
+  }
+  const libs = [];
+  let loader;
+  for (const line of out.split('\n').map((l) => l.trim())) {
+    let m;
+    if ((m = /^(\S+) => not found/.exec(line))) fail(`ldd: ${m[1]} not found for ${node}`);
+    else if ((m = /^(\S+) => (\/\S+) \(0x[0-9a-f]+\)$/.exec(line))) libs.push({ name: m[1], path: m[2] });
+    else if ((m = /^(\/\S+) \(0x[0-9a-f]+\)$/.exec(line))) loader = m[1];
+  }
+  if (!loader) fail(`ldd names no dynamic loader for ${node}`);
+  return { node, libs, loader };
+}
+
+/**
+ * An image's file system: `files` are copied from `from` (the real file behind any link) or
+ * written from `text`; `dirs` are made with their mode. Everything is owned by root in the tar.
+ */
+function hashTree(tree, extra = '') {
+  const h = createHash('sha256');
+  h.update(`${extra}\n`);
+  for (const d of [...tree.dirs].sort((a, b) => a.path.localeCompare(b.path))) h.update(`d ${d.path} ${d.mode.toString(8)}\n`);
+  for (const f of [...tree.files].sort((a, b) => a.path.localeCompare(b.path))) {
+    const body = f.from ? readFileSync(f.from) : Buffer.from(f.text);
+    h.update(`f ${f.path} ${f.mode.toString(8)} ${createHash('sha256').update(body).digest('hex')}\n`);
+  }
+  return h.digest('hex');
+}
+
+function stage(tree) {
+  const dir = mkdtempSync(join(tmpdir(), 'vnf-image-'));
+  chmodSync(dir, 0o755);
+  for (const d of tree.dirs) {
+    mkdirSync(join(dir, d.path), { recursive: true });
+    chmodSync(join(dir, d.path), d.mode);
+  }
+  for (const f of tree.files) {
+    const to = join(dir, f.path);
+    mkdirSync(dirname(to), { recursive: true, mode: 0o755 });
+    if (f.from) copyFileSync(f.from, to);
+    else writeFileSync(to, f.text);
+    chmodSync(to, f.mode);
+  }
+  return dir;
+}
+
+/** `tar -C dir -c . | docker import --change ... - tag` */
+async function importTree(dir, tags, changes) {
+  const [first, ...more] = tags;
+  const tar = spawn('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', dir, '-c', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const imp = spawn('docker', ['import', ...changes.flatMap((c) => ['--change', c]), '-', first], { stdio: [tar.stdout, 'pipe', 'pipe'] });
+  let err = '';
+  tar.stderr.on('data', (d) => (err += d));
+  imp.stderr.on('data', (d) => (err += d));
+  // tar's stdout belongs to docker import: its 'close' never comes here, its exit does
+  const [tarCode, impCode] = await Promise.all([new Promise((r) => tar.on('exit', r)), new Promise((r) => imp.on('close', r))]);
+  if (tarCode !== 0 || impCode !== 0) fail(`importing ${first} failed: ${err.trim()}`);
+  for (const t of more) docker(['tag', first, t]);
+}
+
+async function ensureImported(name, tags, tree, changes, volumeOf) {
+  const hash = hashTree(tree, changes.join('\n'));
+  if (!FORCE && tags.every((t) => contentOf(t) === hash)) {
+    console.log(`${name}: up to date (${hash.slice(0, 12)})`);
+    return hash;
+  }
+  const previous = tags.map(idOf);
+  const dir = stage(tree);
+  try {
+    await importTree(dir, tags, [...changes, `LABEL ${LABEL}=${hash}`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const id of previous) dropIfDangling(id, volumeOf);
+  console.log(`${name}: built (${hash.slice(0, 12)}) as ${tags.join(', ')}`);
+  return hash;
+}
+
+const rt = nodeRuntime();
+const strip = (p) => p.replace(/^\/+/, '');
+
+try {
+  docker(['version', '--format', '{{.Server.Version}}']);
+} catch (err) {
+  fail(`docker is not reachable (is dockerd running?): ${(err.stderr || err.message).toString().trim()}`);
+}
+
+// 1. the base image: node on PATH, libraries where the loader looks by default
+const base = {
+  dirs: [
+    { path: 'tmp', mode: 0o1777 },
+    { path: 'etc', mode: 0o755 },
+    { path: 'usr/local/bin', mode: 0o755 },
+  ],
+  files: [
+    { path: 'usr/bin/node', from: rt.node, mode: 0o755 },
+    { path: strip(rt.loader), from: realpathSync(rt.loader), mode: 0o755 },
+    ...rt.libs.map((l) => ({ path: strip(l.path), from: realpathSync(l.path), mode: 0o644 })),
+    { path: 'etc/passwd', text: 'root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n', mode: 0o644 },
+    { path: 'etc/group', text: 'root:x:0:\nnogroup:x:65534:\n', mode: 0o644 },
+    { path: 'etc/nsswitch.conf', text: 'passwd: files\ngroup: files\nhosts: files dns\n', mode: 0o644 },
+  ],
+};
+await ensureImported('base', [IMAGES.base], base, ['ENV PATH=/usr/local/bin:/usr/bin:/bin', 'CMD ["node"]']);
+
+// 2. the agent root: the same runtime under /opt/vnf-agent, started through its own loader so
+// that the application image's libc does not matter
+if (!existsSync(BUNDLE)) fail(`${BUNDLE} is missing: run npm run build first`);
+const loaderIn = `${AGENT_DIR}/${basename(rt.loader)}`;
+const agentCommand = [loaderIn, '--library-path', `${AGENT_DIR}/lib`, `${AGENT_DIR}/node`, `${AGENT_DIR}/agent.bundle.mjs`];
+const agentTree = {
+  dirs: [{ path: strip(`${AGENT_DIR}/lib`), mode: 0o755 }],
+  files: [
+    { path: strip(`${AGENT_DIR}/node`), from: rt.node, mode: 0o755 },
+    { path: strip(loaderIn), from: realpathSync(rt.loader), mode: 0o755 },
+    ...rt.libs.map((l) => ({ path: strip(`${AGENT_DIR}/lib/${l.name}`), from: realpathSync(l.path), mode: 0o644 })),
+    { path: strip(`${AGENT_DIR}/agent.bundle.mjs`), from: BUNDLE, mode: 0o644 },
+  ],
+};
+const agentChanges = [
+  // what the driver runs (with --node=<id>) and where it mounts the root: read from these labels
+  `LABEL vnf-lcm.agent.command=${JSON.stringify(JSON.stringify(agentCommand))}`,
+  `LABEL vnf-lcm.agent.mount=${AGENT_DIR}`,
+  `CMD ${JSON.stringify([...agentCommand.slice(0, 4), '--version'])}`,
+];
+const agentHash = hashTree(agentTree, agentChanges.join('\n'));
+const agentTags = [`${IMAGES.agentRoot}:${agentHash.slice(0, 12)}`, `${IMAGES.agentRoot}:latest`];
+await ensureImported('agent root', agentTags, agentTree, agentChanges, agentVolume);
+pruneOld(IMAGES.agentRoot, agentTags, agentVolume);
+
+// 3. the example applications on the base image
+const dockerfile = join(REPO, 'docker/Dockerfile.app');
+const appsDir = join(REPO, 'examples/apps');
+const h = createHash('sha256').update(readFileSync(dockerfile)).update(docker(['image', 'inspect', '--format', '{{.Id}}', IMAGES.base]));
+for (const f of readdirSync(appsDir).sort()) if (statSync(join(appsDir, f)).isFile()) h.update(`${f}\0`).update(readFileSync(join(appsDir, f)));
+const exHash = h.digest('hex');
+const exTags = [`${IMAGES.examples}:${exHash.slice(0, 12)}`, `${IMAGES.examples}:latest`];
+if (!FORCE && exTags.every((t) => contentOf(t) === exHash)) console.log(`examples: up to date (${exHash.slice(0, 12)})`);
+else {
+  const previous = exTags.map(idOf);
+  const args = ['build', '-q', '-f', dockerfile, '--build-arg', `BASE=${IMAGES.base}`, '--label', `${LABEL}=${exHash}`];
+  args.push(...exTags.flatMap((t) => ['-t', t]), join(REPO, 'examples'));
+  try {
+    // the classic builder: it takes FROM an image that exists only here, and asks no registry
+    docker(args, { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+  } catch (err) {
+    fail(`docker build of ${IMAGES.examples} failed: ${(err.stderr || err.message).toString().trim()}`);
+  }
+  for (const id of previous) dropIfDangling(id);
+  console.log(`examples: built (${exHash.slice(0, 12)}) as ${exTags.join(', ')}`);
+}
+pruneOld(IMAGES.examples, exTags);
