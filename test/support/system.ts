@@ -17,7 +17,16 @@ export interface SystemOptions {
   auth?: boolean;
   /** clients verify the server's certificate against a CA made for the test (default true) */
   tls?: boolean;
+  /**
+   * a third zone `box` of the docker driver (ADR 15) on 127.<octet + 100>.0.0/16, whose containers
+   * carry this System's own `scope` (dockerScope), so that test files never see each other's
+   * (default false: the two process zones only)
+   */
+  dockerZone?: boolean;
 }
+
+/** this process's Systems, so that each docker scope is its own */
+let systems = 0;
 
 /**
  * A whole vnf-lcm on one test's own nats-server, folder and loopback range (127.<octet>.0.0/16),
@@ -36,6 +45,8 @@ export class System {
   private readonly services = new Map<string, Service>();
   readonly auth: boolean;
   readonly tls: boolean;
+  /** the docker zone's scope (its containers' label `vnf-lcm.scope`), when `dockerZone` */
+  readonly dockerScope?: string;
 
   /** `env` is added to every service's environment (e.g. shorter timers for one test) */
   constructor(
@@ -45,6 +56,7 @@ export class System {
   ) {
     this.auth = o.auth ?? true;
     this.tls = this.auth && (o.tls ?? true);
+    if (o.dockerZone) this.dockerScope = `t${octet}-${process.pid}-${++systems}`;
     // agents and applications run as an unprivileged user when the tests run as root: it must
     // get through this folder to the hosts' own (mkdtemp makes it owner-only)
     chmodSync(this.dir, 0o711);
@@ -56,6 +68,7 @@ export class System {
       zones: [
         { name: 'local', driver: 'process', range: `127.${this.octet}.0.0/17`, root: join(this.dir, 'hosts/local') },
         { name: 'edge', driver: 'process', range: `127.${this.octet}.128.0/17`, root: join(this.dir, 'hosts/edge') },
+        ...(this.dockerScope ? [{ name: 'box', driver: 'docker', range: `127.${this.octet + 100}.0.0/16`, scope: this.dockerScope }] : []),
       ],
     };
   }

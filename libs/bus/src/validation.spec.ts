@@ -19,12 +19,15 @@ describe('every message is checked against its class', () => {
     const m = check({ vnf: 'web', cluster: 'backend', node: 'web-backend-1' });
     expect(m).toBeInstanceOf(Vim.HostActivate);
     expect(m).toEqual({ vnf: 'web', cluster: 'backend', node: 'web-backend-1' });
+    // host-activate carries the image of the application the node will run
+    expect(check({ vnf: 'web', cluster: 'backend', node: 'web-backend-1', image: 'vnf-lcm/examples:latest' })).toBeInstanceOf(Vim.HostActivate);
   });
 
   test.each([
     [{ vnf: 'web', cluster: 'backend' }, '/node'],
     [{ vnf: 'Web', cluster: 'backend', node: 'web-backend-1' }, '/vnf'],
     [{ vnf: 'web', cluster: 'backend', node: 'web-backend-1', extra: 1 }, '/extra'],
+    [{ vnf: 'web', cluster: 'backend', node: 'web-backend-1', image: 'Not An Image' }, '/image'],
   ])('%j is refused, naming %s', (body, field) => {
     expect(check(body)).toMatchObject({ err_code: 'invalid_request', details: { issues: [expect.objectContaining({ field })] } });
   });

@@ -17,9 +17,12 @@ export function checkedDescriptor(input: unknown): Descriptor.VnfDescriptor {
   }
 }
 
-/** The policy's problems of one application spec, found at `at` (a JSON pointer), refused as `invalid_descriptor`. */
+/**
+ * The policy's problems of one application spec, found at `at` (a JSON pointer), refused as
+ * `invalid_descriptor`; paths in its image are the docker agent's to check (declaredAppIssues).
+ */
 export function checkApp(app: Descriptor.AppSpec, at: string): void {
-  const issues = Descriptor.appIssues(app, at, APP_POLICY.appRoots);
+  const issues = Descriptor.declaredAppIssues(app, at, APP_POLICY.appRoots);
   if (issues.length) throw asRpc(new Descriptor.DescriptorError(issues));
 }
 

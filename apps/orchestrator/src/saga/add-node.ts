@@ -1,4 +1,4 @@
-import { Label, Vim, Vnfm, type Descriptor } from '@vnf-lcm/contracts';
+import { Descriptor, Label, Vim, Vnfm } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
 import { removeNode } from './remove-node.js';
 import type { Saga } from './saga.js';
@@ -31,12 +31,17 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
     removeNode(s, book, `undo/${k}`, { vnf, cluster, clients: a.clients, pick: Vnfm.Pick.node, node, hostLabel: Label.removeVirtualHost, partial: true }),
   );
 
-  const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.Subject.hostActivate, { vnf, cluster, node, zone: a.zone ?? a.cluster.zone }, meta);
+  // the AO's record knows the version that runs now (an upgrade changes it), so it always says
+  const spec = a.app ?? a.cluster.app;
+  // a docker host runs the image of the application it is for (an upgrade's new one, say)
+  const image = spec.image ? { image: spec.image } : {};
+  const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.Subject.hostActivate, { vnf, cluster, node, zone: a.zone ?? a.cluster.zone, ...image }, meta);
   await s.notify(a.hostLabel, meta, { address: host.address, zone: host.zone });
 
   const appTimeout = (a.cluster.health?.timeoutMs ?? 30_000) + 15_000;
-  // the AO's record knows the version that runs now (an upgrade changes it), so it always says
-  const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, { vnf, cluster, node, address: host.address, zone: host.zone, app: a.app ?? a.cluster.app }, meta, appTimeout);
+  // as this kind of host runs it: a docker host takes the app's `docker` command, args and cwd
+  const run = Descriptor.appOnHost(spec, host.driver);
+  const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, { vnf, cluster, node, address: host.address, zone: host.zone, app: run }, meta, appTimeout);
   await s.notify(Label.activateApplication, meta, { version: app.endpoint.version });
 
   await s.vnfm(`${k}/join`, Label.scaleOutCluster, Vnfm.Subject.clusterScaleOut, { vnf, cluster, node }, meta);

@@ -12,6 +12,8 @@ export interface HostSpec {
   vnf: string;
   cluster: string;
   zone: string;
+  /** the image of the application the node will run (its app spec's); a driver without images (process) ignores it */
+  image?: string;
 }
 
 export interface StopOptions {
@@ -54,7 +56,17 @@ export interface Driver {
   list(): Promise<HostInfo[]>;
   /** whether the host's agent is running */
   alive(host: HostInfo): Promise<boolean>;
+  /**
+   * Watch the zone's running hosts and call `down` as soon as one dies (its agent exited, its
+   * container died), with what was seen (`agent died (SIGKILL)`, `container died (exit 137)`);
+   * returns what ends the watch. Every death is reported, the VIM's own stops included: the
+   * caller (HostWatch) knows which hosts the VIM is stopping. A driver without it leaves deaths
+   * to the VNFM's heartbeats.
+   */
+  watch?(down: HostDownListener): () => void;
 }
+
+export type HostDownListener = (node: string, reason: string) => void;
 
 /**
  * What every driver may use: the adapter's NATS connection (to see the agent's hello), its log,

@@ -1,4 +1,4 @@
-import { appIssues, cwdProblem, descriptorAppIssues, envNameProblem, FORBIDDEN_APP_ENV, isInsideRoot, parseAppRoots } from './confinement.js';
+import { appIssues, cwdProblem, declaredAppIssues, descriptorAppIssues, envNameProblem, FORBIDDEN_APP_ENV, imageCwdProblem, isInsideRoot, parseAppRoots } from './confinement.js';
 import { DescriptorError, parseDescriptor } from './validate.js';
 import type { VnfDescriptor } from './types.js';
 
@@ -130,5 +130,65 @@ describe('application issues name their field', () => {
     expect(err).toBeInstanceOf(DescriptorError);
     expect((err as DescriptorError).issues.map((i) => i.field)).toEqual(['/clusters/0/app/cwd', '/clusters/0/versions/0/cwd', '/clusters/1/app/env/LD_PRELOAD']);
     expect((err as DescriptorError).message).toMatch(/\/clusters\/0\/app\/cwd: absolute cwd \/srv\/vnf\/a is refused: .*set VNF_APP_ROOTS/);
+  });
+});
+
+describe('paths in an image (an app that names its image, or its docker block)', () => {
+  const app = { version: 'v1', command: 'node', port: 8080 };
+  const image = 'vnf-lcm/examples:latest';
+
+  test('imageCwdProblem refuses only a relative cwd that climbs out', () => {
+    for (const cwd of [undefined, '/srv/examples/apps', '/etc', '/', 'apps', './x']) expect(imageCwdProblem(cwd)).toBeUndefined();
+    for (const cwd of ['..', '../x', 'a/../../b']) expect(imageCwdProblem(cwd)).toMatch(/may not contain '\.\.'/);
+  });
+
+  test("the absolute cwd of an app with an image is not checked against the orchestrator's roots", () => {
+    expect(declaredAppIssues({ ...app, image, cwd: '/srv/examples/apps' }, '/app', ROOTS)).toEqual([]);
+    expect(declaredAppIssues({ ...app, image, cwd: '/srv/examples/apps' }, '/app', [])).toEqual([]);
+    // without an image it is a path on the machine, as before
+    expect(declaredAppIssues({ ...app, cwd: '/srv/examples/apps' }, '/app', ROOTS)).toEqual([
+      { field: '/app/cwd', message: expect.stringMatching(/outside every application root/) },
+    ]);
+  });
+
+  test('a relative cwd with .. is refused with an image too, and so is a refused variable', () => {
+    expect(declaredAppIssues({ ...app, image, cwd: '../../etc', env: { NODE_OPTIONS: '-r x', PORT: '1' } }, '/clusters/0/app', ROOTS)).toEqual([
+      { field: '/clusters/0/app/cwd', message: expect.stringMatching(/may not contain '\.\.'/) },
+      { field: '/clusters/0/app/env/NODE_OPTIONS', message: expect.stringMatching(/NODE_OPTIONS is reserved/) },
+    ]);
+  });
+
+  test("with docker.cwd, cwd is the machine's path (checked against the roots) and docker.cwd the image's", () => {
+    expect(declaredAppIssues({ ...app, image, cwd: '/srv/vnf/web', docker: { cwd: '/srv/examples/apps' } }, '/app', ROOTS)).toEqual([]);
+    expect(declaredAppIssues({ ...app, image, cwd: '/etc', docker: { cwd: '/srv/examples/apps' } }, '/app', ROOTS)).toEqual([
+      { field: '/app/cwd', message: expect.stringMatching(/outside every application root/) },
+    ]);
+    // no image: docker.cwd is a path in the zone's image, all the same
+    expect(declaredAppIssues({ ...app, cwd: '/srv/vnf/web', docker: { cwd: '/opt/anything' } }, '/app', ROOTS)).toEqual([]);
+    expect(declaredAppIssues({ ...app, docker: { cwd: 'x/../..' } }, '/app', ROOTS)).toEqual([
+      { field: '/app/docker/cwd', message: expect.stringMatching(/may not contain '\.\.'/) },
+    ]);
+  });
+
+  test("a host's own check (the agent's) takes every absolute cwd as a path on that host, image or not", () => {
+    expect(appIssues({ ...app, image, cwd: '/etc' } as never, '/app', ROOTS).map((i) => i.field)).toEqual(['/app/cwd']);
+    expect(appIssues({ ...app, image, cwd: '/srv/vnf/x' } as never, '/app', ROOTS)).toEqual([]);
+  });
+
+  test('parseDescriptor with the policy accepts a cluster whose app cwd lies in its image, in app and in versions', () => {
+    const d: VnfDescriptor = {
+      name: 'v',
+      clusters: [
+        {
+          name: 'a',
+          nodes: 1,
+          app: { ...app, image, cwd: '/srv/examples/apps' },
+          versions: [{ ...app, version: 'v2', image, cwd: '/elsewhere' }, { ...app, version: 'v3', cwd: '/srv/vnf/a', docker: { cwd: '/srv/examples/apps' } }],
+        },
+      ],
+    };
+    expect(() => parseDescriptor(d, { appRoots: ROOTS })).not.toThrow();
+    d.clusters[0].versions![1].cwd = '/etc';
+    expect(() => parseDescriptor(d, { appRoots: ROOTS })).toThrow(/\/clusters\/0\/versions\/1\/cwd: cwd \/etc is outside every application root/);
   });
 });

@@ -140,22 +140,55 @@ export function envNameProblem(name: string): string | undefined {
 /** A JSON pointer token: `~` and `/` escaped (RFC 6901), so that any key names one field. */
 const token = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
-/** The problems of one application spec found at `at` (a JSON pointer such as `/clusters/0/app`). */
+/**
+ * Why `cwd`, a path in an image, may not be an application's working directory: only a relative
+ * one climbing out with `..`. An absolute one is checked by the agent in the container, against
+ * its zone's `appRoots` (the image's folders are not the machine's).
+ */
+export function imageCwdProblem(cwd: string | undefined): string | undefined {
+  return cwd === undefined || posix.isAbsolute(cwd) ? undefined : cwdProblem(cwd, []);
+}
+
+function envIssues(env: Record<string, string> | undefined, at: string): DescriptorIssue[] {
+  return Object.keys(env ?? {}).flatMap((name) => {
+    const problem = envNameProblem(name);
+    return problem ? [{ field: `${at}/env/${token(name)}`, message: problem }] : [];
+  });
+}
+
+/**
+ * The problems of one application spec as a host runs it, found at `at` (a JSON pointer such as
+ * `/clusters/0/app`): its cwd is a path on this host, checked against this host's `roots`. The
+ * agent's check, where the spec is the one it runs (appOnHost made it).
+ */
 export function appIssues(app: Pick<AppSpec, 'cwd' | 'env'>, at: string, roots: readonly string[]): DescriptorIssue[] {
   const issues: DescriptorIssue[] = [];
   const cwd = cwdProblem(app.cwd, roots);
   if (cwd) issues.push({ field: `${at}/cwd`, message: cwd });
-  for (const name of Object.keys(app.env ?? {})) {
-    const problem = envNameProblem(name);
-    if (problem) issues.push({ field: `${at}/env/${token(name)}`, message: problem });
-  }
-  return issues;
+  return [...issues, ...envIssues(app.env, at)];
+}
+
+/**
+ * The problems of one application spec as a descriptor (or an upgrade) declares it, before any
+ * host is chosen: `roots` are the orchestrator's. Paths in an image are not the machine's:
+ * `docker.cwd`, and the `cwd` of an app that names its `image` and has no `docker.cwd`, are
+ * refused only for a relative `..` here; the agent in the container checks them against its
+ * zone's roots. Every other absolute cwd is checked against `roots`; the environment always.
+ */
+export function declaredAppIssues(app: Pick<AppSpec, 'cwd' | 'env' | 'image' | 'docker'>, at: string, roots: readonly string[]): DescriptorIssue[] {
+  const issues: DescriptorIssue[] = [];
+  const inImage = app.image !== undefined && app.docker?.cwd === undefined;
+  const cwd = inImage ? imageCwdProblem(app.cwd) : cwdProblem(app.cwd, roots);
+  if (cwd) issues.push({ field: `${at}/cwd`, message: cwd });
+  const dockerCwd = imageCwdProblem(app.docker?.cwd);
+  if (dockerCwd) issues.push({ field: `${at}/docker/cwd`, message: dockerCwd });
+  return [...issues, ...envIssues(app.env, at)];
 }
 
 /** The problems of every application spec of a descriptor: each cluster's `app` and `versions`. */
 export function descriptorAppIssues(d: VnfDescriptor, roots: readonly string[]): DescriptorIssue[] {
   return d.clusters.flatMap((c, i) => [
-    ...appIssues(c.app, `/clusters/${i}/app`, roots),
-    ...(c.versions ?? []).flatMap((v, j) => appIssues(v, `/clusters/${i}/versions/${j}`, roots)),
+    ...declaredAppIssues(c.app, `/clusters/${i}/app`, roots),
+    ...(c.versions ?? []).flatMap((v, j) => declaredAppIssues(v, `/clusters/${i}/versions/${j}`, roots)),
   ]);
 }

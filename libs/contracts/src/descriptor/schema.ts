@@ -3,6 +3,12 @@ const token = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } as const;
 export const NAME_PATTERN = '^[a-z][a-z0-9-]{0,23}$';
 const name = { type: 'string', pattern: NAME_PATTERN } as const;
 
+/**
+ * A local image reference, `name[:tag][@sha256:digest]` with `/` in the name (no registry port):
+ * `vnf-lcm/examples:latest`. The docker VIM driver checks its zones' images with it too.
+ */
+export const IMAGE_PATTERN = '^[a-z0-9][a-z0-9._/-]{0,254}(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$';
+
 /** One version of a cluster's application. */
 export const appSchema = {
   type: 'object',
@@ -14,6 +20,19 @@ export const appSchema = {
     args: { type: 'array', items: { type: 'string' } },
     env: { type: 'object', additionalProperties: { type: 'string' } },
     cwd: { type: 'string', minLength: 1 },
+    // the image a docker host runs (default: its zone's); process hosts ignore it
+    image: { type: 'string', pattern: IMAGE_PATTERN },
+    // how a docker host runs it, where that differs from a process host: paths in the image
+    docker: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        command: { type: 'string', minLength: 1 },
+        args: { type: 'array', items: { type: 'string' } },
+        cwd: { type: 'string', minLength: 1 },
+      },
+    },
     port: { type: 'integer', minimum: 1, maximum: 65535 },
     reload: {
       type: 'object',

@@ -4,8 +4,19 @@ export interface AppSpec {
   command: string;
   args?: string[];
   env?: Record<string, string>;
-  /** working directory of the process; default: the node's own folder */
+  /**
+   * working directory of the process; default: the node's own folder. Relative: inside the node's
+   * own folder. Absolute: a path on the machine, under VNF_APP_ROOTS; for an app that names its
+   * `image` (and no `docker.cwd`), a path in the image, under the docker zone's `appRoots`
+   */
   cwd?: string;
+  /** the image a docker host of this app runs (default: the zone's `image`); process hosts ignore it */
+  image?: string;
+  /**
+   * How a docker host runs the app where that differs from a process host (appOnHost): its
+   * command, args and cwd in the image, so that one descriptor runs in both kinds of zone
+   */
+  docker?: { command?: string; args?: string[]; cwd?: string };
   /** the port it serves on its host's address */
   port: number;
   /** how to make it re-read its config after a reconfiguration */

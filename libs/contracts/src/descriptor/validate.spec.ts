@@ -1,4 +1,4 @@
-import { clientsOf, deploymentOrder, DescriptorError, parseDescriptor } from './validate.js';
+import { appOnHost, clientsOf, deploymentOrder, DescriptorError, parseDescriptor } from './validate.js';
 import type { VnfDescriptor } from './types.js';
 
 const app = { version: 'v1', command: 'node', args: ['x.mjs'], port: 8080 };
@@ -71,5 +71,34 @@ describe('deploymentOrder', () => {
     ) as VnfDescriptor;
     expect(deploymentOrder(d).map((c) => c.name)).toEqual(['db', 'search', 'cache', 'edge']);
     expect(clientsOf(d, 'db').map((c) => c.name)).toEqual(['search', 'cache']);
+  });
+});
+
+describe('an application image and how a docker host runs it', () => {
+  test.each(['vnf-lcm/examples:latest', 'vnf-lcm/examples', 'busybox', 'my.org/app_x/web:v1.2-rc', `vnf-lcm/examples@sha256:${'a'.repeat(64)}`])('image %s is accepted', (image) => {
+    expect(parseDescriptor(vnf([{ name: 'a', nodes: 1, app: { ...app, image } }])).clusters[0].app.image).toBe(image);
+  });
+
+  test.each(['Not An Image', 'VNF/x', '', ':latest', 'localhost:5000/x:1', 'x:', 'x:-bad', '-x', 'x@sha256:123'])('image %j is refused, naming the field', (image) => {
+    expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, image } }]))).toEqual([expect.objectContaining({ field: '/clusters/0/app/image' })]);
+  });
+
+  test('docker takes command, args and cwd only, and at least one of them', () => {
+    const ok = { command: 'node', args: ['backend.mjs'], cwd: '/srv/examples/apps' };
+    expect(parseDescriptor(vnf([{ name: 'a', nodes: 1, app: { ...app, docker: ok }, versions: [{ ...app, version: 'v2', docker: { cwd: '/x' } }] }])).clusters[0].app.docker).toEqual(ok);
+    expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, docker: { env: {} } } }]))).toEqual([
+      { field: '/clusters/0/app/docker', message: expect.stringMatching(/additional properties \(env\)/) },
+    ]);
+    expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, docker: {} } }]))).toEqual([expect.objectContaining({ field: '/clusters/0/app/docker' })]);
+    expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, docker: { cwd: '' } } }]))).toEqual([expect.objectContaining({ field: '/clusters/0/app/docker/cwd' })]);
+  });
+
+  test("appOnHost: a docker host runs docker's command, args and cwd; any other host the app's own; neither sees the block", () => {
+    const a = { ...app, cwd: '/work/examples/apps', image: 'vnf-lcm/examples:latest', docker: { cwd: '/srv/examples/apps', args: ['b.mjs'] } };
+    expect(appOnHost(a, 'docker')).toEqual({ ...app, args: ['b.mjs'], cwd: '/srv/examples/apps', image: 'vnf-lcm/examples:latest' });
+    expect(appOnHost(a, 'process')).toEqual({ ...app, cwd: '/work/examples/apps', image: 'vnf-lcm/examples:latest' });
+    expect(appOnHost({ ...app, docker: { command: '/usr/bin/node' } }, 'docker')).toEqual({ ...app, command: '/usr/bin/node' });
+    expect(appOnHost(app, 'docker')).toEqual(app);
+    expect(a.docker).toEqual({ cwd: '/srv/examples/apps', args: ['b.mjs'] }); // not changed
   });
 });

@@ -152,3 +152,19 @@ export function maxOf(c: ClusterSpec): number {
 export function versionOf(c: ClusterSpec, version: string): AppSpec | undefined {
   return [c.app, ...(c.versions ?? [])].find((a) => a.version === version);
 }
+
+/**
+ * The application as a host of that VIM driver runs it: a `docker` host takes `app.docker`'s
+ * command, args and cwd (paths in the image) over the app's own; any other host the app's own.
+ * The `docker` block stays with the descriptor: an agent gets only what it runs.
+ */
+export function appOnHost(app: AppSpec, driver: string): AppSpec {
+  const { docker, ...own } = app;
+  if (driver !== 'docker' || !docker) return own;
+  return {
+    ...own,
+    ...(docker.command !== undefined ? { command: docker.command } : {}),
+    ...(docker.args !== undefined ? { args: docker.args } : {}),
+    ...(docker.cwd !== undefined ? { cwd: docker.cwd } : {}),
+  };
+}

@@ -1,4 +1,5 @@
 import { IsOptional, Matches } from 'class-validator';
+import { IMAGE_PATTERN } from '../descriptor/schema.js';
 
 const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
 
@@ -14,6 +15,8 @@ export class HostActivate {
   @Matches(TOKEN) cluster!: string;
   @Matches(TOKEN) node!: string;
   @IsOptional() @Matches(TOKEN) zone?: string;
+  /** the image of the application the node will run (its app spec's `image`): a docker host runs it instead of its zone's; a process host ignores it */
+  @IsOptional() @Matches(new RegExp(IMAGE_PATTERN)) image?: string;
 }
 
 export class HostRemove {
@@ -52,4 +55,29 @@ export interface HostRemoveReply {
 
 export interface HostListReply {
   hosts: HostInfo[];
+}
+
+/**
+ * VIM -> VNFM: a host died without the VIM stopping it (its agent exited, its container died).
+ * Published at once, on `vnf.vim.host-down.<node>` (node id last, as the agents' subjects), which
+ * only the VIM adapter may publish on: the VNFM takes the node from the subject, never from the
+ * body. Hung nodes are still the heartbeats' to find.
+ */
+export const HOST_DOWN_PREFIX = 'vnf.vim.host-down';
+export const hostDown = (node: string): string => `${HOST_DOWN_PREFIX}.${node}`;
+export const HOST_DOWN_ALL = `${HOST_DOWN_PREFIX}.*`;
+/** The node a host-down is about, read from its subject; undefined for anything else. */
+export function nodeOfHostDown(subject: string): string | undefined {
+  const prefix = `${HOST_DOWN_PREFIX}.`;
+  const node = subject.startsWith(prefix) ? subject.slice(prefix.length) : '';
+  return TOKEN.test(node) ? node : undefined;
+}
+
+export interface HostDown {
+  zone: string;
+  driver: string;
+  /** what the driver saw: `agent died (SIGKILL)`, `container died (exit 137)` */
+  reason: string;
+  /** when the driver saw it (ISO 8601) */
+  at: string;
 }
