@@ -3,20 +3,25 @@ import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices
 import { opOf } from '@vnf-lcm/bus';
 import { Vim } from '@vnf-lcm/contracts';
 import { HostService } from './host.service.js';
+import { HostWatch } from './host-watch.js';
 
 /** AO->VIM requests; the AO records its own `activate virtual host` / `remove virtual host` arrows. */
 @Controller()
 export class HostController {
-  constructor(@Inject(HostService) private readonly hosts: HostService) {}
+  constructor(
+    @Inject(HostService) private readonly hosts: HostService,
+    @Inject(HostWatch) private readonly watch: HostWatch,
+  ) {}
 
+  /** activate and remove may stop the node's agent: not a death to report (HostWatch) */
   @MessagePattern(Vim.Subject.hostActivate)
   activate(@Payload() p: Vim.HostActivate, @Ctx() ctx: NatsContext): Promise<Vim.HostInfo> {
-    return this.hosts.activate(p, opOf(ctx).op);
+    return this.watch.activating(p.node, () => this.hosts.activate(p, opOf(ctx).op));
   }
 
   @MessagePattern(Vim.Subject.hostRemove)
   remove(@Payload() p: Vim.HostRemove, @Ctx() ctx: NatsContext): Promise<Vim.HostRemoveReply> {
-    return this.hosts.remove(p, opOf(ctx).op);
+    return this.watch.removing(p.node, () => this.hosts.remove(p, opOf(ctx).op));
   }
 
   @MessagePattern(Vim.Subject.hostList)

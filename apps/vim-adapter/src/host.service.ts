@@ -56,7 +56,7 @@ export class HostService {
         return this.bus.action(Participant.vnf, { ...arrow, label: Label.startVirtualHost }, () => found.driver.start(host));
       }
       const created = await this.bus.action(Participant.vnf, { ...arrow, label: Label.createVirtualHost }, () =>
-        driver.create({ vnf, cluster, node, zone: driver.zone }),
+        driver.create({ vnf, cluster, node, zone: driver.zone, ...(req.image ? { image: req.image } : {}) }),
       );
       const started = await this.bus.action(Participant.vnf, { ...arrow, label: Label.startVirtualHost }, () => driver.start(created));
       this.log.info({ op, vnf, node, zone: started.zone, address: started.address, pid: started.pid }, 'virtual host activated');

@@ -5,6 +5,7 @@ import { Participant, Query } from '@vnf-lcm/contracts';
 import type { ReconcileConfig } from './config.js';
 import type { HostInfo } from './drivers/driver.js';
 import { HostService } from './host.service.js';
+import { HostWatch } from './host-watch.js';
 import { Orphans } from './orphans.js';
 import { isOwned, ownersOf, type Owners } from './ownership.js';
 import { Zones } from './zones.js';
@@ -34,6 +35,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(Zones) private readonly zones: Zones,
     @Inject(HostService) private readonly hosts: HostService,
     @Inject(Orphans) private readonly orphans: Orphans,
+    @Inject(HostWatch) private readonly watch: HostWatch,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -103,7 +105,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const where = { op, vnf: h.vnf, node: h.node, zone: h.zone, address: h.address, orphanSince };
     try {
       // the same host only: one created again under this node id since the listing is left alone
-      const r = await this.hosts.remove({ node: h.node }, op, (now) => now.createdAt === h.createdAt);
+      const r = await this.watch.removing(h.node, () => this.hosts.remove({ node: h.node }, op, (now) => now.createdAt === h.createdAt));
       this.orphans.forget(h.node);
       if (r.removed) this.log.info(where, 'orphan host removed');
     } catch (err) {

@@ -5,6 +5,7 @@ import type { ReconcileConfig, VimConfig } from './config.js';
 import { buildDrivers } from './drivers/registry.js';
 import { HostController } from './host.controller.js';
 import { HostService } from './host.service.js';
+import { HostWatch } from './host-watch.js';
 import { NodeIdentities } from './identities.js';
 import { Orphans } from './orphans.js';
 import { RECONCILE, Reconciler } from './reconciler.js';
@@ -22,6 +23,7 @@ export function vimModule(config: VimConfig, reconcile: ReconcileConfig): Type<u
           new Zones(config.defaultZone, buildDrivers(config, { nc, log, identities: NodeIdentities.fromEnv(nc, log) })),
       },
       HostService,
+      HostWatch,
       Orphans,
       { provide: RECONCILE, useValue: reconcile },
       Reconciler,

@@ -40,6 +40,11 @@ export class AppManager {
   private startAbort?: AbortController;
   private monitor?: NodeJS.Timeout;
   private closing?: Promise<void>;
+  /**
+   * Called as soon as the application fails or turns unhealthy on its own, so that the heartbeat
+   * goes out at once rather than at the next tick: the VNFM asks for healing on it.
+   */
+  onFailure?: () => void;
 
   constructor(
     private readonly env: AgentEnv,
@@ -355,6 +360,7 @@ export class AppManager {
       this.stopMonitor();
       if (proc.stopping) return;
       this.update({ state: 'failed', reason: describeExit(exit), pid: undefined, healthy: undefined });
+      this.onFailure?.();
       this.log.warn({ pid: proc.pid, code: exit.code, signal: exit.signal }, 'application exited unexpectedly');
     });
   }
@@ -381,6 +387,7 @@ export class AppManager {
         if (failures >= Timing.failuresToUnhealthy && this.monitor === timer && this.s.healthy !== false) {
           const reason = `health check failed ${failures} times: ${errorText(err)}`;
           this.update({ healthy: false, reason });
+          this.onFailure?.();
           this.log.warn({ pid: proc.pid, reason }, 'application unhealthy');
         }
       } finally {

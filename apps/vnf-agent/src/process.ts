@@ -139,8 +139,11 @@ export class AppProcess {
     }
   }
 
-  /** Not our child, so no exit event: poll until it is gone (or its pid is someone else's). */
-  static adopt(pid: number, marks: string[], pollMs = 250): AppProcess {
+  /**
+   * Not our child, so no exit event: poll until it is gone (or its pid is someone else's); often,
+   * so that its death is reported within about as long as a child's (two small reads in /proc).
+   */
+  static adopt(pid: number, marks: string[], pollMs = 50): AppProcess {
     const exited = new Promise<Exit>((r) => {
       const timer = setInterval(() => {
         if (isOurApp(pid, marks)) return;

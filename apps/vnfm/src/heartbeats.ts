@@ -1,14 +1,29 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { NATS } from '@vnf-lcm/bus';
-import { Agent } from '@vnf-lcm/contracts';
+import { Agent, Vim } from '@vnf-lcm/contracts';
 
-/** The last heartbeat of every agent, as the VNFM hears them. */
+/**
+ * A beat from an agent this long after its host was said down is a new agent's (the node started
+ * again in place): the host is up again. A dead agent's last beat left before its death was seen.
+ */
+const UP_AGAIN_MS = 250;
+
+/**
+ * What the VNFM hears of its nodes: the last heartbeat of every agent, and the hosts the VIM said
+ * died (`vnf.vim.host-down.<node>`: the agent or the container gone, known within milliseconds
+ * where missed heartbeats take FAILURE_MS). News that needs acting on at once (a host down, an
+ * application that just failed or turned unhealthy) is passed to `onAlarm`.
+ */
 @Injectable()
 export class Heartbeats implements OnModuleInit, OnModuleDestroy {
   private readonly last = new Map<string, { at: number; beat: Agent.Heartbeat }>();
   private sub?: Subscription;
+  private downSub?: Subscription;
   private readonly gone = new Set<string>();
+  private readonly downs = new Map<string, { at: number; reason: string }>();
+  /** the watcher's: look at this node now */
+  onAlarm?: (node: string) => void;
 
   constructor(@Inject(NATS) private readonly nc: NatsConnection) {}
 
@@ -23,16 +38,43 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
         try {
           const beat = msg.json<Agent.Heartbeat>();
           if (typeof beat?.app?.state !== 'string') return;
-          this.last.set(node, { at: Date.now(), beat: { ...beat, node } });
+          const now = Date.now();
+          const before = this.last.get(node)?.beat.app;
+          this.last.set(node, { at: now, beat: { ...beat, node } });
+          const down = this.downs.get(node);
+          if (down && now - down.at > UP_AGAIN_MS) this.downs.delete(node);
+          // sent at once by the agent when its application failed: acted on at once
+          const failing = beat.app.state === 'failed' || beat.app.healthy === false;
+          const was = before?.state === 'failed' || before?.healthy === false;
+          if (failing && !was) this.onAlarm?.(node);
         } catch {
           /* a malformed heartbeat is no heartbeat */
         }
+      },
+    });
+    this.downSub = this.nc.subscribe(Vim.HOST_DOWN_ALL, {
+      callback: (err, msg) => {
+        if (err) return;
+        // the node from the subject, which only the VIM adapter may publish on; never the body's
+        const node = Vim.nodeOfHostDown(msg.subject);
+        if (!node) return;
+        let reason = 'host down';
+        try {
+          const r = msg.json<Partial<Vim.HostDown>>()?.reason;
+          if (typeof r === 'string' && r) reason = `host down: ${r.slice(0, 150)}`;
+        } catch {
+          /* the subject is the news; the reason is a courtesy */
+        }
+        if (this.downs.has(node)) return;
+        this.downs.set(node, { at: Date.now(), reason });
+        this.onAlarm?.(node);
       },
     });
   }
 
   onModuleDestroy() {
     this.sub?.unsubscribe();
+    this.downSub?.unsubscribe();
   }
 
   lastSeen(node: string): string | undefined {
@@ -44,9 +86,26 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
     return this.last.get(node);
   }
 
+  /** why the VIM said the node's host died, until a new agent there beats */
+  down(node: string): string | undefined {
+    return this.downs.get(node)?.reason;
+  }
+
+  /** the host-down of this node was acted on: from now on its heartbeats tell */
+  settleDown(node: string) {
+    this.downs.delete(node);
+  }
+
+  /** marks of hosts down that are no node's any more (healed, removed): kept for a while only */
+  prune(known: Set<string>, olderThanMs = 60_000) {
+    const now = Date.now();
+    for (const [node, d] of this.downs) if (!known.has(node) && now - d.at > olderThanMs) this.downs.delete(node);
+  }
+
   /** The node is gone on purpose (its application destroyed): it is not to be healed. */
   forget(node: string) {
     this.last.delete(node);
+    this.downs.delete(node);
     this.gone.add(node);
   }
 

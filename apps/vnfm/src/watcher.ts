@@ -12,8 +12,10 @@ const AUTOSCALE_MS = 1000;
 const DEFAULT_COOLDOWN_MS = 30_000;
 
 /**
- * The VNFM's own initiative: it requests healing of a node whose heartbeats stopped or whose
- * application failed, and scale-out or scale-in of a cluster whose metric left its policy's band.
+ * The VNFM's own initiative: it requests healing of a node whose host the VIM said died, whose
+ * heartbeats stopped or whose application failed, and scale-out or scale-in of a cluster whose
+ * metric left its policy's band. News of a death (host down, a failed application's beat) makes
+ * it look at once instead of at the next tick.
  */
 @Injectable()
 export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -28,6 +30,8 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly retryAt = new Map<string, number>();
   private readonly lastAction = new Map<string, number>();
   private busy = false;
+  /** an alarm came while a tick ran: run another right after it */
+  private again = false;
 
   constructor(
     @Inject(ClusterStore) private readonly store: ClusterStore,
@@ -38,6 +42,13 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap() {
     this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.beats.onAlarm = () => this.kick();
+  }
+
+  /** look now (a host down, an application failed); once more after the tick running, if one is */
+  private kick() {
+    if (this.busy) this.again = true;
+    else void this.tick();
   }
 
   onModuleDestroy() {
@@ -54,6 +65,7 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
         this.lastLoad = now;
         const known = new Set(this.clusters.flatMap((c) => c.nodes.map((n) => n.node)));
         for (const n of this.healing) if (!known.has(n)) this.healing.delete(n);
+        this.beats.prune(known);
       }
       for (const c of this.clusters) await this.checkNodes(c, now);
       if (now - this.lastScale >= AUTOSCALE_MS) {
@@ -64,6 +76,10 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
       this.log.warn({ err: (err as Error).message }, 'watch tick failed');
     } finally {
       this.busy = false;
+      if (this.again) {
+        this.again = false;
+        setImmediate(() => void this.tick());
+      }
     }
   }
 
@@ -74,13 +90,20 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
       if (!reason) continue;
       const r = await this.ask(Lifecycle.Subject.heal, { vnf: c.vnf, node: n.node, requestedBy: 'VNFM', reason });
       if (r.ok) this.healing.add(n.node);
-      // busy (another operation runs): ask again soon; unknown to the orchestrator: much later
-      else this.retryAt.set(n.node, now + (r.why?.startsWith('not_found') ? 30_000 : 1000));
+      else {
+        // busy (another operation runs): ask again soon; unknown to the orchestrator: much later
+        this.retryAt.set(n.node, now + (r.why?.startsWith('not_found') ? 30_000 : 1000));
+        // a host-down is for asking at once; asked again later, the heartbeats say whether the node
+        // is still dead (the operation running meanwhile may have started its host again in place)
+        this.beats.settleDown(n.node);
+      }
       this.log.warn({ vnf: c.vnf, cluster: c.name, node: n.node, reason, accepted: r.ok, op: r.op, refused: r.why }, 'node failed: healing requested');
     }
   }
 
   private failure(node: string, now: number): string | undefined {
+    const down = this.beats.down(node);
+    if (down) return down;
     const b = this.beats.get(node);
     const last = Math.max(b?.at ?? 0, this.since);
     if (now - last > FAILURE_MS) return `no heartbeat for ${now - last} ms`;

@@ -106,8 +106,8 @@ export const TABLE: Record<Role, Grant> = {
     responds: true,
   },
   [Role.vnfm]: {
-    why: 'answers vnf.vnfm.*; drives the agents; hears heartbeats; asks the AO for healing and scaling',
-    sub: [...Object.values(Vnfm.Subject), `${IN_FLIGHT_PREFIX}.vnfm.>`, Agent.HEARTBEAT_ALL, inbox(Role.vnfm)],
+    why: "answers vnf.vnfm.*; drives the agents; hears heartbeats and the VIM's host-down; asks the AO for healing and scaling",
+    sub: [...Object.values(Vnfm.Subject), `${IN_FLIGHT_PREFIX}.vnfm.>`, Agent.HEARTBEAT_ALL, Vim.HOST_DOWN_ALL, inbox(Role.vnfm)],
     pub: [
       ...agentVerbs([
         Agent.Verb.appCreate,
@@ -128,9 +128,16 @@ export const TABLE: Record<Role, Grant> = {
     responds: true,
   },
   [Role.vimAdapter]: {
-    why: 'answers vnf.vim.*; hears agents say hello; shuts agents down; reads the VNF list for orphans; revokes removed nodes',
+    why: 'answers vnf.vim.*; hears agents say hello; shuts agents down; says when a host died on its own; reads the VNF list for orphans; revokes removed nodes',
     sub: [...Object.values(Vim.Subject), `${IN_FLIGHT_PREFIX}.vim.>`, Agent.hello('*'), inbox(Role.vimAdapter)],
-    pub: [...agentVerbs([Agent.Verb.shutdown, Agent.Verb.status]), inFlight('agent'), Query.Subject.vnfList, REVOKE_SUBJECT, ...TRACE_WRITE],
+    pub: [
+      ...agentVerbs([Agent.Verb.shutdown, Agent.Verb.status]),
+      inFlight('agent'),
+      Vim.HOST_DOWN_ALL,
+      Query.Subject.vnfList,
+      REVOKE_SUBJECT,
+      ...TRACE_WRITE,
+    ],
     responds: true,
   },
   [Role.agent]: {

@@ -55,6 +55,15 @@ export interface ImageInspect {
   Config: { Labels: Record<string, string> | null; Env?: string[]; User?: string };
 }
 
+/** One event of GET /events (the fields read: a container's labels are its Actor's attributes). */
+export interface DockerEvent {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  time: number;
+  timeNano: number;
+}
+
 /** HEAD archive: a path inside a container */
 export interface PathStat {
   name: string;
@@ -193,6 +202,65 @@ export class DockerClient {
   /** DELETE /volumes/{name}; one some container uses is a DockerConflict */
   async removeVolume(name: string): Promise<void> {
     await this.call('DELETE', `/volumes/${enc(name)}`);
+  }
+
+  /**
+   * GET /events, kept open: each event Docker sends (one JSON object a line) goes to `onEvent`
+   * as it comes, until the stream ends or fails, which `onEnd` is told once (never after `close`).
+   * `since` (seconds since the epoch) replays what the engine still holds from then on; `onOpen`
+   * is called once the engine has accepted the request.
+   */
+  events(
+    filters: Record<string, string[]>,
+    o: { since?: string; onOpen?: () => void },
+    onEvent: (e: DockerEvent) => void,
+    onEnd: (err: Error) => void,
+  ): { close(): void } {
+    let done = false;
+    const end = (err: Error) => {
+      if (done) return;
+      done = true;
+      onEnd(err);
+    };
+    const query = `filters=${encodeURIComponent(JSON.stringify(filters))}${o.since ? `&since=${encodeURIComponent(o.since)}` : ''}`;
+    // no timeout: an hour without a death is no failure
+    const req = http.request({ socketPath: this.socketPath, method: 'GET', path: `${API}/events?${query}` }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status !== 200) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => end(fromStatus(status, Buffer.concat(chunks))));
+        return;
+      }
+      o.onOpen?.();
+      res.setEncoding('utf8');
+      let rest = '';
+      res.on('data', (chunk: string) => {
+        rest += chunk;
+        for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
+          const line = rest.slice(0, nl).trim();
+          rest = rest.slice(nl + 1);
+          if (!line) continue;
+          let e: DockerEvent;
+          try {
+            e = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          if (!done) onEvent(e);
+        }
+      });
+      res.on('error', (err) => end(unreachable(err)));
+      res.on('end', () => end(new DockerUnreachable('docker ended the event stream')));
+    });
+    req.once('error', (err) => end(err instanceof DockerError ? err : unreachable(err)));
+    req.end();
+    return {
+      close: () => {
+        done = true;
+        req.destroy();
+      },
+    };
   }
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -3,9 +3,9 @@ import type { Socket } from 'node:net';
 import type { Subscription } from '@nats-io/transport-node';
 import { KeyedLock, natsUrl, rpcError } from '@vnf-lcm/bus';
 import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
-import type { Driver, DriverDeps, HostInfo, HostSpec, StopOptions } from '../driver.js';
+import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, StopOptions } from '../driver.js';
 import { lowestFree } from '../process/address.js';
-import { DockerClient, DockerConflict, DockerError, DockerNotFound, DockerUnreachable, type ContainerInspect } from './client.js';
+import { DockerClient, DockerConflict, DockerError, DockerNotFound, DockerUnreachable, type ContainerInspect, type DockerEvent } from './client.js';
 import { DEFAULT_SCOPE, type DockerZone } from './options.js';
 import { tar, untar } from './tar.js';
 
@@ -18,6 +18,8 @@ export const Labels = {
   address: 'vnf-lcm.address',
   createdAt: 'vnf-lcm.created-at',
   scope: 'vnf-lcm.scope',
+  /** the image it runs: the application's own (HostSpec.image), else the zone's */
+  image: 'vnf-lcm.image',
 } as const;
 
 /** The labels of the agent root image (scripts/images.mjs): how to run the agent, where it goes. */
@@ -44,9 +46,12 @@ const PASSED_ENV = ['VNF_HEARTBEAT_MS', 'LOG_LEVEL', 'VNF_BASELINE'];
 const QUICK_STOP_S = 2;
 /** SIGTERM to SIGKILL when a host is stopped without its agent having been asked */
 const STOP_GRACE_S = 5;
+/** the event stream, once dropped, is opened again after this, doubling up to the max */
+const EVENTS_RETRY_MS = 250;
+const EVENTS_RETRY_MAX_MS = 5_000;
 
 /**
- * A virtual host is a container `vnf-<node>` of the zone's image, on the host network with its
+ * A virtual host is a container `vnf-<node>` of its application's image (else the zone's), on the host network with its
  * own loopback address (or with a static address on a user-defined network), running the agent
  * from a read-only volume made from the agent root image (ADR 15), as an unprivileged user. The
  * containers' labels are the registry: a restarted adapter finds its hosts by listing them.
@@ -85,6 +90,7 @@ export class DockerDriver implements Driver {
         const address = lowestFree(this.o.range, taken);
         if (!address) throw rpcError('unavailable', `zone ${this.zone} has no free address`, { range: this.o.range.text });
         const agent = await this.agentRoot();
+        const image = spec.image ?? this.o.image;
         const createdAt = new Date().toISOString();
         const labels: Record<string, string> = {
           [Labels.vnf]: spec.vnf,
@@ -94,16 +100,17 @@ export class DockerDriver implements Driver {
           [Labels.address]: address,
           [Labels.createdAt]: createdAt,
           [Labels.scope]: this.o.scope,
+          [Labels.image]: image,
         };
         const name = this.nameOf(spec.node);
         let id: string;
         try {
-          id = await this.docker.create(name, this.containerSpec(spec.node, address, labels, agent));
+          id = await this.docker.create(name, this.containerSpec(spec.node, address, labels, agent, image));
         } catch (err) {
           if (err instanceof DockerConflict)
             throw rpcError('conflict', `container ${name} exists but is not a host of zone ${this.zone}`, { container: name });
           if (err instanceof DockerNotFound)
-            throw rpcError('unavailable', `image ${this.o.image} is not on the docker host`, { image: this.o.image, zone: this.zone });
+            throw rpcError('unavailable', `image ${image} is not on the docker host`, { image, zone: this.zone });
           throw err;
         }
         try {
@@ -124,7 +131,7 @@ export class DockerDriver implements Driver {
           ref: id,
           createdAt,
         };
-        this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, container: name, image: this.o.image }, 'docker host created');
+        this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, container: name, image }, 'docker host created');
         return host;
       }),
     );
@@ -254,6 +261,74 @@ export class DockerDriver implements Driver {
     return this.guard(async () => (await this.inspect(host.node))?.State.Running ?? false);
   }
 
+  /**
+   * Docker's event stream for this zone's and scope's containers (`die`, `oom`): a container's
+   * death is reported as the engine tells it, with its exit code. A dropped stream (the engine
+   * restarted, the socket went away) is opened again, from the second it was first opened or
+   * the last event seen, so that what died meanwhile is still reported (once).
+   */
+  watch(down: HostDownListener): () => void {
+    const { log } = this.deps;
+    const filters = { label: this.filters(), type: ['container'], event: ['die', 'oom'] };
+    let stream: { close(): void } | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    let lost = false;
+    let retryMs = EVENTS_RETRY_MS;
+    let since: string | undefined;
+    /** containers that ran out of memory, until their die */
+    const oom = new Set<string>();
+    /** events already handled: a reopened stream replays from a whole second */
+    const seen = new Set<string>();
+    const onEvent = (e: DockerEvent) => {
+      since = String(e.time);
+      const key = `${e.Actor?.ID}/${e.Action}/${e.timeNano}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (seen.size > 1024) seen.delete(seen.values().next().value!);
+      const a = e.Actor?.Attributes ?? {};
+      const node = a[Labels.node];
+      // the filter asked for these; a container of another zone or scope is none of ours anyway
+      if (e.Type !== 'container' || !node || !TOKEN_RE.test(node) || a[Labels.zone] !== this.zone || a[Labels.scope] !== this.o.scope) return;
+      if (e.Action === 'oom') oom.add(e.Actor.ID);
+      else if (e.Action === 'die') {
+        const code = a.exitCode ?? '?';
+        down(node, oom.delete(e.Actor.ID) ? `container died (out of memory, exit ${code})` : `container died (exit ${code})`);
+      }
+    };
+    const open = () => {
+      if (stopped) return;
+      const from = since;
+      since ??= String(Math.floor(Date.now() / 1000));
+      stream = this.docker.events(
+        filters,
+        {
+          since: from,
+          onOpen: () => {
+            retryMs = EVENTS_RETRY_MS;
+            if (lost) log.info({ zone: this.zone }, 'docker event stream open again');
+            lost = false;
+          },
+        },
+        onEvent,
+        (err) => {
+          stream = undefined;
+          if (stopped) return;
+          if (!lost) log.warn({ zone: this.zone, err: err.message }, 'docker event stream lost: opening it again');
+          lost = true;
+          timer = setTimeout(open, retryMs);
+          retryMs = Math.min(retryMs * 2, EVENTS_RETRY_MAX_MS);
+        },
+      );
+    };
+    open();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      stream?.close();
+    };
+  }
+
   /** The container of a node in this zone and scope; undefined when there is none. */
   private async inspect(node: string): Promise<ContainerInspect | undefined> {
     let c: ContainerInspect;
@@ -306,7 +381,7 @@ export class DockerDriver implements Driver {
     return (await this.hostOf(c)) ?? { ...host, state: 'running', ref: id };
   }
 
-  private containerSpec(node: string, address: string, labels: Record<string, string>, agent: AgentRoot): Record<string, unknown> {
+  private containerSpec(node: string, address: string, labels: Record<string, string>, agent: AgentRoot, image: string): Record<string, unknown> {
     const env: Record<string, string> = {
       NATS_URL: this.o.natsUrl ?? natsUrl(),
       VNF_NODE: node,
@@ -323,7 +398,7 @@ export class DockerDriver implements Driver {
     if (creds) env.NATS_CREDS = '-';
     const net = this.o.network;
     return {
-      Image: this.o.image,
+      Image: image,
       // the agent from its own root, through its own loader: the image's libc does not matter;
       // the application it starts gets the image's own PATH and environment
       Entrypoint: [...agent.command, `--node=${node}`],

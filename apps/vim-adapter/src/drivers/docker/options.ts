@@ -8,7 +8,7 @@ export interface DockerZone {
   zone: string;
   /** the addresses given out, one per host; inside 127.0.0.0/8 with the host network */
   range: Cidr;
-  /** the application image every host of the zone runs (until the descriptor names one per cluster) */
+  /** the image a host of the zone runs when its application names none (AppSpec.image) */
   image: string;
   /** 'host' (each host binds its own loopback address) or a user-defined network with static addresses */
   network: string;
@@ -45,8 +45,8 @@ export const DEFAULT_SCOPE = 'default';
 
 const LOOPBACK = parseCidr('127.0.0.0/8')!;
 const KEYS = new Set(['name', 'driver', 'range', 'image', 'network', 'cpus', 'memory', 'user', 'scope', 'natsUrl', 'appRoots', 'agentImage', 'socket']);
-/** a Docker image reference: [registry/]name[:tag][@digest] */
-const IMAGE_RE = /^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
+/** a local Docker image reference, as the descriptor's `image`: name[:tag][@digest] */
+const IMAGE_RE = new RegExp(Descriptor.IMAGE_PATTERN);
 const NETWORK_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const SCOPE_RE = /^[a-z0-9][a-z0-9-]{0,23}$/;
 /** Docker refuses less than 6 MiB */

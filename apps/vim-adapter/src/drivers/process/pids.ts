@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HAS_PROC = existsSync('/proc/self/stat');
 
 /**
  * Whether `pid` runs and is still the process we started: its command line must contain
@@ -22,6 +23,25 @@ export function pidAlive(pid: number | undefined, marker?: string): boolean {
     return marker === undefined || readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(marker);
   } catch {
     return false;
+  }
+}
+
+/**
+ * What tells this process from a later one with the same pid: its start time (/proc/<pid>/stat,
+ * field 22, in clock ticks since boot). undefined when the pid is gone or a zombie. One small read:
+ * cheap enough to look at every host's agent many times a second. Without /proc, the signal
+ * probe stands in ('alive').
+ */
+export function processStart(pid: number): string | undefined {
+  if (!HAS_PROC) return pidAlive(pid) ? 'alive' : undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // after the command's name, which may hold spaces and parentheses: state is field 3
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
+    return fields[19];
+  } catch {
+    return undefined;
   }
 }
 

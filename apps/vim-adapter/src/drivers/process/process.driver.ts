@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { natsUrl, rpcError } from '@vnf-lcm/bus';
 import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
 import { KeyedLock } from '@vnf-lcm/bus';
-import type { Driver, DriverDeps, HostInfo, HostSpec, StopOptions } from '../driver.js';
+import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, StopOptions } from '../driver.js';
 import { lowestFree } from './address.js';
 import type { ProcessZone } from './options.js';
-import { agentsOf, pidAlive, terminate, waitExit } from './pids.js';
+import { agentsOf, pidAlive, processStart, terminate, waitExit } from './pids.js';
 
 const HOST_FILE = 'host.json';
 const AGENT_LOG = 'agent.log';
@@ -19,6 +19,8 @@ const AGENT_STATE = 'agent-state.json';
 const IDENTITY_FILE = 'identity.jwt';
 /** variables meant for the VIM adapter only, not for the agents it spawns: its own identity above all */
 const PRIVATE_ENV = ['VIM_ZONES', 'VIM_CONFIG', 'VNF_AGENT_MAIN', 'NATS_CREDS', 'VIM_AGENT_SIGNER'];
+/** how often the agents of running hosts are looked at (one read of /proc/<pid>/stat each) */
+const WATCH_MS = 50;
 
 /**
  * A virtual host is a folder `${root}/${node}` holding host.json, its own loopback address,
@@ -29,6 +31,14 @@ export class ProcessDriver implements Driver {
   readonly kind = 'process';
   readonly zone: string;
   private readonly alloc = new KeyedLock();
+  /** the agents of running hosts, by node: their pid and start time (a reused pid is another process) */
+  private readonly watched = new Map<string, { pid: number; start: string }>();
+  /**
+   * Agents this adapter spawned, by pid, until their exit event, which says how they ended (the
+   * reason a host-down gives): until then the poll leaves them to it (a zombie is reaped at once).
+   */
+  private readonly children = new Map<number, string | undefined>();
+  private onDown?: HostDownListener;
 
   constructor(
     private readonly o: ProcessZone,
@@ -129,6 +139,14 @@ export class ProcessDriver implements Driver {
     }
     const running: HostInfo = { ...host, pid, state: 'running' };
     await this.save(running);
+    // our child: its exit is known at once (a host-down within a millisecond), and how it ended
+    this.children.set(pid, undefined);
+    child.once('exit', (code, signal) => {
+      this.children.set(pid, signal ?? `exit ${code}`);
+      this.look(host.node);
+      this.children.delete(pid);
+    });
+    this.follow(host.node, pid);
     log.info({ vnf: host.vnf, node: host.node, pid, address: host.address }, 'agent started');
     return running;
   }
@@ -136,11 +154,13 @@ export class ProcessDriver implements Driver {
   async confirm(host: HostInfo): Promise<HostInfo> {
     const running: HostInfo = { ...((await this.get(host.node)) ?? host), state: 'running' };
     await this.save(running);
+    if (running.pid) this.follow(host.node, running.pid);
     this.deps.log.info({ vnf: host.vnf, node: host.node, pid: running.pid }, 'agent of an unfinished start answered');
     return running;
   }
 
   async stop(host: HostInfo, o: StopOptions = {}): Promise<void> {
+    this.watched.delete(host.node);
     const current = (await this.get(host.node)) ?? host;
     const pid = current.pid;
     const m = marker(host.node);
@@ -156,6 +176,7 @@ export class ProcessDriver implements Driver {
   }
 
   async destroy(host: HostInfo): Promise<void> {
+    this.watched.delete(host.node);
     // revoked first: if the keeper cannot be reached the folder stays, and the removal is tried again
     const jwt = this.identityOf(host.node);
     if (jwt && this.deps.identities.enabled) await this.deps.identities.revoke(jwt, host.node);
@@ -201,6 +222,47 @@ export class ProcessDriver implements Driver {
 
   async alive(host: HostInfo): Promise<boolean> {
     return pidAlive(host.pid, marker(host.node));
+  }
+
+  /**
+   * Agents are detached and outlive the adapter, so most are not its children: every WATCH_MS
+   * each running host's agent is looked at (/proc/<pid>/stat: gone, a zombie, or another
+   * process's start time is a death); an agent this adapter spawned is also reported on its exit
+   * event, at once. Hosts running when the watch begins are found by listing the zone.
+   */
+  watch(down: HostDownListener): () => void {
+    this.onDown = down;
+    void this.list()
+      .then((hosts) => {
+        for (const h of hosts) if (h.state === 'running' && h.pid) this.follow(h.node, h.pid);
+      })
+      .catch((err: Error) => this.deps.log.warn({ zone: this.zone, err: err.message }, 'cannot list hosts to watch'));
+    const timer = setInterval(() => {
+      for (const node of this.watched.keys()) this.look(node);
+    }, WATCH_MS);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      this.onDown = undefined;
+    };
+  }
+
+  /** from now on, a death of this agent is reported; one already gone is not followed */
+  private follow(node: string, pid: number): void {
+    const start = processStart(pid);
+    if (start !== undefined && pidAlive(pid, marker(node))) this.watched.set(node, { pid, start });
+  }
+
+  /** reports the host once if its agent is gone */
+  private look(node: string): void {
+    const w = this.watched.get(node);
+    if (!w || processStart(w.pid) === w.start) return;
+    const child = this.children.has(w.pid);
+    const how = this.children.get(w.pid);
+    // our child's exit event is on its way, and says more
+    if (child && how === undefined) return;
+    this.watched.delete(node);
+    this.onDown?.(node, how ? `agent died (${how})` : `agent died (pid ${w.pid} gone)`);
   }
 
   /** undefined once the agent said hello; otherwise why it did not */
