@@ -309,6 +309,17 @@ test('host-remove stops the agent, revokes its identity and removes the containe
   expect(await remove('dkt-a')).toEqual({ node: 'dkt-a', removed: false });
 }, TIMEOUT);
 
+test("a cluster's CPU and memory limits reach the container, enforced by Docker; without them the zone's apply", async () => {
+  const limited = await req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'dkt', cluster: 'web', node: 'dkt-web-40', cpus: 0.5, memoryMiB: 64 });
+  expect(limited).toMatchObject({ state: 'running' });
+  const c = (await container('dkt-web-40'))!;
+  expect(c.HostConfig).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 * 1024 * 1024 });
+  const refused = await req(Vim.Subject.hostActivate, { vnf: 'dkt', cluster: 'web', node: 'dkt-web-41', cpus: -1, memoryMiB: 1 });
+  expect(refused).toMatchObject({ error: { err_code: 'invalid_request' } });
+  expect(await container('dkt-web-41')).toBeUndefined();
+  expect(await remove('dkt-web-40')).toMatchObject({ removed: true });
+});
+
 test('a freed address is given out again', async () => {
   const d = await activate('dkt-d');
   expect(d).toMatchObject({ state: 'running', address: '127.47.0.1' });

@@ -35,7 +35,10 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
   const spec = a.app ?? a.cluster.app;
   // a docker host runs the image of the application it is for (an upgrade's new one, say)
   const image = spec.image ? { image: spec.image } : {};
-  const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.Subject.hostActivate, { vnf, cluster, node, zone: a.zone ?? a.cluster.zone, ...image }, meta);
+  // and within the cluster's limits, where its zone's driver enforces them
+  const limits = { ...a.cluster.resources };
+  const where = { vnf, cluster, node, zone: a.zone ?? a.cluster.zone, ...image, ...limits };
+  const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.Subject.hostActivate, where, meta);
   await s.notify(a.hostLabel, meta, { address: host.address, zone: host.zone });
 
   const appTimeout = (a.cluster.health?.timeoutMs ?? 30_000) + 15_000;

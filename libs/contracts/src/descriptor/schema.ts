@@ -68,6 +68,15 @@ export const clusterSchema = {
     max: { type: 'integer', minimum: 1, maximum: 1000 },
     zone: token,
     dependsOn: { type: 'array', items: name, uniqueItems: true, maxItems: 64 },
+    /** each node's limits where the zone's driver enforces them (docker: its cgroup); a process zone ignores them */
+    resources: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        cpus: { type: 'number', exclusiveMinimum: 0, maximum: 256 },
+        memoryMiB: { type: 'integer', minimum: 6, maximum: 1048576 },
+      },
+    },
     autoscale: {
       type: 'object',
       additionalProperties: false,

@@ -43,6 +43,12 @@ export interface Autoscale {
   cooldownMs?: number;
 }
 
+/** What one node of a cluster may use: CPUs (fractions allowed) and memory in MiB. */
+export interface Resources {
+  cpus?: number;
+  memoryMiB?: number;
+}
+
 export interface ClusterSpec {
   name: string;
   nodes: number;
@@ -53,6 +59,8 @@ export interface ClusterSpec {
   health?: HealthCheck;
   /** clusters this one is a client of */
   dependsOn?: string[];
+  /** each node's CPU and memory limits, enforced by drivers that can (docker); process zones ignore them */
+  resources?: Resources;
   autoscale?: Autoscale;
   /** other versions of the application an upgrade may name (`app` is the one running) */
   versions?: AppSpec[];

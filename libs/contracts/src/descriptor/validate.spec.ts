@@ -25,6 +25,12 @@ describe('parseDescriptor', () => {
     expect(got.find((i) => i.field === '/clusters/0')!.message).toMatch(/extra/);
   });
 
+  test('a cluster may give each node CPU and memory limits; nonsense is refused naming the field', () => {
+    expect(parseDescriptor(vnf([{ name: 'a', nodes: 1, app, resources: { cpus: 0.5, memoryMiB: 128 } }])).clusters[0].resources).toEqual({ cpus: 0.5, memoryMiB: 128 });
+    const got = issues(vnf([{ name: 'a', nodes: 1, app, resources: { cpus: 0, memoryMiB: 2, gpus: 1 } }]));
+    expect(got.map((i) => i.field)).toEqual(expect.arrayContaining(['/clusters/0/resources/cpus', '/clusters/0/resources/memoryMiB', '/clusters/0/resources']));
+  });
+
   test('refuses unknown dependencies, self dependencies and duplicates', () => {
     const got = issues(vnf([{ name: 'a', nodes: 1, app, dependsOn: ['zz'] }, { name: 'a', nodes: 1, app }, { name: 'b', nodes: 1, app, dependsOn: ['b'] }]));
     expect(got).toEqual(

@@ -1,4 +1,4 @@
-import { IsOptional, Matches } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsPositive, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IMAGE_PATTERN } from '../descriptor/schema.js';
 
 const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -8,6 +8,7 @@ export const Subject = {
   hostActivate: 'vnf.vim.host-activate',
   hostRemove: 'vnf.vim.host-remove',
   hostList: 'vnf.vim.host-list',
+  hostLogs: 'vnf.vim.host-logs',
 } as const;
 
 export class HostActivate {
@@ -17,10 +18,21 @@ export class HostActivate {
   @IsOptional() @Matches(TOKEN) zone?: string;
   /** the image of the application the node will run (its app spec's `image`): a docker host runs it instead of its zone's; a process host ignores it */
   @IsOptional() @Matches(new RegExp(IMAGE_PATTERN)) image?: string;
+  /** the cluster's limits for each node (its descriptor's `resources`); a process host ignores them */
+  @IsOptional() @IsNumber() @IsPositive() @Max(256) cpus?: number;
+  @IsOptional() @IsInt() @Min(6) @Max(1048576) memoryMiB?: number;
 }
 
 export class HostRemove {
   @Matches(TOKEN) node!: string;
+}
+
+/** a host's log, asked of its driver; the reply is a Query.NodeLogsReply */
+export class HostLogs {
+  @Matches(TOKEN) node!: string;
+  @IsIn(['app', 'agent']) source!: 'app' | 'agent';
+  @IsInt() @Min(1) @Max(10_000) tail!: number;
+  @IsOptional() @IsString() @MaxLength(128) cursor?: string;
 }
 
 export class HostList {
