@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, MessagePattern, NatsContext, Payload } from '@nestjs/microservices';
 import { opOf } from '@vnf-lcm/bus';
-import { Vim } from '@vnf-lcm/contracts';
+import { type Query, Vim } from '@vnf-lcm/contracts';
 import { HostService } from './host.service.js';
 import { HostWatch } from './host-watch.js';
 
@@ -22,6 +22,11 @@ export class HostController {
   @MessagePattern(Vim.Subject.hostRemove)
   remove(@Payload() p: Vim.HostRemove, @Ctx() ctx: NatsContext): Promise<Vim.HostRemoveReply> {
     return this.watch.removing(p.node, () => this.hosts.remove(p, opOf(ctx).op));
+  }
+
+  @MessagePattern(Vim.Subject.hostLogs)
+  logs(@Payload() p: Vim.HostLogs): Promise<Query.NodeLogsReply> {
+    return this.hosts.logs(p);
   }
 
   @MessagePattern(Vim.Subject.hostList)

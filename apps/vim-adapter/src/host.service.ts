@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
-import { Agent, Label, Participant, type Vim } from '@vnf-lcm/contracts';
+import { Agent, Label, Participant, type Query, type Vim } from '@vnf-lcm/contracts';
 import type { Driver, HostInfo } from './drivers/driver.js';
 import { Orphans } from './orphans.js';
 import { Zones } from './zones.js';
@@ -56,7 +56,7 @@ export class HostService {
         return this.bus.action(Participant.vnf, { ...arrow, label: Label.startVirtualHost }, () => found.driver.start(host));
       }
       const created = await this.bus.action(Participant.vnf, { ...arrow, label: Label.createVirtualHost }, () =>
-        driver.create({ vnf, cluster, node, zone: driver.zone, ...(req.image ? { image: req.image } : {}) }),
+        driver.create({ vnf, cluster, node, zone: driver.zone, image: req.image, cpus: req.cpus, memoryMiB: req.memoryMiB }),
       );
       const started = await this.bus.action(Participant.vnf, { ...arrow, label: Label.startVirtualHost }, () => driver.start(created));
       this.log.info({ op, vnf, node, zone: started.zone, address: started.address, pid: started.pid }, 'virtual host activated');
@@ -130,6 +130,16 @@ export class HostService {
       this.log.info({ op, vnf: host.vnf, node, address: host.address }, 'virtual host removed');
       return { node, removed: true };
     });
+  }
+
+  /** a host's log, from its driver; no such host is not_found */
+  async logs(req: Vim.HostLogs): Promise<Query.NodeLogsReply> {
+    const found = await this.zones.find(req.node);
+    if (!found) throw rpcError('not_found', `no virtual host for node ${req.node}`);
+    const { driver, host } = found;
+    if (!driver.logs) throw rpcError('unavailable', `the ${driver.kind} driver of zone ${host.zone} cannot show logs`);
+    const r = await driver.logs(host, { source: req.source, tail: req.tail, ...(req.cursor !== undefined ? { cursor: req.cursor } : {}) });
+    return { node: req.node, ...r };
   }
 
   async list(req: Vim.HostList): Promise<Vim.HostListReply> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import { Deploy, Events, Lifecycle, Query, Records, type Descriptor } from '@vnf-lcm/contracts';
+import { Deploy, errorBody, Events, Lifecycle, Query, Records, type Descriptor } from '@vnf-lcm/contracts';
 import { failure, open, RequestFailed, type Conn } from './client.js';
 import { readDescriptor } from './descriptor-file.js';
 import { parseEvent, warnSkipped } from './event.js';
@@ -194,6 +194,45 @@ program
       const t = await c.request<Query.OpTraceReply>(Query.Subject.opTrace, { op });
       if (g().json) return void console.log(JSON.stringify(t));
       process.stdout.write(t.wsd);
+    }),
+  );
+
+program
+  .command('logs <node>')
+  .description("a node's log: its application's (default) or its agent's; --follow keeps printing new lines")
+  .option('-f, --follow', 'keep printing new lines (every 500 ms) until Ctrl-C')
+  .option('-n, --tail <n>', 'how many of the last lines (1..10000)', (v) => parseInt(v, 10), 100)
+  .option('--app', "the application's log (the default)")
+  .option('--agent', "the node agent's own log")
+  .action(
+    withConn(async (c, node: string, o: { follow?: boolean; tail: number; app?: boolean; agent?: boolean }) => {
+      if (o.app && o.agent) throw new RequestFailed(errorBody('invalid_request', 'give --app or --agent, not both'));
+      const source: Query.LogSource = o.agent ? 'agent' : 'app';
+      const show = (r: Query.NodeLogsReply) => {
+        if (g().json) return void console.log(JSON.stringify(r));
+        if (r.truncated) process.stderr.write(`(${node}: older lines left out: the reply is limited to ${Query.LOGS_MAX_BYTES / 1024} KB)\n`);
+        for (const l of r.lines) process.stdout.write(`${l}\n`);
+      };
+      let r = await c.request<Query.NodeLogsReply>(Query.Subject.nodeLogs, { node, tail: o.tail, source });
+      show(r);
+      if (!o.follow) return;
+      let stopped = false;
+      let wake: (() => void) | undefined;
+      const stop = () => {
+        stopped = true;
+        wake?.();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      while (!stopped) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 500);
+        });
+        if (stopped) break;
+        r = await c.request<Query.NodeLogsReply>(Query.Subject.nodeLogs, { node, tail: 10_000, source, cursor: r.cursor });
+        if (r.lines.length || r.truncated) show(r);
+      }
     }),
   );
 

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { rpcError } from '@vnf-lcm/bus';
-import { Deploy, Lifecycle, Query, Records, Trace } from '@vnf-lcm/contracts';
+import { Bus, rpcError, toErrorBody } from '@vnf-lcm/bus';
+import { Deploy, Lifecycle, Participant, Query, Records, Trace, Vim } from '@vnf-lcm/contracts';
 import { RecordsStore } from '../records/records.store.js';
 import { DeployService } from './deploy.service.js';
 import { LifecycleService } from './lifecycle.service.js';
@@ -17,7 +17,21 @@ export class AoController {
     @Inject(TraceService) private readonly trace: TraceService,
     @Inject(LifecycleService) private readonly lifecycle: LifecycleService,
     @Inject(OperationsService) private readonly ops: OperationsService,
+    @Inject(Bus) private readonly bus: Bus,
   ) {}
+
+  /** a node of a VNF record: its log, from the VIM (which asks the host's driver) */
+  @MessagePattern(Query.Subject.nodeLogs)
+  async nodeLogs(@Payload() p: Query.NodeLogs): Promise<Query.NodeLogsReply> {
+    const vnfs = await this.store.vnfs.values();
+    const known = vnfs.some((v) => Object.values(v.nodes).some((ns) => ns.some((n) => n.node === p.node)));
+    if (!known) throw rpcError('not_found', `unknown node ${p.node}`);
+    const req: Vim.HostLogs = { node: p.node, source: p.source ?? 'app', tail: p.tail ?? 100, ...(p.cursor !== undefined ? { cursor: p.cursor } : {}) };
+    return this.bus.call<Query.NodeLogsReply>(Participant.vim, Vim.Subject.hostLogs, req, { op: 'none', timeoutMs: 10_000 }).catch((err: unknown) => {
+      const e = toErrorBody(err);
+      throw rpcError(e.err_code, e.description, e.details);
+    });
+  }
 
   @MessagePattern(Lifecycle.Subject.scaleOut)
   scaleOut(@Payload() p: Lifecycle.Scale): Promise<Lifecycle.Reply> {

@@ -14,6 +14,9 @@ export interface HostSpec {
   zone: string;
   /** the image of the application the node will run (its app spec's); a driver without images (process) ignores it */
   image?: string;
+  /** the cluster's limits per node, from its descriptor; drivers that cannot enforce them ignore them */
+  cpus?: number;
+  memoryMiB?: number;
 }
 
 export interface StopOptions {
@@ -64,6 +67,25 @@ export interface Driver {
    * to the VNFM's heartbeats.
    */
   watch?(down: HostDownListener): () => void;
+  /**
+   * The host's log: its agent's own output or its application's log file. Without a cursor the
+   * last `tail` lines; with one (from an earlier reply) only what came after it. The cursor is
+   * the driver's own (a byte offset, a timestamp). A driver without it cannot show logs.
+   */
+  logs?(host: HostInfo, o: LogsOptions): Promise<LogsReply>;
+}
+
+export interface LogsOptions {
+  source: 'app' | 'agent';
+  tail: number;
+  cursor?: string;
+}
+
+export interface LogsReply {
+  lines: string[];
+  cursor: string;
+  /** cut to the last LOGS_MAX_BYTES */
+  truncated?: boolean;
 }
 
 export type HostDownListener = (node: string, reason: string) => void;

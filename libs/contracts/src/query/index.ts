@@ -1,4 +1,4 @@
-import { IsIn, IsOptional, Matches, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsInt, IsOptional, Matches, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { OpRecord, VnfRecord } from '../records/index.js';
 import type * as Trace from '../trace/index.js';
 
@@ -9,6 +9,8 @@ export const Subject = {
   opGet: 'vnf.ao.op-get',
   opList: 'vnf.ao.op-list',
   opTrace: 'vnf.ao.op-trace',
+  /** a node's log (its application's or its agent's): a read, as the others */
+  nodeLogs: 'vnf.ao.node-logs',
 } as const;
 
 /** Operator actions on an operation (FAILED_TEMP, or running for cancel). Public, plain JSON. */
@@ -77,4 +79,29 @@ export interface OpTraceReply {
   entries: number;
   /** the arrows still open, outermost first: what a running operation waits on now */
   waiting: Trace.Entry[];
+}
+
+export const LOG_SOURCES = ['app', 'agent'] as const;
+export type LogSource = (typeof LOG_SOURCES)[number];
+/** a logs reply carries at most this much text (NATS' max payload is 1 MB): the newest part is kept */
+export const LOGS_MAX_BYTES = 256 * 1024;
+
+export class NodeLogs {
+  @Matches(/^[a-z][a-z0-9-]{0,62}$/)
+  node!: string;
+  /** the last N lines (default 100); with a cursor, the lines after it (at most N) */
+  @IsOptional() @IsInt() @Min(1) @Max(10_000) tail?: number;
+  /** from an earlier reply: only what came after it (follow) */
+  @IsOptional() @IsString() @MaxLength(128) cursor?: string;
+  /** default app */
+  @IsOptional() @IsIn(LOG_SOURCES) source?: LogSource;
+}
+
+export interface NodeLogsReply {
+  node: string;
+  lines: string[];
+  /** pass it back to get only what comes next */
+  cursor: string;
+  /** the reply was cut to its last LOGS_MAX_BYTES */
+  truncated?: boolean;
 }

@@ -150,6 +150,16 @@ export class DockerClient {
   }
 
   /**
+   * GET /containers/{id}/logs with timestamps: the last `tail` lines, or those at or after `since`
+   * (seconds since the epoch, with a fraction), each `<RFC 3339 nano timestamp> <line>`
+   */
+  async logLines(id: string, o: { tail: number; since?: string }): Promise<string> {
+    const q = `stdout=1&stderr=1&timestamps=1&tail=${o.tail}${o.since ? `&since=${encodeURIComponent(o.since)}` : ''}`;
+    const r = await this.call('GET', `/containers/${enc(id)}/logs?${q}`);
+    return demux(r.body);
+  }
+
+  /**
    * POST /containers/{id}/attach?stream=1&stdin=1, upgraded to a raw stream: what is written to
    * the socket reaches the container's standard input (created with OpenStdin); ending it closes
    * that input (StdinOnce). Attach before start so that nothing is lost.

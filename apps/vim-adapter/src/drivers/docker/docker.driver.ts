@@ -3,7 +3,8 @@ import type { Socket } from 'node:net';
 import type { Subscription } from '@nats-io/transport-node';
 import { KeyedLock, natsUrl, rpcError } from '@vnf-lcm/bus';
 import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
-import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, StopOptions } from '../driver.js';
+import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
+import { linesOf, textLogs } from '../log-text.js';
 import { lowestFree } from '../process/address.js';
 import { DockerClient, DockerConflict, DockerError, DockerNotFound, DockerUnreachable, type ContainerInspect, type DockerEvent } from './client.js';
 import { DEFAULT_SCOPE, type DockerZone } from './options.js';
@@ -40,6 +41,9 @@ const IDENTITY_FILE = 'identity.jwt';
 const HELLO_FILE = 'hello';
 const CA_FILE = 'ca.pem';
 const WORKDIR = `${VIM_DIR}/host`;
+/** the application's output, written by the agent (vnf-agent HostPaths.appLog) */
+const APP_LOG = `${WORKDIR}/app/app.log`;
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 /** passed on to each agent when the adapter has them: timers, log level, V8 flags */
 const PASSED_ENV = ['VNF_HEARTBEAT_MS', 'LOG_LEVEL', 'VNF_BASELINE'];
 /** how long a cut-short start's container, or one whose agent failed, gets to stop */
@@ -105,7 +109,7 @@ export class DockerDriver implements Driver {
         const name = this.nameOf(spec.node);
         let id: string;
         try {
-          id = await this.docker.create(name, this.containerSpec(spec.node, address, labels, agent, image));
+          id = await this.docker.create(name, this.containerSpec(spec, address, labels, agent, image));
         } catch (err) {
           if (err instanceof DockerConflict)
             throw rpcError('conflict', `container ${name} exists but is not a host of zone ${this.zone}`, { container: name });
@@ -329,6 +333,44 @@ export class DockerDriver implements Driver {
     };
   }
 
+  /**
+   * agent: the container's own output (the agent is its process), cursor = the timestamp of the
+   * last line seen; app: the application's log file in the agent's folder, read through the
+   * archive endpoint, cursor = a byte offset in it.
+   */
+  async logs(host: HostInfo, o: LogsOptions): Promise<LogsReply> {
+    return this.guard(async () => {
+      const c = await this.inspect(host.node);
+      if (!c) throw rpcError('not_found', `no container for node ${host.node}`);
+      if (o.source === 'app') {
+        let text: Buffer;
+        try {
+          text = untar(await this.docker.getArchive(c.Id, APP_LOG)).get('app.log') ?? Buffer.alloc(0);
+        } catch (err) {
+          if (!(err instanceof DockerNotFound)) throw err;
+          text = Buffer.alloc(0);
+        }
+        return textLogs(text, o.tail, o.cursor);
+      }
+      const after = o.cursor && TIMESTAMP.test(o.cursor) ? normalTime(o.cursor) : undefined;
+      const raw = await this.docker.logLines(c.Id, { tail: after ? 10_000 : o.tail, ...(after ? { since: unixOf(after) } : {}) });
+      let last = after ?? '';
+      const lines: string[] = [];
+      for (const l of raw.split('\n')) {
+        const sp = l.indexOf(' ');
+        const ts = sp > 0 ? l.slice(0, sp) : '';
+        if (!TIMESTAMP.test(ts)) continue;
+        const t = normalTime(ts);
+        // since is inclusive: what the cursor saw already is skipped
+        if (after && t <= after) continue;
+        lines.push(l.slice(sp + 1).replace(/\r$/, ''));
+        if (t > last) last = t;
+      }
+      const r = linesOf(Buffer.from(lines.length ? lines.join('\n') + '\n' : ''), o.tail, false);
+      return { lines: r.lines, cursor: last || new Date(0).toISOString(), ...(r.truncated ? { truncated: true } : {}) };
+    });
+  }
+
   /** The container of a node in this zone and scope; undefined when there is none. */
   private async inspect(node: string): Promise<ContainerInspect | undefined> {
     let c: ContainerInspect;
@@ -381,7 +423,11 @@ export class DockerDriver implements Driver {
     return (await this.hostOf(c)) ?? { ...host, state: 'running', ref: id };
   }
 
-  private containerSpec(node: string, address: string, labels: Record<string, string>, agent: AgentRoot, image: string): Record<string, unknown> {
+  private containerSpec(spec: HostSpec, address: string, labels: Record<string, string>, agent: AgentRoot, image: string): Record<string, unknown> {
+    const { node } = spec;
+    // the cluster's own limits win over the zone's
+    const nanoCpus = spec.cpus ? Math.round(spec.cpus * 1e9) : this.o.nanoCpus;
+    const memory = spec.memoryMiB ? spec.memoryMiB * 1024 * 1024 : this.o.memory;
     const env: Record<string, string> = {
       NATS_URL: this.o.natsUrl ?? natsUrl(),
       VNF_NODE: node,
@@ -417,8 +463,8 @@ export class DockerDriver implements Driver {
         CapDrop: ['ALL'],
         SecurityOpt: ['no-new-privileges'],
         RestartPolicy: { Name: 'no' },
-        ...(this.o.nanoCpus ? { NanoCpus: this.o.nanoCpus } : {}),
-        ...(this.o.memory ? { Memory: this.o.memory } : {}),
+        ...(nanoCpus ? { NanoCpus: nanoCpus } : {}),
+        ...(memory ? { Memory: memory } : {}),
       },
       ...(net === 'host' ? {} : { NetworkingConfig: { EndpointsConfig: { [net]: { IPAMConfig: { IPv4Address: address } } } } }),
     };
@@ -562,4 +608,16 @@ interface AgentRoot {
   command: string[];
   mount: string;
   volume: string;
+}
+
+/** an RFC 3339 UTC timestamp with its fraction padded to 9 digits: such strings sort as times do */
+function normalTime(ts: string): string {
+  const [whole, frac = ''] = ts.slice(0, -1).split('.');
+  return `${whole}.${frac.padEnd(9, '0')}Z`;
+}
+
+/** a normalized timestamp as Docker's `since`: seconds since the epoch with nanoseconds */
+function unixOf(ts: string): string {
+  const [whole, frac] = ts.slice(0, -1).split('.');
+  return `${Math.floor(Date.parse(`${whole}Z`) / 1000)}.${frac}`;
 }

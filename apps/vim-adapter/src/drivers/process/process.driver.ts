@@ -6,13 +6,16 @@ import { join } from 'node:path';
 import { natsUrl, rpcError } from '@vnf-lcm/bus';
 import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
 import { KeyedLock } from '@vnf-lcm/bus';
-import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, StopOptions } from '../driver.js';
+import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
+import { fileLogs } from '../log-text.js';
 import { lowestFree } from './address.js';
 import type { ProcessZone } from './options.js';
 import { agentsOf, pidAlive, processStart, terminate, waitExit } from './pids.js';
 
 const HOST_FILE = 'host.json';
 const AGENT_LOG = 'agent.log';
+/** the application's output, written by the agent (vnf-agent HostPaths.appLog) */
+const APP_LOG = join('app', 'app.log');
 /** written by the agent in its work dir; its `pid` is the application's (a group leader) */
 const AGENT_STATE = 'agent-state.json';
 /** the node's user JWT (public: no key in it), what the keeper needs to revoke it */
@@ -311,6 +314,10 @@ export class ProcessDriver implements Driver {
     this.deps.log.warn({ vnf: host.vnf, node: host.node, pid: app.pid }, 'stopping application left by its agent');
     // the agent starts it detached, so it leads its own group: stop its children too
     await terminate(app.pid, undefined, { group: true, graceMs: 5_000 });
+  }
+
+  async logs(host: HostInfo, o: LogsOptions): Promise<LogsReply> {
+    return fileLogs(join(this.dirOf(host.node), o.source === 'agent' ? AGENT_LOG : APP_LOG), o.tail, o.cursor);
   }
 
   private dirOf(node: string): string {
