@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Access } from '@vnf-lcm/contracts';
-import { accessTable, withAccessTable } from './access-doc';
-import { permissionsOf } from './permissions';
+import { accessTable, withAccessTable } from './access-doc.js';
+import { permissionsOf } from './permissions.js';
 
 // jest runs from the repository's root
 const doc = () => readFileSync(join(process.cwd(), 'docs/security.md'), 'utf8');
@@ -17,9 +17,9 @@ describe('the access table', () => {
     for (const role of Object.values(Access.Role)) {
       if (role === Access.Role.admin) continue;
       const pub = permissionsOf(role).pub!.allow!;
-      expect(pub.filter((s) => /PURGE|\.DELETE\.(?!.*CONSUMER)|STREAM\.UPDATE|MSG\.DELETE/.test(s) && !s.includes('CONSUMER'))).toEqual([]);
+      expect(pub.filter((s: string) => /PURGE|\.DELETE\.(?!.*CONSUMER)|STREAM\.UPDATE|MSG\.DELETE/.test(s) && !s.includes('CONSUMER'))).toEqual([]);
       expect(pub).not.toContain('>');
-      expect(pub.filter((s) => s.startsWith('$JS') && /[>*]$/.test(s) && !/\.(KV_|VNF_)[A-Za-z_-]+\.>$/.test(s))).toEqual([]);
+      expect(pub.filter((s: string) => s.startsWith('$JS') && /[>*]$/.test(s) && !/\.(KV_|VNF_)[A-Za-z_-]+\.>$/.test(s))).toEqual([]);
     }
   });
 

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jwt from '@nats-io/jwt';
-import { agentOf, AgentMinter } from './agents';
-import { Identity } from './identity';
+import { agentOf, AgentMinter } from './agents.js';
+import { Identity } from './identity.js';
 
 let dir: string;
 let id: Identity;

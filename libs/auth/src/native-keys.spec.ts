@@ -1,5 +1,5 @@
 import { createAccount, createUser, fromPublic, fromSeed, Prefix } from '@nats-io/nkeys';
-import { NativeKeyPair, verifyWith } from './native-keys';
+import { NativeKeyPair, verifyWith } from './native-keys.js';
 
 describe("NativeKeyPair: nkeys' keys on Node's ed25519", () => {
   test('the same seed gives the same public key, seed and private key as nkeys', () => {
