@@ -7,6 +7,7 @@ import { Load, type Sample } from './support/load.js';
 import { envOf, findProcesses } from './support/procs.js';
 import { count, diagram, fits } from './support/seqcheck.js';
 import { hostProcesses, httpGet, ROOT, System } from './support/system.js';
+import { dockerReady } from './support/docker.js';
 
 /**
  * One cluster migrated between a process zone and a docker zone and back, under load through a
@@ -33,20 +34,7 @@ async function removeOurContainers(): Promise<void> {
 }
 
 beforeAll(async () => {
-  try {
-    await docker.ping();
-  } catch (err) {
-    throw new Error(
-      `Docker is not reachable at ${docker.socketPath} (${(err as Error).message}): this test needs a running Docker Engine ` +
-        '(start it with `dockerd > /tmp/dockerd.log 2>&1 &`); it is not skipped',
-    );
-  }
-  // the agent root and examples images: built here when missing (idempotent, no registry)
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/images.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    throw new Error(`npm run images failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? (err as Error).message}`);
-  }
+  await dockerReady(docker, ROOT);
   execFileSync('docker', ['tag', 'vnf-lcm/examples:latest', IMAGE], { stdio: 'ignore' });
   await sys.start();
   const d = example('web', (d) => {

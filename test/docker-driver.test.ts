@@ -10,6 +10,7 @@ import { Access, Agent, Header, Vim } from '@vnf-lcm/contracts';
 import { DockerClient, DockerNotFound, type ContainerInspect } from '../apps/vim-adapter/src/drivers/docker/client.js';
 import { tar, untar } from '../apps/vim-adapter/src/drivers/docker/tar.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
+import { dockerReady } from './support/docker.js';
 
 /**
  * The VIM adapter with its docker driver, as a real process against a real (secured) nats-server
@@ -143,20 +144,7 @@ async function removeOurContainers(): Promise<void> {
 }
 
 beforeAll(async () => {
-  try {
-    await docker.ping();
-  } catch (err) {
-    throw new Error(
-      `Docker is not reachable at ${docker.socketPath} (${(err as Error).message}): this test needs a running Docker Engine ` +
-        '(start it with `dockerd > /tmp/dockerd.log 2>&1 &`); it is not skipped',
-    );
-  }
-  // the base, agent root and examples images: built here when missing (idempotent, no registry)
-  try {
-    execFileSync(process.execPath, [join(REPO, 'scripts/images.mjs')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    throw new Error(`npm run images failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? (err as Error).message}`);
-  }
+  await dockerReady(docker, REPO);
   execFileSync('docker', ['import', '-', BARE], { input: tar([{ name: 'srv', type: 'dir', mode: 0o755 }]), stdio: ['pipe', 'ignore', 'pipe'] });
   tmp = mkdtempSync(join(tmpdir(), 'vnf-docker-test-'));
   chmodSync(tmp, 0o711);

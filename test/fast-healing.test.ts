@@ -6,6 +6,7 @@ import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/trans
 import { DockerClient } from '../apps/vim-adapter/src/drivers/docker/client.js';
 import { example } from './support/examples.js';
 import { hostProcesses, httpGet, ROOT, System } from './support/system.js';
+import { dockerReady } from './support/docker.js';
 
 /**
  * Issue 11 item 4 and issue 12 item 2: a death is noticed at once, not after missed heartbeats.
@@ -54,20 +55,7 @@ const boxed = example('web', (d) => {
 });
 
 beforeAll(async () => {
-  try {
-    await docker.ping();
-  } catch (err) {
-    throw new Error(
-      `Docker is not reachable at ${docker.socketPath} (${(err as Error).message}): this test needs a running Docker Engine ` +
-        '(start it with `dockerd > /tmp/dockerd.log 2>&1 &`); it is not skipped',
-    );
-  }
-  // the agent root and examples images: built here when missing (idempotent, no registry)
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/images.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    throw new Error(`npm run images failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? (err as Error).message}`);
-  }
+  await dockerReady(docker, ROOT);
   await sys.start();
   sys.nc.subscribe(Vim.HOST_DOWN_ALL, {
     callback: (_e, m) => void downs.push({ node: Vim.nodeOfHostDown(m.subject)!, reason: m.json<Vim.HostDown>().reason, at: Date.now() }),
