@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Records } from '@vnf-lcm/contracts';
 import { DockerClient } from '../apps/vim-adapter/src/drivers/docker/client.js';
 import { ROOT } from './support/system.js';
+import { dockerReady } from './support/docker.js';
 
 /**
  * docker-compose.yml as an operator runs it: the images `npm run images` builds, the stack brought
@@ -67,24 +68,12 @@ const projectContainers = () => docker.list([`com.docker.compose.project=${PROJE
 
 beforeAll(async () => {
   try {
-    await docker.ping();
-  } catch (err) {
-    throw new Error(
-      `Docker is not reachable at ${docker.socketPath} (${(err as Error).message}): this test needs a running Docker Engine ` +
-        '(start it with `dockerd > /tmp/dockerd.log 2>&1 &`); it is not skipped',
-    );
-  }
-  try {
     execFileSync('docker-compose', ['version'], { stdio: 'ignore' });
   } catch {
     throw new Error('docker-compose is not installed (apt-get install docker-compose): this test needs it; it is not skipped');
   }
-  // every image of the stack, built here when missing or out of date (idempotent, no registry)
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/images.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    throw new Error(`npm run images failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? (err as Error).message}`);
-  }
+  // Docker reachable, every image of the stack built when missing or out of date
+  await dockerReady(docker, ROOT);
   tmp = mkdtempSync(join(tmpdir(), 'vnf-compose-test-'));
   const [port, monitor] = [await freePort(), await freePort()];
   composeEnv = {

@@ -290,16 +290,12 @@ describe('docker driver', () => {
   });
 
   /**
-   * KNOWN BUG (docker driver, not fixed here): a VIM killed between `docker create` and the
-   * skeleton's putArchive leaves a container without /vnf-lcm; the re-sent activate finds it
-   * (create() returns an existing container as is) and start() fails on its putArchive
-   * ("could not find the file /vnf-lcm"): the deployment ends FAILED_TEMP and the container is
-   * an orphan. Skipped unless VNF_CHAOS_DOCKER_KNOWN_BUGS=1, so that it is seen and not hidden.
+   * A VIM killed between `docker create` and the skeleton's putArchive left a container without
+   * /vnf-lcm that the next start could not use (FAILED_TEMP, orphan): every start now puts the
+   * skeleton again. Both moments are tried.
    */
-  const AT = process.env.VNF_CHAOS_DOCKER_KNOWN_BUGS ? ['create', 'start'] : ['start'];
+  const AT = ['create', 'start'];
   describe('kill -9 of the VIM adapter in the middle of a docker host', () => {
-    if (!process.env.VNF_CHAOS_DOCKER_KNOWN_BUGS)
-      test.skip("at the container's create: KNOWN BUG, half-made container never completed (VNF_CHAOS_DOCKER_KNOWN_BUGS=1 runs it)", () => undefined);
     test.each(AT)(
       "at the container's %s (deployment on the docker zone): completes, fits the diagram, one container per node, no orphan",
       async (event) => {

@@ -161,6 +161,9 @@ export class DockerDriver implements Driver {
         log.warn({ vnf: host.vnf, node: host.node, container: id }, 'stopping container of an unfinished start');
         await this.docker.stop(id, QUICK_STOP_S);
       }
+      // a VIM killed between `docker create` and the skeleton left the container half made: every
+      // start puts it again (only folders: the files in them are untouched)
+      await this.docker.putArchive(id, '/', this.skeleton());
       const identity = await this.replaceIdentity(host.node, id);
       const files: { name: string; body: string }[] = [
         { name: IDENTITY_FILE, body: identity?.jwt ?? '' },
