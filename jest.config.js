@@ -3,6 +3,9 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@vnf-lcm/(contracts|bus|auth)$': '<rootDir>/libs/$1/src/index.ts',
+    // the subpaths the libraries' package.json export (a folder's index, or a file)
+    '^@vnf-lcm/(contracts|bus)/(agent|common|wire)$': '<rootDir>/libs/$1/src/$2/index.ts',
+    '^@vnf-lcm/(contracts|bus|auth)/([a-z/-]+)$': '<rootDir>/libs/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.spec.json' }] },

@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { rpcError, type Logger } from '@vnf-lcm/bus';
+import { replyError } from '@vnf-lcm/bus/wire';
 import type { Agent, Descriptor } from '@vnf-lcm/contracts';
 import { APP_ROOTS, refuseUnsafeApp } from './app-policy.js';
 import type { AgentEnv } from './env.js';
+import type { Log } from './log.js';
 import { sameJson, writeJsonAtomic } from './files.js';
 import { errorText, httpGet, probe, tcpProbe } from './probe.js';
 import { AppProcess, describeExit, findOurApps, isAlive, isOurApp, killApp, runCommand, type SpawnOptions } from './process.js';
@@ -48,7 +49,7 @@ export class AppManager {
 
   constructor(
     private readonly env: AgentEnv,
-    private readonly log: Logger,
+    private readonly log: Log,
   ) {
     this.paths = new HostPaths(env.workdir);
     this.store = new StateStore(this.paths);
@@ -96,7 +97,7 @@ export class AppManager {
   start(op: string): Promise<Agent.Status> {
     return this.serial(async () => {
       const app = this.s.app;
-      if (!app || this.s.state === 'absent') throw rpcError('conflict', 'no application created on this node');
+      if (!app || this.s.state === 'absent') throw replyError('conflict', 'no application created on this node');
       if (this.isLive()) return this.status();
       await this.launch(app, op);
       return this.status();
@@ -176,14 +177,14 @@ export class AppManager {
       await this.portFree(app, op);
       if (abort.signal.aborted) {
         this.update({ state: 'stopped', pid: undefined, healthy: undefined });
-        throw rpcError('conflict', 'start was cancelled by a stop request');
+        throw replyError('conflict', 'start was cancelled by a stop request');
       }
       try {
         proc = await AppProcess.spawn(app.command, app.args ?? [], this.spawnOptions(app));
       } catch (err) {
         this.update({ state: 'failed', reason: `cannot start application: ${(err as Error).message}`, pid: undefined, healthy: undefined });
         this.log.warn({ op, err: (err as Error).message }, 'application did not start');
-        throw rpcError('step_failed', this.s.reason!);
+        throw replyError('step_failed', this.s.reason!);
       }
       this.log.info({ op, pid: proc.pid, version: app.version }, 'application spawned');
     }
@@ -207,12 +208,12 @@ export class AppManager {
     if (this.proc === proc) this.proc = undefined;
     if (abort.signal.aborted) {
       this.update({ state: 'stopped', pid: undefined, healthy: undefined });
-      throw rpcError('conflict', 'start was cancelled by a stop request');
+      throw replyError('conflict', 'start was cancelled by a stop request');
     }
     const reason = `application did not become healthy: ${problem}`;
     this.update({ state: 'failed', reason, pid: undefined, healthy: undefined });
     this.log.warn({ op, pid: proc.pid, reason }, 'application failed to start');
-    throw rpcError('step_failed', reason);
+    throw replyError('step_failed', reason);
   }
 
   /**
@@ -250,7 +251,7 @@ export class AppManager {
     const reason = `port ${app.port} on ${this.env.address} is taken by another process`;
     this.update({ state: 'failed', reason, pid: undefined, healthy: undefined });
     this.log.warn({ op, port: app.port }, reason);
-    throw rpcError('step_failed', reason);
+    throw replyError('step_failed', reason);
   }
 
   /** undefined once healthy, else why not */
@@ -314,12 +315,12 @@ export class AppManager {
       try {
         proc.signal(how.signal);
       } catch (err) {
-        throw rpcError('step_failed', `cannot signal the application: ${errorText(err)}`);
+        throw replyError('step_failed', `cannot signal the application: ${errorText(err)}`);
       }
     }
     if (how?.command?.length) {
       const failed = await runCommand(how.command, this.spawnOptions(app), Timing.reloadTimeoutMs);
-      if (failed) throw rpcError('step_failed', `reload command failed: ${failed}`);
+      if (failed) throw replyError('step_failed', `reload command failed: ${failed}`);
     }
     if (how?.signal || how?.command?.length) {
       const applied = confirm && (await this.awaitGeneration(app));
@@ -347,7 +348,7 @@ export class AppManager {
       }
       await new Promise((r) => setTimeout(r, 5));
     }
-    throw rpcError('step_failed', `application did not apply config generation ${want} in ${Timing.reloadConfirmMs} ms`);
+    throw replyError('step_failed', `application did not apply config generation ${want} in ${Timing.reloadConfirmMs} ms`);
   }
 
   // --- process watching --------------------------------------------------------------------

@@ -1,12 +1,13 @@
-import { rpcError } from '@vnf-lcm/bus';
-import { Descriptor } from '@vnf-lcm/contracts';
+import { replyError } from '@vnf-lcm/bus/wire';
+import type { Descriptor } from '@vnf-lcm/contracts';
+import { APP_ROOTS_ENV, appIssues, parseAppRoots } from '@vnf-lcm/contracts/descriptor/confinement';
 
 /**
  * This node's application roots, from the agent's own environment (the VIM passes its own on):
  * the agent does not take the orchestrator's word for a spec, since specs also reach it from the
  * VNFM and from its saved state. Read once, like the rest of the agent's configuration.
  */
-export const APP_ROOTS: Descriptor.AppRoots = Descriptor.parseAppRoots(process.env[Descriptor.APP_ROOTS_ENV]);
+export const APP_ROOTS: Descriptor.AppRoots = parseAppRoots(process.env[APP_ROOTS_ENV]);
 
 /**
  * Refuses, as `invalid_request` naming each field, an application spec whose cwd or environment
@@ -14,6 +15,6 @@ export const APP_ROOTS: Descriptor.AppRoots = Descriptor.parseAppRoots(process.e
  * or spawned.
  */
 export function refuseUnsafeApp(app: Descriptor.AppSpec, roots: readonly string[] = APP_ROOTS.roots): void {
-  const issues = Descriptor.appIssues(app, '/app', roots);
-  if (issues.length) throw rpcError('invalid_request', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { issues });
+  const issues = appIssues(app, '/app', roots);
+  if (issues.length) throw replyError('invalid_request', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { issues });
 }

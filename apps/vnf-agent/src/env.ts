@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { TOKEN_RE } from '@vnf-lcm/contracts';
+import { TOKEN_RE } from '@vnf-lcm/contracts/common';
 
 /** What the VIM tells the agent about its virtual host. Read once, at module load, because
  * the message patterns are built from the node id. */

@@ -1,8 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '@vnf-lcm/bus';
-import { Agent } from '@vnf-lcm/contracts';
+import * as Agent from '@vnf-lcm/contracts/agent';
 import type { AppManager } from './app-manager.js';
 import type { AgentEnv } from './env.js';
+import type { Log } from './log.js';
 import { errorText, readMetrics } from './probe.js';
 
 const METRICS_EVERY_MS = 1000;
@@ -22,7 +22,7 @@ export class HeartbeatPublisher {
     private readonly nc: NatsConnection,
     private readonly apps: AppManager,
     private readonly env: AgentEnv,
-    private readonly log: Logger,
+    private readonly log: Log,
   ) {}
 
   start(): void {

@@ -1,28 +1,32 @@
-import 'reflect-metadata';
-import { createLogger, main } from '@vnf-lcm/bus';
-import { Participant } from '@vnf-lcm/contracts';
-import { ENV } from './env.js';
+import { connectBus } from '@vnf-lcm/bus/wire';
 import { AppManager } from './app-manager.js';
-import { agentModule } from './agent.module.js';
+import { ENV } from './env.js';
 import { HeartbeatPublisher } from './heartbeat.js';
 import { AgentLifecycle } from './lifecycle.js';
+import { createLog } from './log.js';
+import { handlers, serve } from './requests.js';
 
-const log = createLogger('vnf-agent', { node: ENV.node });
+/*
+ * One agent per node, started with the node: no framework, one NATS connection, a subscription
+ * per request subject (docs/adr/0018-light-agent.md). The state is recovered (and a running
+ * application adopted) before the first request can arrive.
+ */
+const log = createLog({ service: 'vnf-agent', node: ENV.node });
 const apps = new AppManager(ENV, log);
 const life = new AgentLifecycle(apps, log);
 
-/*
- * SIGTERM (or SIGINT) stops the application before the agent exits, like a host's shutdown.
- * main()'s own handler and this one both end in life.exit(), which runs once; this one stays
- * registered so that a second signal cannot kill the agent halfway.
- */
+// SIGTERM (or SIGINT) stops the application before the agent exits, like a host's shutdown; a
+// second signal waits for the same end rather than killing the agent halfway
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void life.exit());
 
-const service = await main(
-  { name: `vnf-agent/${ENV.node}`, participant: Participant.vnf, module: agentModule(apps, life), log, streams: false },
-  () => life.stopApp(),
-);
-life.service = service;
+try {
+  life.nc = await connectBus(`vnf-agent/${ENV.node}`);
+} catch (err) {
+  log.fatal({ err: (err as Error).message }, 'cannot connect to nats');
+  process.exit(1);
+}
+await serve(life.nc, ENV.node, handlers(apps, life, log), log);
+log.info({ server: life.nc.getServer() }, 'agent started');
 // only now does anyone answer on our subjects, so only now may the VIM hear that we are up
-life.heartbeat = new HeartbeatPublisher(service.nc, apps, ENV, log);
+life.heartbeat = new HeartbeatPublisher(life.nc, apps, ENV, log);
 life.heartbeat.start();

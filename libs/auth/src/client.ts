@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { credsAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
-import { Access } from '@vnf-lcm/contracts';
+// the roles' module alone: an agent connects with this file and must not load every contract
+import { inboxPrefix } from '@vnf-lcm/contracts/access/roles';
 
 /** How a client proves who it is and checks whom it talks to; both optional (an open server). */
 export interface ClientAuth {
@@ -30,7 +31,7 @@ export function natsAuthOptions(a: ClientAuth): Partial<ConnectionOptions> {
   if (a.creds) {
     const text = readOnce(a.creds, 'credentials file (NATS_CREDS / --creds)');
     o.authenticator = credsAuthenticator(text);
-    const prefix = Access.inboxPrefix(roleOf(new TextDecoder().decode(text)));
+    const prefix = inboxPrefix(roleOf(new TextDecoder().decode(text)));
     if (prefix) o.inboxPrefix = prefix;
   }
   if (a.tlsCa) {

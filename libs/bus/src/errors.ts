@@ -1,7 +1,7 @@
 import { RpcException } from '@nestjs/microservices';
-import { errors as natsErrors } from '@nats-io/transport-node';
 import { JetStreamApiError, JetStreamError } from '@nats-io/jetstream';
 import { errorBody, type ErrName, type ErrorBody } from '@vnf-lcm/contracts';
+import { errorBodyOf } from './wire/reply-error.js';
 
 /** Throw from a handler: the caller receives `{ error: { code, err_code, description, details } }`. */
 export function rpcError(err_code: ErrName, description: string, details?: unknown): RpcException {
@@ -25,24 +25,10 @@ export class BusError extends RpcException {
 export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof BusError) return err.body;
   if (err instanceof RpcException) return toErrorBody(err.getError());
-  if (typeof err === 'object' && err !== null && 'err_code' in err && 'description' in err) return err as ErrorBody;
-  // a handler that could not reach NATS (restarting, reconnecting) failed for now, not for good:
-  // "unavailable" tells the caller to send the step again
-  if (isNatsOutage(err)) return errorBody('unavailable', `nats: ${(err as Error).message}`);
-  return errorBody('internal', 'internal error');
-}
-
-const OUTAGES = [
-  natsErrors.ConnectionError,
-  natsErrors.ClosedConnectionError,
-  natsErrors.DrainingConnectionError,
-  natsErrors.RequestError,
-  natsErrors.TimeoutError,
-  natsErrors.NoRespondersError,
-];
-
-function isNatsOutage(err: unknown): boolean {
-  if (OUTAGES.some((c) => err instanceof c)) return true;
   // JetStream answers 503 or "temporarily unavailable" while it recovers after a restart
-  return (err instanceof JetStreamError || err instanceof JetStreamApiError) && /503|unavailable|not enabled|no responders|timeout/i.test(err.message);
+  if ((err instanceof JetStreamError || err instanceof JetStreamApiError) && /503|unavailable|not enabled|no responders|timeout/i.test(err.message))
+    return errorBody('unavailable', `nats: ${err.message}`);
+  // a ReplyError, an error body, a lost connection ("unavailable": the caller sends the step
+  // again), or a bug ("internal")
+  return errorBodyOf(err);
 }

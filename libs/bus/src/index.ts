@@ -1,4 +1,3 @@
-export * from './connect.js';
 export * from './log.js';
 export * from './errors.js';
 export * from './server.js';
@@ -10,3 +9,4 @@ export * from './context.js';
 export * from './kv.js';
 export * from './lock.js';
 export * from './after-reply.js';
+export * from './wire/index.js';

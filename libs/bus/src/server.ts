@@ -1,9 +1,10 @@
 import { ServerNats, NatsContext } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { errorBody, Header, InFlight, inFlightSubject, MAX_REQUEST_BYTES, type ErrorBody } from '@vnf-lcm/contracts';
+import { MAX_REQUEST_BYTES, type ErrorBody } from '@vnf-lcm/contracts';
 import type { Route } from './dispatch.js';
 import { toErrorBody } from './errors.js';
+import { answer, parseRequest, type JsonHandler } from './wire/answer.js';
 
 export interface PlainJsonOptions {
   /** instances of one service share its requests (each request reaches one of them) */
@@ -55,49 +56,23 @@ export class PlainJsonNatsServer extends ServerNats {
   }
 
   override async handleMessage(channel: string, msg: Msg): Promise<any> {
-    const step = msg.reply ? msg.headers?.get(Header.step) : undefined;
     const ctx = new NatsContext([msg.subject, msg.headers]);
-    // "still working on it", for a sender that wonders whether this process died meanwhile
-    let working: Subscription | undefined;
-    const subscribe = () => {
-      // a connection closed meanwhile (the service stopping) has nobody left to tell
-      if (!this.nc.isClosed()) working = this.nc.subscribe(inFlightSubject(msg.subject, step!), { callback: (_e, m) => void m.respond('{"working":true}') });
-    };
-    const later = step ? setTimeout(subscribe, InFlight.afterMs) : undefined;
-    let answered = false;
-    const reply = (body: unknown) => {
-      if (answered || !msg.reply) return;
-      answered = true;
-      clearTimeout(later);
-      this.beforeReply();
-      msg.respond(JSON.stringify(body));
-      // after the reply, in the same write: the server routes the reply first
-      working?.unsubscribe();
-    };
-    const fail = (e: ErrorBody) => reply({ error: e });
-    if (msg.data.length > this.maxBytes)
-      return fail(errorBody('payload_too_large', `payload of ${msg.data.length} bytes is over the limit of ${this.maxBytes}`));
-    let data: unknown = {};
-    if (msg.data.length > 0) {
-      try {
-        data = msg.json();
-      } catch (err) {
-        return fail(errorBody('invalid_json', `payload is not json: ${(err as Error).message}`));
-      }
+    if (!msg.reply) {
+      const parsed = parseRequest(msg, this.maxBytes);
+      return 'data' in parsed ? this.handleEvent(channel, { pattern: channel, data: parsed.data }, ctx) : undefined;
     }
-    if (typeof data !== 'object' || data === null || Array.isArray(data))
-      return fail(errorBody('invalid_request', 'payload must be a json object'));
-    if (!msg.reply) return this.handleEvent(channel, { pattern: channel, data }, ctx);
     const route = this.routes.get(channel);
-    const handler = route ?? this.getHandlerByPattern(channel);
-    if (!handler) return fail(errorBody('not_found', `no handler for ${channel}`));
+    const nest = route ? undefined : this.getHandlerByPattern(channel);
     // one answer per request: the handler's last value, or its error (Nest's handlers have been
     // through the exception filter); Nest's stream machinery for many answers is not needed here
-    try {
-      const out = await handler(data, ctx);
-      reply((isObservable(out) ? await lastValueFrom(out, { defaultValue: undefined }) : out) ?? {});
-    } catch (err) {
-      fail(route ? this.errorBody(err) : toErrorBody(err));
-    }
+    const handler: JsonHandler | undefined = route
+      ? (data) => route(data, ctx)
+      : nest
+        ? async (data) => {
+            const out = await nest(data, ctx);
+            return isObservable(out) ? await lastValueFrom(out, { defaultValue: undefined }) : out;
+          }
+        : undefined;
+    return answer(this.nc, msg, handler, { maxBytes: this.maxBytes, beforeReply: this.beforeReply, errorBody: route ? this.errorBody : toErrorBody });
   }
 }

@@ -5,7 +5,7 @@ import { DiscoveryModule, DiscoveryService, NestFactory } from '@nestjs/core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Participant } from '@vnf-lcm/contracts';
 import { Bus } from './client.js';
-import { connectBus } from './connect.js';
+import { connectBus } from './wire/connect.js';
 import { routesOf, type Route } from './dispatch.js';
 import { ErrorBodyFilter, reportedErrorBody } from './filter.js';
 import { createLogger, type Logger } from './log.js';

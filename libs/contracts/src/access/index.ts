@@ -7,26 +7,14 @@ import * as Trace from '../trace/index.js';
 import * as Vim from '../vim/index.js';
 import * as Vnfm from '../vnfm/index.js';
 import { IN_FLIGHT_PREFIX } from '../common/headers.js';
+import { inboxPrefix, Role } from './roles.js';
 
 /**
  * Who may publish and subscribe to what: the one table the server's permissions are generated
  * from (libs/auth) and docs/security.md shows. Everything not granted here is refused by the
  * server with a permissions violation. Each grant is built from the contracts' own constants.
  */
-export const Role = {
-  orchestrator: 'orchestrator',
-  vnfm: 'vnfm',
-  vimAdapter: 'vim-adapter',
-  /** one identity per node, minted by the VIM adapter; `{{name()}}` is the node id */
-  agent: 'agent',
-  /** vnfctl and any operator's client: requests to the AO, events and traces */
-  devops: 'devops',
-  /** dashboards and auditors: the AO's reads, events and traces, nothing that changes anything */
-  observer: 'observer',
-  /** the launcher: everything, JetStream's purge and delete included */
-  admin: 'admin',
-} as const;
-export type Role = (typeof Role)[keyof typeof Role];
+export { inboxPrefix, Role };
 
 export interface Grant {
   /** subjects the role may publish to (requests included) */
@@ -42,11 +30,6 @@ export interface Grant {
 /** Stands for the node id in an agent's grant: NATS fills it in from the user JWT's name. */
 export const NODE = '{{name()}}';
 
-/** Replies to internal roles come to their own inboxes, which no other role may read. */
-export function inboxPrefix(role: string | undefined): string | undefined {
-  return role && INTERNAL.has(role) ? `_INBOX_${role.replace(/-/g, '_')}` : undefined;
-}
-const INTERNAL = new Set<string>([Role.orchestrator, Role.vnfm, Role.vimAdapter]);
 const inbox = (role: Role) => `${inboxPrefix(role)}.>`;
 
 /** JetStream API subjects to use a stream: `write` = create it if missing; never update, purge or delete. */

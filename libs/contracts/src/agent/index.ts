@@ -1,5 +1,3 @@
-import { IsOptional, Matches } from 'class-validator';
-import { Conforms } from '../descriptor/conforms.js';
 import type { AppSpec, Endpoint, HealthCheck } from '../descriptor/types.js';
 
 /**
@@ -32,27 +30,32 @@ export function nodeOfHeartbeat(subject: string): string | undefined {
 
 const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
 
-export class AppCreate {
-  @Matches(TOKEN) vnf!: string;
-  @Matches(TOKEN) cluster!: string;
-  @Conforms('app') app!: AppSpec;
-  @IsOptional() @Conforms('health') health?: HealthCheck;
+/*
+ * The requests an agent takes are plain interfaces checked against JSON schemas (schema.ts), not
+ * class-validator classes: only the agent receives them, and it must start without loading a
+ * validation framework (docs/adr/0018-light-agent.md).
+ */
+export interface AppCreate {
+  vnf: string;
+  cluster: string;
+  app: AppSpec;
+  health?: HealthCheck;
   /** the cluster's membership as the new node must see it */
-  @Conforms('endpoints') members!: Endpoint[];
+  members: Endpoint[];
   /** current service endpoints of every provider cluster */
-  @Conforms('endpointsByCluster') endpoints!: Record<string, Endpoint[]>;
+  endpoints: Record<string, Endpoint[]>;
 }
 
-export class ClusterReconfigure {
-  @Conforms('endpoints') members!: Endpoint[];
+export interface ClusterReconfigure {
+  members: Endpoint[];
 }
 
-export class ClientReconfigure {
-  @Matches(TOKEN) provider!: string;
-  @Conforms('endpoints') endpoints!: Endpoint[];
+export interface ClientReconfigure {
+  provider: string;
+  endpoints: Endpoint[];
 }
 
-export class Empty {}
+export type Empty = Record<string, never>;
 
 export type AppState = 'absent' | 'created' | 'starting' | 'running' | 'stopped' | 'failed';
 
@@ -112,3 +115,5 @@ export interface AppConfig {
    */
   generation: number;
 }
+
+export * from './schema.js';

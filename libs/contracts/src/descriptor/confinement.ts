@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { AppSpec, VnfDescriptor } from './types.js';
-import type { DescriptorIssue } from './validate.js';
+import type { DescriptorIssue } from './issues.js';
 
 /**
  * Where an application may run and what environment it may be given. A descriptor is written by

@@ -1,15 +1,12 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { MAX_REQUEST_BYTES } from '../common/errors.js';
 import { descriptorAppIssues } from './confinement.js';
 import { descriptorSchema } from './schema.js';
+import { fromAjv, type DescriptorIssue } from './issues.js';
 import type { AppSpec, ClusterSpec, VnfDescriptor } from './types.js';
 
-/** One problem with a descriptor, named by its JSON path (e.g. `/clusters/1/dependsOn/0`). */
-export interface DescriptorIssue {
-  field: string;
-  message: string;
-}
+export { fromAjv, type DescriptorIssue };
 
 export class DescriptorError extends Error {
   constructor(readonly issues: DescriptorIssue[]) {
@@ -22,10 +19,6 @@ export class DescriptorError extends Error {
 export const ajv = new Ajv({ allErrors: true, strict: true });
 const check = ajv.compile(descriptorSchema);
 
-export function fromAjv(e: ErrorObject): DescriptorIssue {
-  const extra = e.keyword === 'additionalProperties' ? ` (${String(e.params.additionalProperty)})` : '';
-  return { field: e.instancePath || '/', message: `${e.message ?? 'invalid'}${extra}` };
-}
 
 /**
  * What a descriptor's applications may do on the nodes (confinement.ts). The orchestrator passes

@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { authFromEnv, natsAuthOptions, type ClientAuth } from '@vnf-lcm/auth';
+import { authFromEnv, natsAuthOptions, type ClientAuth } from '@vnf-lcm/auth/client';
 
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
