@@ -19,10 +19,10 @@ afterAll(async () => {
   await sys.stop();
 }, 60_000);
 
-type Victim = Service | 'agent' | 'none';
+type Victim = Service | 'agent' | 'nats' | 'none';
 type Algorithm = 'deployment' | 'scale-out' | 'scale-in' | 'healing' | 'upgrade' | 'migrate';
 
-const SHORT: Record<Victim, string> = { none: 'ctl', orchestrator: 'orc', vnfm: 'vnfm', 'vim-adapter': 'vim', agent: 'agt' };
+const SHORT: Record<Victim, string> = { none: 'ctl', orchestrator: 'orc', vnfm: 'vnfm', 'vim-adapter': 'vim', agent: 'agt', nats: 'nats' };
 const ALGO: Record<Algorithm, string> = { deployment: 'dep', 'scale-out': 'out', 'scale-in': 'in', healing: 'heal', upgrade: 'upg', migrate: 'mig' };
 
 /**
@@ -136,6 +136,8 @@ async function killAgent(name: string, r: Records.OpRecord): Promise<string> {
 async function disturb(victim: Victim, name: string, r: Records.OpRecord): Promise<string> {
   if (victim === 'none') return 'nothing';
   if (victim === 'agent') return killAgent(name, r);
+  // every connection drops at once; the server comes back on the same port and store
+  if (victim === 'nats') return sys.nats.restart('SIGKILL').then(() => 'nats-server');
   await sys.kill(victim);
   sys.startService(victim);
   return victim;
@@ -216,12 +218,18 @@ async function dumpHosts(name: string) {
 }
 
 const ALGORITHMS: Algorithm[] = ['deployment', 'scale-out', 'scale-in', 'healing', 'upgrade', 'migrate'];
-const VICTIMS: Victim[] = ['none', 'orchestrator', 'vnfm', 'vim-adapter', 'agent'];
+const VICTIMS: Victim[] = ['none', 'orchestrator', 'vnfm', 'vim-adapter', 'agent', 'nats'];
+/**
+ * How often each algorithm is run per victim: once, but the NATS server's restart as often as
+ * VNF_CHAOS_NATS_TRIALS says (issue 12 asks 20 in a row; npm run test:chaos:nats), 2 by default.
+ */
+const TRIALS = (v: Victim) => (v === 'nats' ? Number(process.env.VNF_CHAOS_NATS_TRIALS ?? 2) : 1);
+const CASES = (v: Victim) => ALGORITHMS.flatMap((a) => Array.from({ length: TRIALS(v) }, (_, i) => [a, i + 1] as const));
 
 describe.each(VICTIMS.map((v) => [v === 'none' ? 'undisturbed (control)' : `kill -9 of the ${v}`, v] as const))('%s', (_title, victim) => {
-  test.each(ALGORITHMS)('in the middle of %s: completes, fits the diagram, ends as undisturbed, leaks nothing', async (algorithm) => {
+  test.each(CASES(victim))('in the middle of %s (trial %i): completes, fits the diagram, ends as undisturbed, leaks nothing', async (algorithm, trial) => {
     const t0 = Date.now();
-    const name = `c-${SHORT[victim]}-${ALGO[algorithm]}`;
+    const name = `c-${SHORT[victim]}-${ALGO[algorithm]}${TRIALS(victim) > 1 ? `-${trial}` : ''}`;
     await sys.waitReady();
     const op = await begin(name, algorithm);
     const at = await waitSteps(op, (victim === 'agent' ? AGENT_AT : MIDDLE)[algorithm]);

@@ -10,8 +10,8 @@ export interface NatsServer {
   dir: string;
   proc: ChildProcess;
   stop(): Promise<void>;
-  /** kill and start again on the same ports and store (for restart tests) */
-  restart(): Promise<void>;
+  /** stop (SIGTERM, or kill -9) and start again on the same ports and store (for restart tests) */
+  restart(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export function natsServerBinary(): string {
@@ -40,10 +40,10 @@ export async function startNatsServer(dir = mkdtempSync(join(tmpdir(), 'vnf-nats
   const monitor = ports.monitoring[0];
   const port = new URL(url).port;
   const mport = new URL(monitor).port;
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
     if (proc.exitCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
+      proc.kill(signal);
       await exited;
     }
   };
@@ -58,8 +58,8 @@ export async function startNatsServer(dir = mkdtempSync(join(tmpdir(), 'vnf-nats
       await stop();
       if (!process.env.VNF_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
     },
-    restart: async () => {
-      await stop();
+    restart: async (signal?: NodeJS.Signals) => {
+      await stop(signal);
       proc = launch(port, mport);
       await waitForPorts(dir, proc);
     },

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import type { Subscription } from '@nats-io/transport-node';
 import { KeyedLock, natsUrl, rpcError } from '@vnf-lcm/bus';
-import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
+import { TOKEN_RE } from '@vnf-lcm/contracts';
+import { HelloWaiter } from '../hello.js';
 import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
 import { linesOf, textLogs } from '../log-text.js';
 import { lowestFree } from '../process/address.js';
@@ -174,9 +174,7 @@ export class DockerDriver implements Driver {
       if (ca) files.push({ name: CA_FILE, body: await readFile(ca, 'utf8') });
       await this.docker.putArchive(id, VIM_DIR, tar(files.map((f) => ({ name: f.name, type: 'file', mode: 0o644, body: f.body }))));
 
-      // subscribed (and known to the server) before the agent exists, so its hello cannot be missed
-      const hello = nc.subscribe(Agent.hello(host.node), { max: 1 });
-      await nc.flush();
+      const hello = await HelloWaiter.open(nc, host.node);
       let stdin: Socket | undefined;
       try {
         // the credentials go through the container's standard input, read once by the agent:
@@ -184,7 +182,7 @@ export class DockerDriver implements Driver {
         if (identity) stdin = await this.docker.attachStdin(id);
         await this.docker.start(id);
       } catch (err) {
-        hello.unsubscribe();
+        hello.close();
         stdin?.destroy();
         throw err;
       }
@@ -552,20 +550,10 @@ export class DockerDriver implements Driver {
   }
 
   /** undefined once the agent said hello; otherwise why it did not */
-  private helloOrFailure(hello: Subscription, id: string): Promise<string | undefined> {
+  /** the agent up, or why not: its container stopped or went first */
+  private helloOrFailure(hello: HelloWaiter, id: string): Promise<string | undefined> {
     const stop = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    return new Promise<string | undefined>((resolve) => {
-      timer = setTimeout(() => resolve(`no hello from the agent within ${this.o.helloTimeoutMs} ms`), this.o.helloTimeoutMs);
-      void (async () => {
-        for await (const _ of hello) resolve(undefined);
-      })();
-      void this.exitOf(id, stop.signal).then((why) => why && resolve(why));
-    }).finally(() => {
-      clearTimeout(timer);
-      stop.abort();
-      hello.unsubscribe();
-    });
+    return hello.wait(this.o.helloTimeoutMs, this.exitOf(id, stop.signal)).finally(() => stop.abort());
   }
 
   /** why the container stopped, once it has; undefined if `signal` ends the watch first */

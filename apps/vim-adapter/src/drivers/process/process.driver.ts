@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Subscription } from '@nats-io/transport-node';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { natsUrl, rpcError } from '@vnf-lcm/bus';
-import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
+import { TOKEN_RE } from '@vnf-lcm/contracts';
+import { HelloWaiter } from '../hello.js';
 import { KeyedLock } from '@vnf-lcm/bus';
 import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
 import { fileLogs } from '../log-text.js';
@@ -94,9 +94,7 @@ export class ProcessDriver implements Driver {
       await terminate(previous, marker(host.node), { group: true, graceMs: 2_000 });
     }
     const identity = await this.replaceIdentity(host);
-    // subscribed (and known to the server) before the agent exists, so its hello cannot be missed
-    const hello = nc.subscribe(Agent.hello(host.node), { max: 1 });
-    await nc.flush();
+    const hello = await HelloWaiter.open(nc, host.node);
     const out = openSync(join(dir, AGENT_LOG), 'a');
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const k of PRIVATE_ENV) delete env[k];
@@ -115,7 +113,7 @@ export class ProcessDriver implements Driver {
         ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
       });
     } catch (err) {
-      hello.unsubscribe();
+      hello.close();
       throw err;
     } finally {
       closeSync(out);
@@ -269,20 +267,13 @@ export class ProcessDriver implements Driver {
   }
 
   /** undefined once the agent said hello; otherwise why it did not */
-  private helloOrFailure(hello: Subscription, child: ChildProcess): Promise<string | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    return new Promise<string | undefined>((resolve) => {
-      timer = setTimeout(() => resolve(`no hello from the agent within ${this.o.helloTimeoutMs} ms`), this.o.helloTimeoutMs);
+  /** the agent up, or why not: it failed to spawn or exited first */
+  private helloOrFailure(hello: HelloWaiter, child: ChildProcess): Promise<string | undefined> {
+    const failed = new Promise<string>((resolve) => {
       child.once('error', (err) => resolve(`agent did not start: ${err.message}`));
       child.once('exit', (code, signal) => resolve(`agent exited (${code ?? signal}) before its hello`));
-      void (async () => {
-        for await (const _ of hello) resolve(undefined);
-      })();
-    }).finally(() => {
-      clearTimeout(timer);
-      hello.unsubscribe();
-      child.removeAllListeners('exit').removeAllListeners('error');
     });
+    return hello.wait(this.o.helloTimeoutMs, failed).finally(() => child.removeAllListeners('exit').removeAllListeners('error'));
   }
 
   /**

@@ -1,0 +1,153 @@
+// What one node's agent costs: spawn -> hello, and its memory, against the floors of the same run.
+//
+//   npm run build && npm run bench:agent -- [--agents 20] [--runs 5] [--open] [--out bench/results/agent.json]
+//
+// Each run starts its own nats-server (secured as the launcher secures it, unless --open: operator
+// mode, TLS, a node identity minted per start and handed over on stdin) and then, one kind after
+// the other, N processes started as the VIM starts an agent, each waited for before the next:
+//   node     `node` running an empty timer: the process alone (no NATS), start = spawn -> its first line
+//   floor    bench/lib/hello-floor.mjs bundled as the agent is: connect, subscribe, hello, heartbeat
+//   agent    the vnf-agent bundle (apps/vnf-agent/dist/agent.bundle.mjs)
+// With all N of a kind running and idle for a second, each one's resident set (VmRSS) and
+// proportional set (Pss: pages shared with the other N, the node binary's above all, divided
+// among them, i.e. what each adds to the machine's memory) are read from /proc.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
+import { connect } from '@nats-io/transport-node';
+import { AgentMinter, Installation } from '@vnf-lcm/auth';
+import { ROOT, sleep } from './lib/system.mjs';
+
+const { values: args } = parseArgs({
+  options: { agents: { type: 'string', default: '20' }, runs: { type: 'string', default: '5' }, open: { type: 'boolean', default: false }, out: { type: 'string' } },
+});
+const N = Number(args.agents);
+const RUNS = Number(args.runs);
+const OUT = resolve(args.out ?? join(ROOT, 'bench/results', args.open ? 'agent-open.json' : 'agent.json'));
+const AGENT = join(ROOT, 'apps/vnf-agent/dist/agent.bundle.mjs');
+const dir = mkdtempSync(join(tmpdir(), 'vnf-bench-agent-'));
+
+const floor = join(dir, 'hello-floor.mjs');
+await build({
+  entryPoints: [join(ROOT, 'bench/lib/hello-floor.mjs')],
+  outfile: floor,
+  bundle: true,
+  minify: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+});
+const idle = join(dir, 'idle.mjs');
+writeFileSync(idle, "process.stdout.write('up\\n'); setInterval(() => undefined, 1000);\n");
+
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const p90 = (a) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * 0.9))];
+
+function memoryOf(pid) {
+  const kb = (text, key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN) / 1024;
+  return { rss: kb(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS'), pss: kb(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss') };
+}
+
+async function startServer(runDir) {
+  const bin = execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
+  let conf = ['-js', '-sd', join(runDir, 'js')];
+  let security;
+  if (!args.open) {
+    security = await Installation.prepare(join(runDir, 'security'), { tls: true, storeDir: join(runDir, 'js'), port: -1 });
+    conf = ['-c', security.configFile];
+  }
+  const p = spawn(bin, [...conf, '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', runDir], { stdio: 'ignore' });
+  for (let i = 0; ; i++) {
+    try {
+      const url = JSON.parse(readFileSync(join(runDir, `nats-server_${p.pid}.ports`), 'utf8')).nats[0];
+      return { p, url, security };
+    } catch {
+      if (i > 400) throw new Error('nats-server did not start');
+      await sleep(25);
+    }
+  }
+}
+
+/** N processes of one kind, one after the other: each one's start, then everyone's memory. */
+async function runKind(kind, server, nc, minter, runDir) {
+  const file = { node: idle, floor, agent: AGENT }[kind];
+  const starts = [];
+  const children = [];
+  try {
+    for (let i = 0; i < N; i++) {
+      const node = `bench-${kind}-${i}`;
+      const work = join(runDir, node);
+      mkdirSync(work);
+      const env = { ...process.env, NATS_URL: server.url, VNF_NODE: node, VNF_ADDRESS: '127.0.0.1', VNF_WORKDIR: work, LOG_LEVEL: 'info' };
+      delete env.NATS_CREDS;
+      let creds;
+      if (minter && kind !== 'node') {
+        creds = (await minter.mint(node)).creds;
+        Object.assign(env, { NATS_CREDS: '-', NATS_TLS_CA: server.security.env('devops').NATS_TLS_CA });
+      }
+      const hello = kind === 'node' ? undefined : nc.subscribe(`vnf.agent.hello.${node}`, { max: 1 });
+      if (hello) await nc.flush();
+      const t0 = performance.now();
+      const child = spawn(process.execPath, [file], { cwd: work, env, stdio: [creds ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
+      if (creds) child.stdin.end(Buffer.from(creds));
+      children.push(child);
+      if (hello) for await (const _m of hello) break;
+      else await new Promise((r) => child.stdout.once('data', r));
+      starts.push(performance.now() - t0);
+      child.stdout.resume();
+    }
+    await sleep(1000);
+    const mem = children.map((c) => memoryOf(c.pid));
+    return { starts, rss: mem.map((m) => m.rss), pss: mem.map((m) => m.pss) };
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    await sleep(100);
+  }
+}
+
+const KINDS = ['node', 'floor', 'agent'];
+const runs = [];
+for (let r = 0; r < RUNS; r++) {
+  const runDir = join(dir, `run-${r}`);
+  mkdirSync(runDir);
+  const server = await startServer(runDir);
+  const nc = server.security ? await server.security.connect(server.url, 'bench', 'admin') : await connect({ servers: server.url, name: 'bench' });
+  const minter = server.security ? AgentMinter.fromFile(server.security.env('vim-adapter').VIM_AGENT_SIGNER) : undefined;
+  const run = {};
+  for (const kind of KINDS) run[kind] = await runKind(kind, server, nc, minter, runDir);
+  runs.push(run);
+  await nc.close();
+  server.p.kill('SIGKILL');
+  process.stderr.write(`run ${r + 1}/${RUNS}: ` + KINDS.map((k) => `${k} ${median(run[k].starts).toFixed(0)} ms`).join(', ') + '\n');
+}
+rmSync(dir, { recursive: true, force: true });
+
+const figures = Object.fromEntries(
+  KINDS.map((k) => {
+    const per = (f) => runs.map((r) => median(r[k][f]));
+    return [k, { startP50: median(per('starts')), startP90: median(runs.map((r) => p90(r[k].starts))), rss: median(per('rss')), pss: median(per('pss')), runs: per('starts') }];
+  }),
+);
+const fmt = (v) => v.toFixed(1);
+console.log(`\n${RUNS} runs of ${N} processes per kind, ${args.open ? 'open server' : 'secured server (TLS, a node identity each)'}; medians over runs of each run's median\n`);
+console.log('| kind | spawn → hello p50 (ms) | p90 (ms) | VmRSS (MB) | Pss (MB) | runs\' p50 (ms) |');
+console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+for (const k of KINDS) {
+  const f = figures[k];
+  console.log(`| ${k} | ${fmt(f.startP50)} | ${fmt(f.startP90)} | ${fmt(f.rss)} | ${fmt(f.pss)} | ${f.runs.map((x) => x.toFixed(0)).join(' ')} |`);
+}
+const a = figures.agent;
+console.log(`\nagent / floor: start ${(a.startP50 / figures.floor.startP50).toFixed(2)} ×, Pss ${(a.pss / figures.floor.pss).toFixed(2)} ×, VmRSS ${(a.rss / figures.floor.rss).toFixed(2)} ×`);
+console.log(`agent - node alone: start +${fmt(a.startP50 - figures.node.startP50)} ms, VmRSS +${fmt(a.rss - figures.node.rss)} MB`);
+console.log(`targets (issue 12): spawn → hello p50 ≤ 80 ms: ${a.startP50 <= 80 ? 'met' : 'missed'}; ≤ 45 MB per agent: Pss ${a.pss <= 45 ? 'met' : 'missed'}, VmRSS ${a.rss <= 45 ? 'met' : 'missed'}`);
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), node: process.version, agents: N, runs: RUNS, secured: !args.open, figures, raw: runs }, null, 2));
+console.log(`\nwritten to ${OUT}`);
