@@ -11,7 +11,16 @@ const ADDRESS = env.VNF_ADDRESS ?? '127.0.0.1';
 const PORT = Number(env.VNF_PORT ?? 8000);
 const CONFIG = env.VNF_CONFIG;
 const UPSTREAM_CLUSTER = env.UPSTREAM_CLUSTER || null;
-const RETRIES = Math.max(0, Number(env.PROXY_RETRIES ?? 0) || 0);
+// Retries on another upstream after a failure before any response byte. Two (three tries in
+// all) ride out one or two dead nodes; each try on a dead node costs only a refused connect.
+const RETRIES = Math.max(0, Math.floor(Number(env.PROXY_RETRIES ?? 2)) || 0);
+// How long an upstream that refused a connection is skipped. Long enough that a dead node does not
+// cost every request a retry until healing takes it out of the list, short enough that a node that
+// only restarted is used again soon (the next request after it probes it).
+const EJECT_MS = Math.max(0, Number(env.PROXY_EJECT_MS ?? 300) || 0);
+// Bodies up to this size are kept in memory so that a retry can send them again; a larger one is
+// streamed to a single upstream and never retried.
+const BODY_BUFFER_MAX = Math.max(0, Number(env.PROXY_BODY_BUFFER_MAX ?? 64 * 1024) || 0);
 const GRACE_MS = 5000;
 // Below the upstream servers' keep-alive timeout (Node's default is 5 s), so we drop an idle
 // socket before the server does and never send a request into a connection it is closing.
@@ -19,6 +28,15 @@ const IDLE_SOCKET_MS = 4000;
 
 // Headers that describe one connection, not the message; each hop sets its own.
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+// RFC 9110 9.2.2: sending these twice has the effect of sending them once, so a request that may
+// have reached a dying upstream can be sent to another one. POST and PATCH only with an
+// Idempotency-Key header, by which the client says its server makes them so.
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+// Failures before any response byte that mean the upstream is gone or going: the connection was
+// refused, or reset / closed before the response began (a killed process's sockets).
+const RETRYABLE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+// Of those, the ones that say nothing listens there: the upstream is ejected for EJECT_MS.
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 function log(level, msg, extra = {}) {
   process.stdout.write(JSON.stringify({ level, msg, node: NODE, time: new Date().toISOString(), ...extra }) + '\n');
@@ -57,7 +75,7 @@ function applyConfig(config) {
     const kept = current.get(key);
     if (kept) current.delete(key);
     next.push(kept ?? { key, node: e.node, address: e.address, port: e.port, version: e.version, inflight: 0, removed: false,
-      agent: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }) });
+      ejectedUntil: 0, agent: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }) });
   }
   upstreams = next;
   generation = config.generation ?? 0;
@@ -80,13 +98,28 @@ function acquire(u) {
   };
 }
 
-// Round robin; `avoid` is the upstream that just failed, skipped when there is another one.
-function pick(avoid) {
+const ejected = (u, now) => u.ejectedUntil > now;
+
+// Round robin over the upstreams not `tried` by this request yet, skipping ejected ones. A first
+// try with every upstream ejected takes one anyway: ejection is only a guess, and failing at once
+// would also never find out that a node is back. A retry never goes to an ejected upstream.
+function pick(tried) {
   const list = upstreams;
-  if (list.length === 0) return null;
-  let u = list[rr++ % list.length];
-  if (avoid && u.key === avoid.key && list.length > 1) u = list[rr++ % list.length];
-  return u;
+  const now = Date.now();
+  let fallback = null;
+  for (let i = 0; i < list.length; i++) {
+    const u = list[rr++ % list.length];
+    if (tried.has(u.key)) continue;
+    if (!ejected(u, now)) return u;
+    fallback ??= u;
+  }
+  return tried.size === 0 ? fallback : null;
+}
+
+function eject(u) {
+  if (EJECT_MS === 0 || ejected(u, Date.now())) return;
+  u.ejectedUntil = Date.now() + EJECT_MS;
+  log('warn', 'upstream ejected', { upstream: u.node, ms: EJECT_MS });
 }
 
 let shuttingDown = false;
@@ -102,18 +135,32 @@ function send(res, status, body) {
 function upstreamHeaders(req, bodyLength) {
   const headers = { ...req.headers };
   for (const h of HOP_BY_HOP) delete headers[h];
-  // The body is buffered, so its length is known and it is sent in one piece.
-  if (bodyLength > 0 || req.headers['content-length'] !== undefined) headers['content-length'] = String(bodyLength);
+  // A buffered body's length is known and it is sent in one piece; a streamed one keeps the
+  // client's content-length, or goes chunked without one.
+  if (bodyLength !== undefined && (bodyLength > 0 || req.headers['content-length'] !== undefined)) headers['content-length'] = String(bodyLength);
   return headers;
 }
 
-// One attempt on one upstream. `retries` is what is left of PROXY_RETRIES; `stale` is whether
-// we may still retry once after a reused keep-alive socket turned out to be closed.
-function forward(req, res, body, u, retries, stale = true) {
+// Whether this request may be sent to another upstream after it may have reached one.
+function mayRetry(req, body) {
+  if (!Buffer.isBuffer(body)) return false; // streamed: what was sent cannot be sent again
+  return IDEMPOTENT.has(req.method) || req.headers['idempotency-key'] !== undefined;
+}
+
+/**
+ * One attempt of one exchange on one upstream. `x` is the exchange: the client's req and res, the
+ * body (a Buffer, or the chunks read so far when the rest is streamed from req), whether it may be
+ * retried elsewhere, the upstreams tried and the retries left. `stale` is whether we may still
+ * retry once on the same upstream after a reused keep-alive socket turned out to be closed.
+ */
+function forward(x, u, stale = true) {
+  const { req, res, body } = x;
+  x.tried.add(u.key);
   const release = acquire(u);
+  const streamed = !Buffer.isBuffer(body);
   const upReq = http.request({
     host: u.address, port: u.port, method: req.method, path: req.url, agent: u.agent,
-    headers: upstreamHeaders(req, body.length),
+    headers: upstreamHeaders(req, streamed ? undefined : body.length),
   });
 
   upReq.on('response', (upRes) => {
@@ -133,24 +180,43 @@ function forward(req, res, body, u, retries, stale = true) {
   });
 
   upReq.on('error', (err) => {
+    if (streamed) req.unpipe(upReq);
     // Either the response had started (pipeline deals with it) or the client is gone.
     if (res.headersSent || res.writableEnded || res.destroyed) return release();
     const code = err.code ?? err.message;
+    if (CONNECT_ERRORS.has(code)) eject(u);
     // A keep-alive socket the upstream closed while it sat idle fails before the upstream ever
     // saw the request, so one more try on a fresh connection is safe and is not a real failure.
-    if (upReq.reusedSocket && stale) forward(req, res, body, u, retries, false);
+    // (A dead upstream refuses that fresh connection at once, and we go on below.)
+    if (upReq.reusedSocket && stale && !streamed) forward(x, u, false);
     else {
-      log('warn', 'upstream failed', { upstream: u.node, error: code, retriesLeft: retries });
-      const next = retries > 0 && pick(u);
-      if (next) forward(req, res, body, next, retries - 1);
-      else send(res, 502, { error: code, upstream: u.node });
+      // Another upstream only when the request may run twice, and the failure says this one is
+      // gone (nothing else: a timeout or a bad response would only move the problem elsewhere).
+      const next = x.retryable && x.retries > 0 && RETRYABLE_ERRORS.has(code) ? pick(x.tried) : null;
+      log('warn', 'upstream failed', { upstream: u.node, error: code, method: req.method, retry: next?.node ?? null });
+      if (next) {
+        x.retries--;
+        forward(x, next);
+      } else send(res, 502, { error: code, upstream: u.node });
     }
     // Released only after the next attempt holds its upstream, so a removed upstream's agent is
     // not torn down between two attempts on it.
     release();
   });
 
-  upReq.end(body);
+  if (!streamed) return void upReq.end(body);
+  for (const c of body) upReq.write(c);
+  req.pipe(upReq);
+  req.resume();
+}
+
+// The exchange starts once the body is in, or once it outgrew BODY_BUFFER_MAX: the upstream is
+// picked from the list current at that moment.
+function start(req, res, body) {
+  const x = { req, res, body, retryable: mayRetry(req, body), tried: new Set(), retries: RETRIES };
+  const u = pick(x.tried);
+  if (!u) return send(res, 503, { error: 'no upstream' });
+  forward(x, u);
 }
 
 const server = http.createServer((req, res) => {
@@ -161,15 +227,18 @@ const server = http.createServer((req, res) => {
     return send(res, 200, upstreams.map(({ node, address, port, version }) => ({ node, address, port, version })));
   }
 
-  // Buffer the body so that a retry can send it again.
+  // Buffer a small body so that a retry can send it again; past the limit, stream the rest.
   const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    // Picked only now, after the body is in: the request uses the list current at this moment.
-    const u = pick(null);
-    if (!u) return send(res, 503, { error: 'no upstream' });
-    forward(req, res, Buffer.concat(chunks), u, RETRIES);
-  });
+  let size = 0;
+  const onData = (c) => {
+    chunks.push(c);
+    size += c.length;
+    if (size <= BODY_BUFFER_MAX) return;
+    req.off('data', onData).off('end', onEnd).pause();
+    start(req, res, chunks);
+  };
+  const onEnd = () => start(req, res, Buffer.concat(chunks));
+  req.on('data', onData).on('end', onEnd);
 });
 
 let generation = 0;
