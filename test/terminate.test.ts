@@ -1,11 +1,11 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Access, Lifecycle, Query, Vnfm, type Records } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { count, diagram, diagramFile, fits, SEQUENCES } from './support/seqcheck.js';
-import { dist, hostProcesses, httpGet, System } from './support/system.js';
+import { dist, hostProcesses, httpGet, ROOT, System } from './support/system.js';
 
 const sys = new System(66);
 const run = promisify(execFile);
@@ -126,6 +126,8 @@ describe('terminate --wait', () => {
     expect(out).toMatch(/terminate.wsd: fits, \d+ messages/);
     // and nothing else does: scale-in's diagram wants its own request
     expect(fits(diagram('scale-in'), wsd).ok).toBe(false);
+    // the trace kept beside the diagram, as documentation, is one too
+    expect(fits(diagram('terminate'), readFileSync(join(ROOT, 'docs/sequences/terminate.trace.wsd'), 'utf8'))).toMatchObject({ ok: true });
   });
 
   test('its operations and events stay: the deployment and the termination are listed, their notifications kept', async () => {
