@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, Deploy, Lifecycle, Query, Vim, type Descriptor, type Records } from '@vnf-lcm/contracts';
+import { Agent, Deploy, Lifecycle, Query, Vim, Vnfm, type Descriptor, type Records } from '@vnf-lcm/contracts';
 import { example } from '../support/examples.js';
 import { diagram, fits, withoutRepeats } from '../support/seqcheck.js';
 import { hostProcesses, httpGet, System, type Service } from '../support/system.js';
 
 /**
  * The chaos matrix: every service (and an agent) killed with -9 in the middle of every
- * algorithm, then restarted. Each run must end COMPLETED, its trace must fit the diagram once
- * the repeats of the crash are taken out, and the VNF must end as an undisturbed run leaves it,
- * with nothing leaked. A first row runs each algorithm undisturbed, as the control.
+ * algorithm (the six diagrams' and terminate), then restarted. Each run must end COMPLETED, its
+ * trace must fit the diagram once the repeats of the crash are taken out, and the VNF must end as
+ * an undisturbed run leaves it, with nothing leaked. A first row runs each algorithm undisturbed, as the control.
  */
-const sys = new System(60, { AO_LEASE_MS: '1200', VNFM_FAILURE_MS: '1000' });
+// VNF_CHAOS_OCTET: another loopback range, to run a few cases (jest -t) beside someone's matrix
+const sys = new System(Number(process.env.VNF_CHAOS_OCTET ?? 60), { AO_LEASE_MS: '1200', VNFM_FAILURE_MS: '1000' });
 const started = Date.now();
 beforeAll(() => sys.start(), 60_000);
 afterAll(async () => {
@@ -20,23 +21,23 @@ afterAll(async () => {
 }, 60_000);
 
 type Victim = Service | 'agent' | 'nats' | 'none';
-type Algorithm = 'deployment' | 'scale-out' | 'scale-in' | 'healing' | 'upgrade' | 'migrate';
+type Algorithm = 'deployment' | 'scale-out' | 'scale-in' | 'healing' | 'upgrade' | 'migrate' | 'terminate';
 
 const SHORT: Record<Victim, string> = { none: 'ctl', orchestrator: 'orc', vnfm: 'vnfm', 'vim-adapter': 'vim', agent: 'agt', nats: 'nats' };
-const ALGO: Record<Algorithm, string> = { deployment: 'dep', 'scale-out': 'out', 'scale-in': 'in', healing: 'heal', upgrade: 'upg', migrate: 'mig' };
+const ALGO: Record<Algorithm, string> = { deployment: 'dep', 'scale-out': 'out', 'scale-in': 'in', healing: 'heal', upgrade: 'upg', migrate: 'mig', terminate: 'term' };
 
 /**
  * How many steps are recorded before the kill: about the middle of each run of a VNF with two
  * backend nodes and one frontend node (deployment 28 steps, scale-out 9, scale-in 8, healing
- * 17, upgrade and migrate 35).
+ * 17, upgrade and migrate 35, terminate 21).
  */
-const MIDDLE: Record<Algorithm, number> = { deployment: 14, 'scale-out': 4, 'scale-in': 4, healing: 9, upgrade: 17, migrate: 17 };
+const MIDDLE: Record<Algorithm, number> = { deployment: 14, 'scale-out': 4, 'scale-in': 4, healing: 9, upgrade: 17, migrate: 17, terminate: 10 };
 /**
  * The agent is killed a little later or earlier, just after a new host came up: its node is in
  * the latest step, and the next steps talk to that agent (scale-in adds no host: there the
- * agent of a remaining node goes).
+ * agent of a remaining node goes, and in terminate the last backend's, which leaves last).
  */
-const AGENT_AT: Record<Algorithm, number> = { deployment: 13, 'scale-out': 3, 'scale-in': 4, healing: 11, upgrade: 20, migrate: 20 };
+const AGENT_AT: Record<Algorithm, number> = { deployment: 13, 'scale-out': 3, 'scale-in': 4, healing: 11, upgrade: 20, migrate: 20, terminate: 10 };
 
 const withVersion = (a: Descriptor.AppSpec, v: string): Descriptor.AppSpec => ({ ...a, version: v });
 
@@ -50,13 +51,13 @@ const descriptor = (name: string) =>
     f.nodes = 1;
   });
 
-/** What an undisturbed run of the algorithm leaves. */
+/** What an undisturbed run of the algorithm leaves (terminate: nothing, expectTerminated). */
 interface EndState {
   backend: number;
   version: string;
   zone: string;
 }
-const END: Record<Algorithm, EndState> = {
+const END: Record<Exclude<Algorithm, 'terminate'>, EndState> = {
   deployment: { backend: 2, version: 'v1', zone: 'local' },
   'scale-out': { backend: 3, version: 'v1', zone: 'local' },
   'scale-in': { backend: 1, version: 'v1', zone: 'local' },
@@ -80,6 +81,7 @@ async function begin(name: string, algorithm: Algorithm): Promise<string> {
     healing: [Lifecycle.Subject.heal, { vnf: name, node: v.nodes.backend[0].node }],
     upgrade: [Lifecycle.Subject.upgrade, { vnf: name, cluster: 'backend', version: 'v2' }],
     migrate: [Lifecycle.Subject.migrate, { vnf: name, cluster: 'backend', zone: 'edge' }],
+    terminate: [Lifecycle.Subject.terminate, { vnf: name }],
   }[algorithm] as [string, object];
   return (await sys.req<Lifecycle.Reply>(subject, body)).op;
 }
@@ -169,6 +171,7 @@ async function settle(name: string, op: Records.OpRecord, timeoutMs = 30_000): P
 
 /** Node counts, versions, zones, memberships and every frontend's upstreams, as undisturbed. */
 async function expectEndState(name: string, algorithm: Algorithm, healed: string[] = []) {
+  if (algorithm === 'terminate') return expectTerminated(name);
   const end = END[algorithm];
   const v = await sys.vnf(name);
   expect(v).toMatchObject({ state: 'INSTANTIATED' });
@@ -188,6 +191,15 @@ async function expectEndState(name: string, algorithm: Algorithm, healed: string
     const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {});
     expect({ node: n.node, version: s.app.version, members: s.members.map((m) => m.node).sort() }).toEqual({ node: n.node, version: end.version, members: backends });
   }
+}
+
+/** A terminated VNF: its record NOT_INSTANTIATED with no node, and no member left in the VNFM. */
+async function expectTerminated(name: string) {
+  const v = await sys.vnf(name);
+  expect(v).toMatchObject({ state: 'NOT_INSTANTIATED', nodes: { backend: [], frontend: [] } });
+  expect(v.activeOp).toBeUndefined();
+  const { clusters } = await sys.req<Vnfm.ClusterListReply>(Vnfm.Subject.clusterGet, { vnf: name });
+  expect(clusters.flatMap((c) => [...c.members.map((m) => m.node), ...c.nodes.map((n) => n.node)])).toEqual([]);
 }
 
 /**
@@ -217,7 +229,7 @@ async function dumpHosts(name: string) {
     if (h.ref) console.log(`${h.node} (${h.state}, pid ${h.pid})\n--- agent.log\n${tail(join(h.ref, 'agent.log'))}\n--- app.log\n${tail(join(h.ref, 'app/app.log'))}`);
 }
 
-const ALGORITHMS: Algorithm[] = ['deployment', 'scale-out', 'scale-in', 'healing', 'upgrade', 'migrate'];
+const ALGORITHMS: Algorithm[] = ['deployment', 'scale-out', 'scale-in', 'healing', 'upgrade', 'migrate', 'terminate'];
 const VICTIMS: Victim[] = ['none', 'orchestrator', 'vnfm', 'vim-adapter', 'agent', 'nats'];
 /**
  * How often each algorithm is run per victim: once, but the NATS server's restart as often as

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './system.js';
 
@@ -19,7 +19,10 @@ export function norm(line: string): string | undefined {
 }
 
 export const SEQUENCES = join(ROOT, '..', 'shared', 'sequences');
-export const diagram = (name: string) => readFileSync(join(SEQUENCES, `${name}.wsd`), 'utf8');
+/** the project's own diagrams, for algorithms shared/sequences has none of (terminate) */
+export const OWN_SEQUENCES = join(ROOT, 'docs', 'sequences');
+export const diagramFile = (name: string) => [join(SEQUENCES, `${name}.wsd`), join(OWN_SEQUENCES, `${name}.wsd`)].find((f) => existsSync(f)) ?? join(SEQUENCES, `${name}.wsd`);
+export const diagram = (name: string) => readFileSync(diagramFile(name), 'utf8');
 
 export function compile(text: string): Op[] {
   const lines = text

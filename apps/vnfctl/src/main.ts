@@ -187,6 +187,12 @@ program
   );
 
 program
+  .command('terminate <vnf>')
+  .description('remove every node, clients first; the VNF stays NOT_INSTANTIATED, to be deployed again')
+  .option('-w, --wait', 'return when the operation ends; non-zero exit unless it completed')
+  .action(withConn(async (c, vnf: string, o: { wait?: boolean }) => follow(c, vnf, !!o.wait, () => c.request<Lifecycle.Reply>(Lifecycle.Subject.terminate, { vnf }))));
+
+program
   .command('trace <op>')
   .description("an operation's messages as websequencediagrams text")
   .action(

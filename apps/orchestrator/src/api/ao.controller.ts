@@ -58,6 +58,11 @@ export class AoController {
     return this.lifecycle.heal(p);
   }
 
+  @MessagePattern(Lifecycle.Subject.terminate)
+  terminate(@Payload() p: Lifecycle.Terminate): Promise<Lifecycle.Reply> {
+    return this.lifecycle.terminate(p);
+  }
+
   @MessagePattern(Deploy.Subject)
   request(@Payload() p: Deploy.Request): Promise<Deploy.Reply> {
     return this.deploy.request(p);

@@ -8,8 +8,9 @@ import { OperationsService } from '../saga/operations.service.js';
 import { asRpc, checkApp } from './app-policy.js';
 import { scaleIn } from '../saga/scale-in.saga.js';
 import { scaleOut, type ScaleParams } from '../saga/scale-out.saga.js';
+import { terminate, terminationPlan, type TerminateParams } from '../saga/terminate.saga.js';
 
-/** Scale-out, scale-in and healing requests, from DevOps or from the VNFM. */
+/** Requests after deployment: scale-out, scale-in and healing (DevOps or the VNFM), upgrade, migrate, terminate (DevOps). */
 @Injectable()
 export class LifecycleService implements OnModuleInit {
   constructor(
@@ -24,6 +25,16 @@ export class LifecycleService implements OnModuleInit {
     this.ops.register(Records.Algorithm.healing, (op) => (s) => healing(s, book, op.params as unknown as HealParams));
     this.ops.register(Records.Algorithm.upgrade, (op) => (s) => upgrade(s, book, op.params as unknown as UpgradeParams));
     this.ops.register(Records.Algorithm.migrate, (op) => (s) => migrate(s, book, op.params as unknown as MigrateParams));
+    this.ops.register(Records.Algorithm.terminate, (op) => (s) => terminate(s, book, op.params as unknown as TerminateParams));
+  }
+
+  /** Every node goes, clients first; the VNF ends NOT_INSTANTIATED and may be deployed again (ADR 20). */
+  async terminate(req: Lifecycle.Terminate): Promise<Lifecycle.Reply> {
+    return this.start({ vnf: req.vnf }, Records.Algorithm.terminate, (v) => {
+      const params = terminationPlan(v);
+      const nodes = params.clusters.reduce((n, c) => n + c.count, 0);
+      return { params, what: `termination of ${v.name} (${nodes} nodes)` };
+    });
   }
 
   async upgrade(req: Lifecycle.Upgrade): Promise<Lifecycle.Reply> {
@@ -133,7 +144,7 @@ export class LifecycleService implements OnModuleInit {
 type Plan = (v: Records.VnfRecord) => { params: object; what: string };
 
 function deployed(v: Records.VnfRecord): Records.VnfRecord {
-  if (v.state !== 'INSTANTIATED') throw rpcError('conflict', `vnf ${v.name} is not deployed yet`, { op: v.activeOp });
+  if (v.state !== 'INSTANTIATED') throw rpcError('conflict', `vnf ${v.name} is not instantiated: not deployed yet, or terminated`, { op: v.activeOp, state: v.state });
   return v;
 }
 
@@ -155,4 +166,5 @@ const LABELS: Partial<Record<Records.Algorithm, string>> = {
   [Records.Algorithm.healing]: Label.requestHealing,
   [Records.Algorithm.upgrade]: Label.requestUpgrade,
   [Records.Algorithm.migrate]: Label.requestMigration,
+  [Records.Algorithm.terminate]: Label.requestTermination,
 };

@@ -232,9 +232,11 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
   private async end(op: OpHandle, state: Records.OpState, saga: Saga | undefined, error?: OpError) {
     const t = performance.now();
     const deployment = op.record.algorithm === Records.Algorithm.deployment;
+    const completed = state === OpState.completed;
     await this.store.vnfs.mutate(op.record.vnf, (v) => {
       if (!v) return undefined;
-      const vnfState = deployment && state === OpState.completed ? 'INSTANTIATED' : v.state;
+      // a terminated VNF keeps its record, NOT_INSTANTIATED: its name and node numbers (ADR 20)
+      const vnfState = completed && deployment ? 'INSTANTIATED' : completed && op.record.algorithm === Records.Algorithm.terminate ? 'NOT_INSTANTIATED' : v.state;
       return { ...v, state: vnfState, activeOp: v.activeOp === op.id ? undefined : v.activeOp, updatedAt: now() };
     });
     // a deployment undone leaves nothing behind, not even an empty record

@@ -9,6 +9,8 @@ export const Label = {
   requestHealing: 'request healing',
   requestUpgrade: 'request upgrade',
   requestMigration: 'request migration',
+  /** docs/sequences/terminate.wsd: the one diagram of the project's own, not of shared/sequences */
+  requestTermination: 'request termination',
   notify: 'notify',
   activateCluster: 'activate cluster',
   createCluster: 'create cluster',

@@ -15,6 +15,7 @@ export const Subject = {
   heal: 'vnf.ao.heal',
   upgrade: 'vnf.ao.upgrade',
   migrate: 'vnf.ao.migrate',
+  terminate: 'vnf.ao.terminate',
 } as const;
 
 export const Requester = { devops: 'DevOps', vnfm: 'VNFM' } as const;
@@ -55,6 +56,15 @@ export class Upgrade extends Rolling {
 
 export class Migrate extends Rolling {
   @Matches(TOKEN) zone!: string;
+}
+
+/**
+ * Every node of every cluster removed, clients before their providers; the VNF's record stays,
+ * NOT_INSTANTIATED, and its operations and events stay as history (docs/adr/0020-terminate.md).
+ * Only DevOps asks: the VNFM never ends a VNF.
+ */
+export class Terminate {
+  @Matches(NAME) vnf!: string;
 }
 
 export interface Reply {

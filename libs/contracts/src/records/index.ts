@@ -20,6 +20,7 @@ export const Algorithm = {
   healing: 'healing',
   upgrade: 'upgrade',
   migrate: 'migrate',
+  terminate: 'terminate',
 } as const;
 export type Algorithm = (typeof Algorithm)[keyof typeof Algorithm];
 

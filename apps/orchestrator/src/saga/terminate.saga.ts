@@ -1,0 +1,43 @@
+import { Descriptor, Label, Vnfm, type Records } from '@vnf-lcm/contracts';
+import type { VnfBook } from '../records/vnf-book.js';
+import { removeNode } from './remove-node.js';
+import type { Saga } from './saga.js';
+
+export interface TerminateParams {
+  /** the clusters in the order they go (clients first), each with its node count when accepted */
+  clusters: { cluster: string; count: number }[];
+}
+
+/**
+ * The clusters of a VNF in the order terminate removes them: the reverse of the deployment's,
+ * so that no cluster goes while a client of it still runs.
+ */
+export function terminationPlan(v: Records.VnfRecord): TerminateParams {
+  const order = Descriptor.deploymentOrder(v.descriptor).reverse();
+  return { clusters: order.map((c) => ({ cluster: c.name, count: v.nodes[c.name]?.length ?? 0 })) };
+}
+
+/**
+ * Terminate, as docs/sequences/terminate.wsd draws it: scale-in.wsd's "remove old node from
+ * cluster" for every node, cluster by cluster, clients first. Once the operation completes the
+ * runner marks the VNF NOT_INSTANTIATED (ADR 20). Each removal registers scale-in's undo, so a
+ * rollback puts nodes back, providers before clients (undos run newest first).
+ */
+export async function terminate(s: Saga, book: VnfBook, p: TerminateParams): Promise<void> {
+  const vnf = s.record.vnf;
+  const gone: string[] = [];
+
+  // loop over all clusters in reverse sequence of dependencies
+  for (const { cluster, count } of p.clusters) {
+    // a cluster's clients went before it: none is left to reconfigure
+    const { clients } = await book.cluster(vnf, cluster);
+    const left = clients.filter((c) => !gone.includes(c));
+
+    // loop over all cluster nodes
+    for (let i = 1; i <= count; i++) {
+      // remove node from cluster
+      await removeNode(s, book, `${cluster}/${i}`, { vnf, cluster, pick: Vnfm.Pick.newest, clients: left, hostLabel: Label.removeVirtualHost, restore: {} });
+    }
+    gone.push(cluster);
+  }
+}
