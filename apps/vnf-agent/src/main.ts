@@ -19,7 +19,7 @@ const life = new AgentLifecycle(apps, log);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void life.exit());
 
 const service = await main(
-  { name: `vnf-agent/${ENV.node}`, participant: Participant.vnf, module: agentModule(apps, life), log, streams: false },
+  { name: `vnf-agent/${ENV.node}`, participant: Participant.vnf, module: agentModule(apps, life), log, streams: false, observe: false },
   () => life.stopApp(),
 );
 life.service = service;

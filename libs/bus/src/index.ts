@@ -10,3 +10,4 @@ export * from './context.js';
 export * from './kv.js';
 export * from './lock.js';
 export * from './after-reply.js';
+export * from './micro.js';

@@ -13,6 +13,8 @@ export interface PlainJsonOptions {
   beforeReply?: () => void;
   /** the caller's error body for what a directly called handler threw (logged there) */
   errorBody?: (err: unknown) => ErrorBody;
+  /** told of every request answered, for the service's statistics ($SRV.STATS, metrics) */
+  answered?: (subject: string, startedNs: bigint, error?: ErrorBody) => void;
 }
 
 /**
@@ -25,6 +27,7 @@ export class PlainJsonNatsServer extends ServerNats {
   private readonly maxBytes: number;
   private readonly beforeReply: () => void;
   private readonly errorBody: (err: unknown) => ErrorBody;
+  private readonly answered?: PlainJsonOptions['answered'];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -34,6 +37,7 @@ export class PlainJsonNatsServer extends ServerNats {
     this.maxBytes = o.maxBytes ?? MAX_REQUEST_BYTES;
     this.beforeReply = o.beforeReply ?? (() => undefined);
     this.errorBody = o.errorBody ?? toErrorBody;
+    this.answered = o.answered;
   }
 
   /** Handlers called directly, ahead of Nest's (see `routesOf`). */
@@ -55,6 +59,7 @@ export class PlainJsonNatsServer extends ServerNats {
   }
 
   override async handleMessage(channel: string, msg: Msg): Promise<any> {
+    const started = process.hrtime.bigint();
     const step = msg.reply ? msg.headers?.get(Header.step) : undefined;
     const ctx = new NatsContext([msg.subject, msg.headers]);
     // "still working on it", for a sender that wonders whether this process died meanwhile
@@ -73,6 +78,7 @@ export class PlainJsonNatsServer extends ServerNats {
       msg.respond(JSON.stringify(body));
       // after the reply, in the same write: the server routes the reply first
       working?.unsubscribe();
+      this.answered?.(channel, started, (body as { error?: ErrorBody }).error);
     };
     const fail = (e: ErrorBody) => reply({ error: e });
     if (msg.data.length > this.maxBytes)
