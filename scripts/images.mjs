@@ -429,7 +429,8 @@ const servicesTree = {
     { path: 'skel/etc', mode: 0o755 },
   ],
   files: [
-    { path: 'app/package.json', text: JSON.stringify({ name: 'vnf-lcm-services', private: true, type: 'module' }) + '\n', mode: 0o644 },
+    // its version is what the services report to `nats micro` (libs/bus projectVersion)
+    { path: 'app/package.json', text: JSON.stringify({ name: 'vnf-lcm-services', version: JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version, private: true, type: 'module' }) + '\n', mode: 0o644 },
     ...serviceFiles,
   ],
 };

@@ -23,7 +23,16 @@ export interface SystemOptions {
    * (default false: the two process zones only)
    */
   dockerZone?: boolean;
+  /**
+   * each service serves /metrics on its documented port at this System's own address
+   * (`metricsAddress`); default false: VNF_METRICS_PORT=0, so that parallel test files never
+   * fight over 127.0.0.1's ports
+   */
+  metrics?: boolean;
 }
+
+/** the services' documented metrics ports (README, Observe) */
+export const METRICS_PORT: Record<Service, number> = { orchestrator: 9464, vnfm: 9465, 'vim-adapter': 9466 };
 
 /** this process's Systems, so that each docker scope is its own */
 let systems = 0;
@@ -47,6 +56,7 @@ export class System {
   readonly tls: boolean;
   /** the docker zone's scope (its containers' label `vnf-lcm.scope`), when `dockerZone` */
   readonly dockerScope?: string;
+  readonly metrics: boolean;
 
   /** `env` is added to every service's environment (e.g. shorter timers for one test) */
   constructor(
@@ -56,6 +66,7 @@ export class System {
   ) {
     this.auth = o.auth ?? true;
     this.tls = this.auth && (o.tls ?? true);
+    this.metrics = o.metrics ?? false;
     if (o.dockerZone) this.dockerScope = `t${octet}-${process.pid}-${++systems}`;
     // agents and applications run as an unprivileged user when the tests run as root: it must
     // get through this folder to the hosts' own (mkdtemp makes it owner-only)
@@ -98,6 +109,16 @@ export class System {
     return this.security?.env(role) ?? {};
   }
 
+  /** the last address of the local zone's range: no host of a test gets it */
+  get metricsAddress(): string {
+    return `127.${this.octet}.127.254`;
+  }
+
+  /** where a service serves its metrics, when `metrics` */
+  metricsUrl(s: Service): string {
+    return `http://${this.metricsAddress}:${METRICS_PORT[s]}/metrics`;
+  }
+
   /** `key` names a second instance of the same service (e.g. two orchestrators) */
   startService(s: Service, key: string = s): ChildProcess {
     const out = openSync(join(this.dir, `${key}.log`), 'a');
@@ -110,6 +131,7 @@ export class System {
         LOG_LEVEL: 'info',
         VNF_APP_ROOTS: `${join(ROOT, 'examples')}:${this.dir}`,
         ...this.envOf(s),
+        ...(this.metrics ? { VNF_METRICS_ADDRESS: this.metricsAddress, VNF_METRICS_PORT: String(METRICS_PORT[s]) } : { VNF_METRICS_PORT: '0' }),
         ...this.env,
       },
       stdio: ['ignore', out, out],

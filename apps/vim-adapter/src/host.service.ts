@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
 import { Agent, Label, Participant, type Query, type Vim } from '@vnf-lcm/contracts';
 import type { Driver, HostInfo } from './drivers/driver.js';
+import { countHostsOf } from './metrics.js';
 import { Orphans } from './orphans.js';
 import { Zones } from './zones.js';
 
@@ -27,7 +28,9 @@ export class HostService {
     @Inject(LOG) private readonly log: Logger,
     @Inject(Zones) private readonly zones: Zones,
     @Inject(Orphans) private readonly orphans: Orphans,
-  ) {}
+  ) {
+    countHostsOf(async () => (await this.list({})).hosts);
+  }
 
   activate(req: Vim.HostActivate, op: string): Promise<HostInfo> {
     const driver = this.zones.driver(req.zone);

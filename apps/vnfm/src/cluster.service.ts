@@ -3,6 +3,7 @@ import { afterReply, Bus, isCasConflict, KeyedLock, LOG, rpcError, type Logger }
 import { Agent, Descriptor, isNodeIdOf, Label, Participant, type Vnfm } from '@vnf-lcm/contracts';
 import { ClusterStore, endpointsOf, key, view, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
+import { nodeJoined } from './metrics.js';
 
 /**
  * A node that does not answer a reconfiguration is dead or dying: the VNFM heals it, and its
@@ -165,6 +166,8 @@ export class ClusterService {
         members = endpointsOf(fresh);
       }
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, members: members.map((m) => m.node) }, 'node joined cluster');
+      // a healing the VNFM asked for has recovered once the replacement is a member
+      nodeJoined(o.op);
       return { cluster: req.cluster, members };
     });
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { JsonKv, NATS } from '@vnf-lcm/bus';
 import type { Descriptor, Vnfm } from '@vnf-lcm/contracts';
+import { countNodesOf } from './metrics.js';
 
 export interface NodeState {
   node: string;
@@ -35,6 +36,7 @@ export class ClusterStore implements OnModuleInit {
 
   async onModuleInit() {
     this.kv = await JsonKv.open<ClusterState>(this.nc, 'vnfm-clusters');
+    countNodesOf(() => this.all());
   }
 
   async get(vnf: string, cluster: string): Promise<ClusterState | undefined> {

@@ -17,7 +17,8 @@ const UP_AGAIN_MS = 250;
  */
 @Injectable()
 export class Heartbeats implements OnModuleInit, OnModuleDestroy {
-  private readonly last = new Map<string, { at: number; beat: Agent.Heartbeat }>();
+  /** `failingSince`: the first of the beats in a row that said the application failed or is unhealthy */
+  private readonly last = new Map<string, { at: number; beat: Agent.Heartbeat; failingSince?: number }>();
   private sub?: Subscription;
   private downSub?: Subscription;
   private readonly gone = new Set<string>();
@@ -39,13 +40,14 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
           const beat = msg.json<Agent.Heartbeat>();
           if (typeof beat?.app?.state !== 'string') return;
           const now = Date.now();
-          const before = this.last.get(node)?.beat.app;
-          this.last.set(node, { at: now, beat: { ...beat, node } });
+          const prev = this.last.get(node);
+          const before = prev?.beat.app;
           const down = this.downs.get(node);
           if (down && now - down.at > UP_AGAIN_MS) this.downs.delete(node);
           // sent at once by the agent when its application failed: acted on at once
           const failing = beat.app.state === 'failed' || beat.app.healthy === false;
           const was = before?.state === 'failed' || before?.healthy === false;
+          this.last.set(node, { at: now, beat: { ...beat, node }, failingSince: failing ? ((was && prev?.failingSince) || now) : undefined });
           if (failing && !was) this.onAlarm?.(node);
         } catch {
           /* a malformed heartbeat is no heartbeat */
@@ -86,9 +88,9 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
     return this.last.get(node);
   }
 
-  /** why the VIM said the node's host died, until a new agent there beats */
-  down(node: string): string | undefined {
-    return this.downs.get(node)?.reason;
+  /** why (and when) the VIM said the node's host died, until a new agent there beats */
+  down(node: string): { at: number; reason: string } | undefined {
+    return this.downs.get(node);
   }
 
   /** the host-down of this node was acted on: from now on its heartbeats tell */

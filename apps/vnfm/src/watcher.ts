@@ -4,6 +4,7 @@ import { LOG, NATS, type Logger } from '@vnf-lcm/bus';
 import { isErrorReply, Lifecycle } from '@vnf-lcm/contracts';
 import { ClusterStore, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
+import { FailureCause, healRequested } from './metrics.js';
 
 /** How the VNFM watches: env VNFM_FAILURE_MS (default 800: three missed heartbeats of 250 ms and a margin, so that a dead node is known within 1 s), VNFM_WATCH_MS (default 100). */
 const FAILURE_MS = Number(process.env.VNFM_FAILURE_MS ?? 800);
@@ -86,11 +87,14 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
   private async checkNodes(c: ClusterState, now: number) {
     for (const n of c.nodes) {
       if (n.state !== 'running' || this.healing.has(n.node) || this.beats.forgotten(n.node) || (this.retryAt.get(n.node) ?? 0) > now) continue;
-      const reason = this.failure(n.node, now);
-      if (!reason) continue;
+      const failed = this.failure(n.node, now);
+      if (!failed) continue;
+      const { reason } = failed;
       const r = await this.ask(Lifecycle.Subject.heal, { vnf: c.vnf, node: n.node, requestedBy: 'VNFM', reason });
-      if (r.ok) this.healing.add(n.node);
-      else {
+      if (r.ok) {
+        this.healing.add(n.node);
+        healRequested(r.op, failed.cause, failed.since);
+      } else {
         // busy (another operation runs): ask again soon; unknown to the orchestrator: much later
         this.retryAt.set(n.node, now + (r.why?.startsWith('not_found') ? 30_000 : 1000));
         // a host-down is for asking at once; asked again later, the heartbeats say whether the node
@@ -101,14 +105,16 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private failure(node: string, now: number): string | undefined {
+  /** why the node failed, and since when (for the detection time: vnf_vnfm_heal_detection_seconds) */
+  private failure(node: string, now: number): { reason: string; cause: FailureCause; since: number } | undefined {
     const down = this.beats.down(node);
-    if (down) return down;
+    if (down) return { reason: down.reason, cause: FailureCause.hostDown, since: down.at };
     const b = this.beats.get(node);
     const last = Math.max(b?.at ?? 0, this.since);
-    if (now - last > FAILURE_MS) return `no heartbeat for ${now - last} ms`;
-    if (b?.beat.app.state === 'failed') return `application failed: ${b.beat.app.reason ?? 'exited'}`;
-    if (b?.beat.app.healthy === false) return `health check failing: ${b.beat.app.reason ?? ''}`.trim();
+    if (now - last > FAILURE_MS) return { reason: `no heartbeat for ${now - last} ms`, cause: FailureCause.silence, since: last };
+    const app = { cause: FailureCause.application, since: b?.failingSince ?? b?.at ?? now };
+    if (b?.beat.app.state === 'failed') return { reason: `application failed: ${b.beat.app.reason ?? 'exited'}`, ...app };
+    if (b?.beat.app.healthy === false) return { reason: `health check failing: ${b.beat.app.reason ?? ''}`.trim(), ...app };
     return undefined;
   }
 

@@ -10,3 +10,4 @@ export * from './kv.js';
 export * from './lock.js';
 export * from './after-reply.js';
 export * from './wire/index.js';
+export * from './micro.js';

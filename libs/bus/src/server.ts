@@ -14,6 +14,8 @@ export interface PlainJsonOptions {
   beforeReply?: () => void;
   /** the caller's error body for what a directly called handler threw (logged there) */
   errorBody?: (err: unknown) => ErrorBody;
+  /** told of every request answered, for the service's statistics ($SRV.STATS, metrics) */
+  answered?: (subject: string, startedNs: bigint, error?: ErrorBody) => void;
 }
 
 /**
@@ -26,6 +28,7 @@ export class PlainJsonNatsServer extends ServerNats {
   private readonly maxBytes: number;
   private readonly beforeReply: () => void;
   private readonly errorBody: (err: unknown) => ErrorBody;
+  private readonly answered?: PlainJsonOptions['answered'];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -35,6 +38,7 @@ export class PlainJsonNatsServer extends ServerNats {
     this.maxBytes = o.maxBytes ?? MAX_REQUEST_BYTES;
     this.beforeReply = o.beforeReply ?? (() => undefined);
     this.errorBody = o.errorBody ?? toErrorBody;
+    this.answered = o.answered;
   }
 
   /** Handlers called directly, ahead of Nest's (see `routesOf`). */
@@ -56,6 +60,7 @@ export class PlainJsonNatsServer extends ServerNats {
   }
 
   override async handleMessage(channel: string, msg: Msg): Promise<any> {
+    const started = process.hrtime.bigint();
     const ctx = new NatsContext([msg.subject, msg.headers]);
     if (!msg.reply) {
       const parsed = parseRequest(msg, this.maxBytes);
@@ -73,6 +78,11 @@ export class PlainJsonNatsServer extends ServerNats {
             return isObservable(out) ? await lastValueFrom(out, { defaultValue: undefined }) : out;
           }
         : undefined;
-    return answer(this.nc, msg, handler, { maxBytes: this.maxBytes, beforeReply: this.beforeReply, errorBody: route ? this.errorBody : toErrorBody });
+    return answer(this.nc, msg, handler, {
+      maxBytes: this.maxBytes,
+      beforeReply: this.beforeReply,
+      errorBody: route ? this.errorBody : toErrorBody,
+      answered: this.answered && ((error) => this.answered!(channel, started, error)),
+    });
   }
 }

@@ -9,6 +9,7 @@ import { connectBus } from './wire/connect.js';
 import { routesOf, type Route } from './dispatch.js';
 import { ErrorBodyFilter, reportedErrorBody } from './filter.js';
 import { createLogger, type Logger } from './log.js';
+import { Observation } from './observe.js';
 import { PlainJsonNatsServer } from './server.js';
 import { ensureStreams } from './streams.js';
 import { validationPipe } from './validation.js';
@@ -72,6 +73,11 @@ export interface ServiceOptions {
    * JetStream's API (its identity is one node's subjects), and writes no arrows of its own.
    */
   streams?: boolean;
+  /**
+   * false: no `$SRV` discovery and no /metrics. An agent's identity may not subscribe `$SRV`,
+   * and a metrics port per node would be hundreds of ports.
+   */
+  observe?: boolean;
 }
 
 export interface RunningService {
@@ -98,10 +104,12 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   );
   @Module({ imports: [BusModule.forRoot(nc, bus, log), DiscoveryModule, o.module] })
   class Root {}
+  const observed = o.observe === false ? undefined : new Observation(o.name, `vnf-lcm ${o.participant}`, log);
   const server = new PlainJsonNatsServer(nc, {
     queue: o.queue,
     beforeReply: () => bus.drainArrows(),
     errorBody: (err) => reportedErrorBody(log, err),
+    answered: observed?.answered,
   });
   const app = await NestFactory.createMicroservice(Root, { strategy: server, logger: new PinoNestLogger(log) as LoggerService as any });
   const validation = validationPipe();
@@ -117,6 +125,7 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   for (const c of app.get(DiscoveryService).getControllers())
     if (c.instance && c.isDependencyTreeStatic()) for (const [p, r] of routesOf(c.instance, validation)) routes.set(p, r);
   server.useRoutes(routes);
+  await observed?.start(nc, server, o.queue);
   // the server knows every subscription once this returns: a request sent now is heard
   await nc.flush();
   log.info({ server: nc.getServer() }, 'service started');
@@ -124,6 +133,7 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   const close = () =>
     (closing ??= (async () => {
       await app.close();
+      await observed?.stop();
       await bus.settled(CLOSE_SETTLE_MS);
       if (!nc.isClosed()) await Promise.race([nc.drain().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_DRAIN_MS).unref())]);
       if (!nc.isClosed()) await nc.close();

@@ -5,6 +5,7 @@ import { Events, Label, Participant, Records } from '@vnf-lcm/contracts';
 import { LostOwnership, OpHandle } from '../records/op-handle.js';
 import { RecordsStore } from '../records/records.store.js';
 import { VnfBook, now } from '../records/vnf-book.js';
+import { operationState } from '../metrics.js';
 import { Cancelled, ReplayEnd, Saga } from './saga.js';
 
 const { OpState } = Records;
@@ -343,6 +344,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
     const e: Events.Event = { op: r.id, vnf: r.vnf, algorithm: r.algorithm, step, state: r.state, ts: now() };
     if (r.error) e.error = { err_code: r.error.err_code, description: r.error.description };
     this.bus.nc.publish(Events.subject(r.vnf, r.id), JSON.stringify(e));
+    operationState(r);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Bus, BusError, type Logger } from '@vnf-lcm/bus';
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import { Events, Label, Participant, Records } from '@vnf-lcm/contracts';
+import { stepDone } from '../metrics.js';
 import type { OpHandle } from '../records/op-handle.js';
 
 /** The operator asked to stop: the saga ends at this step boundary. */
@@ -151,8 +152,10 @@ export class Saga {
     // a cancel stops the saga at a step boundary, but never the undo it asked for
     const cancel = this.undoing ? undefined : await this.cancelled();
     if (cancel) throw cancel;
+    const t = performance.now();
     const result = await fn();
     await this.timed(() => this.op.write((r) => ({ ...r, steps: [...r.steps, { key, label, ...meta, at: new Date().toISOString(), result }] })));
+    stepDone(this.record.algorithm, label, performance.now() - t);
     return result;
   }
 

@@ -11,6 +11,8 @@ export interface AnswerOptions {
   beforeReply?: () => void;
   /** the caller's error body for what the handler threw (default: errorBodyOf) */
   errorBody?: (err: unknown) => ErrorBody;
+  /** told once the reply is sent, with its error if it was one (for $SRV.STATS and metrics) */
+  answered?: (error?: ErrorBody) => void;
 }
 
 /** The request's JSON object, or the error body that refuses it. */
@@ -52,6 +54,7 @@ export async function answer(nc: NatsConnection, msg: Msg, handler: JsonHandler 
     msg.respond(JSON.stringify(body));
     // after the reply, in the same write: the server routes the reply first
     working?.unsubscribe();
+    o.answered?.((body as { error?: ErrorBody }).error);
   };
   const parsed = parseRequest(msg, o.maxBytes);
   if ('error' in parsed) return reply(parsed);

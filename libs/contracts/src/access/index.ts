@@ -6,7 +6,7 @@ import * as Query from '../query/index.js';
 import * as Trace from '../trace/index.js';
 import * as Vim from '../vim/index.js';
 import * as Vnfm from '../vnfm/index.js';
-import { IN_FLIGHT_PREFIX } from '../common/headers.js';
+import { IN_FLIGHT_PREFIX, SRV_ALL } from '../common/headers.js';
 import { inboxPrefix, Role } from './roles.js';
 
 /**
@@ -72,8 +72,8 @@ const aoAll = [Deploy.Subject, ...Object.values(Lifecycle.Subject), ...aoReads, 
 
 export const TABLE: Record<Role, Grant> = {
   [Role.orchestrator]: {
-    why: 'answers vnf.ao.*; drives the VIM and the VNFM; owns the VNF and operation records; publishes events',
-    sub: [...aoAll, `${IN_FLIGHT_PREFIX}.ao.>`, inbox(Role.orchestrator)],
+    why: 'answers $SRV discovery and vnf.ao.*; drives the VIM and the VNFM; owns the VNF and operation records; publishes events',
+    sub: [...aoAll, `${IN_FLIGHT_PREFIX}.ao.>`, inbox(Role.orchestrator), SRV_ALL],
     pub: [
       ...Object.values(Vim.Subject),
       ...Object.values(Vnfm.Subject),
@@ -89,8 +89,8 @@ export const TABLE: Record<Role, Grant> = {
     responds: true,
   },
   [Role.vnfm]: {
-    why: "answers vnf.vnfm.*; drives the agents; hears heartbeats and the VIM's host-down; asks the AO for healing and scaling",
-    sub: [...Object.values(Vnfm.Subject), `${IN_FLIGHT_PREFIX}.vnfm.>`, Agent.HEARTBEAT_ALL, Vim.HOST_DOWN_ALL, inbox(Role.vnfm)],
+    why: "answers $SRV discovery and vnf.vnfm.*; drives the agents; hears heartbeats and the VIM's host-down; asks the AO for healing and scaling",
+    sub: [...Object.values(Vnfm.Subject), `${IN_FLIGHT_PREFIX}.vnfm.>`, Agent.HEARTBEAT_ALL, Vim.HOST_DOWN_ALL, inbox(Role.vnfm), SRV_ALL],
     pub: [
       ...agentVerbs([
         Agent.Verb.appCreate,
@@ -111,8 +111,8 @@ export const TABLE: Record<Role, Grant> = {
     responds: true,
   },
   [Role.vimAdapter]: {
-    why: 'answers vnf.vim.*; hears agents say hello; shuts agents down; says when a host died on its own; reads the VNF list for orphans; revokes removed nodes',
-    sub: [...Object.values(Vim.Subject), `${IN_FLIGHT_PREFIX}.vim.>`, Agent.hello('*'), inbox(Role.vimAdapter)],
+    why: 'answers $SRV discovery and vnf.vim.*; hears agents say hello; shuts agents down; says when a host died on its own; reads the VNF list for orphans; revokes removed nodes',
+    sub: [...Object.values(Vim.Subject), `${IN_FLIGHT_PREFIX}.vim.>`, Agent.hello('*'), inbox(Role.vimAdapter), SRV_ALL],
     pub: [
       ...agentVerbs([Agent.Verb.shutdown, Agent.Verb.status]),
       inFlight('agent'),
@@ -130,15 +130,15 @@ export const TABLE: Record<Role, Grant> = {
     responds: true,
   },
   [Role.devops]: {
-    why: 'vnfctl and any client: every vnf.ao.* request; reads events and traces',
+    why: 'vnfctl and any client: every vnf.ao.* request; reads events and traces; discovers the services ($SRV)',
     sub: ['_INBOX.>', `${Events.SubjectPrefix}.>`, `${Trace.SubjectPrefix}.>`],
-    pub: [...aoAll, ...READ_HISTORY],
+    pub: [...aoAll, ...READ_HISTORY, SRV_ALL],
     responds: false,
   },
   [Role.observer]: {
-    why: "read-only: the AO's reads, events and traces",
+    why: "read-only: the AO's reads, events and traces; discovers the services ($SRV)",
     sub: ['_INBOX.>', `${Events.SubjectPrefix}.>`, `${Trace.SubjectPrefix}.>`],
-    pub: [...aoReads, ...READ_HISTORY],
+    pub: [...aoReads, ...READ_HISTORY, SRV_ALL],
     responds: false,
   },
   [Role.admin]: {

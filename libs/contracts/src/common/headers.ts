@@ -38,3 +38,10 @@ export type Participant = (typeof Participant)[keyof typeof Participant];
 
 /** Names that become subject tokens (vnf, cluster, node, zone): NATS ADR-6 lowercase tokens. */
 export const TOKEN_RE = /^[a-z][a-z0-9-]{0,62}$/;
+
+/**
+ * NATS service discovery (ADR-32): `$SRV.PING|INFO|STATS[.<name>[.<id>]]`, answered by the
+ * orchestrator, the VNFM and the VIM adapter (`nats micro ls`).
+ */
+export const SRV_PREFIX = '$SRV';
+export const SRV_ALL = `${SRV_PREFIX}.>`;
