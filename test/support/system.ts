@@ -23,6 +23,8 @@ export interface SystemOptions {
    * (default false: the two process zones only)
    */
   dockerZone?: boolean;
+  /** a WebSocket listener for browsers (the web console) on 127.<octet>.0.1, any free port: nats.websocket (default false) */
+  websocket?: boolean;
 }
 
 /** this process's Systems, so that each docker scope is its own */
@@ -47,6 +49,7 @@ export class System {
   readonly tls: boolean;
   /** the docker zone's scope (its containers' label `vnf-lcm.scope`), when `dockerZone` */
   readonly dockerScope?: string;
+  private readonly websocket: boolean;
 
   /** `env` is added to every service's environment (e.g. shorter timers for one test) */
   constructor(
@@ -56,6 +59,7 @@ export class System {
   ) {
     this.auth = o.auth ?? true;
     this.tls = this.auth && (o.tls ?? true);
+    this.websocket = o.websocket ?? false;
     if (o.dockerZone) this.dockerScope = `t${octet}-${process.pid}-${++systems}`;
     // agents and applications run as an unprivileged user when the tests run as root: it must
     // get through this folder to the hosts' own (mkdtemp makes it owner-only)
@@ -76,7 +80,13 @@ export class System {
   async start(): Promise<this> {
     if (this.auth) {
       const storeDir = join(this.dir, 'nats', 'js');
-      this.security = await Installation.prepare(join(this.dir, 'security'), { tls: this.tls, storeDir, port: -1, monitorPort: -1 });
+      this.security = await Installation.prepare(join(this.dir, 'security'), {
+        tls: this.tls,
+        storeDir,
+        port: -1,
+        monitorPort: -1,
+        ...(this.websocket ? { websocket: { host: `127.0.${this.octet}.1`, port: -1 } } : {}),
+      });
       this.nats = await startNatsServer(join(this.dir, 'nats'), { config: this.security.configFile });
       this.keeper = await this.security.startKeeper(this.nats.url);
     } else this.nats = await startNatsServer(join(this.dir, 'nats'));

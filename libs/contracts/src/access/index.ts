@@ -153,8 +153,8 @@ export const TABLE: Record<Role, Grant> = {
     responds: false,
   },
   [Role.observer]: {
-    why: "read-only: the AO's reads, events and traces",
-    sub: ['_INBOX.>', `${Events.SubjectPrefix}.>`, `${Trace.SubjectPrefix}.>`],
+    why: "read-only: the AO's reads, events and traces, and the nodes' heartbeats (the web console's health column)",
+    sub: ['_INBOX.>', `${Events.SubjectPrefix}.>`, `${Trace.SubjectPrefix}.>`, Agent.HEARTBEAT_ALL],
     pub: [...aoReads, ...READ_HISTORY],
     responds: false,
   },
