@@ -136,17 +136,23 @@ describe('web console', () => {
     }
     expect(await page.$eval(`tr[data-op="${r.op}"]`, (e) => (e as HTMLElement).dataset.state)).toBe('COMPLETED');
 
-    // the whole trace as the AO tells it, and the page's drawing of it: one arrow per entry
-    const t = await sys.req<Query.OpTraceReply>(Query.Subject.opTrace, { op: r.op });
-    expect(t.entries).toBeGreaterThan(20);
-    await page
-      .waitForFunction((n) => document.querySelectorAll('#trace svg.sequence g.arrow').length === n, { timeout: 10_000 }, t.entries)
-      .catch(async (err) => {
+    // the whole trace as the AO tells it, and the page's drawing of it: one arrow per entry. The
+    // last arrows may be stored a moment after the record says COMPLETED: both are read again
+    // until they agree (or the deadline says how far apart they stayed)
+    let t: Query.OpTraceReply;
+    let drawn = -1;
+    for (const until = Date.now() + 15_000; ; ) {
+      t = await sys.req<Query.OpTraceReply>(Query.Subject.opTrace, { op: r.op });
+      drawn = await page.$$eval('#trace svg.sequence g.arrow', (a) => a.length);
+      if (drawn === t.entries) break;
+      if (Date.now() > until) {
         mkdirSync(ARTEFACTS, { recursive: true });
         await page.screenshot({ path: join(ARTEFACTS, 'console-failed.png'), fullPage: true });
-        const drawn = await page.$eval('#trace', (e) => (e as HTMLElement).dataset.arrows);
-        throw new Error(`${drawn} arrows drawn of ${t.entries} (seen ${[...seen]}): ${(err as Error).message}`);
-      });
+        throw new Error(`${drawn} arrows drawn of ${t.entries} in the trace (counts seen while it ran: ${[...seen]})`);
+      }
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    expect(t.entries).toBeGreaterThan(20);
     // it grew while the operation ran (drawn at least twice before its end)
     expect([...seen].filter((n) => n < t.entries).length).toBeGreaterThan(0);
     const labels = await page.$$eval('#trace svg.sequence g.arrow text', (ts) => ts.map((x) => [...x.querySelectorAll('tspan')].map((s) => s.textContent).join('\\n')));
