@@ -17,7 +17,17 @@ export interface ServerConfig {
    * browser would not trust the CA made here (docs/adr/0019-web-console.md). Same identities and
    * permissions as the client port. Port -1 for any free port (tests).
    */
-  websocket?: { host: string; port: number };
+  websocket?: WebsocketListener;
+}
+
+export interface WebsocketListener {
+  host: string;
+  port: number;
+  /**
+   * `host` is a container's own address (0.0.0.0 in it), and Docker publishes the port on the
+   * host's loopback only (docker-compose.yml): the one case where it need not be loopback here
+   */
+  publishedOnLoopback?: boolean;
 }
 
 /** A browser's listener must stay on this machine: its traffic is plain text. */
@@ -52,8 +62,8 @@ export async function writeServerConfig(id: Identity, c: ServerConfig): Promise<
   writeSecret(c.file, lines.filter(Boolean).join('\n') + '\n');
 }
 
-function websocketBlock(w: { host: string; port: number }): string {
-  if (!isLoopback(w.host)) throw new WebsocketConfigError(`the WebSocket listener is plain text and must be on loopback (127.0.0.0/8), not ${w.host}`);
+function websocketBlock(w: WebsocketListener): string {
+  if (!isLoopback(w.host) && !w.publishedOnLoopback) throw new WebsocketConfigError(`the WebSocket listener is plain text and must be on loopback (127.0.0.0/8), not ${w.host}`);
   return `websocket { host: ${JSON.stringify(w.host)}, port: ${w.port}, no_tls: true }`;
 }
 
