@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The web console's page: a NATS client in the browser (over the server's WebSocket listener, as
  * the read-only observer) that reads the same public subjects vnfctl reads, and draws them. No
@@ -21,6 +23,7 @@ const SILENT_MS = 3000;
 /** the records are read again this often, in case an event was lost (events are at most once) */
 const REFRESH_MS = 3000;
 const FEED_MAX = 300;
+const ENDED: string[] = ['COMPLETED', 'FAILED', 'ROLLED_BACK', 'FAILED_TEMP'];
 
 const $ = (id: string) => document.getElementById(id)!;
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -34,6 +37,8 @@ const beats = new Map<string, { hb: Agent.Heartbeat; at: number }>();
 const feed: Events.Event[] = [];
 /** the operation whose trace is shown, and its arrows so far */
 let shown: { op: string; entries: Trace.Entry[]; msgs?: ConsumerMessages } | undefined;
+/** someone picked the operation shown (a click, or #op in the address): no more following */
+let picked = false;
 
 async function request<T>(subject: string, body: unknown): Promise<T> {
   const m = await nc.request(subject, JSON.stringify(body), { timeout: 5000 });
@@ -73,6 +78,9 @@ function refresh(): void {
       ]);
       vnfs = v.vnfs.sort((a, b) => a.name.localeCompare(b.name));
       ops = o.ops.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+      // until someone picks one, the trace shown is the newest operation's (a running one first)
+      const follow = ops.find((x) => !ENDED.includes(x.state)) ?? ops[0];
+      if (!picked && follow && shown?.op !== follow.id) void show(follow.id);
       later(drawVnfs);
       later(drawOps);
       $('vnfs').dataset.loaded = 'true';
@@ -236,9 +244,15 @@ async function main(): Promise<void> {
   });
   $('ops').addEventListener('click', (e) => {
     const tr = (e.target as HTMLElement).closest<HTMLElement>('tr[data-op]');
-    if (tr) void show(tr.dataset.op!);
+    if (!tr) return;
+    picked = true;
+    void show(tr.dataset.op!);
   });
-  const fromHash = () => location.hash.length > 1 && void show(decodeURIComponent(location.hash.slice(1)));
+  const fromHash = () => {
+    if (location.hash.length <= 1) return;
+    picked = true;
+    void show(decodeURIComponent(location.hash.slice(1)));
+  };
   window.addEventListener('hashchange', fromHash);
   fromHash();
   refresh();
