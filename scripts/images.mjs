@@ -393,7 +393,7 @@ function filesUnder(dir, to, keep = () => true, skipDirs = new Set()) {
 
 // 4. the services: what `npm ci --omit=dev` would install, taken from node_modules as the lock
 // file lists it (no registry, no install step), the workspace libraries and the built apps
-const SERVICE_APPS = ['orchestrator', 'vnfm', 'vim-adapter', 'vnfctl', 'launcher'];
+const SERVICE_APPS = ['orchestrator', 'vnfm', 'vim-adapter', 'vnfctl', 'launcher', 'console'];
 const LIBS = ['contracts', 'bus', 'auth'];
 const pkgLock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8'));
 const js = (r) => /\.(m?js|cjs|json)$/.test(r) || r.endsWith('.js.map');
@@ -401,7 +401,8 @@ const serviceFiles = [];
 for (const app of SERVICE_APPS) {
   const dist = join(REPO, 'apps', app, 'dist');
   if (!existsSync(join(dist, 'main.js'))) fail(`${dist}/main.js is missing: run npm run build first`);
-  serviceFiles.push(...filesUnder(dist, `app/apps/${app}/dist`, (r) => js(r) && !r.includes('agent.bundle')));
+  // the console's page and style sheet beside its scripts (dist/public)
+  serviceFiles.push(...filesUnder(dist, `app/apps/${app}/dist`, (r) => (js(r) || /\.(html|css)$/.test(r)) && !r.includes('agent.bundle')));
 }
 if (!existsSync(join(REPO, 'apps/launcher/dist/keeper.js'))) fail('apps/launcher/dist/keeper.js is missing: run npm run build first');
 for (const lib of LIBS) {

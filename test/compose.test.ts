@@ -63,6 +63,9 @@ function vnfctl(args: string[]): Promise<{ code: number; out: string; err: strin
   );
 }
 
+let consolePort: number;
+let wsPort: number;
+
 const nodeContainers = () => docker.list([`vnf-lcm.scope=${SCOPE}`]);
 const projectContainers = () => docker.list([`com.docker.compose.project=${PROJECT}`]);
 
@@ -76,9 +79,12 @@ beforeAll(async () => {
   await dockerReady(docker, ROOT);
   tmp = mkdtempSync(join(tmpdir(), 'vnf-compose-test-'));
   const [port, monitor] = [await freePort(), await freePort()];
+  [consolePort, wsPort] = [await freePort(), await freePort()];
   composeEnv = {
     VNF_NATS_PORT: String(port),
     VNF_NATS_MONITOR_PORT: String(monitor),
+    VNF_CONSOLE_PORT: String(consolePort),
+    VNF_CONSOLE_WS_PORT: String(wsPort),
     VNF_DOCKER_RANGE: '127.39.0.0/16',
     VNF_SCOPE: SCOPE,
   };
@@ -113,7 +119,7 @@ test('the stack is up: each service with its own identity, nothing as root but t
   expect(env).toBeDefined();
   const all = await projectContainers();
   const running = all.filter((c) => c.State === 'running').map((c) => c.Labels?.['com.docker.compose.service']).sort();
-  expect(running).toEqual(['keeper', 'nats', 'orchestrator', 'vim-adapter', 'vnfm']);
+  expect(running).toEqual(['console', 'keeper', 'nats', 'orchestrator', 'vim-adapter', 'vnfm']);
   // the set-up made the identities and left
   expect(all.filter((c) => c.Labels?.['com.docker.compose.service'] === 'setup').map((c) => c.State)).toEqual(['exited']);
   // a service's volume holds its own credentials and the CA, nothing else
@@ -122,6 +128,11 @@ test('the stack is up: each service with its own identity, nothing as root but t
   expect(await ls('orchestrator')).toBe('ca.pem nats.creds');
   expect(await ls('vnfm')).toBe('ca.pem nats.creds');
   expect(await ls('vim-adapter')).toBe('agent-signer.json ca.pem nats.creds');
+  expect(await ls('console')).toBe('nats.creds');
+  // the console on the host's loopback, its page pointed at the published WebSocket listener
+  const cfg = (await (await fetch(`http://127.0.0.1:${consolePort}/config.json`)).json()) as { ws: string; creds: string };
+  expect(cfg.ws).toBe(`ws://127.0.0.1:${wsPort}`);
+  expect(cfg.creds).toContain('BEGIN NATS USER JWT');
   const uid = async (service: string) => (await env!.getContainer(`${PROJECT}_${service}_1`).exec(['node', '-p', 'process.getuid()'])).output.trim();
   expect(await uid('orchestrator')).toBe('65534');
   expect(await uid('keeper')).toBe('65534');

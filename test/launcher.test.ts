@@ -26,6 +26,8 @@ let out = '';
 let nc: NatsConnection | undefined;
 let natsPort: number;
 let monitorPort: number;
+let consolePort: number;
+let wsPort: number;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -70,12 +72,14 @@ function exitWithin(ms: number): Promise<number | null | undefined> {
 beforeAll(async () => {
   natsPort = await freePort();
   monitorPort = await freePort();
+  consolePort = await freePort();
+  wsPort = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     VIM_ZONES: JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: '127.46.0.0/16', root: join(dir, 'hosts') }] }),
   };
   delete env.NATS_URL; // the launcher must start its own server
-  const args = ['--data', join(dir, 'data'), '--port', String(natsPort), '--monitor', String(monitorPort), '--fresh', '--teardown', '--deploy', join(ROOT, 'examples/web.yaml')];
+  const args = ['--data', join(dir, 'data'), '--port', String(natsPort), '--monitor', String(monitorPort), '--console', String(consolePort), '--websocket', String(wsPort), '--fresh', '--teardown', '--deploy', join(ROOT, 'examples/web.yaml')];
   // its own process group, so that the test can press Ctrl-C as a terminal does: to the whole group
   launcher = spawn(process.execPath, [join(ROOT, 'apps/launcher/dist/main.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   launcher.stdout!.on('data', (d) => (out += d));
@@ -109,6 +113,21 @@ test(
     expect(r.body).toMatchObject({ node: expect.stringMatching(/^web-backend-\d+$/), version: 'v1' });
     expect(out).toMatch(/COMPLETED/);
     expect(out).not.toMatch(/deployment did not complete/);
+  },
+  T,
+);
+
+test(
+  'serves the web console on --console, its page pointed at the WebSocket listener with the observer identity',
+  async () => {
+    await until(() => /web console on/.test(out) || undefined, 'the console line', 30_000);
+    const page = await until(async () => (await httpGet(`http://127.0.0.1:${consolePort}/`).catch(() => undefined))?.status === 200 || undefined, 'the console', 30_000);
+    expect(page).toBe(true);
+    const cfg = (await httpGet(`http://127.0.0.1:${consolePort}/config.json`)).body as { ws: string; creds: string };
+    expect(cfg.ws).toBe(`ws://127.0.0.1:${wsPort}`);
+    expect(cfg.creds).toContain('BEGIN NATS USER JWT');
+    // the WebSocket listener answers (an HTTP GET without the upgrade is refused, but answered)
+    expect((await fetch(`http://127.0.0.1:${wsPort}/`)).status).toBeGreaterThanOrEqual(400);
   },
   T,
 );

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export interface NatsServer {
   url: string;
   monitor: string;
+  /** the WebSocket listener's URL, when the configuration has one (a new port after restart()) */
+  websocket?: string;
   dir: string;
   proc: ChildProcess;
   stop(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startNatsServer(dir = mkdtempSync(join(tmpdir(), 'vnf-nats
   return {
     url,
     monitor,
+    websocket: ports.websocket?.[0],
     dir,
     get proc() {
       return proc;
@@ -66,7 +69,7 @@ export async function startNatsServer(dir = mkdtempSync(join(tmpdir(), 'vnf-nats
   };
 }
 
-async function waitForPorts(dir: string, proc: ChildProcess): Promise<{ nats: string[]; monitoring: string[] }> {
+async function waitForPorts(dir: string, proc: ChildProcess): Promise<{ nats: string[]; monitoring: string[]; websocket?: string[] }> {
   let stderr = '';
   proc.stderr?.on('data', (d) => (stderr += d));
   const file = () => join(dir, `nats-server_${proc.pid}.ports`);

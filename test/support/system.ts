@@ -29,6 +29,8 @@ export interface SystemOptions {
    * fight over 127.0.0.1's ports
    */
   metrics?: boolean;
+  /** a WebSocket listener for browsers (the web console) on 127.<octet>.0.1, any free port: nats.websocket (default false) */
+  websocket?: boolean;
 }
 
 /** the services' documented metrics ports (README, Observe) */
@@ -57,6 +59,7 @@ export class System {
   /** the docker zone's scope (its containers' label `vnf-lcm.scope`), when `dockerZone` */
   readonly dockerScope?: string;
   readonly metrics: boolean;
+  private readonly websocket: boolean;
 
   /** `env` is added to every service's environment (e.g. shorter timers for one test) */
   constructor(
@@ -67,6 +70,7 @@ export class System {
     this.auth = o.auth ?? true;
     this.tls = this.auth && (o.tls ?? true);
     this.metrics = o.metrics ?? false;
+    this.websocket = o.websocket ?? false;
     if (o.dockerZone) this.dockerScope = `t${octet}-${process.pid}-${++systems}`;
     // agents and applications run as an unprivileged user when the tests run as root: it must
     // get through this folder to the hosts' own (mkdtemp makes it owner-only)
@@ -87,7 +91,13 @@ export class System {
   async start(): Promise<this> {
     if (this.auth) {
       const storeDir = join(this.dir, 'nats', 'js');
-      this.security = await Installation.prepare(join(this.dir, 'security'), { tls: this.tls, storeDir, port: -1, monitorPort: -1 });
+      this.security = await Installation.prepare(join(this.dir, 'security'), {
+        tls: this.tls,
+        storeDir,
+        port: -1,
+        monitorPort: -1,
+        ...(this.websocket ? { websocket: { host: `127.0.${this.octet}.1`, port: -1 } } : {}),
+      });
       this.nats = await startNatsServer(join(this.dir, 'nats'), { config: this.security.configFile });
       this.keeper = await this.security.startKeeper(this.nats.url);
     } else this.nats = await startNatsServer(join(this.dir, 'nats'));

@@ -16,7 +16,11 @@ const SERVER = {
   port: Number(process.env.VNF_LCM_NATS_PORT || 4222),
   monitorPort: Number(process.env.VNF_LCM_NATS_MONITOR_PORT || 8222),
   storeDir: process.env.VNF_LCM_NATS_STORE || '/data',
+  // the web console's WebSocket listener, published on the host's 127.0.0.1 only (docker-compose.yml)
+  ...(process.env.VNF_LCM_NATS_WS_PORT ? { websocket: { host: '0.0.0.0', port: Number(process.env.VNF_LCM_NATS_WS_PORT), publishedOnLoopback: true } } : {}),
 };
+/** folders (under IDENTITIES) of what runs with a people's role: the console reads as the observer */
+const READERS = { console: 'observer' } as const;
 /** the roles whose credentials a person may take out (`creds`); services get theirs through setup */
 const PEOPLE = ['devops', 'observer', 'admin'];
 
@@ -51,6 +55,12 @@ async function setup(handOut = true) {
     put(ca, join(dir, 'ca.pem'), 0o644);
     if (env.VIM_AGENT_SIGNER) put(env.VIM_AGENT_SIGNER, join(dir, 'agent-signer.json'), 0o600);
     handed.push(role);
+  }
+  for (const [name, role] of Object.entries(READERS)) {
+    const dir = join(IDENTITIES, name);
+    if (!existsSync(dir)) continue;
+    put(inst.env(role).NATS_CREDS, join(dir, 'nats.creds'), 0o600);
+    handed.push(`${name} (${role})`);
   }
   if (handed.length) log('service credentials handed out', { services: handed });
   return inst;

@@ -24,7 +24,10 @@ const program = new Command('vnf-lcm')
   .option('--no-tls', 'clients talk to the embedded server in plain text (TLS with a CA made in --data is the default)')
   .option('--tls-cert <file>', "the embedded server's certificate (with --tls-key and --tls-ca): the operator's own instead of one made here")
   .option('--tls-key <file>', "the embedded server's private key")
-  .option('--tls-ca <file>', 'the CA that signed --tls-cert, which every client verifies the server with');
+  .option('--tls-ca <file>', 'the CA that signed --tls-cert, which every client verifies the server with')
+  .option('--console <n>', 'port of the web console on 127.0.0.1 (docs/adr/0019-web-console.md)', '8223')
+  .option('--no-console', 'no web console, and no WebSocket listener on the embedded nats-server')
+  .option('--websocket <n>', "port of the embedded nats-server's WebSocket listener on 127.0.0.1, which the console's page uses", '8224');
 
 program.parse();
 const o = program.opts<{
@@ -38,6 +41,8 @@ const o = program.opts<{
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  console: string | false;
+  websocket: string;
 }>();
 const data = resolve(o.data);
 const log = (l: string) => process.stdout.write(l + '\n');
@@ -83,6 +88,7 @@ async function prepareSecurity(): Promise<Installation> {
       port: Number(o.port),
       monitorPort: Number(o.monitor),
       storeDir: resolve(data, 'nats'),
+      ...(o.console !== false ? { websocket: { host: '127.0.0.1', port: Number(o.websocket) } } : {}),
     });
   } catch (err) {
     log(`[vnf-lcm] cannot prepare identities and TLS: ${(err as Error).message}`);
@@ -110,6 +116,12 @@ const env = {
 };
 for (const app of ['orchestrator', 'vnfm', 'vim-adapter'] as const)
   procs.push(new Supervised({ name: app, command: process.execPath, args: [dist(app)], env: { ...env, ...envOf(app) } }, log).start());
+// the console's page talks to the embedded server over WebSocket, as the read-only observer
+if (security && o.console !== false) {
+  const consoleEnv = { CONSOLE_PORT: o.console, CONSOLE_WS_URL: `ws://127.0.0.1:${o.websocket}`, ...envOf(Access.Role.observer) };
+  procs.push(new Supervised({ name: 'console', command: process.execPath, args: [dist('console')], env: consoleEnv }, log).start());
+  log(`[vnf-lcm] web console on http://127.0.0.1:${o.console}/ (--console <port> to move it, --no-console for none)`);
+}
 
 // Signals are handled before anything can block (connecting waits for nats-server): the children
 // lead their own process groups, so a launcher killed by a signal it did not handle would orphan them.

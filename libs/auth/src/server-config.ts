@@ -12,6 +12,27 @@ export interface ServerConfig {
   storeDir: string;
   /** cert and key of the server; without, clients connect in plain text */
   tls?: TlsFiles;
+  /**
+   * A WebSocket listener for browsers (the web console): loopback only and without TLS, since a
+   * browser would not trust the CA made here (docs/adr/0019-web-console.md). Same identities and
+   * permissions as the client port. Port -1 for any free port (tests).
+   */
+  websocket?: WebsocketListener;
+}
+
+export interface WebsocketListener {
+  host: string;
+  port: number;
+  /**
+   * `host` is a container's own address (0.0.0.0 in it), and Docker publishes the port on the
+   * host's loopback only (docker-compose.yml): the one case where it need not be loopback here
+   */
+  publishedOnLoopback?: boolean;
+}
+
+/** A browser's listener must stay on this machine: its traffic is plain text. */
+export class WebsocketConfigError extends Error {
+  override name = 'WebsocketConfigError';
 }
 
 /**
@@ -35,7 +56,15 @@ export async function writeServerConfig(id: Identity, c: ServerConfig): Promise<
     `  ${id.systemAccount}: ${q(accounts.system)}`,
     `  ${id.accountKey}: ${q(accounts.account)}`,
     '}',
+    c.websocket ? websocketBlock(c.websocket) : '',
     c.tls ? `tls { cert_file: ${q(c.tls.cert)}, key_file: ${q(c.tls.key)}, timeout: 10 }` : '',
   ];
   writeSecret(c.file, lines.filter(Boolean).join('\n') + '\n');
 }
+
+function websocketBlock(w: WebsocketListener): string {
+  if (!isLoopback(w.host) && !w.publishedOnLoopback) throw new WebsocketConfigError(`the WebSocket listener is plain text and must be on loopback (127.0.0.0/8), not ${w.host}`);
+  return `websocket { host: ${JSON.stringify(w.host)}, port: ${w.port}, no_tls: true }`;
+}
+
+const isLoopback = (host: string) => /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);

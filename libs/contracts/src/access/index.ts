@@ -136,8 +136,8 @@ export const TABLE: Record<Role, Grant> = {
     responds: false,
   },
   [Role.observer]: {
-    why: "read-only: the AO's reads, events and traces; discovers the services ($SRV)",
-    sub: ['_INBOX.>', `${Events.SubjectPrefix}.>`, `${Trace.SubjectPrefix}.>`],
+    why: "read-only: the AO's reads, events and traces, the nodes' heartbeats (the web console's health column); discovers the services ($SRV)",
+    sub: ['_INBOX.>', `${Events.SubjectPrefix}.>`, `${Trace.SubjectPrefix}.>`, Agent.HEARTBEAT_ALL],
     pub: [...aoReads, ...READ_HISTORY, SRV_ALL],
     responds: false,
   },
