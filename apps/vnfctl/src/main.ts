@@ -130,10 +130,14 @@ async function watch(c: Conn, vnf: string, intervalMs: number): Promise<number> 
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // woken early by a signal, so that Ctrl-C ends the watch at once, not after the interval
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      wake = resolve;
-      setTimeout(resolve, ms);
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
     });
   const tty = !!process.stdout.isTTY && !g().json;
   await watchStatus(c.request, { vnf, intervalMs, tty, json: !!g().json, write: (s) => process.stdout.write(s), warn: (s) => process.stderr.write(s) }, () => stopped, sleep);
