@@ -48,3 +48,12 @@ test('not on a terminal a block is printed only when something changed; a failed
   expect(warn).toEqual(['vnfctl: cannot read node health: no reply; trying again\n', 'vnfctl: reading node health again\n']);
   await expect(watchStatus(async () => Promise.reject(new Error('not_found')), { vnf: 'w', intervalMs: 0, tty: false, json: false, write: () => undefined, warn: () => undefined }, () => false, async () => undefined)).rejects.toThrow('not_found');
 });
+
+test('on a terminal every read redraws the block in place (ages keep counting), changed or not', async () => {
+  const reply: Query.NodeHealthReply = { vnf: 'w', nodes: [node('w-b-1', { lastSeen: '2026-12-01T17:00:01.000Z' })] };
+  let i = 0;
+  const out: string[] = [];
+  await watchStatus(async <T>() => (i++, reply as T), { vnf: 'w', intervalMs: 0, tty: true, json: false, write: (s) => out.push(s), warn: () => undefined }, () => i >= 3, async () => undefined);
+  expect(out).toHaveLength(3);
+  for (const s of out) expect(s.startsWith('\x1b[H\x1b[2Jw  ')).toBe(true);
+});
