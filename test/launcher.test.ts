@@ -55,6 +55,22 @@ function childOf(ppid: number, needle: string): number | undefined {
   return findProcesses((p) => p.ppid === ppid && p.cmd.join('\0').includes(needle))[0];
 }
 
+/** the launcher's output, one JSON record per line (apps/launcher/src/log-lines.ts) */
+const records = () =>
+  out
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { service: string; level: string; msg: string });
+/** its messages as `[service] msg` lines, for the checks that read them */
+const said = () => out.split('\n').filter((l) => l.trim()).map((l) => {
+  try {
+    const r = JSON.parse(l) as { service: string; msg: string };
+    return `[${r.service}] ${r.msg}`;
+  } catch {
+    return l;
+  }
+}).join('\n');
+
 const exited = () => launcher.exitCode !== null || launcher.signalCode !== null;
 
 /** the launcher's exit code, or undefined if it is still running after `ms` */
@@ -106,13 +122,25 @@ afterAll(async () => {
 test(
   'deploys the example and prints a URL where a frontend answers with a backend',
   async () => {
-    const url = await until(() => /\bcurl (http:\/\/\S+)/.exec(out)?.[1], 'a curl line', 90_000);
+    const url = await until(() => /\bcurl (http:\/\/\S+)/.exec(said())?.[1], 'a curl line', 90_000);
     expect(url).toMatch(/^http:\/\/127\.46\.\d+\.\d+:8000\/$/);
     const r = await httpGet(url);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ node: expect.stringMatching(/^web-backend-\d+$/), version: 'v1' });
-    expect(out).toMatch(/COMPLETED/);
-    expect(out).not.toMatch(/deployment did not complete/);
+    expect(said()).toMatch(/^\[vnfctl\] operation \S+ COMPLETED in /m);
+    expect(said()).not.toMatch(/deployment did not complete/);
+  },
+  T,
+);
+
+test(
+  "every line it printed is a JSON object naming its writer in service: the services', nats-server's, vnfctl's and its own",
+  async () => {
+    const rs = records();
+    expect(rs.every((r) => typeof r.service === 'string' && typeof r.level === 'string' && typeof r.msg === 'string')).toBe(true);
+    expect([...new Set(rs.map((r) => r.service))]).toEqual(expect.arrayContaining(['vnf-lcm', 'nats', 'orchestrator', 'vnfm', 'vim-adapter', 'vnfctl']));
+    // a service's pino line passed on with its own fields
+    expect(rs.some((r) => r.service === 'orchestrator' && r.level === 'info' && typeof (r as { time?: unknown }).time === 'string')).toBe(true);
   },
   T,
 );
@@ -181,7 +209,7 @@ test(
     const before = childOf(launcher.pid!, 'apps/vnfm/dist/main.js');
     expect(before).toBeDefined();
     process.kill(before!, 'SIGKILL');
-    await until(() => /\[vnfm\] exited \(SIGKILL\)/.test(out), '[vnfm] exited');
+    await until(() => /^\[vnfm\] exited \(SIGKILL\)/m.test(said()), '[vnfm] exited');
     const after = await until(() => {
       const p = childOf(launcher.pid!, 'apps/vnfm/dist/main.js');
       return p !== before ? p : undefined;
@@ -203,8 +231,9 @@ test(
     process.kill(-launcher.pid!, 'SIGINT');
     expect(await gone).toBe(0);
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(out).toMatch(/removed 5 virtual hosts/);
-    expect(out).toMatch(/\[vnf-lcm\] stopped/);
+    expect(said()).toMatch(/removed 5 virtual hosts/);
+    expect(said()).toMatch(/^\[vnf-lcm\] stopped$/m);
+    expect(records().length).toBeGreaterThan(10);
     expect(processesUnder(dir)).toEqual([]);
   },
   T,

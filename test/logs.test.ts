@@ -188,16 +188,16 @@ describe.each([
   );
 });
 
-test('an unknown node is exit 2 not_found', async () => {
+test('an unknown node is exit 1 not_found', async () => {
   const r = await vnfctl(['logs', 'logs-nope-9']);
-  expect(r.code).toBe(2);
+  expect(r.code).toBe(1);
   expect(r.stderr).toMatch(/not_found/);
   const j = await vnfctl(['--json', 'logs', 'logs-nope-9']);
-  expect(j.code).toBe(2);
+  expect(j.code).toBe(1);
   expect(JSON.parse(j.stderr).error.err_code).toBe('not_found');
 });
 
-test('--app and --agent together are refused (exit 2)', async () => {
+test('--app and --agent together are a usage error (exit 2)', async () => {
   const r = await vnfctl(['logs', procNode, '--app', '--agent']);
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/invalid_request/);

@@ -164,10 +164,10 @@ describe('vnfctl with credentials', () => {
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ op: 'op-1', state: 'COMPLETED' })]);
   });
 
-  test('without credentials, or with a user the server does not know, the server refuses: authorization violation, exit 2', async () => {
+  test('without credentials, or with a user the server does not know, the server refuses: authorization violation, exit 1', async () => {
     for (const run of [() => vnfctl(['status', '--json']), () => vnfctl(['--creds', creds.stranger, 'status', '--json'])]) {
       const r = await run();
-      expect(r.code).toBe(2);
+      expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       const { error } = JSON.parse(r.stderr);
       expect(error).toMatchObject({ code: 503, err_code: 'unavailable' });
@@ -175,14 +175,14 @@ describe('vnfctl with credentials', () => {
       expect(error.description).not.toMatch(/no service answers/);
     }
     const t = await vnfctl(['status']);
-    expect(t.code).toBe(2);
+    expect(t.code).toBe(1);
     expect(t.stderr).toMatch(/^error: unavailable: authorization violation: .*check --creds/);
     expect(t.stderr).not.toMatch(/\n\s+at /);
   });
 
   test('a request the role may not send is "permission denied on <subject>", at once, not a timeout', async () => {
     const r = await vnfctl(['--creds', creds.observer, '--timeout', '20000', 'deploy', join(ROOT, 'examples/web.yaml'), '--json']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const { error } = JSON.parse(r.stderr);
     expect(error).toMatchObject({ code: 503, err_code: 'unavailable' });
@@ -191,7 +191,7 @@ describe('vnfctl with credentials', () => {
     expect(r.ms).toBeLessThan(15_000);
 
     const t = await vnfctl(['--creds', creds.observer, 'deploy', join(ROOT, 'examples/web.yaml')]);
-    expect(t.code).toBe(2);
+    expect(t.code).toBe(1);
     expect(t.stderr).toMatch(new RegExp(`^error: unavailable: permission denied on ${Deploy.Subject.replace(/\./g, '\\.')}`));
 
     // what the observer may do still works
@@ -200,13 +200,13 @@ describe('vnfctl with credentials', () => {
 });
 
 describe('TLS', () => {
-  test('--tls-ca (or NATS_TLS_CA) verifies the server; without the CA the connection is refused with a clear error, exit 2', async () => {
+  test('--tls-ca (or NATS_TLS_CA) verifies the server; without the CA the connection is refused with a clear error, exit 1', async () => {
     const r = await vnfctl(['--creds', creds.devops, '--tls-ca', ca, 'status', '--json'], { NATS_TLS_CA: undefined });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ name: 'web' })]);
 
     const t = await vnfctl(['--creds', creds.devops, 'status', '--json'], { NATS_TLS_CA: undefined });
-    expect(t.code).toBe(2);
+    expect(t.code).toBe(1);
     expect(t.stdout).toBe('');
     const { error } = JSON.parse(t.stderr);
     expect(error).toMatchObject({ code: 503, err_code: 'unavailable' });
@@ -216,15 +216,15 @@ describe('TLS', () => {
 });
 
 describe('credentials or CA files vnfctl cannot use', () => {
-  test('a missing --creds file: structured error naming it, exit 2, no stack trace', async () => {
+  test('a missing --creds file: structured error naming it, exit 1, no stack trace', async () => {
     const missing = join(dir, 'nope.creds');
     const r = await vnfctl(['--creds', missing, 'status']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`error: invalid_request: cannot read credentials file (NATS_CREDS / --creds) ${missing}: ENOENT\n`);
 
     const j = await vnfctl(['status', '--json'], { NATS_CREDS: missing });
-    expect(j.code).toBe(2);
+    expect(j.code).toBe(1);
     expect(JSON.parse(j.stderr)).toEqual({ error: { code: 400, err_code: 'invalid_request', description: expect.stringContaining(missing) } });
   });
 
@@ -232,11 +232,11 @@ describe('credentials or CA files vnfctl cannot use', () => {
     const junk = join(dir, 'junk.creds');
     writeFileSync(junk, 'not a credentials file\n');
     const r = await vnfctl(['--creds', junk, 'status', '--json']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(JSON.parse(r.stderr)).toEqual({ error: { code: 400, err_code: 'invalid_request', description: `${junk}: credentials file holds no user JWT` } });
 
     const ca = await vnfctl(['--creds', creds.devops, '--tls-ca', join(dir, 'nope.pem'), 'status']);
-    expect(ca.code).toBe(2);
+    expect(ca.code).toBe(1);
     expect(ca.stderr).toMatch(/^error: invalid_request: cannot read CA file \(NATS_TLS_CA \/ --tls-ca\) .*nope\.pem: ENOENT\n$/);
   });
 });

@@ -52,20 +52,21 @@ test('scale-out, scale-in, heal, upgrade and migrate from the command line, each
   expect(status.out).toMatch(/backend {2}2\/3 nodes/);
 });
 
-test('bad targets exit 2 with the structured error, and change nothing', async () => {
+test('bad targets exit 1 with the structured error (2 when the command line itself is wrong), and change nothing', async () => {
   const before = await sys.hosts();
-  for (const [args, code] of [
-    [['scale-in', 'web', 'backend', '--nodes', '0'], 'invalid_request'],
-    [['scale-out', 'web', 'backend', '--nodes', 'many'], 'invalid_request'],
-    [['scale-out', 'web', 'nope'], 'not_found'],
-    [['heal', 'web', 'web-backend-999'], 'not_found'],
-    [['upgrade', 'web', 'backend', '--version', 'v9'], 'not_found'],
-    [['migrate', 'web', 'backend', '--zone', 'mars'], 'not_found'],
-    [['op', 'retry', '00000000-0000-0000-0000-000000000000'], 'not_found'],
+  for (const [args, code, exit] of [
+    [['scale-in', 'web', 'backend', '--nodes', '0'], 'invalid_request', 1],
+    [['scale-out', 'web', 'backend', '--nodes', 'many'], 'invalid_request', 2],
+    [['scale-out', 'web', 'nope'], 'not_found', 1],
+    [['heal', 'web', 'web-backend-999'], 'not_found', 1],
+    [['upgrade', 'web', 'backend', '--version', 'v9'], 'not_found', 1],
+    [['migrate', 'web', 'backend', '--zone', 'mars'], 'not_found', 1],
+    [['op', 'retry', '00000000-0000-0000-0000-000000000000'], 'not_found', 1],
   ] as const) {
     const r = await vnfctl(...args);
-    expect({ args, code: r.code, err: r.err }).toMatchObject({ args, code: 2, err: expect.stringContaining(`error: ${code}:`) });
+    expect({ args, code: r.code, err: r.err }).toMatchObject({ args, code: exit, err: expect.stringContaining(`error: ${code}:`) });
     const j = await vnfctl('--json', ...args);
+    expect(j.code).toBe(exit);
     expect(JSON.parse(j.err).error.err_code).toBe(code);
   }
   expect(await sys.hosts()).toEqual(before);

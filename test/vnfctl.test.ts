@@ -9,7 +9,8 @@ import { ROOT, System } from './support/system.js';
 
 /**
  * vnfctl as an operator runs it: the built CLI as a subprocess against a whole vnf-lcm, its
- * exit codes (0 done, 1 operation did not complete, 2 request refused or unreachable), its text
+ * exit codes (0 done, 1 operation did not complete or request refused or unreachable, 2 a wrong
+ * command line: test/vnfctl-habits.test.ts), its text
  * and its --json output.
  */
 const sys = new System(45);
@@ -205,18 +206,18 @@ describe('following', () => {
 
 describe('failures and their exit codes', () => {
   test(
-    'a descriptor with a dependency cycle exits 2 and names the field, in text and in JSON',
+    'a descriptor with a dependency cycle exits 1 and names the field, in text and in JSON',
     async () => {
       const file = descriptorFile('cycle', (d) => (d.clusters[0].dependsOn = ['frontend']));
       const r = await vnfctl(['deploy', file, '--wait']);
-      expect(r.code).toBe(2);
+      expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^error: invalid_descriptor: /);
       expect(r.stderr).toMatch(/\/clusters\/\d\/dependsOn/);
       expect(r.stderr).toMatch(/cycle/);
 
       const j = await vnfctl(['deploy', file, '--json']);
-      expect(j.code).toBe(2);
+      expect(j.code).toBe(1);
       const body = JSON.parse(j.stderr);
       expect(body).toEqual({ error: expect.objectContaining({ code: 422, err_code: 'invalid_descriptor' }) });
       expect(JSON.stringify(body.error.details)).toMatch(/\/clusters\/\d\/dependsOn/);
@@ -229,31 +230,31 @@ describe('failures and their exit codes', () => {
     async () => {
       const file = descriptorFile('x', (d) => (d.name = 'Bad Name'));
       const r = await vnfctl(['deploy', file, '--wait']);
-      expect(r.code).toBe(2);
+      expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^error: invalid_descriptor: \/name/);
     },
     T,
   );
 
   test(
-    'an unreachable server exits 2 with err_code unavailable',
+    'an unreachable server exits 1 with err_code unavailable',
     async () => {
       const r = await vnfctl(['status', '--json'], { server: 'nats://127.0.0.1:1' });
-      expect(r.code).toBe(2);
+      expect(r.code).toBe(1);
       expect(JSON.parse(r.stderr)).toEqual({ error: expect.objectContaining({ code: 503, err_code: 'unavailable' }) });
       const t = await vnfctl(['deploy', join(ROOT, 'examples/web.yaml'), '--wait'], { server: 'nats://127.0.0.1:1' });
-      expect(t.code).toBe(2);
+      expect(t.code).toBe(1);
       expect(t.stderr).toMatch(/^error: unavailable: /);
     },
     T,
   );
 
   test(
-    'unknown operation or VNF exits 2 with not_found',
+    'unknown operation or VNF exits 1 with not_found',
     async () => {
       for (const args of [['op', 'nope'], ['trace', 'nope'], ['status', 'nope']]) {
         const r = await vnfctl([...args, '--json']);
-        expect(r.code).toBe(2);
+        expect(r.code).toBe(1);
         expect(JSON.parse(r.stderr).error.err_code).toBe('not_found');
       }
     },
@@ -318,7 +319,7 @@ describe('failures and their exit codes', () => {
 
 describe('credentials', () => {
   test(
-    "with DevOps's credentials vnfctl lists the VNFs; without any the server's refusal is said as such, exit 2",
+    "with DevOps's credentials vnfctl lists the VNFs; without any the server's refusal is said as such, exit 1",
     async () => {
       if (!sys.security) return; // an open server (System without auth) needs none
       const r = await vnfctl(['status', '--json']);
@@ -326,14 +327,14 @@ describe('credentials', () => {
       expect((JSON.parse(r.stdout) as Records.VnfRecord[]).map((v) => v.name)).toContain('web');
 
       const none = await vnfctl(['status', '--json'], { as: null });
-      expect(none.code).toBe(2);
+      expect(none.code).toBe(1);
       expect(none.stdout).toBe('');
       const { error } = JSON.parse(none.stderr);
       expect(error).toMatchObject({ code: 503, err_code: 'unavailable' });
       expect(error.description).toMatch(/^authorization violation: .*check --creds/);
 
       const text = await vnfctl(['status'], { as: null });
-      expect(text.code).toBe(2);
+      expect(text.code).toBe(1);
       expect(text.stderr).toMatch(/^error: unavailable: authorization violation: /);
       expect(text.stderr).not.toMatch(/no service answers|\n\s+at /);
     },
@@ -341,15 +342,15 @@ describe('credentials', () => {
   );
 
   test(
-    'a --creds file that does not exist: structured error, exit 2, no stack trace',
+    'a --creds file that does not exist: structured error, exit 1, no stack trace',
     async () => {
       const missing = join(sys.dir, 'nope.creds');
       const r = await vnfctl(['--creds', missing, 'status']);
-      expect(r.code).toBe(2);
+      expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).toBe(`error: invalid_request: cannot read credentials file (NATS_CREDS / --creds) ${missing}: ENOENT\n`);
       const j = await vnfctl(['status', '--json'], { env: { NATS_CREDS: missing } });
-      expect(j.code).toBe(2);
+      expect(j.code).toBe(1);
       expect(JSON.parse(j.stderr)).toEqual({ error: { code: 400, err_code: 'invalid_request', description: expect.stringContaining(missing) } });
     },
     T,

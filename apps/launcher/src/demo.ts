@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { createInterface } from 'node:readline';
 import { Query, Vim, type Records } from '@vnf-lcm/contracts';
+import { parseLine, type LogRecord } from './log-lines.js';
 
 const vnfctl = resolve(dirname(fileURLToPath(import.meta.url)), '../../vnfctl/dist/main.js');
 
@@ -29,20 +31,25 @@ export async function deployAndShow(
   server: string,
   file: string,
   log: (l: string) => void,
+  print: (r: LogRecord) => void,
   identity: Record<string, string> = {},
 ): Promise<boolean> {
   const code = await new Promise<number>((res) => {
     // the server is named explicitly: vnfctl would otherwise use NATS_URL or its default port;
     // it deploys as DevOps (NATS_CREDS, NATS_TLS_CA), as an operator would
+    // its lines are the launcher's output too: records of service vnfctl, as every other line
     const p = spawn(process.execPath, [vnfctl, '-s', server, 'deploy', file, '--wait'], {
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...identity },
     });
-    p.on('exit', (c) => res(c ?? 1));
+    const read = [p.stdout, p.stderr].map(
+      (s, i) => new Promise((done) => createInterface({ input: s }).on('line', (l) => print(parseLine('vnfctl', l, i ? 'stderr' : 'stdout'))).once('close', done)),
+    );
+    p.on('exit', (c) => void Promise.all(read).then(() => res(c ?? 1)));
   });
   if (code !== 0) return false;
   const { vnfs } = (await nc.request(Query.Subject.vnfList, '{}', { timeout: 5000 })).json<Query.VnfListReply>();
-  for (const v of vnfs) for (const url of entryUrls(v)) log(`[vnf-lcm] ${v.name}: curl ${url}`);
+  for (const v of vnfs) for (const url of entryUrls(v)) log(`${v.name}: curl ${url}`);
   return true;
 }
 
@@ -57,5 +64,5 @@ export function entryUrls(v: Records.VnfRecord): string[] {
 export async function teardown(nc: NatsConnection, log: (l: string) => void): Promise<void> {
   const { hosts } = (await nc.request(Vim.Subject.hostList, '{}', { timeout: 5000 })).json<Vim.HostListReply>();
   await Promise.all(hosts.map((h) => nc.request(Vim.Subject.hostRemove, JSON.stringify({ node: h.node }), { timeout: 20_000 }).catch(() => undefined)));
-  log(`[vnf-lcm] removed ${hosts.length} virtual hosts`);
+  log(`removed ${hosts.length} virtual hosts`);
 }

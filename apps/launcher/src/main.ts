@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { authFromEnv, Installation, natsAuthOptions, type TlsFiles } from '@vnf-lcm/auth';
 import { Access } from '@vnf-lcm/contracts';
 import { Supervised } from './supervisor.js';
+import { formatRecord, LOG_FORMATS, record, type LogFormat, type LogRecord } from './log-lines.js';
 import { deployAndShow, teardown, waitForServices } from './demo.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -27,7 +28,12 @@ const program = new Command('vnf-lcm')
   .option('--tls-ca <file>', 'the CA that signed --tls-cert, which every client verifies the server with')
   .option('--console <n>', 'port of the web console on 127.0.0.1 (docs/adr/0019-web-console.md)', '8223')
   .option('--no-console', 'no web console, and no WebSocket listener on the embedded nats-server')
-  .option('--websocket <n>', "port of the embedded nats-server's WebSocket listener on 127.0.0.1, which the console's page uses", '8224');
+  .option('--websocket <n>', "port of the embedded nats-server's WebSocket listener on 127.0.0.1, which the console's page uses", '8224')
+  .addOption(
+    new Option('--log-format <format>', "json: every line a JSON object with the writing process's name in `service` (a service's pino line as it is, any other line in `msg`); text: time level service msg key=value, for people")
+      .choices(LOG_FORMATS)
+      .default('json'),
+  );
 
 program.parse();
 const o = program.opts<{
@@ -43,9 +49,12 @@ const o = program.opts<{
   tlsCa?: string;
   console: string | false;
   websocket: string;
+  logFormat: LogFormat;
 }>();
 const data = resolve(o.data);
-const log = (l: string) => process.stdout.write(l + '\n');
+const print = (r: LogRecord) => process.stdout.write(formatRecord(r, o.logFormat) + '\n');
+/** the launcher's own lines: service vnf-lcm */
+const log = (msg: string, level = 'info', fields: Record<string, unknown> = {}) => print(record('vnf-lcm', msg, level, fields));
 
 if (o.fresh) rmSync(data, { recursive: true, force: true });
 mkdirSync(data, { recursive: true });
@@ -59,26 +68,26 @@ if (!url) {
   try {
     bin = execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
   } catch {
-    log('nats-server is not installed: apt-get install nats-server (or set NATS_URL to a running server)');
+    log('nats-server is not installed: apt-get install nats-server (or set NATS_URL to a running server)', 'fatal');
     process.exit(1);
   }
   url = `nats://127.0.0.1:${o.port}`;
   security = await prepareSecurity();
   const args = ['-c', security.configFile];
-  procs.push(new Supervised({ name: 'nats', command: bin, args }, log).start());
-  log(`[vnf-lcm] nats-server on ${url} (operator mode${security.tls ? ', TLS' : ''}), monitoring http://127.0.0.1:${o.monitor}/connz`);
+  procs.push(new Supervised({ name: 'nats', command: bin, args }, print).start());
+  log(`nats-server on ${url} (operator mode${security.tls ? ', TLS' : ''}), monitoring http://127.0.0.1:${o.monitor}/connz`);
   const clientEnv = security.env(Access.Role.devops);
   const envFile = resolve(data, 'env');
   // for vnfctl and the nats CLI in another terminal: `. .vnf-lcm/env` (paths only, no secret)
   writeFileSync(envFile, [`export NATS_URL=${url}`, ...Object.entries(clientEnv).map(([k, v]) => `export ${k}=${v}`)].join('\n') + '\n');
-  log(`[vnf-lcm] DevOps credentials: ${clientEnv.NATS_CREDS}${security.tls ? `, CA ${security.tls.ca}` : ''}; for vnfctl: . ${envFile}`);
+  log(`DevOps credentials: ${clientEnv.NATS_CREDS}${security.tls ? `, CA ${security.tls.ca}` : ''}; for vnfctl: . ${envFile}`);
 }
 
 /** Identities (made on the first start; --fresh makes new ones), TLS, and nats.conf in --data. */
 async function prepareSecurity(): Promise<Installation> {
   const given = [o.tlsCert, o.tlsKey, o.tlsCa].filter(Boolean).length;
   if (given !== 0 && given !== 3) {
-    log('--tls-cert, --tls-key and --tls-ca go together');
+    log('--tls-cert, --tls-key and --tls-ca go together', 'fatal');
     process.exit(2);
   }
   const tls: boolean | TlsFiles = !o.tls ? false : given === 3 ? { cert: resolve(o.tlsCert!), key: resolve(o.tlsKey!), ca: resolve(o.tlsCa!) } : true;
@@ -91,7 +100,7 @@ async function prepareSecurity(): Promise<Installation> {
       ...(o.console !== false ? { websocket: { host: '127.0.0.1', port: Number(o.websocket) } } : {}),
     });
   } catch (err) {
-    log(`[vnf-lcm] cannot prepare identities and TLS: ${(err as Error).message}`);
+    log(`cannot prepare identities and TLS: ${(err as Error).message}`, 'fatal');
     process.exit(1);
   }
 }
@@ -115,12 +124,12 @@ const env = {
     }),
 };
 for (const app of ['orchestrator', 'vnfm', 'vim-adapter'] as const)
-  procs.push(new Supervised({ name: app, command: process.execPath, args: [dist(app)], env: { ...env, ...envOf(app) } }, log).start());
+  procs.push(new Supervised({ name: app, command: process.execPath, args: [dist(app)], env: { ...env, ...envOf(app) } }, print).start());
 // the console's page talks to the embedded server over WebSocket, as the read-only observer
 if (security && o.console !== false) {
   const consoleEnv = { CONSOLE_PORT: o.console, CONSOLE_WS_URL: `ws://127.0.0.1:${o.websocket}`, ...envOf(Access.Role.observer) };
-  procs.push(new Supervised({ name: 'console', command: process.execPath, args: [dist('console')], env: consoleEnv }, log).start());
-  log(`[vnf-lcm] web console on http://127.0.0.1:${o.console}/ (--console <port> to move it, --no-console for none)`);
+  procs.push(new Supervised({ name: 'console', command: process.execPath, args: [dist('console')], env: consoleEnv }, print).start());
+  log(`web console on http://127.0.0.1:${o.console}/ (--console <port> to move it, --no-console for none)`, 'info', { url: `http://127.0.0.1:${o.console}/` });
 }
 
 // Signals are handled before anything can block (connecting waits for nats-server): the children
@@ -131,12 +140,12 @@ let stopping = false;
 const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
-  log('[vnf-lcm] stopping');
-  if (o.teardown && nc) await teardown(nc, log).catch((e) => log(`[vnf-lcm] teardown: ${(e as Error).message}`));
+  log('stopping');
+  if (o.teardown && nc) await teardown(nc, log).catch((e) => log(`teardown: ${(e as Error).message}`, 'error'));
   await nc?.close().catch(() => undefined);
   await keeper?.close();
   for (const p of [...procs].reverse()) await p.stop();
-  log('[vnf-lcm] stopped');
+  log('stopped');
   process.exit(code);
 };
 process.on('SIGINT', () => void stop());
@@ -149,18 +158,18 @@ try {
     ? await security.connect(url, 'vnf-lcm-launcher', Access.Role.admin, retry)
     : await connect({ servers: url, name: 'vnf-lcm-launcher', ...natsAuthOptions(authFromEnv()), ...retry });
   // the keeper holds the operator's key: it revokes the identities of removed nodes
-  if (security) keeper = await security.startKeeper(url, (o, msg) => log(`[keeper] ${JSON.stringify({ ...o, msg })}`));
+  if (security) keeper = await security.startKeeper(url, (fields, msg) => print(record('keeper', msg, 'info', fields)));
   await waitForServices(nc);
-  log('[vnf-lcm] services up: orchestrator, vnfm, vim-adapter');
+  log('services up: orchestrator, vnfm, vim-adapter');
   if (o.deploy) {
-    const ok = await deployAndShow(nc, url, resolve(o.deploy), log, envOf(Access.Role.devops));
-    if (!ok) log('[vnf-lcm] deployment did not complete; see `vnfctl ops` and `vnfctl trace <op>`');
+    const ok = await deployAndShow(nc, url, resolve(o.deploy), log, print, envOf(Access.Role.devops));
+    if (!ok) log('deployment did not complete; see `vnfctl ops` and `vnfctl trace <op>`', 'error');
   }
-  log('[vnf-lcm] running; Ctrl-C stops everything');
+  log('running; Ctrl-C stops everything');
 } catch (err) {
   // a stop in progress closes the connection under these steps; that is not a failure
   if (!stopping) {
-    log(`[vnf-lcm] ${(err as Error).message}`);
+    log((err as Error).message, 'error');
     await stop(1);
   }
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { parseLine, record, type LogRecord } from './log-lines.js';
 
 export interface ProcSpec {
   name: string;
@@ -15,7 +16,8 @@ process.once('exit', () => {
 });
 
 /**
- * Keeps a process running: its output lines are prefixed with its name, and it is started again
+ * Keeps a process running: each of its output lines becomes a record with its name as `service`
+ * (log-lines.ts), and it is started again
  * (after a growing pause) when it exits without being asked to.
  *
  * Each child leads its own process group: Ctrl-C in a terminal signals the whole foreground
@@ -29,7 +31,7 @@ export class Supervised {
 
   constructor(
     readonly spec: ProcSpec,
-    private readonly out: (line: string) => void,
+    private readonly out: (r: LogRecord) => void,
   ) {}
 
   start() {
@@ -37,15 +39,18 @@ export class Supervised {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
     live.add(child);
-    const prefix = `[${name}] `;
-    for (const s of [child.stdout, child.stderr]) createInterface({ input: s! }).on('line', (l) => this.out(prefix + l));
+    for (const [s, stream] of [
+      [child.stdout!, 'stdout'],
+      [child.stderr!, 'stderr'],
+    ] as const)
+      createInterface({ input: s }).on('line', (l) => this.out(parseLine(name, l, stream)));
     const started = Date.now();
     child.on('exit', (code, signal) => {
       live.delete(child);
       if (this.stopping) return;
       if (Date.now() - started > 10_000) this.restarts = 0;
       const wait = Math.min(5000, 200 * 2 ** this.restarts++);
-      this.out(`${prefix}exited (${signal ?? code}); restarting in ${wait} ms`);
+      this.out(record(name, `exited (${signal ?? code}); restarting in ${wait} ms`, 'warn', { exit: signal ?? code, restartInMs: wait }));
       setTimeout(() => !this.stopping && this.start(), wait);
     });
     return this;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
+import { Argument, Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { Deploy, errorBody, Events, Lifecycle, Query, Records, type Descriptor } from '@vnf-lcm/contracts';
 import { failure, open, RequestFailed, type Conn } from './client.js';
@@ -7,34 +7,72 @@ import { readDescriptor } from './descriptor-file.js';
 import { parseEvent, warnSkipped } from './event.js';
 import { followVnf } from './follow.js';
 import { printEvent, printOp, printOps, printVnf } from './print.js';
+import { completion, SHELLS, type Shell } from './completion.js';
+import { renderMermaid } from './render/mermaid.js';
+import { renderSvg } from './render/svg.js';
+import { parseWsd } from './render/wsd.js';
+import { asksVersion, version } from './version.js';
+import { watchStatus } from './watch.js';
+
+/**
+ * Exit codes, the same for every command: 0 done, 1 the operation failed or the request was
+ * refused (an error reply, an unreachable server), 2 the command line itself is wrong (unknown
+ * command or option, missing or malformed argument), found before anything is sent.
+ */
+const Exit = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** A command line vnfctl cannot run: exit 2, nothing sent. */
+class UsageError extends RequestFailed {
+  constructor(description: string) {
+    super(errorBody('invalid_request', description));
+  }
+}
+
+/** --json anywhere on the line: commander's own errors come before the options are known */
+const jsonAsked = () => process.argv.includes('--json');
+/** A structured error on stderr: JSON with --json, else `error: <err_code>: <description>`. */
+function printError(body: ReturnType<typeof errorBody>) {
+  if (g().json || jsonAsked()) return void process.stderr.write(JSON.stringify({ error: body }) + '\n');
+  process.stderr.write(`error: ${body.err_code}: ${body.description}\n`);
+  for (const i of (body as { details?: { issues?: { field: string; message: string }[] } }).details?.issues ?? []) process.stderr.write(`  ${i.field}: ${i.message}\n`);
+}
+
+/** commander's parsers: a malformed value is a usage error (exit 2), said before anything is sent */
+const int = (min: number, max: number, what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`not ${what} (${min}..${max}): ${v}`);
+  return n;
+};
 
 const program = new Command('vnfctl')
   .description('drive vnf-lcm: deploy VNFs, follow their operations, read their traces')
+  // set first: commands made after inherit it. Usage errors are thrown, for exit code 2
+  .exitOverride()
+  .configureOutput({ outputError: (str) => printError(errorBody('invalid_request', str.replace(/^error: /, '').trim())) })
   .addOption(new Option('-s, --server <url>', 'NATS server').env('NATS_URL').default('nats://127.0.0.1:4222'))
   .addOption(new Option('--creds <file>', 'NATS credentials file (user JWT and seed)').env('NATS_CREDS'))
   .addOption(new Option('--tls-ca <file>', "CA that signed the server's certificate: TLS, verified").env('NATS_TLS_CA'))
-  .option('--timeout <ms>', 'request timeout', (v) => parseInt(v, 10), 10_000)
+  .option('--timeout <ms>', 'request timeout', int(1, 3_600_000, 'a number of milliseconds'), 10_000)
   .option('--json', 'machine-readable output (JSON)');
 
 type Globals = { server: string; creds?: string; tlsCa?: string; timeout: number; json?: boolean };
 const g = () => program.opts<Globals>();
 
-/** Runs a command with a connection; structured errors go to stderr and exit 2. */
-function withConn(fn: (c: Conn, ...args: any[]) => Promise<number | void>) {
+/**
+ * Runs a command with a connection; structured errors go to stderr and exit 1. `check` looks at
+ * the command line first: what it throws is a usage error (exit 2), before connecting.
+ */
+function withConn(fn: (c: Conn, ...args: any[]) => Promise<number | void>, check?: (...args: any[]) => void) {
   return async (...args: any[]) => {
     let c: Conn | undefined;
     try {
+      check?.(...args);
       // an empty NATS_CREDS / --creds '' means none, as for the services
       c = await open(g().server, g().timeout, { creds: g().creds || undefined, tlsCa: g().tlsCa || undefined });
-      process.exitCode = (await fn(c, ...args)) ?? 0;
+      process.exitCode = (await fn(c, ...args)) ?? Exit.ok;
     } catch (err) {
-      const body = failure(err, c).body;
-      if (g().json) process.stderr.write(JSON.stringify({ error: body }) + '\n');
-      else process.stderr.write(`error: ${body.err_code}: ${body.description}\n`);
-      if (!g().json && (body as { details?: { issues?: { field: string; message: string }[] } }).details?.issues)
-        for (const i of (body as { details: { issues: { field: string; message: string }[] } }).details.issues)
-          process.stderr.write(`  ${i.field}: ${i.message}\n`);
-      process.exitCode = 2;
+      printError(failure(err, c).body);
+      process.exitCode = err instanceof UsageError ? Exit.usage : Exit.failed;
     } finally {
       await c?.close().catch(() => undefined);
     }
@@ -61,21 +99,50 @@ program
       const state = await progress.done;
       progress.stop();
       if (!g().json) console.log(`operation ${reply.op} ${state} in ${((Date.now() - started) / 1000).toFixed(2)} s`);
-      return state === Records.OpState.completed ? 0 : 1;
+      return state === Records.OpState.completed ? Exit.ok : Exit.failed;
     }),
   );
 
 program
   .command('status [vnf]')
-  .description('VNF instances, their clusters and nodes')
+  .description("VNF instances, their clusters and nodes; with --watch one VNF's nodes, their health and last heartbeat, until Ctrl-C")
+  .option('-W, --watch', 'keep showing the health and last-seen of each node: redrawn on a terminal, a new block on each change otherwise')
+  .option('--interval <ms>', 'with --watch: how often to read', int(100, 3_600_000, 'a number of milliseconds'), 1000)
   .action(
-    withConn(async (c, vnf?: string) => {
+    withConn(async (c, vnf: string | undefined, o: { watch?: boolean; interval: number }) => {
+      if (o.watch) return watch(c, vnf!, o.interval);
       const vnfs = vnf ? [(await c.request<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf })).vnf] : (await c.request<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs;
       if (g().json) return void console.log(JSON.stringify(vnf ? vnfs[0] : vnfs));
       if (!vnfs.length) console.log('no vnf');
       vnfs.forEach(printVnf);
+    }, (vnf: string | undefined, o: { watch?: boolean }) => {
+      if (o.watch && !vnf) throw new UsageError('status --watch needs a vnf: status <vnf> --watch');
     }),
   );
+
+/** status <vnf> --watch until SIGINT or SIGTERM, which end it with exit 0 */
+async function watch(c: Conn, vnf: string, intervalMs: number): Promise<number> {
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    stopped = true;
+    wake?.();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  // woken early by a signal, so that Ctrl-C ends the watch at once, not after the interval
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  const tty = !!process.stdout.isTTY && !g().json;
+  await watchStatus(c.request, { vnf, intervalMs, tty, json: !!g().json, write: (s) => process.stdout.write(s), warn: (s) => process.stderr.write(s) }, () => stopped, sleep);
+  return Exit.ok;
+}
 
 program
   .command('ops [vnf]')
@@ -103,10 +170,13 @@ program
         if (g().json) return void console.log(JSON.stringify(waiting.length ? { ...op, waiting } : op));
         return void printOp(op, waiting);
       }
-      if (!id) throw new RequestFailed({ code: 400, err_code: 'invalid_request', description: `op ${first} needs an operation id` });
       const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: id });
       const body = first === 'cancel' ? { op: id, then: o.then } : { op: id };
       return follow(c, op.vnf, !!o.wait, () => c.request<Query.ActionReply>(action, body).then((r) => ({ ...r, created: true })), id);
+    }, (first: string, id: string | undefined, o: { then: string }) => {
+      if (first in ACTIONS && !id) throw new UsageError(`op ${first} needs an operation id`);
+      if (!(first in ACTIONS) && id) throw new UsageError(`op takes an operation id, or one of ${Object.keys(ACTIONS).join('|')} and an id`);
+      if (!['rollback', 'fail'].includes(o.then)) throw new UsageError(`--then is rollback or fail, not ${o.then}`);
     }),
   );
 
@@ -130,14 +200,10 @@ async function follow(c: Conn, vnf: string, wait: boolean, send: () => Promise<{
   const state = await progress.done;
   progress.stop();
   if (!g().json) console.log(`operation ${reply.op} ${state} in ${((Date.now() - started) / 1000).toFixed(2)} s`);
-  return state === Records.OpState.completed ? 0 : 1;
+  return state === Records.OpState.completed ? Exit.ok : Exit.failed;
 }
 
-const count = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new RequestFailed({ code: 400, err_code: 'invalid_request', description: `not a node count: ${v}` });
-  return n;
-};
+const count = int(0, 1_000_000, 'a node count');
 
 for (const [name, subject] of [
   ['scale-out', Lifecycle.Subject.scaleOut],
@@ -146,12 +212,12 @@ for (const [name, subject] of [
   program
     .command(`${name} <vnf> <cluster>`)
     .description(`${name} a cluster: to --nodes N, or by --by N (default by 1)`)
-    .option('--nodes <n>', 'node count to reach')
-    .option('--by <n>', 'how many nodes')
+    .option('--nodes <n>', 'node count to reach', count)
+    .option('--by <n>', 'how many nodes', count)
     .option('-w, --wait', 'return when the operation ends; non-zero exit unless it completed')
     .action(
-      withConn(async (c, vnf: string, cluster: string, o: { nodes?: string; by?: string; wait?: boolean }) => {
-        const body = { vnf, cluster, ...(o.nodes !== undefined ? { nodes: count(o.nodes) } : {}), ...(o.by !== undefined ? { by: count(o.by) } : {}) };
+      withConn(async (c, vnf: string, cluster: string, o: { nodes?: number; by?: number; wait?: boolean }) => {
+        const body = { vnf, cluster, ...(o.nodes !== undefined ? { nodes: o.nodes } : {}), ...(o.by !== undefined ? { by: o.by } : {}) };
         return follow(c, vnf, !!o.wait, () => c.request<Lifecycle.Reply>(subject, body));
       }),
     );
@@ -186,6 +252,7 @@ program
     ),
   );
 
+const FORMATS = ['wsd', 'mermaid', 'svg'] as const;
 program
   .command('terminate <vnf>')
   .description('remove every node, clients first; the VNF stays NOT_INSTANTIATED, to be deployed again')
@@ -194,12 +261,15 @@ program
 
 program
   .command('trace <op>')
-  .description("an operation's messages as websequencediagrams text")
+  .description("an operation's messages as a sequence diagram: websequencediagrams text (default), mermaid, or a self-contained SVG")
+  .addOption(new Option('--format <format>', 'wsd, mermaid (a sequenceDiagram) or svg').choices(FORMATS).default('wsd'))
   .action(
-    withConn(async (c, op: string) => {
+    withConn(async (c, op: string, o: { format: (typeof FORMATS)[number] }) => {
       const t = await c.request<Query.OpTraceReply>(Query.Subject.opTrace, { op });
       if (g().json) return void console.log(JSON.stringify(t));
-      process.stdout.write(t.wsd);
+      // the AO's wsd as it is; the others drawn from it, arrow for arrow
+      if (o.format === 'wsd') return void process.stdout.write(t.wsd);
+      process.stdout.write((o.format === 'mermaid' ? renderMermaid : renderSvg)(parseWsd(t.wsd)));
     }),
   );
 
@@ -207,12 +277,11 @@ program
   .command('logs <node>')
   .description("a node's log: its application's (default) or its agent's; --follow keeps printing new lines")
   .option('-f, --follow', 'keep printing new lines (every 500 ms) until Ctrl-C')
-  .option('-n, --tail <n>', 'how many of the last lines (1..10000)', (v) => parseInt(v, 10), 100)
+  .option('-n, --tail <n>', 'how many of the last lines (1..10000)', int(1, 10_000, 'a line count'), 100)
   .option('--app', "the application's log (the default)")
   .option('--agent', "the node agent's own log")
   .action(
     withConn(async (c, node: string, o: { follow?: boolean; tail: number; app?: boolean; agent?: boolean }) => {
-      if (o.app && o.agent) throw new RequestFailed(errorBody('invalid_request', 'give --app or --agent, not both'));
       const source: Query.LogSource = o.agent ? 'agent' : 'app';
       const show = (r: Query.NodeLogsReply) => {
         if (g().json) return void console.log(JSON.stringify(r));
@@ -239,6 +308,8 @@ program
         r = await c.request<Query.NodeLogsReply>(Query.Subject.nodeLogs, { node, tail: 10_000, source, cursor: r.cursor });
         if (r.lines.length || r.truncated) show(r);
       }
+    }, (_node: string, o: { app?: boolean; agent?: boolean }) => {
+      if (o.app && o.agent) throw new UsageError('give --app or --agent, not both');
     }),
   );
 
@@ -266,4 +337,20 @@ program
     }),
   );
 
-await program.parseAsync();
+program
+  .command('completion')
+  .description('print a shell completion script: eval "$(vnfctl completion bash)", or source <(vnfctl completion zsh)')
+  .addArgument(new Argument('<shell>', 'bash or zsh').choices(SHELLS))
+  .action((shell: Shell) => void process.stdout.write(completion(program, shell)));
+
+/** `--version` is read before commander (see asksVersion); listed in the help all the same */
+const VERSION = new Option('-V, --version', 'print the version of vnfctl and exit');
+program.configureHelp({ visibleOptions: (cmd) => [...Help.prototype.visibleOptions.call(new Help(), cmd), ...(cmd === program ? [VERSION] : [])] });
+
+if (asksVersion(process.argv.slice(2))) console.log(version());
+else
+  await program.parseAsync().catch((err: unknown) => {
+    if (!(err instanceof CommanderError)) throw err;
+    // --help and the like exit 0; every other complaint of commander is about the command line
+    process.exitCode = err.exitCode === 0 ? Exit.ok : Exit.usage;
+  });

@@ -50,7 +50,7 @@ export class ClusterService {
         this.store.mutate(vnf, name, (c) => (c && c.state !== 'started' ? { ...c, state: 'started' } : undefined)),
       );
       this.log.info({ op: o.op, vnf, cluster: name }, 'cluster active');
-      return { cluster: view(c!, (n) => this.beats.lastSeen(n)) };
+      return { cluster: view(c!, (n) => this.beats.seen(n)) };
     });
   }
 
@@ -246,7 +246,7 @@ export class ClusterService {
 
   async get(req: Vnfm.ClusterGet): Promise<Vnfm.ClusterListReply> {
     const all = req.cluster ? [await this.mustGet(req.vnf, req.cluster)] : await this.store.list(req.vnf);
-    return { clusters: all.map((c) => view(c, (n) => this.beats.lastSeen(n))) };
+    return { clusters: all.map((c) => view(c, (n) => this.beats.seen(n))) };
   }
 
   private async providerEndpoints(c: ClusterState): Promise<Record<string, Descriptor.Endpoint[]>> {

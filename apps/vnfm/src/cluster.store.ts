@@ -77,12 +77,15 @@ export function endpointsOf(c: ClusterState): Descriptor.Endpoint[] {
     .map((n) => ({ node: n.node, address: n.address, port: c.spec.app.port, version: n.version }));
 }
 
-export function view(c: ClusterState, lastSeen: (node: string) => string | undefined): Vnfm.ClusterView {
+/** what the VNFM heard of a node: its last heartbeat's time and application state */
+export type Seen = (node: string) => { lastSeen?: string; app?: { state: string; healthy?: boolean } };
+
+export function view(c: ClusterState, seen: Seen): Vnfm.ClusterView {
   return {
     vnf: c.vnf,
     name: c.name,
     spec: c.spec,
     members: endpointsOf(c),
-    nodes: c.nodes.map((n) => ({ ...n, lastSeen: lastSeen(n.node) })),
+    nodes: c.nodes.map((n) => ({ ...n, ...seen(n.node) })),
   };
 }

@@ -84,6 +84,14 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
     return l ? new Date(l.at).toISOString() : undefined;
   }
 
+  /** the last heartbeat's time and the application's state in it (for vnf.ao.node-health) */
+  seen(node: string): { lastSeen?: string; app?: { state: string; healthy?: boolean } } {
+    const l = this.last.get(node);
+    if (!l) return {};
+    const { state, healthy } = l.beat.app;
+    return { lastSeen: new Date(l.at).toISOString(), app: { state, ...(typeof healthy === 'boolean' ? { healthy } : {}) } };
+  }
+
   get(node: string) {
     return this.last.get(node);
   }

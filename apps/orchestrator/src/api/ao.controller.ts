@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { Bus, rpcError, toErrorBody } from '@vnf-lcm/bus';
-import { Deploy, Lifecycle, Participant, Query, Records, Trace, Vim } from '@vnf-lcm/contracts';
+import { Deploy, Lifecycle, Participant, Query, Records, Trace, Vim, Vnfm } from '@vnf-lcm/contracts';
 import { RecordsStore } from '../records/records.store.js';
 import { DeployService } from './deploy.service.js';
 import { LifecycleService } from './lifecycle.service.js';
@@ -31,6 +31,33 @@ export class AoController {
       const e = toErrorBody(err);
       throw rpcError(e.err_code, e.description, e.details);
     });
+  }
+
+  /** a VNF's nodes with what the VNFM last heard of each: operators may not read heartbeats themselves */
+  @MessagePattern(Query.Subject.nodeHealth)
+  async nodeHealth(@Payload() p: Query.NodeHealth): Promise<Query.NodeHealthReply> {
+    const v = await this.store.vnfs.get(p.vnf);
+    if (!v) throw rpcError('not_found', `unknown vnf ${p.vnf}`);
+    // no label: a read, not part of any operation's trace
+    const { clusters } = await this.bus.call<Vnfm.ClusterListReply>(Participant.vnfm, Vnfm.Subject.clusterGet, { vnf: p.vnf }, { op: 'none', timeoutMs: 5_000 }).catch((err: unknown) => {
+      const e = toErrorBody(err);
+      throw rpcError(e.err_code, e.description, e.details);
+    });
+    const heard = new Map(clusters.flatMap((c) => c.nodes.map((n) => [n.node, n] as const)));
+    const nodes = Object.values(v.value.nodes)
+      .flat()
+      .map((n): Query.NodeHealthEntry => {
+        const h = heard.get(n.node);
+        return {
+          node: n.node,
+          cluster: n.cluster,
+          address: n.address,
+          zone: n.zone,
+          ...(n.version !== undefined ? { version: n.version } : {}),
+          ...(h ? { state: h.state, ...(h.lastSeen ? { lastSeen: h.lastSeen } : {}), ...(h.app ? { app: h.app } : {}) } : {}),
+        };
+      });
+    return { vnf: p.vnf, nodes };
   }
 
   @MessagePattern(Lifecycle.Subject.scaleOut)

@@ -11,6 +11,11 @@ export const Subject = {
   opTrace: 'vnf.ao.op-trace',
   /** a node's log (its application's or its agent's): a read, as the others */
   nodeLogs: 'vnf.ao.node-logs',
+  /**
+   * a VNF's nodes with what the VNFM last heard of each (its heartbeat's time and application
+   * state): heartbeats themselves are on internal subjects no operator's role may read
+   */
+  nodeHealth: 'vnf.ao.node-health',
 } as const;
 
 /** Operator actions on an operation (FAILED_TEMP, or running for cancel). Public, plain JSON. */
@@ -79,6 +84,31 @@ export interface OpTraceReply {
   entries: number;
   /** the arrows still open, outermost first: what a running operation waits on now */
   waiting: Trace.Entry[];
+}
+
+export class NodeHealth {
+  @Matches(/^[a-z][a-z0-9-]{0,62}$/)
+  vnf!: string;
+}
+
+export interface NodeHealthEntry {
+  node: string;
+  cluster: string;
+  address: string;
+  zone: string;
+  version?: string;
+  /** the node's state in the VNFM (e.g. `active`); absent when the VNFM does not know the node */
+  state?: string;
+  /** when its agent's last heartbeat came (ISO time); absent when none came since the VNFM started */
+  lastSeen?: string;
+  /** the application's state and health from that heartbeat */
+  app?: { state: string; healthy?: boolean };
+}
+
+export interface NodeHealthReply {
+  vnf: string;
+  /** the VNF record's nodes, cluster by cluster, in the order they joined */
+  nodes: NodeHealthEntry[];
 }
 
 export const LOG_SOURCES = ['app', 'agent'] as const;

@@ -102,8 +102,8 @@ export interface ClusterView {
   spec: ClusterSpec;
   /** nodes in the cluster's membership */
   members: Endpoint[];
-  /** every node the VNFM manages for the cluster, member or not, with its last heartbeat */
-  nodes: { node: string; address: string; version: string; state: string; lastSeen?: string }[];
+  /** every node the VNFM manages for the cluster, member or not, with its last heartbeat's time and application state */
+  nodes: { node: string; address: string; version: string; state: string; lastSeen?: string; app?: { state: string; healthy?: boolean } }[];
 }
 
 export interface ClusterReply {
