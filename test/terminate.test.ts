@@ -58,7 +58,7 @@ test('refused while another operation runs, for an unknown vnf, for a bad name, 
   expect((await sys.raw(Lifecycle.Subject.terminate, { vnf: 'Bad Name' })).error).toMatchObject({ err_code: 'invalid_request' });
   expect((await sys.raw(Lifecycle.Subject.terminate, { vnf: 'web', force: true })).error).toMatchObject({ err_code: 'invalid_request' });
   const unknown = await vnfctl(['terminate', 'nope', '--wait']);
-  expect(unknown).toMatchObject({ code: 2, err: expect.stringContaining('error: not_found: unknown vnf nope') });
+  expect(unknown).toMatchObject({ code: 1, err: expect.stringContaining('error: not_found: unknown vnf nope') });
 
   // an observer may read, never terminate: the server refuses the publish
   const observer = await sys.connectAs(Access.Role.observer);
