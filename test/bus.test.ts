@@ -144,7 +144,8 @@ test('arrows keep their causal order across senders: a request\'s arrow first, t
 test('a KV write after an arrow never leaves without it: a process killed right after the write keeps both', async () => {
   const c = await connect({ servers: nats.url });
   const b = new Bus(c, Participant.ao);
-  const kv = await JsonKv.open<{ step: string }>(c, 'bus-test-steps');
+  // the store on the bus's ordered connection, as every service opens its stores
+  const kv = await JsonKv.open<{ step: string }>(b.nc, 'bus-test-steps');
   const op = 'op-step-then-kill';
   b.arrow(Participant.vnf, { op, label: 'notify' }, 'x');
   const write = kv.put('k', { step: 'done' }).catch(() => undefined);

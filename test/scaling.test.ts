@@ -123,7 +123,7 @@ describe('scale-in', () => {
     expect(clusters.map((c) => c.name).sort()).toEqual(['backend', 'frontend']);
     const members = [{ node: backend.node, address: backend.address, port: -1 }];
     const r = await sys.raw(Agent.subject(Agent.Verb.clusterReconfigure, backend.node), { members });
-    expect(r.error).toMatchObject({ err_code: 'invalid_request', description: expect.stringMatching(/members\/0\/port must be >= 1/) });
+    expect(r.error).toMatchObject({ err_code: 'invalid_request', description: expect.stringMatching(/\/members\/0\/port: must be >= 1/) });
     const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, backend.node), {});
     expect(s.members.length).toBeGreaterThan(1);
     // the VNFM's application activation: another cluster's node, an address no agent would

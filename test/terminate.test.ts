@@ -65,7 +65,7 @@ test('refused while another operation runs, for an unknown vnf, for a bad name, 
   await expect(observer.request(Lifecycle.Subject.terminate, JSON.stringify({ vnf: 'web' }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
   await observer.close();
   const o = await vnfctl(['--json', 'terminate', 'web'], Access.Role.observer);
-  expect(o.code).toBe(2);
+  expect(o.code).toBe(1);
   expect(JSON.parse(o.err).error).toMatchObject({ err_code: 'unavailable', description: expect.stringMatching(/permission denied on vnf\.ao\.terminate/) });
 
   expect((await sys.req<Query.OpListReply>(Query.Subject.opList, {})).ops.length).toBe(opsBefore);

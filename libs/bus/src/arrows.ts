@@ -24,9 +24,10 @@ const RETRY_MS = 100;
  * An arrow is recorded (its time taken) at once but written out with the next message its
  * connection sends, or when the current task is done (ADR 0012): written on its own, each arrow
  * cost a socket write and a wake-up of the server on the step's path. Every publish and request
- * of the connection (a KV write recording a step's outcome among them) drains the arrows first,
- * and so does a reply (`PlainJsonNatsServer`'s `beforeReply`): nothing leaves this process ahead
- * of an arrow recorded before it, and the stream's order stays the causal order.
+ * through `orderedConnection` (a KV write recording a step's outcome among them) drains the
+ * arrows first, and so does a reply (the answer path's `beforeReply`): nothing leaves this
+ * process ahead of an arrow recorded before it, and the stream's order stays the causal order.
+ * The writer itself sends on the connection it was given, unwrapped.
  */
 export class ArrowWriter {
   /** recorded, not yet written to the connection */
@@ -42,18 +43,6 @@ export class ArrowWriter {
     private readonly nc: NatsConnection,
     private readonly onLost: (entry: Trace.Entry, err: Error) => void,
   ) {
-    // the connection's own publish and request: nats.js sends a request's message through its
-    // protocol layer, so a request is drained here, not in publish
-    const publish = nc.publish.bind(nc);
-    const request = nc.request.bind(nc);
-    nc.publish = (...a: Parameters<NatsConnection['publish']>) => {
-      this.drain();
-      publish(...a);
-    };
-    nc.request = (...a: Parameters<NatsConnection['request']>) => {
-      this.drain();
-      return request(...a);
-    };
     void this.watchReconnects();
   }
 
@@ -135,6 +124,32 @@ export class ArrowWriter {
       for (const sent of this.unconfirmed) this.send(sent);
     }
   }
+}
+
+/**
+ * The connection as a service's code and its JetStream clients see it: the same connection, but
+ * its publish and request first write out `before` (the recorded arrows). A wrapper, so that the
+ * client's own object is left as nats.js made it; its other members are the connection's own,
+ * bound to it. (nats.js sends a request's message through its protocol layer, not through
+ * publish: both are wrapped.)
+ */
+export function orderedConnection(nc: NatsConnection, before: () => void): NatsConnection {
+  const publish: NatsConnection['publish'] = (...a) => {
+    before();
+    nc.publish(...a);
+  };
+  const request: NatsConnection['request'] = (...a) => {
+    before();
+    return nc.request(...a);
+  };
+  return new Proxy(nc, {
+    get(target, prop) {
+      if (prop === 'publish') return publish;
+      if (prop === 'request') return request;
+      const v = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
 }
 
 /**

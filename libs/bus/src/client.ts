@@ -1,6 +1,6 @@
 import { headers as natsHeaders, nuid, type Msg, type NatsConnection, errors as natsErrors } from '@nats-io/transport-node';
 import { errorBody, Header, InFlight, inFlightSubject, isErrorReply, Participant, Trace } from '@vnf-lcm/contracts';
-import { ArrowWriter, publishWithId } from './arrows.js';
+import { ArrowWriter, orderedConnection, publishWithId } from './arrows.js';
 import { BusError } from './errors.js';
 
 export interface CallOptions {
@@ -46,13 +46,16 @@ const DEFAULT_PROBE_MS = Number(process.env.VNF_PROBE_MS ?? 1000);
  */
 export class Bus {
   private readonly arrows: ArrowWriter;
+  /** the connection to use for everything else: its messages leave after the arrows before them */
+  readonly nc: NatsConnection;
 
   constructor(
-    readonly nc: NatsConnection,
+    raw: NatsConnection,
     readonly me: Participant,
     onLost: (entry: Trace.Entry, err: Error) => void = () => undefined,
   ) {
-    this.arrows = new ArrowWriter(nc, onLost);
+    this.arrows = new ArrowWriter(raw, onLost);
+    this.nc = orderedConnection(raw, () => this.arrows.drain());
   }
 
   /** The reply, or `unavailable` as soon as nobody works on the request any more. */

@@ -25,6 +25,7 @@ export interface PlainJsonOptions {
  */
 export class PlainJsonNatsServer extends ServerNats {
   private routes = new Map<string, Route>();
+  private readonly handlerSubs: Subscription[] = [];
   private readonly maxBytes: number;
   private readonly beforeReply: () => void;
   private readonly errorBody: (err: unknown) => ErrorBody;
@@ -46,8 +47,20 @@ export class PlainJsonNatsServer extends ServerNats {
     this.routes = routes;
   }
 
+  /**
+   * The service's own connection, for Nest to subscribe the handlers' subjects on; what it
+   * subscribes is noted here, so that close() can end exactly those (Nest keeps its list private).
+   */
   override async createNatsClient(): Promise<any> {
-    return this.nc;
+    const mine = this.handlerSubs;
+    const nc = this.nc;
+    return new Proxy(nc, {
+      get(target, prop) {
+        if (prop === 'subscribe') return (...a: Parameters<NatsConnection['subscribe']>) => mine[mine.push(target.subscribe(...a)) - 1];
+        const v = Reflect.get(target, prop, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
   }
 
   /**
@@ -55,7 +68,7 @@ export class PlainJsonNatsServer extends ServerNats {
    * arrows to see stored before it drains the connection (runService's close).
    */
   override async close(): Promise<void> {
-    (this as unknown as { subscriptions?: { forEach(f: (s: Subscription) => void): void } }).subscriptions?.forEach((s) => s.unsubscribe());
+    for (const s of this.handlerSubs.splice(0)) s.unsubscribe();
     this.statusEventEmitter.removeAllListeners();
   }
 

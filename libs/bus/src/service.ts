@@ -97,11 +97,13 @@ export async function runService(o: ServiceOptions): Promise<RunningService> {
   // and Nest's start-up, so that what runs from here on is compiled so; process-wide, one-way.
   if (BASELINE) setFlagsFromString('--always-sparkplug');
   const log = o.log ?? createLogger(o.name);
-  const nc = await connectBus(o.name);
-  if (o.streams !== false) await ensureStreams(nc);
-  const bus = new Bus(nc, o.participant, (entry, err) =>
+  const raw = await connectBus(o.name);
+  if (o.streams !== false) await ensureStreams(raw);
+  const bus = new Bus(raw, o.participant, (entry, err) =>
     log.error({ op: entry.op, arrow: `${entry.from}->${entry.act}${entry.to}: ${entry.label}`, err: err.message }, 'trace arrow lost'),
   );
+  // the service's code, its stores and its transport all send through the ordered connection
+  const nc = bus.nc;
   @Module({ imports: [BusModule.forRoot(nc, bus, log), DiscoveryModule, o.module] })
   class Root {}
   const observed = o.observe === false ? undefined : new Observation(o.name, `vnf-lcm ${o.participant}`, log);
