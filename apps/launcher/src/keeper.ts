@@ -56,7 +56,7 @@ async function setup(handOut = true) {
     if (env.VIM_AGENT_SIGNER) put(env.VIM_AGENT_SIGNER, join(dir, 'agent-signer.json'), 0o600);
     handed.push(role);
   }
-  for (const [name, role] of Object.entries(READERS)) {
+  for (const [name, role] of handOut ? Object.entries(READERS) : []) {
     const dir = join(IDENTITIES, name);
     if (!existsSync(dir)) continue;
     put(inst.env(role).NATS_CREDS, join(dir, 'nats.creds'), 0o600);
