@@ -4,28 +4,12 @@ import { Records } from '@vnf-lcm/contracts';
 import type { OpHandle } from '../records/op-handle.js';
 import { RecordsStore } from '../records/records.store.js';
 import { now } from '../records/vnf-book.js';
+import { cancelOutcome, mustBeIn } from './conflicts.js';
 import { OpEvents } from './events.js';
-import { ACTIVE } from './lease-rules.js';
 import { Leases } from './leases.js';
 import { OperationRunner } from './runner.js';
 
 const { OpState } = Records;
-
-/**
- * What a cancel does to an operation in `state`: one waiting for an operator is rolled back or
- * failed at once; a running one stops at its next step; one rolling back or ended has nothing
- * left to cancel (an undo is never stopped halfway).
- */
-export function cancelOutcome(state: Records.OpState): 'now' | 'next-step' | 'nothing' {
-  if (state === OpState.failedTemp) return 'now';
-  if (ACTIVE.includes(state) && state !== OpState.rollingBack) return 'next-step';
-  return 'nothing';
-}
-
-/** Refuses an operator's action on an operation that is not in one of the `states` it needs. */
-export function mustBeIn(r: Records.OpRecord, states: readonly Records.OpState[], action: string): void {
-  if (!states.includes(r.state)) throw rpcError('conflict', `operation ${r.id} is ${r.state}; ${action} needs ${states.join(' or ')}`, { state: r.state });
-}
 
 /** An operator's say over an operation that waits in FAILED_TEMP, or one that runs (cancel). */
 @Injectable()

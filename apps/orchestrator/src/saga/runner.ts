@@ -3,7 +3,7 @@ import { Bus, LOG, toErrorBody, type Logger } from '@vnf-lcm/bus';
 import { Records } from '@vnf-lcm/contracts';
 import { LostOwnership, type OpHandle } from '../records/op-handle.js';
 import { RecordsStore } from '../records/records.store.js';
-import { VnfBook, now } from '../records/vnf-book.js';
+import { VnfBook, now, vnfStateAfter } from '../records/vnf-book.js';
 import { sagaFor } from './algorithms.js';
 import { OpEvents } from './events.js';
 import { renewing, type RunMode } from './lease-rules.js';
@@ -11,18 +11,6 @@ import { Cancelled, ReplayEnd, Saga } from './saga.js';
 
 const { OpState } = Records;
 export type OpError = NonNullable<Records.OpRecord['error']>;
-
-/**
- * What a VNF is once an operation on it ended in `state`: a completed deployment instantiated
- * it; a completed terminate leaves it NOT_INSTANTIATED, its record kept for its name and node
- * numbers (ADR 20); anything else leaves it as it was.
- */
-export function vnfStateAfter(algorithm: Records.Algorithm, state: Records.OpState, was: Records.VnfRecord['state']): Records.VnfRecord['state'] {
-  if (state !== OpState.completed) return was;
-  if (algorithm === Records.Algorithm.deployment) return 'INSTANTIATED';
-  if (algorithm === Records.Algorithm.terminate) return 'NOT_INSTANTIATED';
-  return was;
-}
 
 /**
  * Drives the sagas of the operations this orchestrator holds, each from its last recorded step

@@ -1,39 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LOG, rpcError, type Logger } from '@vnf-lcm/bus';
-import { Records } from '@vnf-lcm/contracts';
+import type { Records } from '@vnf-lcm/contracts';
 import { RecordsStore } from '../records/records.store.js';
 import { now } from '../records/vnf-book.js';
-
-/** What taking a VNF's lock needs to know of the request (see StartRequest). */
-export interface LockRequest<P> {
-  vnf: string;
-  create?: () => Records.VnfRecord;
-  plan: (v: Records.VnfRecord) => P;
-}
-
-export type LockTry<P> = { next: Records.VnfRecord; params: P } | { heldBy: string } | { absent: true };
-
-/**
- * The lock as taken on the VNF record `v` (undefined: there is none) for operation `id`: the
- * record to write with its parameters, or why not: another operation holds it, or there is no
- * VNF and the request makes none. `plan` runs on this very record, so no operation ends in
- * between, and its throw refuses the request.
- */
-export function tryLock<P>(v: Records.VnfRecord | undefined, id: string, req: LockRequest<P>, at: string): LockTry<P> {
-  if (v?.activeOp) return { heldBy: v.activeOp };
-  if (!v && !req.create) return { absent: true };
-  // a deployment again over one that never completed deploys the descriptor it carries now
-  const base = !v ? req.create!() : req.create && v.state === 'NOT_INSTANTIATED' ? { ...v, descriptor: req.create().descriptor } : v;
-  return { next: { ...base, activeOp: id, updatedAt: at }, params: req.plan(v ?? base) };
-}
-
-/** The conflict a request meets on a VNF that `holder` (an operation, maybe gone meanwhile) holds. */
-export function heldError(vnf: string, holder: string, h: Records.OpRecord | undefined) {
-  const details = { op: holder, algorithm: h?.algorithm, state: h?.state };
-  if (h?.state === Records.OpState.failedTemp)
-    return rpcError('conflict', `vnf ${vnf} waits for an operator: operation ${holder} is FAILED_TEMP; retry, rollback or fail it first`, details);
-  return rpcError('conflict', `vnf ${vnf} has a running operation ${holder}`, details);
-}
+import { heldError, tryLock, type LockRequest, type LockTry } from './conflicts.js';
 
 /** One lifecycle operation per VNF at a time: the VNF record names the operation that holds it. */
 @Injectable()
