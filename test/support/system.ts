@@ -61,17 +61,22 @@ export class System {
   readonly metrics: boolean;
   private readonly websocket: boolean;
 
+  /** the loopback range 127.<octet>.0.0/16; VNF_TEST_OCTET moves a test with one System elsewhere */
+  readonly octet: number;
+
   /** `env` is added to every service's environment (e.g. shorter timers for one test) */
   constructor(
-    readonly octet: number,
+    octet: number,
     readonly env: Record<string, string> = {},
     o: SystemOptions = {},
   ) {
+    // several worktrees run the same test files on one machine: each its own range
+    this.octet = Number(process.env.VNF_TEST_OCTET ?? octet);
     this.auth = o.auth ?? true;
     this.tls = this.auth && (o.tls ?? true);
     this.metrics = o.metrics ?? false;
     this.websocket = o.websocket ?? false;
-    if (o.dockerZone) this.dockerScope = `t${octet}-${process.pid}-${++systems}`;
+    if (o.dockerZone) this.dockerScope = `t${this.octet}-${process.pid}-${++systems}`;
     // agents and applications run as an unprivileged user when the tests run as root: it must
     // get through this folder to the hosts' own (mkdtemp makes it owner-only)
     chmodSync(this.dir, 0o711);

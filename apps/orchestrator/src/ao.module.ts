@@ -5,10 +5,27 @@ import { LifecycleService } from './api/lifecycle.service.js';
 import { TraceService } from './api/trace.service.js';
 import { RecordsStore } from './records/records.store.js';
 import { VnfBook } from './records/vnf-book.js';
-import { OperationsService } from './saga/operations.service.js';
+import { OpEvents } from './saga/events.js';
+import { Leases } from './saga/leases.js';
+import { OperatorActions } from './saga/operator-actions.js';
+import { OperationRunner } from './saga/runner.js';
+import { OperationStarter } from './saga/starter.js';
+import { VnfLock } from './saga/vnf-lock.js';
 
 @Module({
   controllers: [AoController],
-  providers: [RecordsStore, VnfBook, OperationsService, DeployService, LifecycleService, TraceService],
+  providers: [
+    RecordsStore,
+    VnfBook,
+    OpEvents,
+    VnfLock,
+    OperationRunner,
+    Leases,
+    OperationStarter,
+    OperatorActions,
+    DeployService,
+    LifecycleService,
+    TraceService,
+  ],
 })
 export class AoModule {}

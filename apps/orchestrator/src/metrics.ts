@@ -28,7 +28,7 @@ const stepSeconds = new Histogram({
 
 const ENDED: readonly Records.OpState[] = [...Records.FINAL_STATES, Records.OpState.failedTemp];
 
-/** An operation changed state (OperationsService.event): counted when it ended or stopped. */
+/** An operation changed state (OpEvents.state): counted when it ended or stopped. */
 export function operationState(r: Records.OpRecord): void {
   if (!ENDED.includes(r.state)) return;
   const labels = { algorithm: r.algorithm, state: r.state };

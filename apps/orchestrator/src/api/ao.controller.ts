@@ -6,7 +6,7 @@ import { RecordsStore } from '../records/records.store.js';
 import { DeployService } from './deploy.service.js';
 import { LifecycleService } from './lifecycle.service.js';
 import { TraceService } from './trace.service.js';
-import { OperationsService } from '../saga/operations.service.js';
+import { OperatorActions } from '../saga/operator-actions.js';
 
 /** The AO's public subjects: plain JSON in, plain JSON out. */
 @Controller()
@@ -16,7 +16,7 @@ export class AoController {
     @Inject(RecordsStore) private readonly store: RecordsStore,
     @Inject(TraceService) private readonly trace: TraceService,
     @Inject(LifecycleService) private readonly lifecycle: LifecycleService,
-    @Inject(OperationsService) private readonly ops: OperationsService,
+    @Inject(OperatorActions) private readonly ops: OperatorActions,
     @Inject(Bus) private readonly bus: Bus,
   ) {}
 
@@ -62,12 +62,12 @@ export class AoController {
 
   @MessagePattern(Lifecycle.Subject.scaleOut)
   scaleOut(@Payload() p: Lifecycle.Scale): Promise<Lifecycle.Reply> {
-    return this.lifecycle.scale('out', p);
+    return this.lifecycle.scale(p, 'out');
   }
 
   @MessagePattern(Lifecycle.Subject.scaleIn)
   scaleIn(@Payload() p: Lifecycle.Scale): Promise<Lifecycle.Reply> {
-    return this.lifecycle.scale('in', p);
+    return this.lifecycle.scale(p, 'in');
   }
 
   @MessagePattern(Lifecycle.Subject.upgrade)

@@ -2,15 +2,15 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { Bus, LOG, rpcError, toErrorBody, type Logger } from '@vnf-lcm/bus';
 import { Deploy, Descriptor, Label, nodeIdPrefix, Participant, Records, Vim } from '@vnf-lcm/contracts';
 import { APP_ROOTS, checkedDescriptor } from './app-policy.js';
-import { deployment } from '../saga/deployment.saga.js';
-import { OperationsService } from '../saga/operations.service.js';
-import { now } from '../records/vnf-book.js';
+import { OperationStarter } from '../saga/starter.js';
+import { VnfBook, now } from '../records/vnf-book.js';
 
 /** DevOps->AO: request\nupdate. */
 @Injectable()
 export class DeployService implements OnModuleInit {
   constructor(
-    @Inject(OperationsService) private readonly ops: OperationsService,
+    @Inject(OperationStarter) private readonly ops: OperationStarter,
+    @Inject(VnfBook) private readonly book: VnfBook,
     @Inject(Bus) private readonly bus: Bus,
     @Inject(LOG) private readonly log: Logger,
   ) {}
@@ -18,15 +18,12 @@ export class DeployService implements OnModuleInit {
   onModuleInit() {
     for (const { root, reason } of APP_ROOTS.ignored) this.log.warn({ root, reason }, `${Descriptor.APP_ROOTS_ENV} entry ignored`);
     if (APP_ROOTS.roots.length === 0) this.log.warn(`${Descriptor.APP_ROOTS_ENV} names no application root: only relative cwds are accepted`);
-    this.ops.register(Records.Algorithm.deployment, (op) => (s) =>
-      deployment(s, this.ops.book, op.params.descriptor as Descriptor.VnfDescriptor),
-    );
   }
 
   async request(req: Deploy.Request): Promise<Deploy.Reply> {
     const d = checkedDescriptor(req.descriptor);
     await this.zonesKnown(d);
-    const existing = await this.ops.book.get(d.name);
+    const existing = await this.book.get(d.name);
     if (existing && !existing.activeOp) {
       if (canonical(existing.descriptor) === canonical(d)) {
         if (existing.state === 'INSTANTIATED')
@@ -38,7 +35,7 @@ export class DeployService implements OnModuleInit {
     // checked again under the lock: two such deployments asked at once both pass the first check,
     // and at least one of them sees the other's record in the second
     const unshared = async () => {
-      const s = sharedNodeIds(d, await this.ops.book.all());
+      const s = sharedNodeIds(d, await this.book.all());
       if (s)
         throw rpcError('conflict', `the nodes of ${d.name}/${s.cluster} would have the ids of ${s.with.vnf}/${s.with.cluster}'s (${s.prefix}-<n>)`, {
           ...s,
@@ -49,12 +46,11 @@ export class DeployService implements OnModuleInit {
     const op = await this.ops.start({
       vnf: d.name,
       algorithm: Records.Algorithm.deployment,
-      params: { descriptor: d },
       requestedBy: 'DevOps',
       label: Label.requestUpdate,
       create: () => ({ name: d.name, descriptor: d, state: 'NOT_INSTANTIATED', nodes: {}, nextSeq: {}, updatedAt: now() }),
-      // what was checked above, again on the record the lock is taken on: an operation that
-      // ended meanwhile may have deployed it
+      // what was checked above, again on the record the lock is taken on (or the new one): an
+      // operation that ended meanwhile may have deployed it
       plan: (v) => {
         if (v.state === 'INSTANTIATED')
           throw rpcError('conflict', canonical(v.descriptor) === canonical(d) ? `vnf ${d.name} is already deployed with this descriptor` : `vnf ${d.name} is deployed with another descriptor`, {

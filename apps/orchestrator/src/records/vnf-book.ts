@@ -45,8 +45,7 @@ export class VnfBook {
   /** After an upgrade: new nodes run `app`; the version it replaced stays available to go back to. */
   async setVersion(vnf: string, cluster: string, app: Descriptor.AppSpec, from: Descriptor.AppSpec): Promise<void> {
     const spec = (await this.cluster(vnf, cluster)).spec;
-    const versions = [from, ...(spec.versions ?? [])].filter((a) => a.version !== app.version);
-    await this.setCluster(vnf, cluster, { app, versions });
+    await this.setCluster(vnf, cluster, { app, versions: versionsAfter(spec, app, from) });
   }
 
   /** After an upgrade or a migration: what new nodes of the cluster run, and where. */
@@ -68,3 +67,23 @@ export class VnfBook {
 }
 
 export const now = () => new Date().toISOString();
+
+/**
+ * The versions a cluster keeps to go back to once it runs `app`: the one it ran (`from`) first,
+ * then those it kept before; never the one it runs now.
+ */
+export function versionsAfter(spec: Descriptor.ClusterSpec, app: Descriptor.AppSpec, from: Descriptor.AppSpec): Descriptor.AppSpec[] {
+  return [from, ...(spec.versions ?? [])].filter((a) => a.version !== app.version);
+}
+
+/**
+ * What a VNF is once an operation on it ended in `state`: a completed deployment instantiated
+ * it; a completed terminate leaves it NOT_INSTANTIATED, its record kept for its name and node
+ * numbers (ADR 20); anything else leaves it as it was.
+ */
+export function vnfStateAfter(algorithm: Records.Algorithm, state: Records.OpState, was: Records.VnfRecord['state']): Records.VnfRecord['state'] {
+  if (state !== Records.OpState.completed) return was;
+  if (algorithm === Records.Algorithm.deployment) return 'INSTANTIATED';
+  if (algorithm === Records.Algorithm.terminate) return 'NOT_INSTANTIATED';
+  return was;
+}

@@ -1,6 +1,6 @@
 import { Descriptor, Label, Vim, Vnfm } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
-import { removeNode } from './remove-node.js';
+import { removeNode, type RemoveNode } from './remove-node.js';
 import type { Saga } from './saga.js';
 
 export interface AddNode {
@@ -27,9 +27,8 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
   const meta = { cluster, node };
   // undone by removing the node again, however far it got: the node is the new one, so its host
   // is a plain `remove virtual host`, not the diagrams' `remove old virtual host`
-  s.onUndo(`remove ${node}`, () =>
-    removeNode(s, book, `undo/${k}`, { vnf, cluster, clients: a.clients, pick: Vnfm.Pick.node, node, hostLabel: Label.removeVirtualHost, partial: true }),
-  );
+  const undo: RemoveNode = { vnf, cluster, clients: a.clients, pick: Vnfm.Pick.node, node, hostLabel: Label.removeVirtualHost, partial: true };
+  s.onUndo(`remove ${node}`, () => removeNode(s, book, `undo/${k}`, undo));
 
   // the AO's record knows the version that runs now (an upgrade changes it), so it always says
   const spec = a.app ?? a.cluster.app;
@@ -44,7 +43,8 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
   const appTimeout = (a.cluster.health?.timeoutMs ?? 30_000) + 15_000;
   // as this kind of host runs it: a docker host takes the app's `docker` command, args and cwd
   const run = Descriptor.appOnHost(spec, host.driver);
-  const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, { vnf, cluster, node, address: host.address, zone: host.zone, app: run }, meta, appTimeout);
+  const activate: Vnfm.AppActivate = { vnf, cluster, node, address: host.address, zone: host.zone, app: run };
+  const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, activate, meta, appTimeout);
   await s.notify(Label.activateApplication, meta, { version: app.endpoint.version });
 
   await s.vnfm(`${k}/join`, Label.scaleOutCluster, Vnfm.Subject.clusterScaleOut, { vnf, cluster, node }, meta);
@@ -54,7 +54,8 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
 
   // loop over all clients
   for (const client of a.clients) {
-    await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, { vnf, cluster: client, provider: cluster }, { cluster: client, node });
+    const reconfigure: Vnfm.ClientReconfigure = { vnf, cluster: client, provider: cluster };
+    await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, reconfigure, { cluster: client, node });
   }
   return node;
 }

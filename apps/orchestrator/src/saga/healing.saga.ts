@@ -4,10 +4,10 @@ import { addNode } from './add-node.js';
 import { removeNode } from './remove-node.js';
 import type { Saga } from './saga.js';
 
-export interface HealParams {
+export type HealParams = {
   cluster: string;
   node: string;
-}
+};
 
 /**
  * Healing, as shared/sequences/healing.wsd draws it. The old node may be dead already: the VNFM

@@ -5,10 +5,10 @@ import { removeNode } from './remove-node.js';
 import type { Saga } from './saga.js';
 import type { RollingParams } from './upgrade.saga.js';
 
-export interface MigrateParams extends RollingParams {
+export type MigrateParams = RollingParams & {
   zone: string;
   from?: string;
-}
+};
 
 /**
  * Migrate, as shared/sequences/migrate.wsd draws it: every node is replaced by a new one on a

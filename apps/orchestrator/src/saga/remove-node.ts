@@ -1,6 +1,6 @@
 import { BusError } from '@vnf-lcm/bus';
 import { Label, Vim, Vnfm, type Descriptor } from '@vnf-lcm/contracts';
-import { addNode } from './add-node.js';
+import { addNode, type AddNode } from './add-node.js';
 import type { VnfBook } from '../records/vnf-book.js';
 import { STEP_TIMEOUT_MS, type Saga } from './saga.js';
 
@@ -30,7 +30,9 @@ export interface RemoveNode {
 export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNode): Promise<string> {
   const { vnf, cluster } = a;
 
-  const leave = () => s.vnfm<Vnfm.ScaleInReply>(`${k}/leave`, Label.scaleInCluster, Vnfm.Subject.clusterScaleIn, { vnf, cluster, pick: a.pick, node: a.node, version: a.version, zone: a.zone }, { cluster, node: a.node });
+  // the cluster determines the node that leaves, as `pick` says (the newest, one of an old version...)
+  const scaleIn: Vnfm.ClusterScaleIn = { vnf, cluster, pick: a.pick, node: a.node, version: a.version, zone: a.zone };
+  const leave = () => s.vnfm<Vnfm.ScaleInReply>(`${k}/leave`, Label.scaleInCluster, Vnfm.Subject.clusterScaleIn, scaleIn, { cluster, node: a.node });
   const left = a.partial ? await leave().catch(notFound({ cluster, node: a.node!, members: [] })) : await leave();
   const meta = { cluster, node: left.node };
   // the AO's record agrees with the cluster before the diagram's notify
@@ -39,7 +41,8 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
 
   // loop over all clients
   for (const client of a.clients) {
-    await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, { vnf, cluster: client, provider: cluster }, { cluster: client, node: left.node });
+    const reconfigure: Vnfm.ClientReconfigure = { vnf, cluster: client, provider: cluster };
+    await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, reconfigure, { cluster: client, node: left.node });
   }
 
   const destroy = () => s.vnfm(`${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: left.node }, meta, STEP_TIMEOUT_MS.destroyApp);
@@ -57,7 +60,8 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
 function putBack(s: Saga, book: VnfBook, k: string, a: RemoveNode, restore: NonNullable<RemoveNode['restore']>, removed: string) {
   s.onUndo(`put back a node for ${removed}`, async () => {
     const { spec } = await book.cluster(a.vnf, a.cluster);
-    await addNode(s, book, `undo/${k}/add`, { vnf: a.vnf, cluster: spec, clients: a.clients, app: restore.app, zone: restore.zone, hostLabel: Label.activateNewVirtualHost });
+    const again: AddNode = { vnf: a.vnf, cluster: spec, clients: a.clients, app: restore.app, zone: restore.zone, hostLabel: Label.activateNewVirtualHost };
+    await addNode(s, book, `undo/${k}/add`, again);
   });
 }
 

@@ -1,8 +1,9 @@
 import { Bus, BusError, type Logger } from '@vnf-lcm/bus';
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
-import { Events, Label, Participant, Records } from '@vnf-lcm/contracts';
+import { Label, Participant, type Records } from '@vnf-lcm/contracts';
 import { stepDone } from '../metrics.js';
 import type { OpHandle } from '../records/op-handle.js';
+import type { OpEvents } from './events.js';
 
 /** The operator asked to stop: the saga ends at this step boundary. */
 export class Cancelled extends Error {
@@ -56,6 +57,7 @@ export class Saga {
   constructor(
     readonly op: OpHandle,
     private readonly bus: Bus,
+    private readonly events: OpEvents,
     readonly log: Logger,
     private readonly cancelled: () => Promise<Cancelled | undefined> = async () => undefined,
   ) {}
@@ -120,26 +122,9 @@ export class Saga {
     await this.step(key, Label.notify, meta, () => this.publish(key, step, meta, details));
   }
 
-  /**
-   * A sender killed after publishing but before saving the step publishes again once resumed:
-   * the message id makes JetStream keep one event and one arrow of the two.
-   */
+  /** published once: see OpEvents.step */
   private async publish(key: string, step: string, meta: StepMeta, details?: Record<string, unknown>): Promise<undefined> {
-    const r = this.record;
-    const event: Events.Event = {
-      op: r.id,
-      vnf: r.vnf,
-      algorithm: r.algorithm,
-      step,
-      ...meta,
-      state: r.state,
-      ts: new Date().toISOString(),
-      ...(details ? { details } : {}),
-    };
-    const subject = Events.subject(r.vnf, r.id);
-    const once = `${r.id}/${key}`;
-    this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify, once, ...meta }, subject);
-    this.bus.publishOnce(subject, event, once);
+    this.events.step(this.record, `${this.record.id}/${key}`, step, meta, details);
     this.log.info({ step, ...meta }, 'notify');
     return undefined;
   }

@@ -3,12 +3,12 @@ import type { VnfBook } from '../records/vnf-book.js';
 import { addNode } from './add-node.js';
 import type { Saga } from './saga.js';
 
-export interface ScaleParams {
+export type ScaleParams = {
   cluster: string;
   /** node count when the request was accepted, and the count to reach */
   from: number;
   to: number;
-}
+};
 
 /** Scale-Out, as shared/sequences/scale-out.wsd draws it. */
 export async function scaleOut(s: Saga, book: VnfBook, p: ScaleParams): Promise<void> {

@@ -3,10 +3,10 @@ import type { VnfBook } from '../records/vnf-book.js';
 import { removeNode } from './remove-node.js';
 import type { Saga } from './saga.js';
 
-export interface TerminateParams {
+export type TerminateParams = {
   /** the clusters in the order they go (clients first), each with its node count when accepted */
   clusters: { cluster: string; count: number }[];
-}
+};
 
 /**
  * The clusters of a VNF in the order terminate removes them: the reverse of the deployment's,

@@ -4,16 +4,16 @@ import { addNode } from './add-node.js';
 import { removeNode } from './remove-node.js';
 import type { Saga } from './saga.js';
 
-export interface RollingParams {
+export type RollingParams = {
   cluster: string;
   /** how many nodes to replace: those not yet on the target when the request was accepted */
   count: number;
-}
+};
 
-export interface UpgradeParams extends RollingParams {
+export type UpgradeParams = RollingParams & {
   app: Descriptor.AppSpec;
   from: Descriptor.AppSpec;
-}
+};
 
 /**
  * Upgrade, as shared/sequences/upgrade.wsd draws it: a new node joins and serves before an old
