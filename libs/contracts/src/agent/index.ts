@@ -1,4 +1,5 @@
 import type { AppSpec, Endpoint, HealthCheck } from '../descriptor/types.js';
+import { TOKEN_RE } from '../common/headers.js';
 
 /**
  * VNFM/VIM -> VNF requests to one node's agent. The node id is the last token, so that
@@ -28,7 +29,7 @@ export function nodeOfHeartbeat(subject: string): string | undefined {
   return TOKEN.test(node) ? node : undefined;
 }
 
-const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
+const TOKEN = TOKEN_RE;
 
 /*
  * The requests an agent takes are plain interfaces checked against JSON schemas (schema.ts), not

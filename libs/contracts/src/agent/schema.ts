@@ -1,7 +1,8 @@
+import { TOKEN_PATTERN } from '../common/headers.js';
 import { appSchema, endpointSchema, healthSchema, NAME_PATTERN } from '../descriptor/schema.js';
 import type { Verb } from './index.js';
 
-const token = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } as const;
+const token = { type: 'string', pattern: TOKEN_PATTERN } as const;
 const endpoints = { type: 'array', items: endpointSchema, maxItems: 1000 } as const;
 const endpointsByCluster = { type: 'object', propertyNames: { pattern: NAME_PATTERN }, additionalProperties: endpoints, maxProperties: 64 } as const;
 /** a fresh object each: ajv compiles one function per schema object, and the verbs need their own */

@@ -37,7 +37,8 @@ export const Participant = {
 export type Participant = (typeof Participant)[keyof typeof Participant];
 
 /** Names that become subject tokens (vnf, cluster, node, zone): NATS ADR-6 lowercase tokens. */
-export const TOKEN_RE = /^[a-z][a-z0-9-]{0,62}$/;
+export const TOKEN_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
+export const TOKEN_RE = new RegExp(TOKEN_PATTERN);
 
 /**
  * NATS service discovery (ADR-32): `$SRV.PING|INFO|STATS[.<name>[.<id>]]`, answered by the

@@ -1,4 +1,6 @@
-const token = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } as const;
+import { TOKEN_PATTERN } from '../common/headers.js';
+
+const token = { type: 'string', pattern: TOKEN_PATTERN } as const;
 /** VNF and cluster names are short: a node id is `<vnf>-<cluster>-<n>` and must stay one token. */
 export const NAME_PATTERN = '^[a-z][a-z0-9-]{0,23}$';
 const name = { type: 'string', pattern: NAME_PATTERN } as const;

@@ -63,8 +63,8 @@ function semanticIssues(d: VnfDescriptor): DescriptorIssue[] {
     else index.set(c.name, i);
     // cluster names key the records' maps (nodes, numbering): one that every object has is taken
     if (c.name in Object.prototype) issues.push({ field: `/clusters/${i}/name`, message: `cluster name ${c.name} is reserved` });
-    const min = c.min ?? Math.min(1, c.nodes);
-    const max = c.max ?? Math.max(c.nodes, 1000);
+    const min = minOf(c);
+    const max = maxOf(c);
     if (min > max) issues.push({ field: `/clusters/${i}/min`, message: `min ${min} is above max ${max}` });
     const versions = [c.app.version, ...(c.versions ?? []).map((v) => v.version)];
     (c.versions ?? []).forEach((v, j) => {

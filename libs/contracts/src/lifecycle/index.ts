@@ -1,9 +1,11 @@
 import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, Matches, Max, Min } from 'class-validator';
 import type { AppSpec } from '../descriptor/types.js';
 import type { OpState } from '../records/index.js';
+import { TOKEN_RE } from '../common/headers.js';
+import { NAME_PATTERN } from '../descriptor/schema.js';
 
-const NAME = /^[a-z][a-z0-9-]{0,23}$/;
-const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
+const NAME = new RegExp(NAME_PATTERN);
+const TOKEN = TOKEN_RE;
 
 /**
  * Lifecycle requests after deployment: `DevOps->AO` or `VNFM->AO`, plain JSON. The VNFM says

@@ -1,7 +1,8 @@
 import { IsIn, IsInt, IsNumber, IsOptional, IsPositive, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IMAGE_PATTERN } from '../descriptor/schema.js';
+import { TOKEN_RE } from '../common/headers.js';
 
-const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
+const TOKEN = TOKEN_RE;
 
 /** AO->VIM requests. A virtual host is named by its node id. */
 export const Subject = {

@@ -1,8 +1,9 @@
 import { IsIn, IsOptional, Matches, ValidateIf } from 'class-validator';
 import { Conforms } from '../descriptor/conforms.js';
 import type { AppSpec, ClusterSpec, Endpoint } from '../descriptor/types.js';
+import { TOKEN_RE } from '../common/headers.js';
 
-const TOKEN = /^[a-z][a-z0-9-]{0,62}$/;
+const TOKEN = TOKEN_RE;
 
 /** AO->VNFM requests. */
 export const Subject = {
