@@ -3,9 +3,8 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { eachNode, healthApp, spawnStray } from '../../../test/support/agent-node.js';
 import { alive, waitDead } from '../../../test/support/procs.js';
-import { chooseStrays, takeOver } from './adoption.js';
+import { chooseStrays, takeOver, type FoundApp } from './adoption.js';
 import { AppHost } from './app-host.js';
-import type { FoundApp } from './process.js';
 import { emptyState, StateStore, type AgentState } from './state.js';
 
 const ADDRESS = '127.0.71.2';

@@ -1,7 +1,46 @@
+import { procEnviron, procPids, procStat } from '@vnf-lcm/bus/procfs';
 import type { Descriptor } from '@vnf-lcm/contracts';
 import type { AppHost } from './app-host.js';
 import type { HealthMonitor } from './health-monitor.js';
-import { AppProcess, findOurApps, isOurApp, killApp, type FoundApp } from './process.js';
+import { AppProcess, isOurApp } from './process.js';
+
+/** A live process carrying our marks: an application some agent of this node started. */
+export interface FoundApp {
+  pid: number;
+  /** its VNF_VERSION */
+  version?: string;
+  /** leads its own process group, as every app an agent spawns does (a group kill reaches all of it) */
+  leader: boolean;
+}
+
+/**
+ * Every live process with our marks in its environment, except those whose parent has them
+ * too: an app's own children inherit its environment, and they go with their app.
+ */
+export function findOurApps(marks: string[]): FoundApp[] {
+  const found = new Map<number, { ppid: number; pgid: number; version?: string }>();
+  for (const pid of procPids()) {
+    // gone meanwhile, or not readable: not one of ours
+    const env = procEnviron(pid);
+    if (!env || !marks.every((m) => env.includes(m))) continue;
+    const stat = procStat(pid);
+    if (!stat || stat.state === 'Z') continue;
+    const version = env.find((e) => e.startsWith('VNF_VERSION='))?.slice('VNF_VERSION='.length);
+    found.set(pid, { ppid: stat.ppid, pgid: stat.pgid, version });
+  }
+  return [...found]
+    .filter(([, p]) => !found.has(p.ppid))
+    .map(([pid, p]) => ({ pid, version: p.version, leader: p.pgid === pid }));
+}
+
+/** SIGKILL to an app we do not keep: its whole group when it leads one. */
+export function killApp(app: FoundApp): void {
+  try {
+    process.kill(app.leader ? -app.pid : app.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
 
 /**
  * Which strays (applications of this node the state does not record) to keep: the only one, when

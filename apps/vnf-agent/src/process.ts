@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
-import { HAS_PROC, procEnviron, procPids, procRunning, procStat } from '@vnf-lcm/bus/procfs';
+import { HAS_PROC, procEnviron, procRunning } from '@vnf-lcm/bus/procfs';
 
 export interface Exit {
   code: number | null;
@@ -35,44 +35,6 @@ export function isOurApp(pid: number, marks: string[]): boolean {
   if (!isAlive(pid)) return false;
   const env = procEnviron(pid);
   return env !== undefined && marks.every((m) => env.includes(m));
-}
-
-/** A live process carrying our marks: an application some agent of this node started. */
-export interface FoundApp {
-  pid: number;
-  /** its VNF_VERSION */
-  version?: string;
-  /** leads its own process group, as every app an agent spawns does (a group kill reaches all of it) */
-  leader: boolean;
-}
-
-/**
- * Every live process with our marks in its environment, except those whose parent has them
- * too: an app's own children inherit its environment, and they go with their app.
- */
-export function findOurApps(marks: string[]): FoundApp[] {
-  const found = new Map<number, { ppid: number; pgid: number; version?: string }>();
-  for (const pid of procPids()) {
-    // gone meanwhile, or not readable: not one of ours
-    const env = procEnviron(pid);
-    if (!env || !marks.every((m) => env.includes(m))) continue;
-    const stat = procStat(pid);
-    if (!stat || stat.state === 'Z') continue;
-    const version = env.find((e) => e.startsWith('VNF_VERSION='))?.slice('VNF_VERSION='.length);
-    found.set(pid, { ppid: stat.ppid, pgid: stat.pgid, version });
-  }
-  return [...found]
-    .filter(([, p]) => !found.has(p.ppid))
-    .map(([pid, p]) => ({ pid, version: p.version, leader: p.pgid === pid }));
-}
-
-/** SIGKILL to an app we do not keep: its whole group when it leads one. */
-export function killApp(app: FoundApp): void {
-  try {
-    process.kill(app.leader ? -app.pid : app.pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
 }
 
 /** our child's exit, status known */
