@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { HAS_PROC, procEnviron, procRunning } from '@vnf-lcm/bus/procfs';
 
 export interface Exit {
   code: number | null;
@@ -17,14 +18,7 @@ export function describeExit(e: Exit): string {
 
 /** Alive means running, not a zombie that nobody reaped yet. */
 export function isAlive(pid: number): boolean {
-  if (existsSync('/proc/self/stat')) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-    } catch {
-      return false;
-    }
-  }
+  if (HAS_PROC) return procRunning(pid);
   try {
     process.kill(pid, 0);
     return true;
@@ -39,56 +33,13 @@ export function isAlive(pid: number): boolean {
  */
 export function isOurApp(pid: number, marks: string[]): boolean {
   if (!isAlive(pid)) return false;
-  try {
-    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-    return marks.every((m) => env.includes(m));
-  } catch {
-    return false;
-  }
+  const env = procEnviron(pid);
+  return env !== undefined && marks.every((m) => env.includes(m));
 }
 
-/** A live process carrying our marks: an application some agent of this node started. */
-export interface FoundApp {
-  pid: number;
-  /** its VNF_VERSION */
-  version?: string;
-  /** leads its own process group, as every app an agent spawns does (a group kill reaches all of it) */
-  leader: boolean;
-}
-
-/**
- * Every live process with our marks in its environment, except those whose parent has them
- * too: an app's own children inherit its environment, and they go with their app.
- */
-export function findOurApps(marks: string[]): FoundApp[] {
-  if (!existsSync('/proc/self/stat')) return [];
-  const found = new Map<number, { ppid: number; pgid: number; version?: string }>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
-    try {
-      const env = readFileSync(`/proc/${d}/environ`, 'utf8').split('\0');
-      if (!marks.every((m) => env.includes(m))) continue;
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const [state, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state === 'Z') continue;
-      const version = env.find((e) => e.startsWith('VNF_VERSION='))?.slice('VNF_VERSION='.length);
-      found.set(Number(d), { ppid: Number(ppid), pgid: Number(pgid), version });
-    } catch {
-      /* gone meanwhile, or not readable: not one of ours */
-    }
-  }
-  return [...found]
-    .filter(([, p]) => !found.has(p.ppid))
-    .map(([pid, p]) => ({ pid, version: p.version, leader: p.pgid === pid }));
-}
-
-/** SIGKILL to an app we do not keep: its whole group when it leads one. */
-export function killApp(app: FoundApp): void {
-  try {
-    process.kill(app.leader ? -app.pid : app.pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
+/** our child's exit, status known */
+function exitOf(child: ChildProcess): Promise<Exit> {
+  return new Promise((r) => child.once('exit', (code, signal) => r({ code, signal, known: true })));
 }
 
 function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
@@ -130,7 +81,7 @@ export class AppProcess {
     const fd = openSync(o.logPath, 'a');
     try {
       const child = spawn(command, args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', fd, fd] });
-      const exited = new Promise<Exit>((r) => child.once('exit', (code, signal) => r({ code, signal, known: true })));
+      const exited = exitOf(child);
       await once(child, 'spawn');
       child.on('error', () => undefined);
       return new AppProcess(child.pid!, exited, false);
@@ -193,7 +144,7 @@ export async function runCommand(argv: string[], o: SpawnOptions, timeoutMs: num
   } finally {
     closeSync(fd);
   }
-  const exited = new Promise<Exit>((r) => child.once('exit', (code, signal) => r({ code, signal, known: true })));
+  const exited = exitOf(child);
   const failed = new Promise<string>((r) => child.once('error', (err) => r(err.message)));
   const timeout = new Promise<string>((r) => setTimeout(() => r(`no exit in ${timeoutMs} ms`), timeoutMs).unref());
   const outcome = await Promise.race([exited, failed, timeout]);

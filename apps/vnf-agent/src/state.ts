@@ -49,7 +49,8 @@ export class StateStore {
     return { ...emptyState(), ...(JSON.parse(readFileSync(this.paths.state, 'utf8')) as Partial<AgentState>) };
   }
 
+  /** without the fields that are unset, so that the file says only what is known */
   save(s: AgentState): void {
-    writeJsonAtomic(this.paths.state, s);
+    writeJsonAtomic(this.paths.state, Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)));
   }
 }

@@ -1,7 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { HAS_PROC, procCmdline, procEnviron, procPids, procStat } from '@vnf-lcm/bus/procfs';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const HAS_PROC = existsSync('/proc/self/stat');
 
 /**
  * Whether `pid` runs and is still the process we started: its command line must contain
@@ -16,14 +15,10 @@ export function pidAlive(pid: number | undefined, marker?: string): boolean {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   // without /proc (not Linux) the signal probe is all there is
-  if (!existsSync('/proc/self/stat')) return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat[stat.lastIndexOf(')') + 2] === 'Z') return false;
-    return marker === undefined || readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(marker);
-  } catch {
-    return false;
-  }
+  if (!HAS_PROC) return true;
+  const state = procStat(pid)?.state;
+  if (state === undefined || state === 'Z') return false;
+  return marker === undefined || procCmdline(pid)?.includes(marker) === true;
 }
 
 /**
@@ -34,15 +29,8 @@ export function pidAlive(pid: number | undefined, marker?: string): boolean {
  */
 export function processStart(pid: number): string | undefined {
   if (!HAS_PROC) return pidAlive(pid) ? 'alive' : undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // after the command's name, which may hold spaces and parentheses: state is field 3
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
-    return fields[19];
-  } catch {
-    return undefined;
-  }
+  const stat = procStat(pid);
+  return stat && stat.state !== 'Z' && stat.state !== 'X' ? stat.start : undefined;
 }
 
 export async function waitExit(pid: number, marker: string | undefined, ms: number): Promise<boolean> {
@@ -85,16 +73,6 @@ export async function terminate(pid: number, marker: string | undefined, o: { gr
  * agent and recording its pid).
  */
 export function agentsOf(marker: string, workdir: string): number[] {
-  if (!existsSync('/proc/self/stat')) return [];
-  const out: number[] = [];
-  for (const p of readdirSync('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    try {
-      if (!readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(marker)) continue;
-      if (readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').includes(`VNF_WORKDIR=${workdir}`) && pidAlive(Number(p), marker)) out.push(Number(p));
-    } catch {
-      /* gone, or not ours to read */
-    }
-  }
-  return out;
+  // gone, or not ours to read: not one of them
+  return procPids().filter((pid) => procCmdline(pid)?.includes(marker) && procEnviron(pid)?.includes(`VNF_WORKDIR=${workdir}`) && pidAlive(pid, marker));
 }

@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { natsUrl, rpcError } from '@vnf-lcm/bus';
+import { HAS_PROC, procEnviron } from '@vnf-lcm/bus/procfs';
 import { TOKEN_RE } from '@vnf-lcm/contracts';
 import { HelloWaiter } from '../hello.js';
 import { KeyedLock } from '@vnf-lcm/bus';
@@ -337,11 +338,9 @@ function appOf(file: string): { pid: number } | undefined {
 
 /** An application pid is ours only if its environment names this node (guards against pid reuse). */
 function belongsTo(pid: number, node: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`VNF_NODE=${node}`);
-  } catch {
-    return !existsSync('/proc/self/environ');
-  }
+  const env = procEnviron(pid);
+  // without /proc there is nothing to tell by
+  return env ? env.includes(`VNF_NODE=${node}`) : !HAS_PROC;
 }
 
 function tail(file: string, bytes = 2_000): string {
