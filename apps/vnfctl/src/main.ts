@@ -13,6 +13,7 @@ import { renderSvg } from './render/svg.js';
 import { parseWsd } from './render/wsd.js';
 import { asksVersion, version } from './version.js';
 import { watchStatus } from './watch.js';
+import { Interrupt } from './interrupt.js';
 
 /**
  * Exit codes, the same for every command: 0 done, 1 the operation failed or the request was
@@ -122,25 +123,9 @@ program
 
 /** status <vnf> --watch until SIGINT or SIGTERM, which end it with exit 0 */
 async function watch(c: Conn, vnf: string, intervalMs: number): Promise<number> {
-  let stopped = false;
-  let wake: (() => void) | undefined;
-  const stop = () => {
-    stopped = true;
-    wake?.();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  // woken early by a signal, so that Ctrl-C ends the watch at once, not after the interval
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+  const until = new Interrupt();
   const tty = !!process.stdout.isTTY && !g().json;
-  await watchStatus(c.request, { vnf, intervalMs, tty, json: !!g().json, write: (s) => process.stdout.write(s), warn: (s) => process.stderr.write(s) }, () => stopped, sleep);
+  await watchStatus(c.request, { vnf, intervalMs, tty, json: !!g().json, write: (s) => process.stdout.write(s), warn: (s) => process.stderr.write(s) }, () => until.stopped, until.sleep);
   return Exit.ok;
 }
 
@@ -291,20 +276,10 @@ program
       let r = await c.request<Query.NodeLogsReply>(Query.Subject.nodeLogs, { node, tail: o.tail, source });
       show(r);
       if (!o.follow) return;
-      let stopped = false;
-      let wake: (() => void) | undefined;
-      const stop = () => {
-        stopped = true;
-        wake?.();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      while (!stopped) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 500);
-        });
-        if (stopped) break;
+      const until = new Interrupt();
+      while (!until.stopped) {
+        await until.sleep(500);
+        if (until.stopped) break;
         r = await c.request<Query.NodeLogsReply>(Query.Subject.nodeLogs, { node, tail: 10_000, source, cursor: r.cursor });
         if (r.lines.length || r.truncated) show(r);
       }
