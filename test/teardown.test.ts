@@ -123,6 +123,11 @@ const opsOf = async (nc: NatsConnection) =>
   (await nc.request('vnf.ao.op-list', JSON.stringify({ vnf: 'web' }), { timeout: 5000 })).json<{ ops: { id: string; algorithm: string; state: string; requestedBy: string; startedAt: string }[] }>().ops;
 
 let run: Run | undefined;
+/** the same ports at every start, as an operator's launcher has: the agents left running reconnect there */
+let ports: [number, number];
+beforeAll(async () => {
+  ports = [await freePort(), await freePort()];
+});
 
 afterAll(async () => {
   if (run && run.proc.exitCode === null && run.proc.signalCode === null) {
@@ -145,7 +150,7 @@ let tornDownAt = '';
 test(
   'Ctrl-C with --teardown terminates the VNF through the AO: no agent, application or host folder is left, no healing is asked for, exit 0',
   async () => {
-    run = new Run(await freePort(), await freePort(), ['--fresh', '--teardown', '--deploy', descriptor]);
+    run = new Run(...ports, ['--fresh', '--teardown', '--deploy', descriptor]);
     await run.until(/^\[vnf-lcm\] web: curl http:\/\/127\.70\.\d+\.\d+:8000\/$/m);
     await run.until(/^\[vnf-lcm\] running; Ctrl-C stops everything$/m);
     expect(hostProcesses(dir)).toEqual({ agents: NODES, apps: NODES });
@@ -155,7 +160,7 @@ test(
     const code = await run.ctrlC();
     const said = run.said();
     // all at once, so that a failure shows the whole of what was left
-    expect({ code, healingAsked: said.match(/healing requested/g)?.length ?? 0, left: hostProcesses(dir), folders: hostFolders(), processes: processesUnder(dir).length }).toEqual({
+    expect({ code, healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0, left: hostProcesses(dir), folders: hostFolders(), processes: processesUnder(dir).length }).toEqual({
       code: 0,
       healingAsked: 0,
       left: { agents: [], apps: [] },
@@ -171,7 +176,7 @@ test(
 test(
   'the next start on that folder lists the termination and no healing; the name deploys again; Ctrl-C without --teardown leaves its hosts running',
   async () => {
-    run = new Run(await freePort(), await freePort(), ['--deploy', descriptor]);
+    run = new Run(...ports, ['--deploy', descriptor]);
     await run.until(/^\[vnf-lcm\] running; Ctrl-C stops everything$/m);
     const devops = await run.connectAs('devops');
     try {
@@ -191,6 +196,7 @@ test(
     expect(hosts.apps).toEqual(hosts.agents);
     expect(await run.ctrlC()).toBe(0);
     expect(run.said()).not.toMatch(/terminat/);
+    expect(run.said()).not.toMatch(/^\[vnfm\] node failed/m);
     // hosts outlive the launcher (README: Running it); only the launcher's own processes are gone
     expect(hostProcesses(dir)).toEqual(hosts);
     expect(hostFolders().length).toBe(NODES.length);
@@ -202,18 +208,27 @@ test(
   'a start on that folder again takes the hosts back; Ctrl-C with --teardown then leaves nothing',
   async () => {
     const before = hostProcesses(dir);
-    run = new Run(await freePort(), await freePort(), ['--teardown']);
+    run = new Run(...ports, ['--teardown']);
     await run.until(/^\[vnf-lcm\] running; Ctrl-C stops everything$/m);
     const devops = await run.connectAs('devops');
     try {
       const v = (await devops.request('vnf.ao.vnf-get', JSON.stringify({ vnf: 'web' }), { timeout: 5000 })).json<{ vnf: { state: string; nodes: Record<string, { node: string }[]> } }>().vnf;
       expect(v.state).toBe('INSTANTIATED');
       expect(Object.values(v.nodes).flat().map((n) => n.node).sort()).toEqual(before.agents);
+      // heard again once their agents reconnected: none taken for dead meanwhile (VNFM_START_GRACE_MS)
+      const unheard = async () =>
+        (await devops.request('vnf.ao.node-health', JSON.stringify({ vnf: 'web' }), { timeout: 5000 }))
+          .json<{ nodes: { node: string; lastSeen?: string }[] }>()
+          .nodes.filter((n) => !n.lastSeen)
+          .map((n) => n.node);
+      for (const until = Date.now() + 30_000; (await unheard()).length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 200));
+      expect(await unheard()).toEqual([]);
     } finally {
       await devops.close();
     }
     expect(await run.ctrlC()).toBe(0);
     expect(run.said()).toMatch(/^\[vnf-lcm\] web terminated \(op \S+\)$/m);
+    expect(run.said()).not.toMatch(/^\[vnfm\] node failed/m);
     expect(hostProcesses(dir)).toEqual({ agents: [], apps: [] });
     expect(processesUnder(dir)).toEqual([]);
     expect(hostFolders()).toEqual([]);
