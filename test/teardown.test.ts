@@ -235,3 +235,23 @@ test(
   },
   T,
 );
+
+test(
+  'Ctrl-C with --teardown while the deployment runs: the deployment is waited for, then terminated; nothing is left',
+  async () => {
+    run = new Run(...ports, ['--fresh', '--teardown', '--deploy', descriptor]);
+    await run.until(/^\[vim-adapter\] virtual host activated$/m);
+    const code = await run.ctrlC();
+    const said = run.said();
+    expect({ code, healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0, left: hostProcesses(dir), folders: hostFolders(), processes: processesUnder(dir).length }).toEqual({
+      code: 0,
+      healingAsked: 0,
+      left: { agents: [], apps: [] },
+      folders: [],
+      processes: 0,
+    });
+    expect(said).toMatch(/^\[vnf-lcm\] web: waiting for operation \S+ to end before terminating$/m);
+    expect(said).toMatch(/^\[vnf-lcm\] web terminated \(op \S+\)$/m);
+  },
+  T,
+);
