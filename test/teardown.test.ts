@@ -255,3 +255,47 @@ test(
   },
   T,
 );
+
+/** a termination cut short leaves hosts for the sweep, which runs with the VNFM and the AO stopped */
+async function cutShort(flags: string[], cut: (r: Run) => Promise<void>, said: RegExp) {
+  run = new Run(...ports, ['--fresh', '--teardown', '--deploy', descriptor, ...flags]);
+  await run.until(/^\[vnf-lcm\] running; Ctrl-C stops everything$/m);
+  const exit = run.ctrlC();
+  await run.until(/^\[vnf-lcm\] web: terminating \(op \S+\)$/m);
+  await cut(run);
+  const code = await exit;
+  const out = run.said();
+  expect({ code, healingAsked: out.match(/^\[vnfm\] node failed/gm)?.length ?? 0, left: hostProcesses(dir), folders: hostFolders(), processes: processesUnder(dir).length }).toEqual({
+    code: 0,
+    healingAsked: 0,
+    left: { agents: [], apps: [] },
+    folders: [],
+    processes: 0,
+  });
+  expect(out).toMatch(said);
+  expect(out).not.toMatch(/^\[vnf-lcm\] web terminated/m);
+  // the backends go last and slowly: some were left to the sweep
+  const removed = Number(/^\[vnf-lcm\] removed (\d+) virtual hosts$/m.exec(out)?.[1]);
+  expect(removed).toBeGreaterThan(0);
+  // the sweep came after the VNFM and the AO stopped
+  expect(out.indexOf('[vnfm] service stopped')).toBeLessThan(out.search(/^\[vnf-lcm\] removed \d+ virtual hosts$/m));
+}
+
+test(
+  '--teardown-timeout bounds the wait: the VNF not terminated in time is said, and its hosts are removed directly',
+  () => cutShort(['--teardown-timeout', '1'], async () => undefined, /^\[vnf-lcm\] teardown: web not terminated within 1 s \(termination \S+ still runs\); its hosts are removed directly$/m),
+  T,
+);
+
+test(
+  'a second Ctrl-C stops waiting for the terminations; the hosts left are removed directly',
+  () =>
+    cutShort(
+      [],
+      async (r) => {
+        process.kill(-r.proc.pid!, 'SIGINT');
+      },
+      /^\[vnf-lcm\] Ctrl-C again: not waiting for the terminations; removing the hosts left directly$/m,
+    ),
+  T,
+);

@@ -140,8 +140,16 @@ if (security && o.console !== false) {
 let nc: NatsConnection | undefined;
 let keeper: { close(): Promise<void> } | undefined;
 let stopping = false;
+/** a second Ctrl-C while --teardown waits for the terminations: stop waiting, remove what is left */
+const impatient = new AbortController();
 const stop = async (code = 0) => {
-  if (stopping) return;
+  if (stopping) {
+    if (o.teardown && !impatient.signal.aborted) {
+      log('Ctrl-C again: not waiting for the terminations; removing the hosts left directly', 'warn');
+      impatient.abort();
+    }
+    return;
+  }
   stopping = true;
   log('stopping');
   if (o.teardown && nc) await teardown(nc);
@@ -164,7 +172,7 @@ const stopProcs = async (names?: string[]) => {
  */
 async function teardown(nc: NatsConnection) {
   const timeoutMs = Number(o.teardownTimeout) * 1000;
-  await terminateAll(nc, log, Number.isFinite(timeoutMs) && timeoutMs >= 0 ? timeoutMs : 120_000).catch((e) => log(`teardown: ${(e as Error).message}`, 'error'));
+  await terminateAll(nc, log, Number.isFinite(timeoutMs) && timeoutMs >= 0 ? timeoutMs : 120_000, impatient.signal).catch((e) => log(`teardown: ${(e as Error).message}`, 'error'));
   await stopProcs(['console', 'vnfm', 'orchestrator']);
   await removeHostsLeft(nc, log).catch((e) => log(`teardown: hosts left not removed: ${(e as Error).message}`, 'error'));
 }

@@ -30,12 +30,19 @@ async function ask<T>(nc: NatsConnection, subject: string, body: object, timeout
 
 const pause = () => new Promise((r) => setTimeout(r, POLL_MS));
 
-/** The operation once it ended (or waits for an operator), or undefined at the deadline. */
-async function settled(nc: NatsConnection, op: string, deadline: number): Promise<Records.OpRecord | undefined> {
+/** When the teardown stops waiting: its deadline, or sooner when the operator says so (a second Ctrl-C). */
+interface Until {
+  deadline: number;
+  signal?: AbortSignal;
+}
+const over = (u: Until) => Date.now() > u.deadline || !!u.signal?.aborted;
+
+/** The operation once it ended (or waits for an operator), or undefined when the wait is over. */
+async function settled(nc: NatsConnection, op: string, until: Until): Promise<Records.OpRecord | undefined> {
   for (;;) {
     const { op: r } = await ask<Query.OpGetReply>(nc, Query.Subject.opGet, { op });
     if (Records.FINAL_STATES.includes(r.state) || r.state === Records.OpState.failedTemp) return r;
-    if (Date.now() > deadline) return undefined;
+    if (over(until)) return undefined;
     await pause();
   }
 }
@@ -47,8 +54,9 @@ async function settled(nc: NatsConnection, op: string, deadline: number): Promis
  * (FAILED_TEMP) is failed, as the teardown's operator would, so that the VNF is free again.
  * Returns whether the VNF ended with no node.
  */
-async function terminateOne(nc: NatsConnection, vnf: string, deadline: number, log: Log): Promise<boolean> {
+async function terminateOne(nc: NatsConnection, vnf: string, until: Until, log: Log): Promise<boolean> {
   for (;;) {
+    if (over(until)) throw new Timeout('the teardown stopped waiting');
     const { vnf: v } = await ask<Query.VnfGetReply>(nc, Query.Subject.vnfGet, { vnf });
     if (v.state !== 'INSTANTIATED' && !v.activeOp) return true;
     let op: string;
@@ -63,11 +71,11 @@ async function terminateOne(nc: NatsConnection, vnf: string, deadline: number, l
         continue;
       }
       log(`${vnf}: waiting for operation ${holder.op} to end before terminating`, 'info', { vnf, op: holder.op });
-      if (!(await settled(nc, holder.op, deadline))) throw new Timeout(`operation ${holder.op} still runs`);
+      if (!(await settled(nc, holder.op, until))) throw new Timeout(`operation ${holder.op} still runs`);
       continue;
     }
     log(`${vnf}: terminating (op ${op})`, 'info', { vnf, op });
-    const r = await settled(nc, op, deadline);
+    const r = await settled(nc, op, until);
     if (!r) throw new Timeout(`termination ${op} still runs`);
     if (r.state === Records.OpState.completed) {
       log(`${vnf} terminated (op ${op})`, 'info', { vnf, op });
@@ -82,17 +90,18 @@ class Timeout extends Error {}
 
 /**
  * Every VNF terminated, all at once (one operation per VNF at a time, none across VNFs), within
- * `timeoutMs`. What a termination did not remove is for `removeHostsLeft`, once the VNFM and the
- * AO are stopped. Returns whether every VNF ended with no node.
+ * `timeoutMs`, or until `signal` aborts. What a termination did not remove is for
+ * `removeHostsLeft`, once the VNFM and the AO are stopped. Returns whether every VNF ended with no node.
  */
-export async function terminateAll(nc: NatsConnection, log: Log, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+export async function terminateAll(nc: NatsConnection, log: Log, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const until = { deadline: Date.now() + timeoutMs, signal };
   const { vnfs } = await ask<Query.VnfListReply>(nc, Query.Subject.vnfList, {});
   const busy = vnfs.filter((v) => v.state === 'INSTANTIATED' || v.activeOp);
   const done = await Promise.all(
     busy.map((v) =>
-      terminateOne(nc, v.name, deadline, log).catch((err: Error) => {
-        if (err instanceof Timeout) log(`teardown: ${v.name} not terminated within ${Math.round(timeoutMs / 1000)} s (${err.message}); its hosts are removed directly`, 'error', { vnf: v.name });
+      terminateOne(nc, v.name, until, log).catch((err: Error) => {
+        if (err instanceof Timeout && signal?.aborted) log(`teardown: ${v.name} not terminated: Ctrl-C again stopped the wait; its hosts are removed directly`, 'warn', { vnf: v.name });
+        else if (err instanceof Timeout) log(`teardown: ${v.name} not terminated within ${Math.round(timeoutMs / 1000)} s (${err.message}); its hosts are removed directly`, 'error', { vnf: v.name });
         else log(`teardown: ${v.name} not terminated: ${err.message}; its hosts are removed directly`, 'error', { vnf: v.name });
         return false;
       }),
