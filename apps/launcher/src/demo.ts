@@ -60,9 +60,3 @@ export function entryUrls(v: Records.VnfRecord): string[] {
     .filter((c) => !used.has(c.name))
     .flatMap((c) => (v.nodes[c.name] ?? []).map((n) => `http://${n.address}:${n.port}/`));
 }
-
-export async function teardown(nc: NatsConnection, log: (l: string) => void): Promise<void> {
-  const { hosts } = (await nc.request(Vim.Subject.hostList, '{}', { timeout: 5000 })).json<Vim.HostListReply>();
-  await Promise.all(hosts.map((h) => nc.request(Vim.Subject.hostRemove, JSON.stringify({ node: h.node }), { timeout: 20_000 }).catch(() => undefined)));
-  log(`removed ${hosts.length} virtual hosts`);
-}

@@ -155,14 +155,15 @@ program
   });
 program
   .command('teardown')
-  .description('remove every virtual host (as admin, through the VIM adapter, which has the keeper revoke each identity)')
+  .description('remove every virtual host (as admin, through the VIM adapter, which has the keeper revoke each identity); stop the VNFM and the orchestrator first')
   .action(async () => {
     const { Access } = await import('@vnf-lcm/contracts');
-    const { teardown } = await import('./demo.js');
+    const { removeHostsLeft } = await import('./teardown.js');
     const inst = await installation();
     const nc = await inst.connect(NATS_URL, 'vnf-lcm-teardown', Access.Role.admin);
     try {
-      await teardown(nc, (l) => process.stdout.write(l.replace(/^\[vnf-lcm\] /, '') + '\n'));
+      // run with the VNFM and the AO stopped (docker-compose.yml): no healing races the removals
+      await removeHostsLeft(nc, (l) => process.stdout.write(l + '\n'));
     } finally {
       await nc.close();
     }

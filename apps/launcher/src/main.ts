@@ -9,7 +9,8 @@ import { authFromEnv, Installation, natsAuthOptions, type TlsFiles } from '@vnf-
 import { Access } from '@vnf-lcm/contracts';
 import { Supervised } from './supervisor.js';
 import { formatRecord, LOG_FORMATS, record, type LogFormat, type LogRecord } from './log-lines.js';
-import { deployAndShow, teardown, waitForServices } from './demo.js';
+import { deployAndShow, waitForServices } from './demo.js';
+import { removeHostsLeft, terminateAll } from './teardown.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dist = (app: string) => resolve(root, 'apps', app, 'dist/main.js');
@@ -21,7 +22,8 @@ const program = new Command('vnf-lcm')
   .option('--monitor <n>', 'monitoring port of the embedded nats-server (/connz)', '8222')
   .option('--deploy <file>', 'deploy this descriptor once everything is up')
   .option('--fresh', 'start from empty state (removes --data first)')
-  .option('--teardown', 'on Ctrl-C, remove every virtual host before stopping')
+  .option('--teardown', 'on Ctrl-C, terminate every VNF (vnf.ao.terminate) and remove any host left before stopping; without it the hosts outlive the launcher and the next start on --data takes them back')
+  .option('--teardown-timeout <s>', 'how long --teardown waits for the terminations before removing what is left directly', '120')
   .option('--no-tls', 'clients talk to the embedded server in plain text (TLS with a CA made in --data is the default)')
   .option('--tls-cert <file>', "the embedded server's certificate (with --tls-key and --tls-ca): the operator's own instead of one made here")
   .option('--tls-key <file>', "the embedded server's private key")
@@ -43,6 +45,7 @@ const o = program.opts<{
   deploy?: string;
   fresh?: boolean;
   teardown?: boolean;
+  teardownTimeout: string;
   tls: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -137,17 +140,42 @@ if (security && o.console !== false) {
 let nc: NatsConnection | undefined;
 let keeper: { close(): Promise<void> } | undefined;
 let stopping = false;
+/** a second Ctrl-C while --teardown waits for the terminations: stop waiting, remove what is left */
+const impatient = new AbortController();
 const stop = async (code = 0) => {
-  if (stopping) return;
+  if (stopping) {
+    if (o.teardown && !impatient.signal.aborted) {
+      log('Ctrl-C again: not waiting for the terminations; removing the hosts left directly', 'warn');
+      impatient.abort();
+    }
+    return;
+  }
   stopping = true;
   log('stopping');
-  if (o.teardown && nc) await teardown(nc, log).catch((e) => log(`teardown: ${(e as Error).message}`, 'error'));
+  if (o.teardown && nc) await teardown(nc);
   await nc?.close().catch(() => undefined);
   await keeper?.close();
-  for (const p of [...procs].reverse()) await p.stop();
+  await stopProcs();
   log('stopped');
   process.exit(code);
 };
+/** the supervised processes named (all by default), in the reverse of their start: nats-server last */
+const stopProcs = async (names?: string[]) => {
+  for (const p of [...procs].reverse()) if (!names || names.includes(p.spec.name)) await p.stop();
+};
+
+/**
+ * --teardown: every VNF terminated through the AO while everything runs, so that each node
+ * leaves its cluster before its host goes and the VNFM takes no removal for a failure (issue
+ * 13.7: removing the hosts under a running VNFM raced its healing). Then the VNFM and the AO stop,
+ * so that nothing asks for healing or makes a host while the hosts left are removed directly.
+ */
+async function teardown(nc: NatsConnection) {
+  const timeoutMs = Number(o.teardownTimeout) * 1000;
+  await terminateAll(nc, log, Number.isFinite(timeoutMs) && timeoutMs >= 0 ? timeoutMs : 120_000, impatient.signal).catch((e) => log(`teardown: ${(e as Error).message}`, 'error'));
+  await stopProcs(['console', 'vnfm', 'orchestrator']);
+  await removeHostsLeft(nc, log).catch((e) => log(`teardown: hosts left not removed: ${(e as Error).message}`, 'error'));
+}
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
 

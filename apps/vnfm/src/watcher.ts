@@ -4,11 +4,19 @@ import { LOG, NATS, type Logger } from '@vnf-lcm/bus';
 import { isErrorReply, Lifecycle } from '@vnf-lcm/contracts';
 import { ClusterStore, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
+import { leaving, retryInMs, type Refusal } from './heal-retry.js';
 import { FailureCause, healRequested } from './metrics.js';
 
 /** How the VNFM watches: env VNFM_FAILURE_MS (default 800: three missed heartbeats of 250 ms and a margin, so that a dead node is known within 1 s), VNFM_WATCH_MS (default 100). */
 const FAILURE_MS = Number(process.env.VNFM_FAILURE_MS ?? 800);
 const TICK_MS = Number(process.env.VNFM_WATCH_MS ?? 100);
+/**
+ * A node not heard since the VNFM started is silent only after this long (env
+ * VNFM_START_GRACE_MS, default 3000, never less than FAILURE_MS): when the launcher starts again
+ * on hosts that outlived it, their agents reconnect with nats.js's wait and TLS jitter (up to
+ * about 1.3 s an attempt), and were taken for dead at the first ticks (issue 13.7).
+ */
+const START_GRACE_MS = Math.max(FAILURE_MS, Number(process.env.VNFM_START_GRACE_MS ?? 3000));
 const AUTOSCALE_MS = 1000;
 const DEFAULT_COOLDOWN_MS = 30_000;
 
@@ -27,8 +35,8 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
   private lastScale = 0;
   /** nodes whose healing was accepted: not asked for twice */
   private readonly healing = new Set<string>();
-  /** when a request was refused (another operation runs), when to ask again */
-  private readonly retryAt = new Map<string, number>();
+  /** a node whose healing was refused (another operation runs): when to ask again, and how many refusals in a row */
+  private readonly refused = new Map<string, { at: number; times: number }>();
   private readonly lastAction = new Map<string, number>();
   private busy = false;
   /** an alarm came while a tick ran: run another right after it */
@@ -66,6 +74,7 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
         this.lastLoad = now;
         const known = new Set(this.clusters.flatMap((c) => c.nodes.map((n) => n.node)));
         for (const n of this.healing) if (!known.has(n)) this.healing.delete(n);
+        for (const n of this.refused.keys()) if (!known.has(n)) this.refused.delete(n);
         this.beats.prune(known);
       }
       for (const c of this.clusters) await this.checkNodes(c, now);
@@ -86,22 +95,29 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async checkNodes(c: ClusterState, now: number) {
     for (const n of c.nodes) {
-      if (n.state !== 'running' || this.healing.has(n.node) || this.beats.forgotten(n.node) || (this.retryAt.get(n.node) ?? 0) > now) continue;
+      if (n.state !== 'running' || this.healing.has(n.node) || this.beats.forgotten(n.node) || leaving(c, n.node) || (this.refused.get(n.node)?.at ?? 0) > now) continue;
       const failed = this.failure(n.node, now);
       if (!failed) continue;
       const { reason } = failed;
       const r = await this.ask(Lifecycle.Subject.heal, { vnf: c.vnf, node: n.node, requestedBy: 'VNFM', reason });
+      const at = { vnf: c.vnf, cluster: c.name, node: n.node, reason };
       if (r.ok) {
         this.healing.add(n.node);
+        this.refused.delete(n.node);
         healRequested(r.op, failed.cause, failed.since);
-      } else {
-        // busy (another operation runs): ask again soon; unknown to the orchestrator: much later
-        this.retryAt.set(n.node, now + (r.why?.startsWith('not_found') ? 30_000 : 1000));
-        // a host-down is for asking at once; asked again later, the heartbeats say whether the node
-        // is still dead (the operation running meanwhile may have started its host again in place)
-        this.beats.settleDown(n.node);
+        this.log.warn({ ...at, op: r.op }, 'node failed: healing requested');
+        continue;
       }
-      this.log.warn({ vnf: c.vnf, cluster: c.name, node: n.node, reason, accepted: r.ok, op: r.op, refused: r.why }, 'node failed: healing requested');
+      // another operation runs (a terminate removes the node anyway): asked again later, less
+      // often the longer it is refused; said once, not at every refusal
+      const times = (this.refused.get(n.node)?.times ?? 0) + 1;
+      const retryMs = retryInMs(r.refusal, times);
+      this.refused.set(n.node, { at: now + retryMs, times });
+      // a host-down is for asking at once; asked again later, the heartbeats say whether the node
+      // is still dead (the operation running meanwhile may have started its host again in place)
+      this.beats.settleDown(n.node);
+      if (times === 1) this.log.warn({ ...at, refused: r.refusal.why, holder: r.refusal.holder, retryMs }, 'node failed: healing refused; asking again later');
+      else this.log.debug({ ...at, refused: r.refusal.why, times, retryMs }, 'healing refused again');
     }
   }
 
@@ -110,8 +126,8 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
     const down = this.beats.down(node);
     if (down) return { reason: down.reason, cause: FailureCause.hostDown, since: down.at };
     const b = this.beats.get(node);
-    const last = Math.max(b?.at ?? 0, this.since);
-    if (now - last > FAILURE_MS) return { reason: `no heartbeat for ${now - last} ms`, cause: FailureCause.silence, since: last };
+    const last = b?.at ?? this.since;
+    if (now - last > (b ? FAILURE_MS : START_GRACE_MS)) return { reason: `no heartbeat for ${now - last} ms`, cause: FailureCause.silence, since: last };
     const app = { cause: FailureCause.application, since: b?.failingSince ?? b?.at ?? now };
     if (b?.beat.app.state === 'failed') return { reason: `application failed: ${b.beat.app.reason ?? 'exited'}`, ...app };
     if (b?.beat.app.healthy === false) return { reason: `health check failing: ${b.beat.app.reason ?? ''}`.trim(), ...app };
@@ -136,13 +152,18 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** VNFM->AO: request ..., plain JSON like any other requester. */
-  private async ask(subject: string, body: object): Promise<{ ok: boolean; op?: string; why?: string }> {
+  private async ask(subject: string, body: object): Promise<{ ok: true; op: string; why?: undefined } | { ok: false; op?: undefined; refusal: Refusal; why: string }> {
     try {
       const r = (await this.nc.request(subject, JSON.stringify(body), { timeout: 5000 })).json<Lifecycle.Reply>();
-      if (isErrorReply(r)) return { ok: false, why: `${r.error.err_code}: ${r.error.description}` };
+      if (isErrorReply(r)) {
+        const holder = (r.error.details as { algorithm?: unknown } | undefined)?.algorithm;
+        const why = `${r.error.err_code}: ${r.error.description}`;
+        return { ok: false, why, refusal: { err_code: r.error.err_code, holder: typeof holder === 'string' ? holder : undefined, why } };
+      }
       return { ok: true, op: r.op };
     } catch (err) {
-      return { ok: false, why: (err as Error).message };
+      const why = (err as Error).message;
+      return { ok: false, why, refusal: { why } };
     }
   }
 }
