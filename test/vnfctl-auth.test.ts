@@ -125,7 +125,7 @@ beforeAll(async () => {
   await startOperatorServer();
   // the AO's part: answers the list and the deploy subjects, and keeps the event stream
   ao = await connect({ servers: url, name: 'fake-ao', authenticator: credsAuthenticator(readFileSync(creds.admin)), tls: { caFile: ca } });
-  ao.subscribe(Query.Subject.vnfList, { callback: (_e, m) => void m.respond(JSON.stringify({ vnfs: [web] })) });
+  ao.subscribe(Query.Subject.vnfList, { callback: (_e, m) => void m.respond(JSON.stringify({ vnfs: [Query.vnfSummary(web)] })) });
   ao.subscribe(Deploy.Subject, { callback: (_e, m) => void m.respond(JSON.stringify({ vnf: 'web', op: 'x', created: false, message: 'should not get here' })) });
   await (await jetstreamManager(ao)).streams.add({ name: Events.STREAM, subjects: [Events.ALL] });
   await jetstream(ao).publish(

@@ -6,7 +6,7 @@ import { failure, open, RequestFailed, type Conn } from './client.js';
 import { readDescriptor } from './descriptor-file.js';
 import { parseEvent, warnSkipped } from './event.js';
 import { followVnf } from './follow.js';
-import { printEvent, printOp, printOps, printVnf } from './print.js';
+import { printEvent, printOp, printOps, printVnf, printVnfLines, printVnfSummary } from './print.js';
 import { completion, SHELLS, type Shell } from './completion.js';
 import { renderMermaid } from './render/mermaid.js';
 import { renderSvg } from './render/svg.js';
@@ -111,10 +111,15 @@ program
   .action(
     withConn(async (c, vnf: string | undefined, o: { watch?: boolean; interval: number }) => {
       if (o.watch) return watch(c, vnf!, o.interval);
-      const vnfs = vnf ? [(await c.request<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf })).vnf] : (await c.request<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs;
-      if (g().json) return void console.log(JSON.stringify(vnf ? vnfs[0] : vnfs));
+      if (vnf) {
+        const one = (await c.request<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf })).vnf;
+        return void (g().json ? console.log(JSON.stringify(one)) : printVnf(one));
+      }
+      // every VNF, summarised: their whole records together may outgrow a message; status <vnf> has one whole
+      const vnfs = await allVnfs(c);
+      if (g().json) return void console.log(JSON.stringify(vnfs));
       if (!vnfs.length) console.log('no vnf');
-      vnfs.forEach(printVnf);
+      vnfs.forEach(printVnfSummary);
     }, (vnf: string | undefined, o: { watch?: boolean }) => {
       if (o.watch && !vnf) throw new UsageError('status --watch needs a vnf: status <vnf> --watch');
     }),
@@ -145,11 +150,27 @@ async function watch(c: Conn, vnf: string, intervalMs: number): Promise<number> 
 }
 
 program
+  .command('list')
+  .description('VNF instances, one line each: state, clusters with their node counts, a running operation')
+  .action(
+    withConn(async (c) => {
+      const vnfs = await allVnfs(c);
+      if (g().json) return void console.log(JSON.stringify(vnfs));
+      printVnfLines(vnfs);
+    }),
+  );
+
+/** vnf-list page by page (summaries, in name order) */
+function allVnfs(c: Conn): Promise<Query.VnfSummary[]> {
+  return Query.listAll((s, b) => c.request<Query.VnfListReply>(s, b), Query.Subject.vnfList, { limit: Query.LIST_MAX_LIMIT }, (r: Query.VnfListReply) => r.vnfs);
+}
+
+program
   .command('ops [vnf]')
   .description('operations, oldest first')
   .action(
     withConn(async (c, vnf?: string) => {
-      const { ops } = await c.request<Query.OpListReply>(Query.Subject.opList, vnf ? { vnf } : {});
+      const ops = await Query.listAll((s, b) => c.request<Query.OpListReply>(s, b), Query.Subject.opList, vnf ? { vnf, limit: Query.LIST_MAX_LIMIT } : { limit: Query.LIST_MAX_LIMIT }, (r: Query.OpListReply) => r.ops);
       if (g().json) return void console.log(JSON.stringify(ops));
       printOps(ops);
     }),
