@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Access, Deploy, Descriptor, Lifecycle, Query, Vim } from '@vnf-lcm/contracts';
+import { Kvm } from '@nats-io/kv';
+import { Access, Deploy, Descriptor, Lifecycle, Query, Vim, type Records } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { ROOT, System } from './support/system.js';
 
@@ -14,7 +15,9 @@ import { ROOT, System } from './support/system.js';
  */
 const ROUND_MS = 300;
 const GRACE_MS = 1_500;
-const sys = new System(68, { VIM_RECONCILE_MS: String(ROUND_MS), VIM_ORPHAN_GRACE_MS: String(GRACE_MS) });
+/** small step pages, so that every operation here has its steps split off its record (op-store.ts) */
+const STEP_PAGE = 4096;
+const sys = new System(68, { VIM_RECONCILE_MS: String(ROUND_MS), VIM_ORPHAN_GRACE_MS: String(GRACE_MS), AO_STEP_PAGE_BYTES: String(STEP_PAGE) });
 const CLI = join(ROOT, 'apps/vnfctl/dist/main.js');
 const COUNT = 50;
 const names = Array.from({ length: COUNT - 1 }, (_, i) => `big-${String(i + 1).padStart(2, '0')}`).concat('web');
@@ -191,6 +194,35 @@ describe('50 VNFs with descriptors at the limit', () => {
   );
 });
 
+describe('operation records with many steps', () => {
+  test(
+    'keep their older steps in pages apart: the head stays small, op-get gives every step in order',
+    async () => {
+      const [summary] = await sys.ops('big-03');
+      const { op, omittedSteps } = await sys.req<Query.OpGetReply>(Query.Subject.opGet, { op: summary.id });
+      expect(omittedSteps).toBeUndefined();
+      expect(op.steps).toHaveLength(summary.steps);
+      // two steps a cluster (activate, notify), the clusters in order, each key once
+      expect(op.steps.filter((x) => x.key.endsWith('/activate')).map((x) => x.cluster)).toEqual(Array.from({ length: 64 }, (_, i) => `c${String(i).padStart(2, '0')}`));
+      expect(new Set(op.steps.map((x) => x.key)).size).toBe(op.steps.length);
+
+      const kvm = new Kvm(sys.nc);
+      const head = (await (await kvm.open(Access.Bucket.ops)).get(summary.id))!.json<Records.OpRecord & { stepPages: Records.StepPage[] }>();
+      expect(head.stepPages.length).toBeGreaterThan(3);
+      expect(Buffer.byteLength(JSON.stringify(head.steps))).toBeLessThanOrEqual(STEP_PAGE);
+      const pages = await kvm.open(Access.Bucket.opSteps);
+      for (const p of head.stepPages) {
+        const steps = (await pages.get(p.key))!.json<Records.StepRecord[]>();
+        expect(steps).toHaveLength(p.count);
+        // a step bigger than a page has one of its own (c00's activation carries its padded spec back)
+        if (p.count > 1) expect(Buffer.byteLength(JSON.stringify(steps))).toBeLessThanOrEqual(STEP_PAGE);
+      }
+      expect(head.steps.length + head.stepPages.reduce((n, p) => n + p.count, 0)).toBe(op.steps.length);
+    },
+    T,
+  );
+});
+
 describe('a descriptor above the limit', () => {
   const state = async () => ({ vnfs: await sys.vnfs(), ops: await sys.ops(), hosts: (await sys.hosts()).map((h) => h.node).sort() });
 
@@ -235,6 +267,8 @@ describe('every service killed and started again', () => {
       await sys.waitReady(60_000);
       expect(await sys.vnfs(7)).toEqual(before.vnfs);
       expect(await sys.ops(undefined, 7)).toEqual(before.ops);
+      const web = before.ops.find((o) => o.vnf === 'web')!;
+      expect((await sys.req<Query.OpGetReply>(Query.Subject.opGet, { op: web.id })).op.steps).toHaveLength(web.steps);
 
       // a host of a known VNF that no record lists: the orphan check must see and remove it
       const stray = await sys.req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'big-01', cluster: 'c00', node: 'big-01-c00-99' });

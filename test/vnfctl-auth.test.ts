@@ -6,7 +6,7 @@ import * as jwt from '@nats-io/jwt';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
 import { ensureTls } from '@vnf-lcm/auth';
-import { Access, Deploy, Events, Query } from '@vnf-lcm/contracts';
+import { Access, Deploy, Events, Query, type Records } from '@vnf-lcm/contracts';
 import { natsServerBinary } from './support/nats-server.js';
 import { ROOT } from './support/system.js';
 
@@ -112,7 +112,7 @@ async function startOperatorServer(): Promise<void> {
   }
 }
 
-const web = {
+const web: Records.VnfRecord = {
   name: 'web',
   state: 'INSTANTIATED',
   descriptor: { name: 'web', clusters: [] },

@@ -185,10 +185,12 @@ program
     withConn(async (c, first: string, id: string | undefined, o: { then: string; wait?: boolean }) => {
       const action = ACTIONS[first as keyof typeof ACTIONS];
       if (!action) {
-        const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: first });
+        const { op, omittedSteps } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: first });
         // a running operation also says what it waits on right now, from its trace
         const waiting = Records.FINAL_STATES.includes(op.state) ? [] : (await c.request<Query.OpTraceReply>(Query.Subject.opTrace, { op: first })).waiting;
-        if (g().json) return void console.log(JSON.stringify(waiting.length ? { ...op, waiting } : op));
+        if (g().json) return void console.log(JSON.stringify({ ...op, ...(waiting.length ? { waiting } : {}), ...(omittedSteps ? { omittedSteps } : {}) }));
+        // a huge operation's reply has its newest steps only
+        if (omittedSteps) console.log(`(${omittedSteps} older steps not shown)`);
         return void printOp(op, waiting);
       }
       const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: id });

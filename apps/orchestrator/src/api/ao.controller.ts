@@ -123,7 +123,7 @@ export class AoController {
   async opGet(@Payload() p: Query.OpGet): Promise<Query.OpGetReply> {
     const o = /^[a-f0-9-]{1,64}$/.test(p.op) ? await this.store.ops.get(p.op) : undefined;
     if (!o) throw rpcError('not_found', `unknown operation ${p.op}`);
-    return { op: o.value };
+    return Query.opWithin(o.value, Query.MAX_REPLY_BYTES);
   }
 
   /** a page of summaries, oldest first: an operation started meanwhile comes on a later page */

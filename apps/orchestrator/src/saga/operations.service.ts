@@ -116,7 +116,7 @@ export class OperationsService implements OnApplicationBootstrap, OnModuleDestro
         if (!ACTIVE.includes(r.state) || this.local.has(r.id) || (r.leaseUntil ?? 0) > Date.now()) continue;
         const h = await this.claim(r.id, (x) => ACTIVE.includes(x.state) && (x.leaseUntil ?? 0) <= Date.now());
         if (!h) continue;
-        this.log.info({ op: r.id, vnf: r.vnf, state: r.state, steps: r.steps.length, from: r.owner }, 'resuming operation');
+        this.log.info({ op: r.id, vnf: r.vnf, state: r.state, steps: h.record.steps.length, from: r.owner }, 'resuming operation');
         this.launch(h, h.record.state === OpState.rollingBack ? 'rollback' : 'run');
       }
     } catch (err) {

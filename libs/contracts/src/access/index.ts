@@ -63,7 +63,7 @@ const READ_HISTORY = [...stream(Events.STREAM, { read: true }), ...stream(Trace.
 const inFlight = (service: 'ao' | 'vim' | 'vnfm' | 'agent') => `${IN_FLIGHT_PREFIX}.${service}.>`;
 const agentVerbs = (verbs: Agent.Verb[]) => verbs.map((v) => Agent.subject(v, '*'));
 
-export const Bucket = { vnfs: 'ao-vnfs', ops: 'ao-ops', cancels: 'ao-cancels', clusters: 'vnfm-clusters' } as const;
+export const Bucket = { vnfs: 'ao-vnfs', ops: 'ao-ops', opSteps: 'ao-op-steps', cancels: 'ao-cancels', clusters: 'vnfm-clusters' } as const;
 /** VIM -> keeper: forget a removed node's identity (the body carries the node's user JWT) */
 export const REVOKE_SUBJECT = 'vnf.auth.node-revoke';
 
@@ -84,6 +84,7 @@ export const TABLE: Record<Role, Grant> = {
       ...stream(Trace.STREAM, { read: true, cleanup: true }),
       ...bucket(Bucket.vnfs),
       ...bucket(Bucket.ops),
+      ...bucket(Bucket.opSteps),
       ...bucket(Bucket.cancels),
     ],
     responds: true,

@@ -15,6 +15,13 @@ export { fromAjv, type DescriptorIssue };
  */
 export const MAX_DESCRIPTOR_BYTES = 64 * 1024;
 
+/**
+ * The most nodes one VNF may have, all clusters together: the VNF record lists every one (some
+ * 100 to 300 bytes each), and with the largest descriptor it must stay one KV value (< 1 MiB).
+ * Deployment and scale-out refuse more.
+ */
+export const MAX_VNF_NODES = 2000;
+
 export class DescriptorError extends Error {
   constructor(readonly issues: DescriptorIssue[]) {
     super(issues.map((i) => `${i.field || '/'}: ${i.message}`).join('; '));
@@ -93,6 +100,8 @@ function semanticIssues(d: VnfDescriptor): DescriptorIssue[] {
       else if (dep === c.name) issues.push({ field: `/clusters/${i}/dependsOn/${j}`, message: 'a cluster cannot depend on itself' });
     }),
   );
+  const total = d.clusters.reduce((n, c) => n + c.nodes, 0);
+  if (total > MAX_VNF_NODES) issues.push({ field: '/clusters', message: `${total} nodes in all, over the limit of ${MAX_VNF_NODES} a VNF (MAX_VNF_NODES)` });
   if (issues.length) return issues;
   const cycle = findCycle(d.clusters);
   if (cycle) issues.push({ field: `/clusters/${index.get(cycle[0])}/dependsOn`, message: `dependency cycle: ${cycle.join(' -> ')}` });

@@ -140,7 +140,10 @@ export interface VnfListReply {
   next?: string;
 }
 export interface OpGetReply {
+  /** whole, unless its steps would make the reply longer than MAX_REPLY_BYTES: then the newest that fit */
   op: OpRecord;
+  /** how many of the oldest steps were left out to fit */
+  omittedSteps?: number;
 }
 export interface OpListReply {
   ops: OpSummary[];

@@ -34,7 +34,7 @@ describe('page', () => {
 describe('listAll', () => {
   test('asks with each next until a page has none', async () => {
     const asked: unknown[] = [];
-    const all = await listAll(
+    const all = await listAll<{ xs: typeof items; next?: string }, (typeof items)[number]>(
       async (_s, b) => {
         asked.push(b);
         const p = page(items, key, { cursor: b.cursor as string | undefined, limit: 8, budget: 1 << 20 });
@@ -42,7 +42,7 @@ describe('listAll', () => {
       },
       'subject',
       { limit: 8 },
-      (r: { xs: typeof items }) => r.xs,
+      (r) => r.xs,
     );
     expect(all).toEqual(items);
     expect(asked).toEqual([{ limit: 8 }, { limit: 8, cursor: 'k07' }, { limit: 8, cursor: 'k15' }]);

@@ -52,7 +52,8 @@ export function vnfSummary(v: VnfRecord): VnfSummary {
   };
 }
 
-export function opSummary(o: OpRecord): OpSummary {
+/** `stepPages`: a stored record's steps kept apart, counted with the rest */
+export function opSummary(o: OpRecord & { stepPages?: { count: number }[] }): OpSummary {
   const params: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(o.params)) {
     // the big ones: a deployment's descriptor, an upgrade's app specs
@@ -67,7 +68,7 @@ export function opSummary(o: OpRecord): OpSummary {
     params,
     requestedBy: o.requestedBy,
     state: o.state,
-    steps: o.steps.length,
+    steps: (o.stepPages ?? []).reduce((n, p) => n + p.count, 0) + o.steps.length,
     ...(o.error ? { error: o.error } : {}),
     startedAt: o.startedAt,
     ...(o.endedAt ? { endedAt: o.endedAt } : {}),
@@ -93,4 +94,13 @@ export async function listAll<R extends { next?: string }, T>(
     if (r.next === cursor) throw new Error(`${subject}: the cursor did not move`);
     cursor = r.next;
   }
+}
+
+/** An operation record for a reply of at most `budget` bytes: its newest steps that fit, if not all. */
+export function opWithin(o: OpRecord, budget: number): { op: OpRecord; omittedSteps?: number } {
+  let size = utf8Length(JSON.stringify(o)) + 64;
+  if (size <= budget) return { op: o };
+  let from = 0;
+  while (from < o.steps.length && size > budget) size -= utf8Length(JSON.stringify(o.steps[from++])) + 1;
+  return { op: { ...o, steps: o.steps.slice(from) }, omittedSteps: from };
 }
