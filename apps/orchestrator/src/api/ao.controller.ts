@@ -106,7 +106,7 @@ export class AoController {
   @MessagePattern(Query.Subject.vnfList)
   async vnfList(@Payload() p: Query.VnfList): Promise<Query.VnfListReply> {
     const names = (await this.store.vnfs.keys()).sort();
-    // only the page's records are read, and a few more in case some were deleted meanwhile
+    // only the page's records are read, and one more, which says whether a next page exists
     const after = p.cursor === undefined ? names : names.filter((n) => n > p.cursor!);
     const limit = p.limit ?? Query.LIST_DEFAULT_LIMIT;
     const vnfs: Query.VnfSummary[] = [];
@@ -114,7 +114,6 @@ export class AoController {
       const v = await this.store.vnfs.get(after[i]);
       if (v) vnfs.push(Query.vnfSummary(v.value));
     }
-    // the one read past the limit says whether a next page exists
     const { items, next } = Query.page(vnfs, Query.vnfCursor, { limit, budget: Query.MAX_REPLY_BYTES });
     return next !== undefined ? { vnfs: items, next } : { vnfs: items };
   }
