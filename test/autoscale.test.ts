@@ -47,7 +47,7 @@ test('load above the policy scales the backend out; without load it scales back 
   expect(wsd.trimEnd().endsWith('AO->VNFM: notify')).toBe(true);
 
   const scaledIn = await waitFor('a scale-in by the VNFM', async () =>
-    (await opsOf('scale-in')).find((o: Records.OpRecord) => o.state === 'COMPLETED'),
+    (await opsOf('scale-in')).find((o: Query.OpSummary) => o.state === 'COMPLETED'),
   );
   expect(Date.parse(scaledIn.startedAt) - Date.parse(out.endedAt!)).toBeGreaterThanOrEqual(1500);
   expect(fits(diagram('scale-in'), await sys.trace(scaledIn.id))).toMatchObject({ ok: true });

@@ -94,7 +94,7 @@ describe('a raw NATS client', () => {
     const yaml = `description: &a "${'x'.repeat(60_000)}"\nname: bomb\nclusters: [*a, *a, *a, *a, *a]\n`;
     expect(yaml.length).toBeLessThan(MAX_REQUEST_BYTES);
     const r = await sys.raw(Deploy.Subject, { descriptor: yaml });
-    expect(r.error).toMatchObject({ err_code: 'invalid_descriptor', description: expect.stringMatching(/expands to \d+ bytes, over the limit/) });
+    expect(r.error).toMatchObject({ err_code: 'invalid_descriptor', description: expect.stringMatching(/is \d+ bytes as JSON, over the limit of 65536/) });
     await expectNothingCreated();
   });
 

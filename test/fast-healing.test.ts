@@ -72,7 +72,7 @@ afterAll(async () => {
 }, 90_000);
 
 /** The healing of `node` the VNFM asked for, as soon as the orchestrator has it (looked at every 20 ms). */
-async function healingOf(vnf: string, node: string, timeoutMs = 15_000): Promise<Records.OpRecord> {
+async function healingOf(vnf: string, node: string, timeoutMs = 15_000): Promise<Query.OpSummary> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf });
@@ -83,7 +83,7 @@ async function healingOf(vnf: string, node: string, timeoutMs = 15_000): Promise
   }
 }
 
-async function healings(vnf: string, nodes: string[]): Promise<Records.OpRecord[]> {
+async function healings(vnf: string, nodes: string[]): Promise<Query.OpSummary[]> {
   const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf });
   return ops.filter((o) => o.algorithm === 'healing' && nodes.includes(o.params.node as string));
 }

@@ -86,7 +86,8 @@ describe('terminate --wait', () => {
     expect(t.out.split('\n').filter((l) => l.includes('remove virtual host'))).toHaveLength(5);
 
     const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'web' });
-    op = ops.filter((o) => o.algorithm === 'terminate').at(-1)!;
+    // the list summarises; the steps are the record's
+    op = (await sys.req<Query.OpGetReply>(Query.Subject.opGet, { op: ops.filter((o) => o.algorithm === 'terminate').at(-1)!.id })).op;
     expect(op).toMatchObject({ state: 'COMPLETED', requestedBy: 'DevOps', params: { clusters: [{ cluster: 'frontend', count: 2 }, { cluster: 'backend', count: 3 }] } });
 
     // every frontend node is gone before the first backend node leaves

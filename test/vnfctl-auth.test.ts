@@ -6,7 +6,7 @@ import * as jwt from '@nats-io/jwt';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, jetstream } from '@nats-io/jetstream';
 import { ensureTls } from '@vnf-lcm/auth';
-import { Access, Deploy, Events, Query } from '@vnf-lcm/contracts';
+import { Access, Deploy, Events, Query, type Records } from '@vnf-lcm/contracts';
 import { natsServerBinary } from './support/nats-server.js';
 import { ROOT } from './support/system.js';
 
@@ -112,7 +112,7 @@ async function startOperatorServer(): Promise<void> {
   }
 }
 
-const web = {
+const web: Records.VnfRecord = {
   name: 'web',
   state: 'INSTANTIATED',
   descriptor: { name: 'web', clusters: [] },
@@ -125,7 +125,7 @@ beforeAll(async () => {
   await startOperatorServer();
   // the AO's part: answers the list and the deploy subjects, and keeps the event stream
   ao = await connect({ servers: url, name: 'fake-ao', authenticator: credsAuthenticator(readFileSync(creds.admin)), tls: { caFile: ca } });
-  ao.subscribe(Query.Subject.vnfList, { callback: (_e, m) => void m.respond(JSON.stringify({ vnfs: [web] })) });
+  ao.subscribe(Query.Subject.vnfList, { callback: (_e, m) => void m.respond(JSON.stringify({ vnfs: [Query.vnfSummary(web)] })) });
   ao.subscribe(Deploy.Subject, { callback: (_e, m) => void m.respond(JSON.stringify({ vnf: 'web', op: 'x', created: false, message: 'should not get here' })) });
   await (await jetstreamManager(ao)).streams.add({ name: Events.STREAM, subjects: [Events.ALL] });
   await jetstream(ao).publish(

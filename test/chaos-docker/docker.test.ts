@@ -164,7 +164,7 @@ async function killContainer(name: string, op: string, n: number): Promise<{ nod
  * see a silent node (VNFM_FAILURE_MS), so that a healing still to be asked for is asked first.
  * Returns the operations of the VNF that began after `op` (the healings the kill led to).
  */
-async function settle(name: string, op: Records.OpRecord, timeoutMs = 30_000): Promise<Records.OpRecord[]> {
+async function settle(name: string, op: Records.OpRecord, timeoutMs = 30_000): Promise<Query.OpSummary[]> {
   const deadline = Date.now() + timeoutMs;
   let quietSince: number | undefined;
   let why = '';
@@ -353,7 +353,7 @@ describe('docker driver', () => {
   });
 
   test("no container of this run's scope is left but the record's", async () => {
-    const { vnfs } = await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {});
+    const vnfs = await sys.vnfRecords();
     const boxed: string[] = [];
     for (const s of vnfs) for (const n of nodesOf(s)) if (n.zone === 'box') boxed.push(n.node);
     expect((await ours()).map((c) => c.Labels['vnf-lcm.node']).sort()).toEqual(boxed.sort());

@@ -151,7 +151,7 @@ async function disturb(victim: Victim, name: string, r: Records.OpRecord): Promi
  * a dead agent at once (ADR 17), so the VNFM may ask to heal the killed node: refused while the
  * operation runs, accepted if it has just ended. Returns the operations begun after `op`.
  */
-async function settle(name: string, op: Records.OpRecord, timeoutMs = 30_000): Promise<Records.OpRecord[]> {
+async function settle(name: string, op: Records.OpRecord, timeoutMs = 30_000): Promise<Query.OpSummary[]> {
   const deadline = Date.now() + timeoutMs;
   let quietSince: number | undefined;
   for (;;) {

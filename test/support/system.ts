@@ -235,6 +235,21 @@ export class System {
     return (await this.req<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf: name })).vnf;
   }
 
+  /** every VNF's summary, vnf-list page by page */
+  async vnfs(pageSize?: number): Promise<Query.VnfSummary[]> {
+    return Query.listAll((s, b) => this.req<Query.VnfListReply>(s, b), Query.Subject.vnfList, pageSize ? { limit: pageSize } : {}, (r) => r.vnfs);
+  }
+
+  /** every VNF record whole: the list's summaries, then vnf-get each */
+  async vnfRecords(): Promise<Records.VnfRecord[]> {
+    return Promise.all((await this.vnfs()).map((v) => this.vnf(v.name)));
+  }
+
+  /** every operation's summary, oldest first, op-list page by page */
+  async ops(vnf?: string, pageSize?: number): Promise<Query.OpSummary[]> {
+    return Query.listAll((s, b) => this.req<Query.OpListReply>(s, b), Query.Subject.opList, { ...(vnf ? { vnf } : {}), ...(pageSize ? { limit: pageSize } : {}) }, (r) => r.ops);
+  }
+
   async hosts(): Promise<Vim.HostInfo[]> {
     return (await this.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts;
   }

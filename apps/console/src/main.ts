@@ -23,6 +23,7 @@ const PUBLIC = join(here, 'public');
 /** The subjects the page uses, from libs/contracts, so that the page has no copy of its own. */
 const SUBJECTS = {
   vnfList: Query.Subject.vnfList,
+  vnfGet: Query.Subject.vnfGet,
   opList: Query.Subject.opList,
   opTrace: Query.Subject.opTrace,
   events: Events.ALL,

@@ -15,7 +15,7 @@ export async function waitForServices(nc: NatsConnection, timeoutMs = 60_000): P
   for (const subject of probes) {
     for (;;) {
       try {
-        await nc.request(subject, subject === 'vnf.vnfm.cluster-get' ? '{"vnf":"probe"}' : '{}', { timeout: 1000 });
+        await nc.request(subject, subject === 'vnf.vnfm.cluster-get' ? '{"vnf":"probe"}' : subject === Query.Subject.vnfList ? '{"limit":1}' : '{}', { timeout: 1000 });
         break;
       } catch {
         if (Date.now() > deadline) throw new Error(`no answer on ${subject}`);
@@ -48,8 +48,13 @@ export async function deployAndShow(
     p.on('exit', (c) => void Promise.all(read).then(() => res(c ?? 1)));
   });
   if (code !== 0) return false;
-  const { vnfs } = (await nc.request(Query.Subject.vnfList, '{}', { timeout: 5000 })).json<Query.VnfListReply>();
-  for (const v of vnfs) for (const url of entryUrls(v)) log(`${v.name}: curl ${url}`);
+  const ask = async <T>(subject: string, body: unknown) => (await nc.request(subject, JSON.stringify(body), { timeout: 5000 })).json<T>();
+  const vnfs = await Query.listAll((s, b) => ask<Query.VnfListReply>(s, b), Query.Subject.vnfList, {}, (r) => r.vnfs);
+  // each whole: the list's summaries have no nodes
+  for (const { name } of vnfs) {
+    const { vnf } = await ask<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf: name });
+    for (const url of vnf ? entryUrls(vnf) : []) log(`${name}: curl ${url}`);
+  }
   return true;
 }
 

@@ -1,7 +1,7 @@
 import type { Records } from '@vnf-lcm/contracts';
 import type { HostInfo } from './drivers/driver.js';
 
-/** What the orchestrator's records claim, as of one vnf-list reply. */
+/** What the orchestrator's records claim, as of one vnf-get of each VNF that has hosts. */
 export interface Owners {
   /** node ids that some VNF record lists */
   nodes: Set<string>;

@@ -68,7 +68,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         hosts.push(...r.value);
       } else this.log.warn({ zone, err: (r.reason as Error)?.message }, 'cannot list zone: its hosts are left as they are');
     }
-    const owners = await this.owners();
+    const owners = await this.owners(new Set(hosts.map((h) => h.vnf)));
     if (!owners || this.stopped) return;
 
     const now = Date.now();
@@ -83,14 +83,30 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.all(due.map((h) => this.removeOrphan(h)));
   }
 
-  /** undefined when the orchestrator cannot tell: no responders, a timeout or an error reply */
-  private async owners(): Promise<Owners | undefined> {
+  /**
+   * The records of the VNFs that have hosts, one vnf-get each: every VNF's whole record in one
+   * reply (vnf-list as it was) outgrew a message. A VNF the orchestrator does not know owns
+   * nothing. undefined when the orchestrator cannot tell: no responders, a timeout or an error reply.
+   */
+  private async owners(vnfs: Set<string>): Promise<Owners | undefined> {
     try {
-      const r = await this.bus.call<Query.VnfListReply>(Participant.ao, Query.Subject.vnfList, {}, { op: 'reconcile', timeoutMs: OWNERS_TIMEOUT_MS });
-      if (!Array.isArray(r?.vnfs)) throw new Error('vnf-list reply has no vnfs');
+      const records = await Promise.all(
+        [...vnfs].map((vnf) =>
+          this.bus.call<Query.VnfGetReply>(Participant.ao, Query.Subject.vnfGet, { vnf }, { op: 'reconcile', timeoutMs: OWNERS_TIMEOUT_MS }).then(
+            (r) => {
+              if (typeof r?.vnf?.name !== 'string') throw new Error('vnf-get reply has no vnf');
+              return [r.vnf];
+            },
+            (err: unknown) => {
+              if (err instanceof BusError && err.body.err_code === 'not_found') return [];
+              throw err;
+            },
+          ),
+        ),
+      );
       if (!this.knew) this.log.info('orchestrator answers: reconciliation resumed');
       this.knew = true;
-      return ownersOf(r.vnfs);
+      return ownersOf(records.flat());
     } catch (err) {
       const reason = err instanceof BusError ? err.body.description : (err as Error).message;
       if (this.knew) this.log.warn({ reason }, 'host ownership unknown: no host is removed until the orchestrator answers');

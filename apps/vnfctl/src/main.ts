@@ -6,7 +6,7 @@ import { failure, open, RequestFailed, type Conn } from './client.js';
 import { readDescriptor } from './descriptor-file.js';
 import { parseEvent, warnSkipped } from './event.js';
 import { followVnf } from './follow.js';
-import { printEvent, printOp, printOps, printVnf } from './print.js';
+import { printEvent, printOp, printOps, printVnf, printVnfLines, printVnfSummary } from './print.js';
 import { completion, SHELLS, type Shell } from './completion.js';
 import { renderMermaid } from './render/mermaid.js';
 import { renderSvg } from './render/svg.js';
@@ -112,10 +112,15 @@ program
   .action(
     withConn(async (c, vnf: string | undefined, o: { watch?: boolean; interval: number }) => {
       if (o.watch) return watch(c, vnf!, o.interval);
-      const vnfs = vnf ? [(await c.request<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf })).vnf] : (await c.request<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs;
-      if (g().json) return void console.log(JSON.stringify(vnf ? vnfs[0] : vnfs));
+      if (vnf) {
+        const one = (await c.request<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf })).vnf;
+        return void (g().json ? console.log(JSON.stringify(one)) : printVnf(one));
+      }
+      // every VNF, summarised: their whole records together may outgrow a message; status <vnf> has one whole
+      const vnfs = await allVnfs(c);
+      if (g().json) return void console.log(JSON.stringify(vnfs));
       if (!vnfs.length) console.log('no vnf');
-      vnfs.forEach(printVnf);
+      vnfs.forEach(printVnfSummary);
     }, (vnf: string | undefined, o: { watch?: boolean }) => {
       if (o.watch && !vnf) throw new UsageError('status --watch needs a vnf: status <vnf> --watch');
     }),
@@ -130,11 +135,27 @@ async function watch(c: Conn, vnf: string, intervalMs: number): Promise<number> 
 }
 
 program
+  .command('list')
+  .description('VNF instances, one line each: state, clusters with their node counts, a running operation')
+  .action(
+    withConn(async (c) => {
+      const vnfs = await allVnfs(c);
+      if (g().json) return void console.log(JSON.stringify(vnfs));
+      printVnfLines(vnfs);
+    }),
+  );
+
+/** vnf-list page by page (summaries, in name order) */
+function allVnfs(c: Conn): Promise<Query.VnfSummary[]> {
+  return Query.listAll((s, b) => c.request<Query.VnfListReply>(s, b), Query.Subject.vnfList, { limit: Query.LIST_MAX_LIMIT }, (r: Query.VnfListReply) => r.vnfs);
+}
+
+program
   .command('ops [vnf]')
   .description('operations, oldest first')
   .action(
     withConn(async (c, vnf?: string) => {
-      const { ops } = await c.request<Query.OpListReply>(Query.Subject.opList, vnf ? { vnf } : {});
+      const ops = await Query.listAll((s, b) => c.request<Query.OpListReply>(s, b), Query.Subject.opList, vnf ? { vnf, limit: Query.LIST_MAX_LIMIT } : { limit: Query.LIST_MAX_LIMIT }, (r: Query.OpListReply) => r.ops);
       if (g().json) return void console.log(JSON.stringify(ops));
       printOps(ops);
     }),
@@ -149,10 +170,12 @@ program
     withConn(async (c, first: string, id: string | undefined, o: { then: string; wait?: boolean }) => {
       const action = ACTIONS[first as keyof typeof ACTIONS];
       if (!action) {
-        const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: first });
+        const { op, omittedSteps } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: first });
         // a running operation also says what it waits on right now, from its trace
         const waiting = Records.FINAL_STATES.includes(op.state) ? [] : (await c.request<Query.OpTraceReply>(Query.Subject.opTrace, { op: first })).waiting;
-        if (g().json) return void console.log(JSON.stringify(waiting.length ? { ...op, waiting } : op));
+        if (g().json) return void console.log(JSON.stringify({ ...op, ...(waiting.length ? { waiting } : {}), ...(omittedSteps ? { omittedSteps } : {}) }));
+        // a huge operation's reply has its newest steps only
+        if (omittedSteps) console.log(`(${omittedSteps} older steps not shown)`);
         return void printOp(op, waiting);
       }
       const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: id });

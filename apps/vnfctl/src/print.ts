@@ -1,4 +1,4 @@
-import type { Events, Records, Trace } from '@vnf-lcm/contracts';
+import type { Events, Query, Records, Trace } from '@vnf-lcm/contracts';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
@@ -20,10 +20,31 @@ export function printVnf(v: Records.VnfRecord) {
   }
 }
 
-export function printOps(ops: Records.OpRecord[]) {
+/** status without a vnf: what vnf-list says of each, the clusters without their nodes */
+export function printVnfSummary(v: Query.VnfSummary) {
+  const op = v.activeOp ? `  (operation ${v.activeOp} running)` : '';
+  console.log(`${v.name}  ${v.state}${op}`);
+  for (const c of v.clusters) console.log(`  ${c.name}  ${c.nodes}/${c.want} nodes  ${versions(c)}  depends on: ${(c.dependsOn ?? []).join(', ') || '-'}`);
+}
+
+/** list: one line a VNF */
+export function printVnfLines(vnfs: Query.VnfSummary[]) {
+  if (!vnfs.length) return console.log('no vnf');
+  for (const v of vnfs) {
+    const clusters = v.clusters.map((c) => `${c.name} ${c.nodes}/${c.want}`).join(', ');
+    console.log(`${pad(v.name, 24)} ${pad(v.state, 17)} ${clusters}${v.activeOp ? `  (operation ${v.activeOp} running)` : ''}`);
+  }
+}
+
+const versions = (c: Query.ClusterSummary) => {
+  const running = Object.entries(c.running).map(([v, n]) => `${v} x${n}`);
+  return running.length ? `runs ${running.join(', ')}` : `version ${c.version}`;
+};
+
+export function printOps(ops: Query.OpSummary[]) {
   if (!ops.length) return console.log('no operation');
   for (const o of ops)
-    console.log(`${o.id}  ${pad(o.vnf, 10)} ${pad(o.algorithm, 11)} ${pad(o.state, 12)} ${o.startedAt}  ${o.steps.length} steps${o.error ? `  ${o.error.err_code}: ${o.error.description}` : ''}`);
+    console.log(`${o.id}  ${pad(o.vnf, 10)} ${pad(o.algorithm, 11)} ${pad(o.state, 12)} ${o.startedAt}  ${o.steps} steps${o.error ? `  ${o.error.err_code}: ${o.error.description}` : ''}`);
 }
 
 export function printOp(o: Records.OpRecord, waiting: Trace.Entry[] = []) {

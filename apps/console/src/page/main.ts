@@ -32,7 +32,7 @@ const time = (iso?: string) => (iso ? new Date(iso).toLocaleTimeString() : '');
 let nc: NatsConnection;
 let S: ConsoleSubjects;
 let vnfs: Records.VnfRecord[] = [];
-let ops: Records.OpRecord[] = [];
+let ops: Query.OpSummary[] = [];
 const beats = new Map<string, { hb: Agent.Heartbeat; at: number }>();
 const feed: Events.Event[] = [];
 /** the operation whose trace is shown, and its arrows so far */
@@ -45,6 +45,17 @@ async function request<T>(subject: string, body: unknown): Promise<T> {
   const r = m.json<T | { error: { description: string } }>();
   if (r && typeof r === 'object' && 'error' in r) throw new Error(r.error.description);
   return r as T;
+}
+
+/** a paged list (vnf-list, op-list) whole: page after page until one has no `next` */
+async function all<R extends { next?: string }, T>(subject: string, items: (r: R) => T[]): Promise<T[]> {
+  const out: T[] = [];
+  for (let cursor: string | undefined; ; ) {
+    const r = await request<R>(subject, cursor === undefined ? {} : { cursor });
+    out.push(...items(r));
+    if (r.next === undefined || r.next === cursor) return out;
+    cursor = r.next;
+  }
 }
 
 function status(text: string, state: 'connecting' | 'connected' | 'reconnecting' | 'closed' | 'error'): void {
@@ -72,12 +83,10 @@ function refresh(): void {
   if (refreshing) return void (again = true);
   refreshing = (async () => {
     try {
-      const [v, o] = await Promise.all([
-        request<Query.VnfListReply>(S.vnfList, {}),
-        request<Query.OpListReply>(S.opList, {}),
-      ]);
-      vnfs = v.vnfs.sort((a, b) => a.name.localeCompare(b.name));
-      ops = o.ops.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+      const [v, o] = await Promise.all([all<Query.VnfListReply, Query.VnfSummary>(S.vnfList, (r) => r.vnfs), all<Query.OpListReply, Query.OpSummary>(S.opList, (r) => r.ops)]);
+      // the list has summaries; the page draws every node, so each record whole (one fits a message)
+      vnfs = await Promise.all(v.map(async (x) => (await request<Query.VnfGetReply>(S.vnfGet, { vnf: x.name })).vnf));
+      ops = o.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
       // until someone picks one, the trace shown is the newest operation's (a running one first)
       const follow = ops.find((x) => !ENDED.includes(x.state)) ?? ops[0];
       if (!picked && follow && shown?.op !== follow.id) void show(follow.id);

@@ -102,22 +102,36 @@ export class AoController {
     return { vnf: v.value };
   }
 
+  /** a page of summaries in name order: the records themselves may together outgrow a message */
   @MessagePattern(Query.Subject.vnfList)
-  async vnfList(@Payload() _p: Query.VnfList): Promise<Query.VnfListReply> {
-    return { vnfs: await this.store.vnfs.values() };
+  async vnfList(@Payload() p: Query.VnfList): Promise<Query.VnfListReply> {
+    const names = (await this.store.vnfs.keys()).sort();
+    // only the page's records are read, and one more, which says whether a next page exists
+    const after = p.cursor === undefined ? names : names.filter((n) => n > p.cursor!);
+    const limit = p.limit ?? Query.LIST_DEFAULT_LIMIT;
+    const vnfs: Query.VnfSummary[] = [];
+    for (let i = 0; i < after.length && vnfs.length <= limit; i++) {
+      const v = await this.store.vnfs.get(after[i]);
+      if (v) vnfs.push(Query.vnfSummary(v.value));
+    }
+    const { items, next } = Query.page(vnfs, Query.vnfCursor, { limit, budget: Query.MAX_REPLY_BYTES });
+    return next !== undefined ? { vnfs: items, next } : { vnfs: items };
   }
 
   @MessagePattern(Query.Subject.opGet)
   async opGet(@Payload() p: Query.OpGet): Promise<Query.OpGetReply> {
     const o = /^[a-f0-9-]{1,64}$/.test(p.op) ? await this.store.ops.get(p.op) : undefined;
     if (!o) throw rpcError('not_found', `unknown operation ${p.op}`);
-    return { op: o.value };
+    return Query.opWithin(o.value, Query.MAX_REPLY_BYTES);
   }
 
+  /** a page of summaries, oldest first: an operation started meanwhile comes on a later page */
   @MessagePattern(Query.Subject.opList)
   async opList(@Payload() p: Query.OpList): Promise<Query.OpListReply> {
-    const ops = (await this.store.ops.values()).filter((o) => !p.vnf || o.vnf === p.vnf);
-    return { ops: ops.sort((a, b) => a.startedAt.localeCompare(b.startedAt)) };
+    const ops = (await this.store.ops.values()).filter((o) => !p.vnf || o.vnf === p.vnf).map(Query.opSummary);
+    ops.sort((a, b) => (Query.opCursor(a) < Query.opCursor(b) ? -1 : 1));
+    const { items, next } = Query.page(ops, Query.opCursor, { cursor: p.cursor, limit: p.limit ?? Query.LIST_DEFAULT_LIMIT, budget: Query.MAX_REPLY_BYTES });
+    return next !== undefined ? { ops: items, next } : { ops: items };
   }
 
   @MessagePattern(Query.Action.retry)

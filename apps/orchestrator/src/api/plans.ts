@@ -30,6 +30,10 @@ export function scalePlan(v: Records.VnfRecord, req: Lifecycle.Scale, direction:
   if (direction === 'in' && to >= from) throw rpcError('invalid_request', `${req.cluster} has ${from} nodes; scale-in needs fewer`, range);
   if (to > max) throw rpcError('invalid_request', `${to} nodes is above the maximum of ${req.cluster} (${max})`, range);
   if (to < min) throw rpcError('invalid_request', `${to} nodes is below the minimum of ${req.cluster} (${min})`, range);
+  // the VNF record lists every node: it must stay one message
+  const total = Object.values(v.nodes).reduce((n, ns) => n + ns.length, 0) - from + to;
+  if (direction === 'out' && total > Descriptor.MAX_VNF_NODES)
+    throw rpcError('invalid_request', `${total} nodes in ${v.name} is over the limit of ${Descriptor.MAX_VNF_NODES} a VNF (MAX_VNF_NODES)`, { ...range, total, limit: Descriptor.MAX_VNF_NODES });
   return { cluster: req.cluster, from, to };
 }
 

@@ -1,4 +1,5 @@
-import { isCasConflict, type JsonKv } from '@vnf-lcm/bus';
+import { isCasConflict } from '@vnf-lcm/bus';
+import type { OpStore } from './op-store.js';
 
 const WRITE_ATTEMPTS = 15;
 import type { Records } from '@vnf-lcm/contracts';
@@ -21,7 +22,7 @@ export class OpHandle {
   lost = false;
 
   constructor(
-    private readonly kv: JsonKv<Records.OpRecord>,
+    private readonly kv: OpStore,
     public record: Records.OpRecord,
     private revision: number,
   ) {}

@@ -54,7 +54,7 @@ export class Leases implements OnApplicationBootstrap, OnModuleDestroy {
         if (this.runner.drives(r.id) || !orphaned(r, Date.now())) continue;
         const h = await this.claim(r.id, (x) => orphaned(x, Date.now()));
         if (!h) continue;
-        this.log.info({ op: r.id, vnf: r.vnf, state: r.state, steps: r.steps.length, from: r.owner }, 'resuming operation');
+        this.log.info({ op: r.id, vnf: r.vnf, state: r.state, steps: h.record.steps.length, from: r.owner }, 'resuming operation');
         this.runner.launch(h, resumeMode(h.record));
       }
     } catch (err) {

@@ -63,7 +63,7 @@ const READ_HISTORY = [...stream(Events.STREAM, { read: true }), ...stream(Trace.
 const inFlight = (service: 'ao' | 'vim' | 'vnfm' | 'agent') => `${IN_FLIGHT_PREFIX}.${service}.>`;
 const agentVerbs = (verbs: Agent.Verb[]) => verbs.map((v) => Agent.subject(v, '*'));
 
-export const Bucket = { vnfs: 'ao-vnfs', ops: 'ao-ops', cancels: 'ao-cancels', clusters: 'vnfm-clusters' } as const;
+export const Bucket = { vnfs: 'ao-vnfs', ops: 'ao-ops', opSteps: 'ao-op-steps', cancels: 'ao-cancels', clusters: 'vnfm-clusters' } as const;
 /** VIM -> keeper: forget a removed node's identity (the body carries the node's user JWT) */
 export const REVOKE_SUBJECT = 'vnf.auth.node-revoke';
 
@@ -84,6 +84,7 @@ export const TABLE: Record<Role, Grant> = {
       ...stream(Trace.STREAM, { read: true, cleanup: true }),
       ...bucket(Bucket.vnfs),
       ...bucket(Bucket.ops),
+      ...bucket(Bucket.opSteps),
       ...bucket(Bucket.cancels),
     ],
     responds: true,
@@ -111,13 +112,13 @@ export const TABLE: Record<Role, Grant> = {
     responds: true,
   },
   [Role.vimAdapter]: {
-    why: 'answers $SRV discovery and vnf.vim.*; hears agents say hello; shuts agents down; says when a host died on its own; reads the VNF list for orphans; revokes removed nodes',
+    why: 'answers $SRV discovery and vnf.vim.*; hears agents say hello; shuts agents down; says when a host died on its own; reads the VNF records of its hosts for orphans; revokes removed nodes',
     sub: [...Object.values(Vim.Subject), `${IN_FLIGHT_PREFIX}.vim.>`, Agent.hello('*'), inbox(Role.vimAdapter), SRV_ALL],
     pub: [
       ...agentVerbs([Agent.Verb.shutdown, Agent.Verb.status]),
       inFlight('agent'),
       Vim.HOST_DOWN_ALL,
-      Query.Subject.vnfList,
+      Query.Subject.vnfGet,
       REVOKE_SUBJECT,
       ...TRACE_WRITE,
     ],

@@ -1,4 +1,4 @@
-import { appOnHost, clientsOf, deploymentOrder, DescriptorError, parseDescriptor } from './validate.js';
+import { appOnHost, clientsOf, deploymentOrder, DescriptorError, MAX_DESCRIPTOR_BYTES, MAX_VNF_NODES, parseDescriptor } from './validate.js';
 import type { VnfDescriptor } from './types.js';
 
 const app = { version: 'v1', command: 'node', args: ['x.mjs'], port: 8080 };
@@ -50,6 +50,17 @@ describe('parseDescriptor', () => {
   test('refuses a node count outside min..max', () => {
     const got = issues(vnf([{ name: 'a', nodes: 5, min: 1, max: 3, app }]));
     expect(got).toEqual([{ field: '/clusters/0/nodes', message: 'node count 5 is outside 1..3' }]);
+  });
+
+  test('refuses more nodes in all than MAX_VNF_NODES, and a descriptor over MAX_DESCRIPTOR_BYTES of JSON', () => {
+    const three = (n: number) => vnf(['a', 'b', 'c'].map((name) => ({ name, nodes: n, app })));
+    expect(parseDescriptor(three(MAX_VNF_NODES / 4))).toBeDefined();
+    expect(issues(three(1000))).toEqual([{ field: '/clusters', message: `3000 nodes in all, over the limit of ${MAX_VNF_NODES} a VNF (MAX_VNF_NODES)` }]);
+    const d = { name: 'v', clusters: [{ name: 'a', nodes: 1, app: { ...app, env: { PAD: '' } } }] };
+    d.clusters[0].app.env.PAD = 'x'.repeat(MAX_DESCRIPTOR_BYTES - JSON.stringify(d).length);
+    expect(parseDescriptor(d)).toBeDefined();
+    d.clusters[0].app.env.PAD += 'é';
+    expect(issues(d)).toEqual([{ field: '/', message: `is ${MAX_DESCRIPTOR_BYTES + 2} bytes as JSON, over the limit of ${MAX_DESCRIPTOR_BYTES} (MAX_DESCRIPTOR_BYTES)` }]);
   });
 
   test('refuses a cluster name every object has, a version with blanks, and nesting too deep to measure', () => {

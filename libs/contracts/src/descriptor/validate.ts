@@ -1,12 +1,26 @@
 import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { MAX_REQUEST_BYTES } from '../common/errors.js';
 import { descriptorAppIssues } from './confinement.js';
 import { descriptorSchema } from './schema.js';
 import { fromAjv, type DescriptorIssue } from './issues.js';
 import type { AppSpec, ClusterSpec, VnfDescriptor } from './types.js';
 
 export { fromAjv, type DescriptorIssue };
+
+/**
+ * The largest descriptor, as JSON, a deployment or an upgrade accepts. The AO keeps it whole in
+ * the VNF's record and in the deployment's operation record (JetStream KV values, each one NATS
+ * message of at most the server's max_payload, 1 MiB by default) next to the nodes and steps:
+ * 64 KiB leaves those room, and the 50 VNFs of test/big-records.test.ts list and restart at it.
+ */
+export const MAX_DESCRIPTOR_BYTES = 64 * 1024;
+
+/**
+ * The most nodes one VNF may have, all clusters together: the VNF record lists every one (some
+ * 100 to 300 bytes each), and with the largest descriptor it must stay one KV value (< 1 MiB).
+ * Deployment and scale-out refuse more.
+ */
+export const MAX_VNF_NODES = 2000;
 
 export class DescriptorError extends Error {
   constructor(readonly issues: DescriptorIssue[]) {
@@ -42,12 +56,13 @@ export function parseDescriptor(input: unknown, policy?: AppPolicy): VnfDescript
   // YAML aliases can make a small text a huge descriptor: it is kept whole in every record
   let size: number;
   try {
-    size = JSON.stringify(value ?? null).length;
+    size = new TextEncoder().encode(JSON.stringify(value ?? null)).length;
   } catch (err) {
     if (err instanceof RangeError) throw new DescriptorError([{ field: '/', message: 'nested too deeply' }]);
     throw err;
   }
-  if (size > MAX_REQUEST_BYTES) throw new DescriptorError([{ field: '/', message: `expands to ${size} bytes, over the limit of ${MAX_REQUEST_BYTES}` }]);
+  if (size > MAX_DESCRIPTOR_BYTES)
+    throw new DescriptorError([{ field: '/', message: `is ${size} bytes as JSON, over the limit of ${MAX_DESCRIPTOR_BYTES} (MAX_DESCRIPTOR_BYTES)` }]);
   if (!check(value)) throw new DescriptorError((check.errors ?? []).map(fromAjv));
   const d = value as VnfDescriptor;
   const issues = [...semanticIssues(d), ...(policy ? descriptorAppIssues(d, policy.appRoots) : [])];
@@ -85,6 +100,8 @@ function semanticIssues(d: VnfDescriptor): DescriptorIssue[] {
       else if (dep === c.name) issues.push({ field: `/clusters/${i}/dependsOn/${j}`, message: 'a cluster cannot depend on itself' });
     }),
   );
+  const total = d.clusters.reduce((n, c) => n + c.nodes, 0);
+  if (total > MAX_VNF_NODES) issues.push({ field: '/clusters', message: `${total} nodes in all, over the limit of ${MAX_VNF_NODES} a VNF (MAX_VNF_NODES)` });
   if (issues.length) return issues;
   const cycle = findCycle(d.clusters);
   if (cycle) issues.push({ field: `/clusters/${index.get(cycle[0])}/dependsOn`, message: `dependency cycle: ${cycle.join(' -> ')}` });

@@ -43,20 +43,86 @@ export interface ActionReply {
 }
 
 /**
- * No fields, but a class all the same: a handler checks its payload against its parameter's
- * class, so a request to a handler without one would pass with any fields at all.
+ * vnf-list and op-list answer a page at a time (docs/adr/0023-paged-lists.md): at most `limit` summaries, and
+ * fewer when more would make the reply longer than MAX_REPLY_BYTES. A reply with `next` has
+ * more after it: ask again with `cursor: next`. A reply without `next` is the last page.
  */
-export class VnfList {}
+export const LIST_DEFAULT_LIMIT = 100;
+export const LIST_MAX_LIMIT = 500;
+/**
+ * The most a list reply carries, as JSON: a quarter of NATS' default max_payload (1 MiB, which
+ * neither libs/auth's server configuration nor the tests' servers raise), so that a page never
+ * fails to send whatever the records hold.
+ */
+export const MAX_REPLY_BYTES = 256 * 1024;
+
+/** A cursor is opaque to clients; these are its shapes (vnf-list: a name, op-list: a time and an id). */
+const VNF_CURSOR = /^[a-z][a-z0-9-]{0,62}$/;
+const OP_CURSOR = /^\d{4}-\d\d-\d\dT[\d:.]{8,16}Z~[a-f0-9-]{1,64}$/;
+
+abstract class Page {
+  /** default LIST_DEFAULT_LIMIT */
+  @IsOptional() @IsInt() @Min(1) @Max(LIST_MAX_LIMIT) limit?: number;
+}
+
+/** The VNF records in name order, summarised: vnf-get gives one whole. */
+export class VnfList extends Page {
+  /** `next` of the page before */
+  @IsOptional() @Matches(VNF_CURSOR, { message: 'cursor is not one of this subject\'s' }) cursor?: string;
+}
 
 export class VnfGet {
   @Matches(/^[a-z][a-z0-9-]{0,62}$/)
   vnf!: string;
 }
 
-export class OpList {
+/** Operation records, oldest first, summarised: op-get gives one whole, with its steps. */
+export class OpList extends Page {
   @IsOptional()
   @Matches(/^[a-z][a-z0-9-]{0,62}$/)
   vnf?: string;
+  /** `next` of the page before */
+  @IsOptional() @Matches(OP_CURSOR, { message: 'cursor is not one of this subject\'s' }) cursor?: string;
+}
+
+/** One cluster of a VNF as a list shows it. */
+export interface ClusterSummary {
+  name: string;
+  /** nodes the record has now, and the descriptor's count */
+  nodes: number;
+  want: number;
+  /** the version new nodes run */
+  version: string;
+  /** the versions its nodes run, with how many run each */
+  running: Record<string, number>;
+  zone?: string;
+  dependsOn?: string[];
+}
+
+/** A VNF record without its descriptor and node list. */
+export interface VnfSummary {
+  name: string;
+  state: VnfRecord['state'];
+  clusters: ClusterSummary[];
+  activeOp?: string;
+  updatedAt: string;
+}
+
+/**
+ * An operation record without its steps (their count instead); its params keep what is small:
+ * a deployment's descriptor becomes its size, an app spec its version.
+ */
+export interface OpSummary {
+  id: string;
+  vnf: string;
+  algorithm: OpRecord['algorithm'];
+  params: Record<string, unknown>;
+  requestedBy: OpRecord['requestedBy'];
+  state: OpRecord['state'];
+  steps: number;
+  error?: OpRecord['error'];
+  startedAt: string;
+  endedAt?: string;
 }
 
 export class OpGet {
@@ -69,13 +135,20 @@ export interface VnfGetReply {
   vnf: VnfRecord;
 }
 export interface VnfListReply {
-  vnfs: VnfRecord[];
+  vnfs: VnfSummary[];
+  /** the cursor of the next page; absent on the last */
+  next?: string;
 }
 export interface OpGetReply {
+  /** whole, unless its steps would make the reply longer than MAX_REPLY_BYTES: then the newest that fit */
   op: OpRecord;
+  /** how many of the oldest steps were left out to fit */
+  omittedSteps?: number;
 }
 export interface OpListReply {
-  ops: OpRecord[];
+  ops: OpSummary[];
+  /** the cursor of the next page; absent on the last */
+  next?: string;
 }
 export interface OpTraceReply {
   op: string;
@@ -135,3 +208,4 @@ export interface NodeLogsReply {
   /** the reply was cut to its last LOGS_MAX_BYTES */
   truncated?: boolean;
 }
+export * from './page.js';

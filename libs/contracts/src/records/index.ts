@@ -70,6 +70,15 @@ export interface OpRecord {
   leaseUntil?: number;
 }
 
+/**
+ * Older steps of an operation, stored apart from its record once they outgrow a page
+ * (apps/orchestrator/src/records/op-store.ts): the page's KV key and how many steps it holds.
+ */
+export interface StepPage {
+  key: string;
+  count: number;
+}
+
 /** What an operator asked of a running operation: stop at the next step, then roll back or fail. */
 export interface CancelRequest {
   then: 'rollback' | 'fail';
