@@ -1,6 +1,7 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jsReplicas, raiseReplicas } from './replicas.js';
 
 export interface Versioned<T> {
   value: T;
@@ -24,9 +25,12 @@ export class JsonKv<T> {
     private readonly bucket: string,
   ) {}
 
-  static async open<T>(nc: NatsConnection, bucket: string, history = 1): Promise<JsonKv<T>> {
-    const kv = await new Kvm(nc).create(bucket, { history, storage: 'file' as never });
-    return new JsonKv<T>(kv, await jetstreamManager(nc), bucket);
+  /** kept by `replicas` servers (VNF_JS_REPLICAS); a bucket made with fewer is raised */
+  static async open<T>(nc: NatsConnection, bucket: string, history = 1, replicas = jsReplicas()): Promise<JsonKv<T>> {
+    const kv = await new Kvm(nc).create(bucket, { history, storage: 'file' as never, replicas });
+    const jsm = await jetstreamManager(nc);
+    await raiseReplicas(jsm, `KV_${bucket}`, replicas);
+    return new JsonKv<T>(kv, jsm, bucket);
   }
 
   async get(key: string): Promise<Versioned<T> | undefined> {

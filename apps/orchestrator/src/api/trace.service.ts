@@ -4,6 +4,14 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { NATS } from '@vnf-lcm/bus';
 import { Trace } from '@vnf-lcm/contracts';
 
+/**
+ * On a cluster, JetStream may place the reading consumer on a server that was just killed and
+ * not yet seen as gone (some 20 s on nats-server 2.9): its creation times out. Another attempt
+ * lands elsewhere, so a short wait and a few attempts instead of one long wait (docs/cluster.md).
+ */
+const CONSUMER_TIMEOUT_MS = 1_500;
+const ATTEMPTS = 5;
+
 /** Reads an operation's recorded arrows back from the trace stream, while it runs or after. */
 @Injectable()
 export class TraceService {
@@ -15,7 +23,18 @@ export class TraceService {
     const info = await jsm.streams.info(Trace.STREAM, { subjects_filter: subject });
     const count = info.state.subjects?.[subject] ?? 0;
     if (count === 0) return [];
-    const c = await jetstream(this.nc).consumers.get(Trace.STREAM, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.read(subject, count);
+      } catch (err) {
+        if (attempt >= ATTEMPTS || !/timeout/i.test((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  private async read(subject: string, count: number): Promise<Trace.Entry[]> {
+    const js = jetstream(this.nc, { timeout: CONSUMER_TIMEOUT_MS });
+    const c = await js.consumers.get(Trace.STREAM, { filter_subjects: subject, deliver_policy: DeliverPolicy.All });
     const out: Trace.Entry[] = [];
     try {
       while (out.length < count) {
