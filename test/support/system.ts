@@ -191,7 +191,8 @@ export class System {
         LOG_LEVEL: 'info',
         VNF_APP_ROOTS: `${join(ROOT, 'examples')}:${this.dir}`,
         ...this.envOf(s),
-        ...(this.metrics ? { VNF_METRICS_ADDRESS: this.metricsAddress, VNF_METRICS_PORT: String(METRICS_PORT[s]) } : { VNF_METRICS_PORT: '0' }),
+        // a second instance of a service would want its first's port: no metrics
+        ...(this.metrics && key === s ? { VNF_METRICS_ADDRESS: this.metricsAddress, VNF_METRICS_PORT: String(METRICS_PORT[s]) } : { VNF_METRICS_PORT: '0' }),
         ...this.env,
       },
       stdio: ['ignore', out, out],
