@@ -133,18 +133,21 @@ export class ArrowWriter {
     } catch (err) {
       sent = Promise.reject(err);
     }
-    sent.then(
-      (m) => {
-        const ack = (m as { json<T>(): T }).json<{ error?: unknown }>();
-        if (ack.error) return this.sendAgain();
-        const i = this.unconfirmed.indexOf(s);
-        if (i >= 0) this.unconfirmed.splice(i, 1);
-      },
-      (err: Error) => {
-        if (this.nc.isClosed()) for (const x of this.unconfirmed.splice(0)) this.onLost(x.entry, err);
-        else this.sendAgain();
-      },
-    );
+    sent
+      .then(
+        (m) => {
+          const ack = (m as { json<T>(): T }).json<{ error?: unknown }>();
+          if (ack.error) return this.sendAgain();
+          const i = this.unconfirmed.indexOf(s);
+          if (i >= 0) this.unconfirmed.splice(i, 1);
+        },
+        (err: Error) => {
+          if (this.nc.isClosed()) for (const x of this.unconfirmed.splice(0)) this.onLost(x.entry, err);
+          else this.sendAgain();
+        },
+      )
+      // an answer that is not JSON: not an acknowledgement
+      .catch(() => this.sendAgain());
   }
 
   /** every arrow not yet acknowledged, again and in order, once (however many failed meanwhile) */
