@@ -1,5 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,7 +44,8 @@ export async function startNatsServer(dir = mkdtempSync(join(tmpdir(), 'vnf-nats
   const port = new URL(url).port;
   const mport = new URL(monitor).port;
   const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (proc.exitCode === null) {
+    // a server killed by a signal has no exit code but is gone all the same
+    if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill(signal);
       await exited;
@@ -85,4 +87,63 @@ async function waitForPorts(dir: string, proc: ChildProcess): Promise<{ nats: st
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`nats-server did not start: ${stderr}`);
+}
+
+/**
+ * Free TCP ports on 127.0.0.1, found by binding port 0: a cluster's route ports must be known
+ * before its servers start, since each names all three in its routes (-1 cannot do that).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<Server>((ok, fail) => {
+      const s = createServer();
+      s.once('error', fail);
+      s.listen(0, '127.0.0.1', () => ok(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/**
+ * Three (or more) servers routed to each other, each started from its own configuration (which
+ * names its route port and store), each on its own client and monitoring ports.
+ */
+export interface NatsCluster {
+  servers: NatsServer[];
+  /** every server's client URL, comma-separated, as NATS_URL takes them */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startNatsCluster(dirs: string[], configs: string[]): Promise<NatsCluster> {
+  const servers = await Promise.all(configs.map((config, i) => startNatsServer(dirs[i], { config })));
+  await waitJetStreamCluster(servers);
+  return {
+    servers,
+    url: servers.map((s) => s.url).join(','),
+    stop: async () => void (await Promise.all(servers.map((s) => s.stop()))),
+  };
+}
+
+/**
+ * Until every live server sees the same JetStream meta leader: before that, a service creating
+ * its streams is told JetStream is unavailable. Also after a server was killed (a new leader).
+ */
+export async function waitJetStreamCluster(servers: NatsServer[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const live = servers.filter((s) => s.proc.exitCode === null && s.proc.signalCode === null);
+    const leaders = await Promise.all(
+      live.map((s) =>
+        fetch(`${s.monitor}/jsz`)
+          .then((r) => r.json() as Promise<{ meta_cluster?: { leader?: string } }>)
+          .then((j) => j.meta_cluster?.leader ?? '', () => ''),
+      ),
+    );
+    if (leaders.length && leaders[0] && leaders.every((l) => l === leaders[0])) return;
+    if (Date.now() > deadline) throw new Error(`no JetStream meta leader agreed on: ${JSON.stringify(leaders)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { envOf, findProcesses } from './procs.js';
 import { Installation } from '@vnf-lcm/auth';
 import { Access, Deploy, Events, isErrorReply, Query, Records, Vim } from '@vnf-lcm/contracts';
-import { startNatsServer, type NatsServer } from './nats-server.js';
+import { freePorts, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from './nats-server.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const dist = (app: string) => join(ROOT, 'apps', app, 'dist/main.js');
@@ -31,6 +31,14 @@ export interface SystemOptions {
   metrics?: boolean;
   /** a WebSocket listener for browsers (the web console) on 127.<octet>.0.1, any free port: nats.websocket (default false) */
   websocket?: boolean;
+  /**
+   * three nats-servers routed to each other on 127.0.0.1 (secured, so `auth` must stay on), every
+   * stream and bucket with 3 replicas, every client given the three URLs: nats is then the first
+   * server and cluster all three (default false: one server)
+   */
+  cluster?: boolean;
+  /** how many instances of each service run at once: `orchestrator`, `orchestrator-2`, ... (default 1) */
+  instances?: number;
 }
 
 /** the services' documented metrics ports (README, Observe) */
@@ -47,6 +55,8 @@ let systems = 0;
 export class System {
   nc!: NatsConnection;
   nats!: NatsServer;
+  /** the three servers, when `cluster` */
+  cluster?: NatsCluster;
   /** the identities and server configuration, when `auth` */
   security?: Installation;
   private keeper?: { close(): Promise<void> };
@@ -60,6 +70,8 @@ export class System {
   readonly dockerScope?: string;
   readonly metrics: boolean;
   private readonly websocket: boolean;
+  private readonly clustered: boolean;
+  readonly instances: number;
 
   /** the loopback range 127.<octet>.0.0/16; VNF_TEST_OCTET moves a test with one System elsewhere */
   readonly octet: number;
@@ -76,6 +88,9 @@ export class System {
     this.tls = this.auth && (o.tls ?? true);
     this.metrics = o.metrics ?? false;
     this.websocket = o.websocket ?? false;
+    this.clustered = o.cluster ?? false;
+    if (this.clustered && !this.auth) throw new Error('a test cluster is secured: cluster needs auth');
+    this.instances = o.instances ?? 1;
     if (o.dockerZone) this.dockerScope = `t${this.octet}-${process.pid}-${++systems}`;
     // agents and applications run as an unprivileged user when the tests run as root: it must
     // get through this folder to the hosts' own (mkdtemp makes it owner-only)
@@ -93,8 +108,24 @@ export class System {
     };
   }
 
+  /** what clients are given: the server's URL, or every server's of the cluster */
+  get natsUrl(): string {
+    return this.cluster?.url ?? this.nats.url;
+  }
+
+  /** the servers: one, or the cluster's three */
+  get natsServers(): NatsServer[] {
+    return this.cluster?.servers ?? [this.nats];
+  }
+
+  /** the keys of a service's instances: `vnfm`, `vnfm-2`, ... */
+  keysOf(s: Service): string[] {
+    return Array.from({ length: this.instances }, (_, i) => (i === 0 ? s : `${s}-${i + 1}`));
+  }
+
   async start(): Promise<this> {
-    if (this.auth) {
+    if (this.clustered) await this.startCluster();
+    else if (this.auth) {
       const storeDir = join(this.dir, 'nats', 'js');
       this.security = await Installation.prepare(join(this.dir, 'security'), {
         tls: this.tls,
@@ -106,17 +137,36 @@ export class System {
       this.nats = await startNatsServer(join(this.dir, 'nats'), { config: this.security.configFile });
       this.keeper = await this.security.startKeeper(this.nats.url);
     } else this.nats = await startNatsServer(join(this.dir, 'nats'));
-    for (const s of ['orchestrator', 'vnfm', 'vim-adapter'] as Service[]) this.startService(s);
+    for (const s of ['orchestrator', 'vnfm', 'vim-adapter'] as Service[]) for (const key of this.keysOf(s)) this.startService(s, key);
     // the test itself may do anything (tear down hosts, look at internal subjects): admin
     this.nc = await this.connectAs(Access.Role.admin, 'test');
     await this.waitReady();
     return this;
   }
 
+  /** Three servers on 127.0.0.1, each its own configuration, store and ports; every record kept by all three. */
+  private async startCluster(): Promise<void> {
+    const names = ['n1', 'n2', 'n3'];
+    const routePorts = await freePorts(names.length);
+    const dirs = names.map((n) => join(this.dir, `nats-${n}`));
+    this.security = await Installation.prepare(join(this.dir, 'security'), {
+      tls: this.tls,
+      storeDir: join(dirs[0], 'js'),
+      port: -1,
+      monitorPort: -1,
+      ...(this.websocket ? { websocket: { host: `127.0.${this.octet}.1`, port: -1 } } : {}),
+      cluster: { name: `t${this.octet}`, servers: names.map((name, i) => ({ name, port: -1, monitorPort: -1, routePort: routePorts[i], storeDir: join(dirs[i], 'js') })) },
+    });
+    this.cluster = await startNatsCluster(dirs, this.security.configFiles);
+    this.nats = this.cluster.servers[0];
+    this.env.VNF_JS_REPLICAS ??= '3';
+    this.keeper = await this.security.startKeeper(this.cluster.url);
+  }
+
   /** A connection with a role's identity (or none, on an open server), reconnecting as services do. */
   connectAs(role: Access.Role, name = `test-${role}`, extra: Parameters<typeof connect>[0] = {}): Promise<NatsConnection> {
     if (!this.security) return connect({ servers: this.nats.url, name, ...extra });
-    return this.security.connect(this.nats.url, name, role, extra);
+    return this.security.connect(this.natsUrl, name, role, extra);
   }
 
   /** NATS_CREDS and NATS_TLS_CA for a role (vnfctl's environment), empty on an open server */
@@ -140,13 +190,14 @@ export class System {
     const p = spawn(process.execPath, [dist(s)], {
       env: {
         ...process.env,
-        NATS_URL: this.nats.url,
+        NATS_URL: this.natsUrl,
         VIM_ZONES: JSON.stringify(this.zones),
         VNF_HEARTBEAT_MS: '200',
         LOG_LEVEL: 'info',
         VNF_APP_ROOTS: `${join(ROOT, 'examples')}:${this.dir}`,
         ...this.envOf(s),
-        ...(this.metrics ? { VNF_METRICS_ADDRESS: this.metricsAddress, VNF_METRICS_PORT: String(METRICS_PORT[s]) } : { VNF_METRICS_PORT: '0' }),
+        // a second instance of a service would want its first's port: no metrics
+        ...(this.metrics && key === s ? { VNF_METRICS_ADDRESS: this.metricsAddress, VNF_METRICS_PORT: String(METRICS_PORT[s]) } : { VNF_METRICS_PORT: '0' }),
         ...this.env,
       },
       stdio: ['ignore', out, out],
@@ -170,11 +221,11 @@ export class System {
       await new Promise((r) => setTimeout(r, 20));
   }
 
-  /** how many connections of that name the server has (its monitoring endpoint) */
+  /** how many connections of that name the servers have (their monitoring endpoints; a dead server has none) */
   private async connections(name: string): Promise<number> {
-    const r = await fetch(`${this.nats.monitor}/connz?limit=4096`);
-    const { connections = [] } = (await r.json()) as { connections?: { name?: string }[] };
-    return connections.filter((c) => c.name === name).length;
+    let n = 0;
+    for (const server of this.natsServers) n += (await connectionsOn(server)).filter((c) => c.name === name).length;
+    return n;
   }
 
   async waitReady(timeoutMs = 30_000): Promise<void> {
@@ -272,10 +323,21 @@ export class System {
     killStragglers(this.dir);
     await this.nc?.close().catch(() => undefined);
     await this.keeper?.close();
-    await this.nats?.stop();
+    if (this.cluster) await this.cluster.stop();
+    else await this.nats?.stop();
     // VNF_TEST_KEEP=1 keeps the services' logs for a look after a failure
     if (process.env.VNF_TEST_KEEP) console.log(`kept ${this.dir}`);
     else rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A server's clients (its /connz), with the pid each gave; none when it is down. */
+export async function connectionsOn(server: NatsServer): Promise<{ name?: string; pid?: number; cid: number }[]> {
+  try {
+    const r = await fetch(`${server.monitor}/connz?limit=4096`, { signal: AbortSignal.timeout(2000) });
+    return ((await r.json()) as { connections?: { name?: string; pid?: number; cid: number }[] }).connections ?? [];
+  } catch {
+    return [];
   }
 }
 

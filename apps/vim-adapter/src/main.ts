@@ -25,5 +25,7 @@ try {
 log.info({ defaultZone: config.defaultZone, zones: config.zones.map((z) => `${z.name}:${z.driver}`) }, 'zones');
 log.info(reconcile, reconcile.everyMs > 0 ? 'host reconciliation' : 'host reconciliation off');
 
-// agents are detached, so stopping the adapter (SIGTERM or otherwise) leaves every host running
-await main({ name: 'vim-adapter', participant: Participant.vim, module: vimModule(config, reconcile), log });
+// agents are detached, so stopping the adapter (SIGTERM or otherwise) leaves every host running.
+// A queue group, as the other services: two adapters of the same zones (docs/cluster.md) share
+// the requests, instead of both creating the host each request names
+await main({ name: 'vim-adapter', queue: 'vim-adapter', participant: Participant.vim, module: vimModule(config, reconcile), log });

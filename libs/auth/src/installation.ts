@@ -8,9 +8,25 @@ import { Keeper } from './keeper.js';
 import { writeServerConfig, type ServerConfig } from './server-config.js';
 import { ensureTls, type TlsFiles } from './tls.js';
 
-export interface InstallationOptions extends Omit<ServerConfig, 'file' | 'tls'> {
+export interface InstallationOptions extends Omit<ServerConfig, 'file' | 'tls' | 'cluster'> {
   /** true: a CA and certificate made here; files: the operator's own; false: plain text */
   tls: boolean | TlsFiles;
+  /**
+   * A cluster of servers on this machine (tests, the launcher's --cluster): one configuration
+   * each (nats-<name>.conf), same identities and TLS, its own ports and store. `port`,
+   * `monitorPort` and `storeDir` above are then the first server's.
+   */
+  cluster?: { name: string; servers: ClusterMember[] };
+}
+
+/** one server of a cluster on this machine */
+export interface ClusterMember {
+  name: string;
+  port: number;
+  monitorPort?: number;
+  /** where it listens for the others' routes */
+  routePort: number;
+  storeDir: string;
 }
 
 /**
@@ -18,26 +34,50 @@ export interface InstallationOptions extends Omit<ServerConfig, 'file' | 'tls'> 
  * server's configuration (nats.conf). What the launcher and the tests' System both start from.
  */
 export class Installation {
+  /** the first server's configuration: the only one, unless a cluster */
+  readonly configFile: string;
+  /** one per server (a cluster's in the order given) */
+  readonly configFiles: string[];
+
   private constructor(
     readonly id: Identity,
-    readonly configFile: string,
     readonly tls: TlsFiles | undefined,
-    private readonly server: ServerConfig,
-  ) {}
+    private readonly servers: ServerConfig[],
+  ) {
+    this.configFiles = servers.map((s) => s.file);
+    this.configFile = this.configFiles[0];
+  }
 
   static async prepare(dir: string, o: InstallationOptions): Promise<Installation> {
     // searchable (not listable) by agents on their way to the CA certificate; identity/ stays 0700
     mkdirSync(dir, { recursive: true, mode: 0o711 });
     const id = await Identity.open(join(dir, 'identity'));
     const tls = o.tls === true ? ensureTls(join(dir, 'tls')) : o.tls || undefined;
-    const server: ServerConfig = { ...o, file: join(dir, 'nats.conf'), tls };
-    await writeServerConfig(id, server);
-    return new Installation(id, server.file, tls, server);
+    const { cluster, ...common } = o;
+    const host = o.host ?? '127.0.0.1';
+    const servers: ServerConfig[] = cluster
+      ? cluster.servers.map((m) => ({
+          ...common,
+          port: m.port,
+          monitorPort: m.monitorPort,
+          storeDir: m.storeDir,
+          file: join(dir, `nats-${m.name}.conf`),
+          tls,
+          cluster: {
+            name: cluster.name,
+            serverName: m.name,
+            listen: `${host}:${m.routePort}`,
+            routes: cluster.servers.map((r) => `nats-route://${host}:${r.routePort}`),
+          },
+        }))
+      : [{ ...common, file: join(dir, 'nats.conf'), tls }];
+    for (const s of servers) await writeServerConfig(id, s);
+    return new Installation(id, tls, servers);
   }
 
-  /** Rewrites nats.conf with the account as it is now (after a revocation). */
-  rewrite(): Promise<void> {
-    return writeServerConfig(this.id, this.server);
+  /** Rewrites every server's configuration with the account as it is now (after a revocation). */
+  async rewrite(): Promise<void> {
+    for (const s of this.servers) await writeServerConfig(this.id, s);
   }
 
   /** The environment that gives a service (or vnfctl) its identity and the server's CA. */

@@ -36,3 +36,17 @@ describe("the browsers' WebSocket listener in nats.conf", () => {
     expect(await conf({ host: '0.0.0.0', port: 8224, publishedOnLoopback: true })).toContain('websocket { host: "0.0.0.0"');
   });
 });
+
+describe('a server of a cluster', () => {
+  test('names itself and its routes; a server on its own has neither', async () => {
+    expect(await conf()).not.toMatch(/server_name|cluster/);
+    const file = join(dir, 'nats-a.conf');
+    const cluster = { name: 'vnf', serverName: 'a', listen: '127.0.0.1:6222', routes: ['nats-route://127.0.0.1:6222', 'nats-route://127.0.0.1:6223'] };
+    await writeServerConfig(id, { file, storeDir: join(dir, 'js-a'), cluster });
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('server_name: "a"');
+    expect(text).toContain('cluster { name: "vnf", listen: "127.0.0.1:6222", routes: ["nats-route://127.0.0.1:6222", "nats-route://127.0.0.1:6223"] }');
+    // operator mode in every server: the accounts preloaded, anonymous clients refused
+    expect(text).toContain('resolver: MEMORY');
+  });
+});

@@ -18,6 +18,24 @@ export interface ServerConfig {
    * permissions as the client port. Port -1 for any free port (tests).
    */
   websocket?: WebsocketListener;
+  /** this server as one of a cluster's (docs/cluster.md); without, a server on its own */
+  cluster?: ClusterRoutes;
+}
+
+/**
+ * A server's place in a cluster. The routes carry no user authorization: nats-server 2.9 routes
+ * accounts' traffic between servers it was told of, so they are for loopback or a private
+ * network only (docs/cluster.md shows the TLS and authorization for routes between machines).
+ */
+export interface ClusterRoutes {
+  /** the same in every server of the cluster */
+  name: string;
+  /** unique in the cluster: JetStream's replicas know their servers by it */
+  serverName: string;
+  /** host:port where this server listens for the others' routes */
+  listen: string;
+  /** every server's route URL (nats-route://host:port), its own included: nats-server skips that one */
+  routes: string[];
 }
 
 export interface WebsocketListener {
@@ -57,9 +75,15 @@ export async function writeServerConfig(id: Identity, c: ServerConfig): Promise<
     `  ${id.accountKey}: ${q(accounts.account)}`,
     '}',
     c.websocket ? websocketBlock(c.websocket) : '',
+    c.cluster ? clusterBlock(c.cluster) : '',
     c.tls ? `tls { cert_file: ${q(c.tls.cert)}, key_file: ${q(c.tls.key)}, timeout: 10 }` : '',
   ];
   writeSecret(c.file, lines.filter(Boolean).join('\n') + '\n');
+}
+
+function clusterBlock(c: ClusterRoutes): string {
+  const q = JSON.stringify;
+  return [`server_name: ${q(c.serverName)}`, `cluster { name: ${q(c.name)}, listen: ${q(c.listen)}, routes: [${c.routes.map((r) => q(r)).join(', ')}] }`].join('\n');
 }
 
 function websocketBlock(w: WebsocketListener): string {

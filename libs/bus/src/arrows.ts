@@ -1,6 +1,7 @@
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { PubHeaders } from '@nats-io/jetstream';
 import { Trace } from '@vnf-lcm/contracts';
+import { jsReplicas } from './replicas.js';
 
 interface Sent {
   entry: Trace.Entry;
@@ -12,6 +13,8 @@ interface Sent {
 const CONFIRM_AFTER_MS = 50;
 /** how long to wait before asking again when NATS did not answer */
 const RETRY_MS = 100;
+/** on a cluster, how long an arrow waits for JetStream's acknowledgement before it is sent again */
+const ACK_TIMEOUT_MS = 2_000;
 
 /**
  * Writes trace arrows to the trace stream without waiting for JetStream's acknowledgement
@@ -28,6 +31,12 @@ const RETRY_MS = 100;
  * arrows first, and so does a reply (the answer path's `beforeReply`): nothing leaves this
  * process ahead of an arrow recorded before it, and the stream's order stays the causal order.
  * The writer itself sends on the connection it was given, unwrapped.
+ *
+ * On a cluster (`acked`, VNF_JS_REPLICAS > 1) the PING proves nothing: the stream's leader may be
+ * another server, or none for the seconds after its server was killed, and an arrow published
+ * then is dropped unseen. There each arrow is sent as a request and kept until JetStream
+ * acknowledges it; one that gets no acknowledgement is sent again with every later one, in order,
+ * under its message id (docs/cluster.md). The step still does not wait for it.
  */
 export class ArrowWriter {
   /** recorded, not yet written to the connection */
@@ -38,11 +47,17 @@ export class ArrowWriter {
   private timer?: NodeJS.Timeout;
   /** bumped on every reconnect: a PING that straddles one confirms nothing */
   private generation = 0;
+  /** the connection's own request, not drained (acked mode) */
+  private readonly rawRequest: NatsConnection['request'];
+  private resend?: NodeJS.Timeout;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly onLost: (entry: Trace.Entry, err: Error) => void,
+    private readonly acked = jsReplicas() > 1,
   ) {
+    // the writer's own requests go out on the connection itself (it is not the ordered wrapper)
+    this.rawRequest = nc.request.bind(nc);
     void this.watchReconnects();
   }
 
@@ -63,6 +78,7 @@ export class ArrowWriter {
       this.unconfirmed.push(sent);
       this.send(sent);
     }
+    if (this.acked) return;
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.confirm();
@@ -89,6 +105,7 @@ export class ArrowWriter {
   }
 
   private send(s: Sent): void {
+    if (this.acked) return this.sendAcked(s);
     try {
       publishWithId(this.nc, Trace.subject(s.entry.op), s.data, s.msgID);
     } catch {
@@ -96,7 +113,44 @@ export class ArrowWriter {
     }
   }
 
+  /** acked mode: kept until JetStream's acknowledgement (a duplicate's too: stored before) */
+  private sendAcked(s: Sent): void {
+    const h = natsHeaders();
+    h.set(PubHeaders.MsgIdHdr, s.msgID);
+    let sent: Promise<unknown>;
+    try {
+      sent = this.rawRequest(Trace.subject(s.entry.op), s.data, { headers: h, timeout: ACK_TIMEOUT_MS });
+    } catch (err) {
+      sent = Promise.reject(err);
+    }
+    sent
+      .then(
+        (m) => {
+          const ack = (m as { json<T>(): T }).json<{ error?: unknown }>();
+          if (ack.error) return this.sendAgain();
+          const i = this.unconfirmed.indexOf(s);
+          if (i >= 0) this.unconfirmed.splice(i, 1);
+        },
+        (err: Error) => {
+          if (this.nc.isClosed()) for (const x of this.unconfirmed.splice(0)) this.onLost(x.entry, err);
+          else this.sendAgain();
+        },
+      )
+      // an answer that is not JSON: not an acknowledgement
+      .catch(() => this.sendAgain());
+  }
+
+  /** every arrow not yet acknowledged, again and in order, once (however many failed meanwhile) */
+  private sendAgain(): void {
+    this.resend ??= setTimeout(() => {
+      this.resend = undefined;
+      for (const s of this.unconfirmed) this.sendAcked(s);
+    }, RETRY_MS).unref();
+  }
+
   private confirm(): Promise<void> {
+    // acked mode: each acknowledgement confirms its own arrow; settled() looks again shortly
+    if (this.acked) return new Promise((r) => setTimeout(r, RETRY_MS).unref());
     return (this.confirming ??= (async () => {
       const batch = this.unconfirmed.slice();
       const generation = this.generation;
@@ -119,7 +173,7 @@ export class ArrowWriter {
 
   private async watchReconnects(): Promise<void> {
     for await (const s of this.nc.status()) {
-      if (s.type !== 'reconnect') continue;
+      if (s.type !== 'reconnect' || this.acked) continue;
       this.generation++;
       for (const sent of this.unconfirmed) this.send(sent);
     }

@@ -7,6 +7,7 @@ export * from './streams.js';
 export * from './service.js';
 export * from './context.js';
 export * from './kv.js';
+export * from './replicas.js';
 export * from './lock.js';
 export * from './after-reply.js';
 export * from './wire/index.js';

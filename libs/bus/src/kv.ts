@@ -1,6 +1,7 @@
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { jsReplicas, raiseReplicas } from './replicas.js';
 
 export interface Versioned<T> {
   value: T;
@@ -24,14 +25,17 @@ export class JsonKv<T> {
     private readonly bucket: string,
   ) {}
 
-  static async open<T>(nc: NatsConnection, bucket: string, history = 1): Promise<JsonKv<T>> {
-    const kv = await new Kvm(nc).create(bucket, { history, storage: 'file' as never });
-    return new JsonKv<T>(kv, await jetstreamManager(nc), bucket);
+  /** kept by `replicas` servers (VNF_JS_REPLICAS); a bucket made with fewer is raised */
+  static async open<T>(nc: NatsConnection, bucket: string, history = 1, replicas = jsReplicas()): Promise<JsonKv<T>> {
+    const kv = await new Kvm(nc).create(bucket, { history, storage: 'file' as never, replicas });
+    const jsm = await jetstreamManager(nc);
+    await raiseReplicas(jsm, `KV_${bucket}`, replicas);
+    return new JsonKv<T>(kv, jsm, bucket);
   }
 
   async get(key: string): Promise<Versioned<T> | undefined> {
     check(key);
-    const e = await this.kv.get(key);
+    const e = await readAgain(() => this.kv.get(key));
     if (!e || e.operation !== 'PUT' || e.length === 0) {
       this.known.delete(key);
       return undefined;
@@ -123,7 +127,10 @@ export class JsonKv<T> {
 
   /**
    * Read, change, write with compare-and-set, again on a lost race. `change` returns the new
-   * value, or undefined to leave the record as it is.
+   * value, or undefined to leave the record as it is. Also again, on a fresh read, when a write got
+   * no answer (a bucket without a leader for a moment, on a cluster): that write may have been
+   * stored, so `change` must give the same record when applied to its own result, as every
+   * caller's does (a step is sent again after a crash, and makes its change once).
    */
   async mutate(key: string, change: (current: T | undefined) => T | undefined, attempts = 20): Promise<T | undefined> {
     for (let i = 0; i < attempts; i++) {
@@ -141,11 +148,42 @@ export class JsonKv<T> {
         return next;
       } catch (err) {
         this.known.delete(key);
-        if (!isCasConflict(err)) throw err;
+        if (isNoAnswer(err)) await new Promise((r) => setTimeout(r, READ_BACKOFF_MS / 4));
+        else if (!isCasConflict(err)) throw err;
       }
     }
-    throw new Error(`kv: gave up on ${key} after ${attempts} conflicting writes`);
+    throw new Error(`kv: gave up on ${key} after ${attempts} conflicting or unanswered writes`);
   }
+}
+
+/** how often a read that got no answer is asked again, and how long it waits at most between */
+const READ_ATTEMPTS = 5;
+const READ_BACKOFF_MS = 1_000;
+
+/**
+ * A read is asked again when it got no answer: on a cluster a bucket whose leader was on a
+ * server just killed answers nothing until its followers elect another (seconds), and its
+ * readers, a step's cancel check among them, would fail the operation for it. Only reads: a write
+ * that got no answer may have been stored (compare-and-set tells, the next write finds out).
+ */
+async function readAgain<R>(read: () => Promise<R>): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= READ_ATTEMPTS || !isNoAnswer(err)) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(READ_BACKOFF_MS, 100 * 2 ** attempt)));
+    }
+  }
+}
+
+/**
+ * A request to JetStream that nobody answered (yet): a timeout, or no responders (503), which
+ * nats.js reports as "jetstream is not enabled" while a cluster elects a leader.
+ */
+export function isNoAnswer(err: unknown): boolean {
+  const m = (err as Error)?.message ?? '';
+  return /timeout|no responders|503|jetstream is not enabled/i.test(m) || (err as { code?: string | number })?.code === 503;
 }
 
 export function isCasConflict(err: unknown): boolean {

@@ -1,14 +1,16 @@
 import { jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Events, Trace } from '@vnf-lcm/contracts';
+import { jsReplicas, raiseReplicas } from './replicas.js';
 
 const DAY_NS = 24 * 3600 * 1e9;
 
 /**
  * The trace and event streams every service writes to. Any service may create them, so that
  * nothing depends on start order; adding an existing stream with the same config is a no-op.
+ * Each is kept by `replicas` servers (VNF_JS_REPLICAS): an existing one with fewer is raised.
  */
-export async function ensureStreams(nc: NatsConnection): Promise<void> {
+export async function ensureStreams(nc: NatsConnection, replicas = jsReplicas()): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const want = [
     { name: Trace.STREAM, subjects: [`${Trace.SubjectPrefix}.>`], max_age: 7 * DAY_NS },
@@ -17,6 +19,7 @@ export async function ensureStreams(nc: NatsConnection): Promise<void> {
   for (const s of want) {
     try {
       await jsm.streams.info(s.name);
+      await raiseReplicas(jsm, s.name, replicas);
     } catch {
       try {
         await jsm.streams.add({
@@ -25,6 +28,7 @@ export async function ensureStreams(nc: NatsConnection): Promise<void> {
           retention: RetentionPolicy.Limits,
           discard: DiscardPolicy.Old,
           max_msgs_per_subject: -1,
+          num_replicas: replicas,
         });
       } catch (err) {
         // another service created it between our info and add

@@ -35,15 +35,25 @@ export class OpHandle {
     const next = this.queue.then(async () => {
       if (this.lost) throw new LostOwnership(this.record.id);
       const value = change(structuredClone(this.record));
+      /** an attempt got no answer: it may have been stored all the same */
+      let unanswered = false;
       for (let attempt = 0; ; attempt++) {
         try {
           this.revision = await this.kv.update(this.record.id, value, this.revision);
           break;
         } catch (err) {
           if (isCasConflict(err)) {
+            // the record is this write, stored by the attempt that got no answer (a NATS server
+            // killed with the answer on its way): not another orchestrator's
+            const landed = unanswered ? await this.kv.get(this.record.id).catch(() => undefined) : undefined;
+            if (landed && JSON.stringify(landed.value) === JSON.stringify(value)) {
+              this.revision = landed.revision;
+              break;
+            }
             this.lost = true;
             throw new LostOwnership(this.record.id);
           }
+          unanswered = true;
           // NATS is away (restarting, reconnecting): the record waits for it, it does not give up
           if (attempt >= WRITE_ATTEMPTS) throw err;
           await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));

@@ -91,7 +91,13 @@ export class Saga {
 
   /** A step with no arrow of its own (e.g. choosing a node id), still recorded once. */
   local<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>): Promise<T> {
-    return this.step(key, label, meta, () => this.timed(fn));
+    return this.step(key, label, meta, () =>
+      this.timed(fn).catch((err: Error) => {
+        // the operation's error says only `internal` for what is not a service's answer: the log says what
+        this.log.warn({ step: key, ...meta, err: err.message }, 'local step failed');
+        throw err;
+      }),
+    );
   }
 
   /**
@@ -134,8 +140,14 @@ export class Saga {
     const done = this.record.steps.find((s) => s.key === key);
     if (done) return done.result as T;
     if (this.replay) throw new ReplayEnd();
-    // a cancel stops the saga at a step boundary, but never the undo it asked for
-    const cancel = this.undoing ? undefined : await this.cancelled();
+    // a cancel stops the saga at a step boundary, but never the undo it asked for. A check that
+    // cannot read the cancel requests (NATS away) is no cancel: the next step boundary looks again
+    const cancel = this.undoing
+      ? undefined
+      : await this.cancelled().catch((err: Error) => {
+          this.log.warn({ step: key, err: err.message }, 'cancel requests not readable: going on');
+          return undefined;
+        });
     if (cancel) throw cancel;
     const t = performance.now();
     const result = await fn();

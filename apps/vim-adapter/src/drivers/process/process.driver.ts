@@ -10,6 +10,7 @@ import { KeyedLock } from '@vnf-lcm/bus';
 import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
 import { fileLogs } from '../log-text.js';
 import { lowestFree } from './address.js';
+import { withRootLock } from './root-lock.js';
 import type { ProcessZone } from './options.js';
 import { agentsOf, pidAlive, processStart, terminate, waitExit } from './pids.js';
 
@@ -52,8 +53,9 @@ export class ProcessDriver implements Driver {
   }
 
   async create(spec: HostSpec): Promise<HostInfo> {
-    // one allocation at a time per zone: two new nodes must not take the same address
-    return this.alloc.run('address', async () => {
+    // one allocation at a time per zone: two new nodes must not take the same address, also when
+    // two adapters share the zone's root (withRootLock)
+    return this.alloc.run('address', () => withRootLock(this.o.root, async () => {
       const existing = await this.get(spec.node);
       if (existing) return existing;
       const address = lowestFree(this.o.range, (await this.list()).map((h) => h.address));
@@ -80,7 +82,7 @@ export class ProcessDriver implements Driver {
       await this.save(host);
       this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, dir }, 'process host created');
       return host;
-    });
+    }));
   }
 
   async start(host: HostInfo): Promise<HostInfo> {
