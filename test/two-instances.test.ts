@@ -56,7 +56,7 @@ async function expectServing(name: string) {
 
 /** one host, agent and application per node, each host on its own address (the two VIM adapters share the zones' folders) */
 async function expectClean() {
-  const { vnfs } = await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {});
+  const vnfs = await sys.vnfRecords();
   const nodes = vnfs.flatMap((v) => Object.values(v.nodes).flat().map((n) => n.node)).sort();
   const hosts = await sys.hosts();
   expect(hosts.map((h) => h.node).sort()).toEqual(nodes);
@@ -135,7 +135,7 @@ test('a dead node seen by the two VNFMs (and reported by the two VIM adapters) i
   expect(await waitDead(victim.pid!)).toBe(true);
 
   // until a healing of that node ran and the VNF has been at rest for longer than a VNFM's retry
-  let heals: Records.OpRecord[] = [];
+  let heals: Query.OpSummary[] = [];
   for (let quiet = 0, until = Date.now() + 60_000; quiet < 8; await sleep(500)) {
     if (Date.now() > until) throw new Error(`no rest: ${JSON.stringify(heals.map((o) => [o.id, o.state]))}`);
     const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'calm' });
@@ -144,7 +144,7 @@ test('a dead node seen by the two VNFMs (and reported by the two VIM adapters) i
     quiet = heals.length > 0 && !v.activeOp && heals.every((o) => o.state === 'COMPLETED') ? quiet + 1 : 0;
   }
   expect(heals.map((o) => [o.requestedBy, o.state])).toEqual([['VNFM', 'COMPLETED']]);
-  expectNoRepeatedStep(heals[0]);
+  expectNoRepeatedStep((await sys.req<Query.OpGetReply>(Query.Subject.opGet, { op: heals[0].id })).op);
   expect(fits(diagram('healing'), await sys.trace(heals[0].id))).toMatchObject({ ok: true });
   const v = await sys.vnf('calm');
   expect(v.nodes.backend.map((n) => n.node)).not.toContain('calm-backend-1');
