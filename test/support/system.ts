@@ -31,6 +31,12 @@ export interface SystemOptions {
   metrics?: boolean;
   /** a WebSocket listener for browsers (the web console) on 127.<octet>.0.1, any free port: nats.websocket (default false) */
   websocket?: boolean;
+  /**
+   * a third zone `hollow` of the hollow driver (bench/scale.mjs's hollow agents: the protocol, no
+   * applications) on 127.<octet>.192.0/18, the edge zone shrunk to 127.<octet>.128.0/18; needs
+   * `auth: false` (default false)
+   */
+  hollowZone?: boolean;
 }
 
 /** the services' documented metrics ports (README, Observe) */
@@ -60,6 +66,7 @@ export class System {
   readonly dockerScope?: string;
   readonly metrics: boolean;
   private readonly websocket: boolean;
+  private readonly hollowZone: boolean;
 
   /** `env` is added to every service's environment (e.g. shorter timers for one test) */
   constructor(
@@ -71,6 +78,7 @@ export class System {
     this.tls = this.auth && (o.tls ?? true);
     this.metrics = o.metrics ?? false;
     this.websocket = o.websocket ?? false;
+    this.hollowZone = o.hollowZone ?? false;
     if (o.dockerZone) this.dockerScope = `t${octet}-${process.pid}-${++systems}`;
     // agents and applications run as an unprivileged user when the tests run as root: it must
     // get through this folder to the hosts' own (mkdtemp makes it owner-only)
@@ -82,7 +90,8 @@ export class System {
       defaultZone: 'local',
       zones: [
         { name: 'local', driver: 'process', range: `127.${this.octet}.0.0/17`, root: join(this.dir, 'hosts/local') },
-        { name: 'edge', driver: 'process', range: `127.${this.octet}.128.0/17`, root: join(this.dir, 'hosts/edge') },
+        { name: 'edge', driver: 'process', range: `127.${this.octet}.128.0/${this.hollowZone ? 18 : 17}`, root: join(this.dir, 'hosts/edge') },
+        ...(this.hollowZone ? [{ name: 'hollow', driver: 'hollow', range: `127.${this.octet}.192.0/18` }] : []),
         ...(this.dockerScope ? [{ name: 'box', driver: 'docker', range: `127.${this.octet + 100}.0.0/16`, scope: this.dockerScope }] : []),
       ],
     };

@@ -117,3 +117,4 @@ export interface AppConfig {
 }
 
 export * from './schema.js';
+export * from './hollow.js';
