@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { Agent, Deploy, Query, Vim } from '@vnf-lcm/contracts';
+import { Agent, Deploy, Events, Query, Vim } from '@vnf-lcm/contracts';
 import { BenchSystem, ROOT, sleep } from './lib/system.mjs';
 
 const OCTET = 69;
@@ -108,17 +108,39 @@ async function detect(sys, silent, exclude) {
   const all = Object.values(v.nodes).flat();
   const victim = all.find((n) => !exclude.has(n.node)).node;
   exclude.add(victim);
+  // the healing is found from the operations' events, each checked by one op-get of its own:
+  // polling op-list would return the deployment's record (over a megabyte) every time, and load
+  // the orchestrator during the very detection being measured
+  const healings = [];
+  let wake = () => {};
+  const sub = sys.nc.subscribe(`${Events.SubjectPrefix}.${VNF}.*`, {
+    callback: (_e, m) => {
+      const e = m.json();
+      if (e.algorithm === 'healing' && !healings.includes(e.op)) (healings.push(e.op), wake());
+    },
+  });
+  await sys.nc.flush();
   const t0 = Date.now();
   const r = await sys.request(Agent.HollowControl.kill('hollow'), { node: victim, silent });
   if (!r.found) throw new Error(`hollow node ${victim} not found`);
   let healing;
-  for (const until = Date.now() + 30_000; !healing; ) {
-    const { ops } = await sys.request(Query.Subject.opList, { vnf: VNF });
-    healing = ops.find((o) => o.algorithm === 'healing' && o.params.node === victim);
-    if (!healing) {
+  const checked = new Set();
+  try {
+    for (const until = Date.now() + 30_000; !healing; ) {
+      for (const id of healings.filter((x) => !checked.has(x))) {
+        checked.add(id);
+        const { op } = await sys.request(Query.Subject.opGet, { op: id });
+        if (op.params.node === victim) healing = op;
+      }
+      if (healing) break;
       if (Date.now() > until) throw new Error(`no healing of ${victim}`);
-      await sleep(50);
+      await new Promise((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        wake = () => resolve(clearTimeout(t));
+      });
     }
+  } finally {
+    sub.unsubscribe();
   }
   const done = await sys.waitOp(healing.id, 120_000);
   if (done.state !== 'COMPLETED') throw new Error(`healing of ${victim} ended ${done.state}`);
@@ -126,9 +148,9 @@ async function detect(sys, silent, exclude) {
 }
 
 const execFileP = promisify(execFile);
-async function vnfctlStatus(sys) {
+async function vnfctlStatus(sys, argv = ['status', VNF]) {
   const t0 = performance.now();
-  const { stdout } = await execFileP(process.execPath, [VNFCTL, 'status', VNF], { env: { ...process.env, NATS_URL: sys.url }, maxBuffer: 64 << 20 });
+  const { stdout } = await execFileP(process.execPath, [VNFCTL, ...argv], { env: { ...process.env, NATS_URL: sys.url }, maxBuffer: 64 << 20 });
   const ms = performance.now() - t0;
   return { ms, lines: stdout.split('\n').length };
 }
@@ -166,13 +188,17 @@ async function oneRun(run) {
     const mem = Object.fromEntries(SERVICES.map((s) => [s, procStatus(pids[s])]));
     if (hollowPid) mem.hollow = procStatus(hollowPid);
     const status = [];
-    for (let i = 0; i < 5; i++) status.push(await vnfctlStatus(sys));
+    const startup = [];
+    for (let i = 0; i < 5; i++) {
+      status.push(await vnfctlStatus(sys));
+      startup.push(await vnfctlStatus(sys, ['--version']));
+    }
     const used = new Set();
     const silent = [];
     const reported = [];
     for (let i = 0; i < KILLS; i++) silent.push(await detect(sys, true, used));
     for (let i = 0; i < KILLS; i++) reported.push(await detect(sys, false, used));
-    const r = { run, t: { [n1]: d1.ms, [n2]: d2.ms }, ratio: d2.ms / d1.ms, deploy: { [n1]: d1, [n2]: d2 }, mem, cpuPct: cpu, status: status.map((s) => Math.round(s.ms)), statusLines: status[0].lines, detection: { silent, reported } };
+    const r = { run, t: { [n1]: d1.ms, [n2]: d2.ms }, ratio: d2.ms / d1.ms, deploy: { [n1]: d1, [n2]: d2 }, mem, cpuPct: cpu, status: status.map((s) => Math.round(s.ms)), vnfctlStartup: startup.map((s) => Math.round(s.ms)), statusLines: status[0].lines, detection: { silent, reported } };
     console.error(`run ${run}: ${JSON.stringify(r)}`);
     return r;
   });
@@ -189,7 +215,7 @@ const rows = [
   [`t(${n2}): deploy ${n2} nodes`, (r) => r.t[n2], (x) => `${fmt(x)} ms`],
   [`t(${n2}) / t(${n1})`, (r) => r.ratio, (x) => fmt(x, 2), TARGET.ratio, (x) => x <= TARGET.ratio],
   ...[n1, n2].map((n) => [`  of t(${n}): the AO writing its records (op.stats.recordMs)`, (r) => r.deploy[n].recordMs, (x) => `${fmt(x)} ms`]),
-  ...[n1, n2].map((n) => [`  the operation record at the end of t(${n}) (${n * 8 + 2} steps)`, (r) => r.deploy[n].recordKiB, (x) => `${fmt(x)} KiB`]),
+  ...[n1, n2].map((n) => [`  the operation record at the end of t(${n}) (${runs[0].deploy[n].steps} steps)`, (r) => r.deploy[n].recordKiB, (x) => `${fmt(x)} KiB`]),
   [`  (t(${n2}) − its recordMs) / (t(${n1}) − its recordMs)`, (r) => (r.deploy[n2].ms - r.deploy[n2].recordMs) / (r.deploy[n1].ms - r.deploy[n1].recordMs), (x) => fmt(x, 2)],
   ...SERVICES.map((s) => [`RSS of ${s} at ${n2} nodes (VmRSS)`, (r) => r.mem[s].rssMiB, (x) => `${fmt(x)} MiB`, `${TARGET.rssMiB} MB`, (x) => x * 1.048576 <= TARGET.rssMiB]),
   ...SERVICES.map((s) => [`peak RSS of ${s} (VmHWM)`, (r) => r.mem[s].hwmMiB, (x) => `${fmt(x)} MiB`]),
@@ -198,6 +224,7 @@ const rows = [
   [`detection, heartbeats stopped (max of ${KILLS} per run)`, (r) => Math.max(...r.detection.silent), (x) => `${fmt(x)} ms`, `${TARGET.detectionMs} ms`, (x) => x <= TARGET.detectionMs],
   [`detection, host-down reported by the driver (max of ${KILLS})`, (r) => Math.max(...r.detection.reported), (x) => `${fmt(x)} ms`, `${TARGET.detectionMs} ms`, (x) => x <= TARGET.detectionMs],
   [`vnfctl status ${VNF} at ${n2} nodes, wall (median of 5)`, (r) => median(r.status), (x) => `${fmt(x)} ms`, `< ${TARGET.statusMs} ms`, (x) => x < TARGET.statusMs],
+  [`  of which starting vnfctl (vnfctl --version, median of 5)`, (r) => median(r.vnfctlStartup), (x) => `${fmt(x)} ms`],
 ];
 const head = ['figure', ...runs.map((r) => `run ${r.run}`), 'median', 'target', 'met'];
 const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
