@@ -44,12 +44,14 @@ class HollowNode {
     this.subs = await serve(this.nc, this.node, this.handlers(), log);
     const hello: Agent.Hello = { node: this.node, address: this.address, pid: process.pid };
     this.nc.publish(Agent.hello(this.node), JSON.stringify(hello));
-    // spread over the interval: 1000 nodes beating in the same millisecond would be a burst
-    const first = setTimeout(() => {
+    // a first beat at once, as the real agent (the VNFM takes a running node that never beat for
+    // dead since its own start); the next ones spread over the interval: 1000 nodes beating in the
+    // same millisecond would be a burst
+    this.beat();
+    this.timer = setTimeout(() => {
       this.beat();
       this.timer = setInterval(() => this.beat(), heartbeatMs);
     }, Math.random() * heartbeatMs);
-    this.timer = first;
   }
 
   /** unsubscribes and stops beating: from outside the node is a dead agent */
