@@ -3,7 +3,7 @@
 // clients, plain text) unless told `secure`: then secured as the launcher secures it (operator
 // mode, TLS, each service its own identity, the keeper revoking removed nodes).
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +20,16 @@ export class BenchSystem {
    * @param o.secure operator mode and TLS: every service gets its own identity (NATS_CREDS) and
    *   the CA (NATS_TLS_CA), the keeper runs in this process, the bench's own client is admin;
    *   without it (the default) the server is open: anonymous clients, plain text
+   * @param o.hollow a third zone `hollow` of the hollow driver (hollow agents in one process, no
+   *   applications: bench/scale.mjs) on 127.<octet>.192.0/18, the edge zone shrunk to
+   *   127.<octet>.128.0/18; open servers only
+   * @param o.maxPayload the server's max_payload in bytes (default: nats-server's, 1 MB)
    */
-  constructor(octet, env = {}, { secure = false } = {}) {
+  constructor(octet, env = {}, { secure = false, hollow = false, maxPayload } = {}) {
+    if (secure && hollow) throw new Error('hollow hosts need an open server');
     this.octet = octet;
+    this.hollow = hollow;
+    this.maxPayload = maxPayload;
     this.env = env;
     this.secure = secure;
     this.dir = mkdtempSync(join(tmpdir(), 'vnf-bench-'));
@@ -39,6 +46,11 @@ export class BenchSystem {
   async start() {
     const bin = execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
     let server = ['-js', '-sd', join(this.dir, 'js')];
+    if (this.maxPayload) {
+      if (this.secure) throw new Error('maxPayload is for open servers');
+      writeFileSync(join(this.dir, 'server.conf'), `max_payload: ${this.maxPayload}\n`);
+      server = [...server, '-c', join(this.dir, 'server.conf')];
+    }
     if (this.secure) {
       // loaded only here: the open mode runs without libs/auth
       const { Installation } = await import('@vnf-lcm/auth');
@@ -73,7 +85,8 @@ export class BenchSystem {
       defaultZone: 'local',
       zones: [
         { name: 'local', driver: 'process', range: `127.${this.octet}.0.0/17`, root: join(this.dir, 'hosts/local') },
-        { name: 'edge', driver: 'process', range: `127.${this.octet}.128.0/17`, root: join(this.dir, 'hosts/edge') },
+        { name: 'edge', driver: 'process', range: `127.${this.octet}.128.0/${this.hollow ? 18 : 17}`, root: join(this.dir, 'hosts/edge') },
+        ...(this.hollow ? [{ name: 'hollow', driver: 'hollow', range: `127.${this.octet}.192.0/18` }] : []),
       ],
     };
     const out = openSync(join(this.dir, `${name}.log`), 'a');

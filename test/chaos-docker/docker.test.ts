@@ -238,7 +238,7 @@ async function expectNothingLeaked(name: string) {
 
 async function dump(name: string) {
   for (const c of await ours(name).catch(() => []))
-    console.log(`${c.Labels['vnf-lcm.node']} ${c.State} ${c.Status}\n${await docker.logs(c.Id, 30).catch((e: Error) => e.message)}`);
+    console.log(`${c.Labels['vnf-lcm.node']} ${c.State}\n${await docker.logs(c.Id, 30).catch((e: Error) => e.message)}`);
 }
 
 describe('docker driver', () => {

@@ -39,6 +39,12 @@ export interface SystemOptions {
   cluster?: boolean;
   /** how many instances of each service run at once: `orchestrator`, `orchestrator-2`, ... (default 1) */
   instances?: number;
+  /**
+   * a third zone `hollow` of the hollow driver (bench/scale.mjs's hollow agents: the protocol, no
+   * applications) on 127.<octet>.192.0/18, the edge zone shrunk to 127.<octet>.128.0/18; needs
+   * `auth: false` (default false)
+   */
+  hollowZone?: boolean;
 }
 
 /** the services' documented metrics ports (README, Observe) */
@@ -75,6 +81,7 @@ export class System {
 
   /** the loopback range 127.<octet>.0.0/16; VNF_TEST_OCTET moves a test with one System elsewhere */
   readonly octet: number;
+  private readonly hollowZone: boolean;
 
   /** `env` is added to every service's environment (e.g. shorter timers for one test) */
   constructor(
@@ -91,6 +98,7 @@ export class System {
     this.clustered = o.cluster ?? false;
     if (this.clustered && !this.auth) throw new Error('a test cluster is secured: cluster needs auth');
     this.instances = o.instances ?? 1;
+    this.hollowZone = o.hollowZone ?? false;
     if (o.dockerZone) this.dockerScope = `t${this.octet}-${process.pid}-${++systems}`;
     // agents and applications run as an unprivileged user when the tests run as root: it must
     // get through this folder to the hosts' own (mkdtemp makes it owner-only)
@@ -102,7 +110,8 @@ export class System {
       defaultZone: 'local',
       zones: [
         { name: 'local', driver: 'process', range: `127.${this.octet}.0.0/17`, root: join(this.dir, 'hosts/local') },
-        { name: 'edge', driver: 'process', range: `127.${this.octet}.128.0/17`, root: join(this.dir, 'hosts/edge') },
+        { name: 'edge', driver: 'process', range: `127.${this.octet}.128.0/${this.hollowZone ? 18 : 17}`, root: join(this.dir, 'hosts/edge') },
+        ...(this.hollowZone ? [{ name: 'hollow', driver: 'hollow', range: `127.${this.octet}.192.0/18` }] : []),
         ...(this.dockerScope ? [{ name: 'box', driver: 'docker', range: `127.${this.octet + 100}.0.0/16`, scope: this.dockerScope }] : []),
       ],
     };

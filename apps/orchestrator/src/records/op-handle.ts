@@ -34,7 +34,10 @@ export class OpHandle {
   write(change: (r: Records.OpRecord) => Records.OpRecord): Promise<Records.OpRecord> {
     const next = this.queue.then(async () => {
       if (this.lost) throw new LostOwnership(this.record.id);
-      const value = change(structuredClone(this.record));
+      // a shallow copy, not a deep one: every change builds its new record by spreading (steps
+      // appended to a new array), and a deep copy of a record holding every step cost O(steps) at
+      // each step: 9 ms per step at the end of a 1000-node deployment (bench/scale)
+      const value = change({ ...this.record });
       /** an attempt got no answer: it may have been stored all the same */
       let unanswered = false;
       for (let attempt = 0; ; attempt++) {

@@ -47,7 +47,11 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
   const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, activate, meta, appTimeout);
   await s.notify(Label.activateApplication, meta, { version: app.endpoint.version });
 
-  await s.vnfm(`${k}/join`, Label.scaleOutCluster, Vnfm.Subject.clusterScaleOut, { vnf, cluster, node }, meta);
+  // the reply's full membership is not kept in the record: nothing here reads it, and a record
+  // holding every join's membership grows with the square of the cluster's size (bench/scale: a
+  // cluster of 150 made the deployment's record pass NATS's 1 MB message limit)
+  const size = (r: Vnfm.MembersReply) => ({ cluster: r.cluster, members: r.members.length });
+  await s.vnfm<Vnfm.MembersReply>(`${k}/join`, Label.scaleOutCluster, Vnfm.Subject.clusterScaleOut, { vnf, cluster, node }, meta, undefined, size);
   // the AO's record agrees with the cluster before the diagram's notify
   await s.local(`${k}/record`, 'record node', meta, () => book.addNode(vnf, { ...app.endpoint, cluster, zone: host.zone }));
   await s.notify(Label.scaleOutCluster, meta);

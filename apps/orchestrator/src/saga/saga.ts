@@ -76,9 +76,12 @@ export class Saga {
     return this.step(key, label, meta, () => this.send<T>(Participant.vim, key, label, subject, payload, meta, timeoutMs));
   }
 
-  /** AO->+VNFM: <label> ... VNFM->-AO: notify */
-  vnfm<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs: number = STEP_TIMEOUT_MS.vnfm): Promise<T> {
-    return this.step(key, label, meta, () => this.send<T>(Participant.vnfm, key, label, subject, payload, meta, timeoutMs));
+  /**
+   * AO->+VNFM: <label> ... VNFM->-AO: notify. `keep` is what of the reply the record keeps (and a
+   * resumed saga gets back), when the saga needs less than all of it.
+   */
+  vnfm<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs: number = STEP_TIMEOUT_MS.vnfm, keep?: (reply: T) => unknown): Promise<T> {
+    return this.step(key, label, meta, () => this.send<T>(Participant.vnfm, key, label, subject, payload, meta, timeoutMs), keep);
   }
 
   private send<T>(to: Participant, key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs: number): Promise<T> {
@@ -135,7 +138,7 @@ export class Saga {
     return undefined;
   }
 
-  private async step<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>): Promise<T> {
+  private async step<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>, keep?: (result: T) => unknown): Promise<T> {
     this.lastKey = key;
     const done = this.record.steps.find((s) => s.key === key);
     if (done) return done.result as T;
@@ -151,7 +154,8 @@ export class Saga {
     if (cancel) throw cancel;
     const t = performance.now();
     const result = await fn();
-    await this.timed(() => this.op.write((r) => ({ ...r, steps: [...r.steps, { key, label, ...meta, at: new Date().toISOString(), result }] })));
+    const kept = keep ? keep(result) : result;
+    await this.timed(() => this.op.write((r) => ({ ...r, steps: [...r.steps, { key, label, ...meta, at: new Date().toISOString(), result: kept }] })));
     stepDone(this.record.algorithm, label, performance.now() - t);
     return result;
   }

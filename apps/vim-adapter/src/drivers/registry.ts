@@ -1,12 +1,15 @@
 import { ConfigError, type VimConfig } from '../config.js';
 import type { Driver, DriverDeps, DriverKind } from './driver.js';
 import { dockerDriver } from './docker/index.js';
+import { hollowDriver } from './hollow/index.js';
 import { processDriver } from './process/index.js';
 
 /** Driver kinds by the name a zone's `driver` field uses; kubernetes, openstack go here. */
 export const DRIVERS: Record<string, DriverKind<any>> = {
   process: processDriver,
   docker: dockerDriver,
+  // for scale benchmarks and tests only (bench/scale.mjs): built for a zone that says `driver: hollow`
+  hollow: hollowDriver,
 };
 
 /** Validates every zone's driver options; throws ConfigError naming the zone and the problem. */

@@ -118,3 +118,4 @@ export interface AppConfig {
 }
 
 export * from './schema.js';
+export * from './hollow.js';
