@@ -22,7 +22,12 @@ import { AgentMinter, Installation } from '@vnf-lcm/auth';
 import { ROOT, sleep } from './lib/system.mjs';
 
 const { values: args } = parseArgs({
-  options: { agents: { type: 'string', default: '20' }, runs: { type: 'string', default: '5' }, open: { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: {
+    agents: { type: 'string', default: '20' },
+    runs: { type: 'string', default: '5' },
+    open: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
 });
 const N = Number(args.agents);
 const RUNS = Number(args.runs);
@@ -52,7 +57,7 @@ const median = (a) => {
 const p90 = (a) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * 0.9))];
 
 function memoryOf(pid) {
-  const kb = (text, key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN) / 1024;
+  const kb = (text, key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1024;
   return { rss: kb(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS'), pss: kb(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss') };
 }
 
@@ -126,28 +131,46 @@ for (let r = 0; r < RUNS; r++) {
   runs.push(run);
   await nc.close();
   server.p.kill('SIGKILL');
-  process.stderr.write(`run ${r + 1}/${RUNS}: ` + KINDS.map((k) => `${k} ${median(run[k].starts).toFixed(0)} ms`).join(', ') + '\n');
+  process.stderr.write(`run ${r + 1}/${RUNS}: ${KINDS.map((k) => `${k} ${median(run[k].starts).toFixed(0)} ms`).join(', ')}\n`);
 }
 rmSync(dir, { recursive: true, force: true });
 
 const figures = Object.fromEntries(
   KINDS.map((k) => {
     const per = (f) => runs.map((r) => median(r[k][f]));
-    return [k, { startP50: median(per('starts')), startP90: median(runs.map((r) => p90(r[k].starts))), rss: median(per('rss')), pss: median(per('pss')), runs: per('starts') }];
+    return [
+      k,
+      {
+        startP50: median(per('starts')),
+        startP90: median(runs.map((r) => p90(r[k].starts))),
+        rss: median(per('rss')),
+        pss: median(per('pss')),
+        runs: per('starts'),
+      },
+    ];
   }),
 );
 const fmt = (v) => v.toFixed(1);
-console.log(`\n${RUNS} runs of ${N} processes per kind, ${args.open ? 'open server' : 'secured server (TLS, a node identity each)'}; medians over runs of each run's median\n`);
-console.log('| kind | spawn → hello p50 (ms) | p90 (ms) | VmRSS (MB) | Pss (MB) | runs\' p50 (ms) |');
+console.log(
+  `\n${RUNS} runs of ${N} processes per kind, ${args.open ? 'open server' : 'secured server (TLS, a node identity each)'}; medians over runs of each run's median\n`,
+);
+console.log("| kind | spawn → hello p50 (ms) | p90 (ms) | VmRSS (MB) | Pss (MB) | runs' p50 (ms) |");
 console.log('| --- | ---: | ---: | ---: | ---: | --- |');
 for (const k of KINDS) {
   const f = figures[k];
   console.log(`| ${k} | ${fmt(f.startP50)} | ${fmt(f.startP90)} | ${fmt(f.rss)} | ${fmt(f.pss)} | ${f.runs.map((x) => x.toFixed(0)).join(' ')} |`);
 }
 const a = figures.agent;
-console.log(`\nagent / floor: start ${(a.startP50 / figures.floor.startP50).toFixed(2)} ×, Pss ${(a.pss / figures.floor.pss).toFixed(2)} ×, VmRSS ${(a.rss / figures.floor.rss).toFixed(2)} ×`);
+console.log(
+  `\nagent / floor: start ${(a.startP50 / figures.floor.startP50).toFixed(2)} ×, Pss ${(a.pss / figures.floor.pss).toFixed(2)} ×, VmRSS ${(a.rss / figures.floor.rss).toFixed(2)} ×`,
+);
 console.log(`agent - node alone: start +${fmt(a.startP50 - figures.node.startP50)} ms, VmRSS +${fmt(a.rss - figures.node.rss)} MB`);
-console.log(`targets (issue 12): spawn → hello p50 ≤ 80 ms: ${a.startP50 <= 80 ? 'met' : 'missed'}; ≤ 45 MB per agent: Pss ${a.pss <= 45 ? 'met' : 'missed'}, VmRSS ${a.rss <= 45 ? 'met' : 'missed'}`);
+console.log(
+  `targets (issue 12): spawn → hello p50 ≤ 80 ms: ${a.startP50 <= 80 ? 'met' : 'missed'}; ≤ 45 MB per agent: Pss ${a.pss <= 45 ? 'met' : 'missed'}, VmRSS ${a.rss <= 45 ? 'met' : 'missed'}`,
+);
 mkdirSync(dirname(OUT), { recursive: true });
-writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), node: process.version, agents: N, runs: RUNS, secured: !args.open, figures, raw: runs }, null, 2));
+writeFileSync(
+  OUT,
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, agents: N, runs: RUNS, secured: !args.open, figures, raw: runs }, null, 2),
+);
 console.log(`\nwritten to ${OUT}`);

@@ -132,7 +132,7 @@ function arrows(entries) {
 }
 
 function percentile(values, p) {
-  if (!values.length) return NaN;
+  if (!values.length) return Number.NaN;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 }
@@ -172,11 +172,26 @@ function analyse(op, entries) {
         k,
         {
           count: v.length,
-          p50Ms: percentile(v.map((s) => s.ms), 50),
-          busP50Ms: percentile(v.map((s) => s.ms - s.inner), 50),
-          busP95Ms: percentile(v.map((s) => s.ms - s.inner), 95),
-          leadInP50Ms: percentile(v.flatMap((s) => s.leadIn ?? []), 50),
-          leadOutP50Ms: percentile(v.flatMap((s) => s.leadOut ?? []), 50),
+          p50Ms: percentile(
+            v.map((s) => s.ms),
+            50,
+          ),
+          busP50Ms: percentile(
+            v.map((s) => s.ms - s.inner),
+            50,
+          ),
+          busP95Ms: percentile(
+            v.map((s) => s.ms - s.inner),
+            95,
+          ),
+          leadInP50Ms: percentile(
+            v.flatMap((s) => s.leadIn ?? []),
+            50,
+          ),
+          leadOutP50Ms: percentile(
+            v.flatMap((s) => s.leadOut ?? []),
+            50,
+          ),
         },
       ]),
     ),
@@ -279,13 +294,28 @@ function table(r) {
   const m = r.metrics;
   const rows = [
     ['wall time (op startedAt → endedAt)', fmtMs(m.wallMs), '', ''],
-    [`startup: Σ start virtual host (VIM) + start application (VNFM), ${N} nodes`, `${fmtMs(m.startupMs)} (${fmtMs(m.startVirtualHostMs)} + ${fmtMs(m.startApplicationMs)})`, '', ''],
+    [
+      `startup: Σ start virtual host (VIM) + start application (VNFM), ${N} nodes`,
+      `${fmtMs(m.startupMs)} (${fmtMs(m.startVirtualHostMs)} + ${fmtMs(m.startApplicationMs)})`,
+      '',
+      '',
+    ],
     ['orchestration overhead (wall − startup)', fmtMs(m.overheadMs), '', ''],
     ['overhead / startup', fmtPct(m.overheadRatio), `≤ ${TARGETS.overheadRatio * 100} %`, verdict(r.pass.overheadRatio)],
     [`bus overhead per AO→VNFM/VIM step, p50 (${m.busSteps} steps)`, fmt1(m.busP50Ms), `< ${TARGETS.busP50Ms} ms`, verdict(r.pass.busP50Ms)],
     ['bus overhead per AO→VNFM/VIM step, p95', fmt1(m.busP95Ms), '', ''],
-    ['  of which beyond one request/reply after idle (floor below), p50', fmt1(m.busP50Ms - r.busFloor.idleRequestP50Ms), `< ${TARGETS.busP50Ms} ms`, verdict(m.busP50Ms - r.busFloor.idleRequestP50Ms < TARGETS.busP50Ms)],
-    ['record time share (op.stats.recordMs / wall)', `${fmtPct(m.recordShare)} (${m.recordMs ?? 'n/a'} ms)`, `< ${TARGETS.recordShare * 100} %`, verdict(r.pass.recordShare)],
+    [
+      '  of which beyond one request/reply after idle (floor below), p50',
+      fmt1(m.busP50Ms - r.busFloor.idleRequestP50Ms),
+      `< ${TARGETS.busP50Ms} ms`,
+      verdict(m.busP50Ms - r.busFloor.idleRequestP50Ms < TARGETS.busP50Ms),
+    ],
+    [
+      'record time share (op.stats.recordMs / wall)',
+      `${fmtPct(m.recordShare)} (${m.recordMs ?? 'n/a'} ms)`,
+      `< ${TARGETS.recordShare * 100} %`,
+      verdict(r.pass.recordShare),
+    ],
     [`baseline: ${N} × tiny.mjs spawned directly, sequentially, until healthy`, fmtMs(r.baselineMs), '', ''],
     ['wall / baseline', `${(m.wallMs / r.baselineMs).toFixed(1)} ×`, '', ''],
     ['floor: one core NATS request/reply to another process, back to back, p50', `${r.busFloor.requestP50Ms} ms`, '', ''],
@@ -296,8 +326,7 @@ function table(r) {
     ([k, v]) => `| ${k} | ${v.count} | ${fmt1(v.p50Ms)} | ${fmt1(v.busP50Ms)} | ${fmt1(v.busP95Ms)} | ${fmt1(v.leadInP50Ms)} | ${fmt1(v.leadOutP50Ms)} |`,
   );
   return [
-    `Deployment of one cluster of ${N} × tiny.mjs — ${r.date}, ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}` +
-      (r.security === 'secured' ? ' — secured: operator mode, TLS' : ''),
+    `Deployment of one cluster of ${N} × tiny.mjs — ${r.date}, ${r.machine.cpus} × ${r.machine.cpu}, Node ${r.machine.node}${r.security === 'secured' ? ' — secured: operator mode, TLS' : ''}`,
     '',
     '| metric | value | target | result |',
     '| --- | --- | --- | --- |',
@@ -364,7 +393,7 @@ async function runChildren(runs, before = () => undefined) {
 
 function writeOut(summary) {
   mkdirSync(dirname(OUT), { recursive: true });
-  writeFileSync(OUT, JSON.stringify(summary, null, 2) + '\n');
+  writeFileSync(OUT, `${JSON.stringify(summary, null, 2)}\n`);
   console.log(`\nwritten to ${OUT}`);
 }
 
@@ -406,14 +435,19 @@ async function compareSecurity() {
   const results = await runChildren(runs, (i) => console.log(`\n--- pair ${Math.floor(i / 2) + 1} of ${RUNS}: ${MODES[i % 2]} ---\n`));
   if (!Array.isArray(results)) return results;
   const pairs = Array.from({ length: RUNS }, (_, i) => ({ open: results[2 * i], secured: results[2 * i + 1] }));
-  for (const p of pairs)
-    for (const m of MODES) if (p[m].security !== m) throw new Error(`a run meant to be ${m} reports itself ${p[m].security}`);
+  for (const p of pairs) for (const m of MODES) if (p[m].security !== m) throw new Error(`a run meant to be ${m} reports itself ${p[m].security}`);
 
   const ms2 = (v) => (v === undefined || Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)} ms`);
   const msInt = (v) => (v === undefined || Number.isNaN(v) ? 'n/a' : `${Math.round(v).toLocaleString('en-US')} ms`);
   const figures = [
     { key: 'busP50Ms', short: 'step p50', name: 'bus overhead per AO→VNFM/VIM step, p50', get: (r) => r.metrics.busP50Ms, f: ms2 },
-    { key: 'idleRequestP50Ms', short: 'idle floor', name: 'one core request/reply to another process after 100 ms idle, p50 (the floor)', get: (r) => r.busFloor.idleRequestP50Ms, f: ms2 },
+    {
+      key: 'idleRequestP50Ms',
+      short: 'idle floor',
+      name: 'one core request/reply to another process after 100 ms idle, p50 (the floor)',
+      get: (r) => r.busFloor.idleRequestP50Ms,
+      f: ms2,
+    },
     { key: 'beyondIdleFloorMs', short: 'beyond floor', name: 'step p50 − idle floor', get: (r) => r.metrics.busP50Ms - r.busFloor.idleRequestP50Ms, f: ms2 },
     { key: 'requestP50Ms', short: 'b2b floor', name: 'the same request/reply back to back, p50', get: (r) => r.busFloor.requestP50Ms, f: ms2 },
     { key: 'wallMs', short: 'wall', name: "the operation's wall time", get: (r) => r.metrics.wallMs, f: msInt },
@@ -447,13 +481,40 @@ async function compareSecurity() {
   const sign = (v, f) => (v > 0 ? `+${f(v)}` : f(v));
   const lines = [
     row('pair', header),
-    row('---', header.map(() => '---')),
-    ...pairs.map((p, i) => row(`${i + 1}`, figures.flatMap((fig) => MODES.map((m) => fig.f(fig.get(p[m])))))),
-    row('**median**', figures.flatMap((fig) => [fig.f(stat[fig.key].medianOpen), fig.f(stat[fig.key].medianSecured)])),
-    ...(RUNS > 1 ? [row('spread (max − min)', figures.flatMap((fig) => [fig.f(stat[fig.key].spreadOpen), fig.f(stat[fig.key].spreadSecured)]))] : []),
-    row('secured − open (medians)', figures.flatMap((fig) => ['', sign(stat[fig.key].difference, fig.f)])),
-    row('secured / open (medians)', figures.flatMap((fig) => ['', `${stat[fig.key].ratio.toFixed(3)} ×`])),
-    row('within the open runs\' spread', figures.flatMap((fig) => ['', stat[fig.key].withinNoise === undefined ? 'n/a (1 pair)' : stat[fig.key].withinNoise ? 'yes' : 'no'])),
+    row(
+      '---',
+      header.map(() => '---'),
+    ),
+    ...pairs.map((p, i) =>
+      row(
+        `${i + 1}`,
+        figures.flatMap((fig) => MODES.map((m) => fig.f(fig.get(p[m])))),
+      ),
+    ),
+    row(
+      '**median**',
+      figures.flatMap((fig) => [fig.f(stat[fig.key].medianOpen), fig.f(stat[fig.key].medianSecured)]),
+    ),
+    ...(RUNS > 1
+      ? [
+          row(
+            'spread (max − min)',
+            figures.flatMap((fig) => [fig.f(stat[fig.key].spreadOpen), fig.f(stat[fig.key].spreadSecured)]),
+          ),
+        ]
+      : []),
+    row(
+      'secured − open (medians)',
+      figures.flatMap((fig) => ['', sign(stat[fig.key].difference, fig.f)]),
+    ),
+    row(
+      'secured / open (medians)',
+      figures.flatMap((fig) => ['', `${stat[fig.key].ratio.toFixed(3)} ×`]),
+    ),
+    row(
+      "within the open runs' spread",
+      figures.flatMap((fig) => ['', stat[fig.key].withinNoise === undefined ? 'n/a (1 pair)' : stat[fig.key].withinNoise ? 'yes' : 'no']),
+    ),
   ];
   const b = stat.busP50Ms;
   const pct = (v) => `${v > 0 ? '+' : ''}${(v * 100).toFixed(1)} %`;
@@ -500,7 +561,13 @@ try {
   const cpu = cpus();
   const result = {
     date: new Date().toISOString(),
-    machine: { cpus: cpu.length, cpu: cpu[0]?.model?.trim() ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.versions.node, platform: process.platform },
+    machine: {
+      cpus: cpu.length,
+      cpu: cpu[0]?.model?.trim() ?? 'unknown',
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.versions.node,
+      platform: process.platform,
+    },
     nodes: N,
     security: sys.secure ? 'secured' : 'open',
     op: op.id,

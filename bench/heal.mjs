@@ -69,11 +69,19 @@ try {
   console.log(`\n### bench/heal: ${RUNS} runs, 3 backends + 1 frontend, process driver${args.secure ? ', secured (operator mode, TLS)' : ''}\n`);
   console.log('| measure | min | median | max | target | ok |');
   console.log('| --- | --- | --- | --- | --- | --- |');
-  for (const [name, s, t, ok] of rows) console.log(`| ${name} | ${ms(s.min)} | ${ms(s.p50)} | ${ms(s.max)} | ${t ? `≤ ${ms(t)}${name.startsWith('recovery') ? ' median' : ''}` : ''} | ${ok === undefined ? '' : ok ? 'yes' : 'NO'} |`);
+  for (const [name, s, t, ok] of rows)
+    console.log(
+      `| ${name} | ${ms(s.min)} | ${ms(s.p50)} | ${ms(s.max)} | ${t ? `≤ ${ms(t)}${name.startsWith('recovery') ? ' median' : ''}` : ''} | ${ok === undefined ? '' : ok ? 'yes' : 'NO'} |`,
+    );
   console.log(`| recovery / baseline (median) | | ${(r.p50 / b.p50).toFixed(1)}× | | | |`);
-  console.log('\nFor comparison (their documented defaults, not measured here): Docker Swarm reschedules a lost node\'s tasks after about 20–25 s, Kubernetes evicts pods from a lost node after about 6 minutes.');
+  console.log(
+    "\nFor comparison (their documented defaults, not measured here): Docker Swarm reschedules a lost node's tasks after about 20–25 s, Kubernetes evicts pods from a lost node after about 6 minutes.",
+  );
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, `bench/results/heal${args.secure ? '-secure' : ''}.json`), JSON.stringify({ at: new Date().toISOString(), runs: RUNS, secure: args.secure, detection: d, recovery: r, baseline: b, target: TARGET }, null, 2));
+  writeFileSync(
+    join(ROOT, `bench/results/heal${args.secure ? '-secure' : ''}.json`),
+    JSON.stringify({ at: new Date().toISOString(), runs: RUNS, secure: args.secure, detection: d, recovery: r, baseline: b, target: TARGET }, null, 2),
+  );
 } finally {
   await sys.stop();
 }

@@ -83,7 +83,7 @@ const median = (xs) => {
 
 function procStatus(pid) {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
   return { rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
 }
 
@@ -97,7 +97,12 @@ async function deploy(sys, n) {
   const { op } = await sys.request(Deploy.Subject, { descriptor: descriptor(n) }, 30_000);
   const r = await sys.waitOp(op, 600_000 + n * 2_000);
   if (r.state !== 'COMPLETED') throw new Error(`deployment of ${n} nodes ended ${r.state}: ${JSON.stringify(r.error ?? '')}`);
-  const out = { ms: Date.parse(r.endedAt) - Date.parse(r.startedAt), recordMs: r.stats?.recordMs, steps: r.steps.length, recordKiB: Buffer.byteLength(JSON.stringify(r)) / 1024 };
+  const out = {
+    ms: Date.parse(r.endedAt) - Date.parse(r.startedAt),
+    recordMs: r.stats?.recordMs,
+    steps: r.steps.length,
+    recordKiB: Buffer.byteLength(JSON.stringify(r)) / 1024,
+  };
   console.error(`deployed ${n} nodes: ${JSON.stringify(out)}`);
   return out;
 }
@@ -116,7 +121,7 @@ async function detect(sys, silent, exclude) {
   const sub = sys.nc.subscribe(`${Events.SubjectPrefix}.${VNF}.*`, {
     callback: (_e, m) => {
       const e = m.json();
-      if (e.algorithm === 'healing' && !healings.includes(e.op)) (healings.push(e.op), wake());
+      if (e.algorithm === 'healing' && !healings.includes(e.op)) healings.push(e.op), wake();
     },
   });
   await sys.nc.flush();
@@ -156,7 +161,11 @@ async function vnfctlStatus(sys, argv = ['status', VNF]) {
 }
 
 async function withSystem(fn) {
-  const sys = new BenchSystem(OCTET, { VNF_HEARTBEAT_MS: String(HEARTBEAT_MS), ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}) }, { hollow: true, maxPayload: MAX_PAYLOAD || undefined });
+  const sys = new BenchSystem(
+    OCTET,
+    { VNF_HEARTBEAT_MS: String(HEARTBEAT_MS), ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}) },
+    { hollow: true, maxPayload: MAX_PAYLOAD || undefined },
+  );
   let failed = false;
   try {
     await sys.start();
@@ -198,7 +207,18 @@ async function oneRun(run) {
     const reported = [];
     for (let i = 0; i < KILLS; i++) silent.push(await detect(sys, true, used));
     for (let i = 0; i < KILLS; i++) reported.push(await detect(sys, false, used));
-    const r = { run, t: { [n1]: d1.ms, [n2]: d2.ms }, ratio: d2.ms / d1.ms, deploy: { [n1]: d1, [n2]: d2 }, mem, cpuPct: cpu, status: status.map((s) => Math.round(s.ms)), vnfctlStartup: startup.map((s) => Math.round(s.ms)), statusLines: status[0].lines, detection: { silent, reported } };
+    const r = {
+      run,
+      t: { [n1]: d1.ms, [n2]: d2.ms },
+      ratio: d2.ms / d1.ms,
+      deploy: { [n1]: d1, [n2]: d2 },
+      mem,
+      cpuPct: cpu,
+      status: status.map((s) => Math.round(s.ms)),
+      vnfctlStartup: startup.map((s) => Math.round(s.ms)),
+      statusLines: status[0].lines,
+      detection: { silent, reported },
+    };
     console.error(`run ${run}: ${JSON.stringify(r)}`);
     return r;
   });
@@ -215,22 +235,56 @@ const rows = [
   [`t(${n2}): deploy ${n2} nodes`, (r) => r.t[n2], (x) => `${fmt(x)} ms`],
   [`t(${n2}) / t(${n1})`, (r) => r.ratio, (x) => fmt(x, 2), TARGET.ratio, (x) => x <= TARGET.ratio],
   ...[n1, n2].map((n) => [`  of t(${n}): the AO writing its records (op.stats.recordMs)`, (r) => r.deploy[n].recordMs, (x) => `${fmt(x)} ms`]),
-  ...[n1, n2].map((n) => [`  the operation record at the end of t(${n}) (${runs[0].deploy[n].steps} steps)`, (r) => r.deploy[n].recordKiB, (x) => `${fmt(x)} KiB`]),
-  [`  (t(${n2}) − its recordMs) / (t(${n1}) − its recordMs)`, (r) => (r.deploy[n2].ms - r.deploy[n2].recordMs) / (r.deploy[n1].ms - r.deploy[n1].recordMs), (x) => fmt(x, 2)],
-  ...SERVICES.map((s) => [`RSS of ${s} at ${n2} nodes (VmRSS)`, (r) => r.mem[s].rssMiB, (x) => `${fmt(x)} MiB`, `${TARGET.rssMiB} MB`, (x) => x * 1.048576 <= TARGET.rssMiB]),
+  ...[n1, n2].map((n) => [
+    `  the operation record at the end of t(${n}) (${runs[0].deploy[n].steps} steps)`,
+    (r) => r.deploy[n].recordKiB,
+    (x) => `${fmt(x)} KiB`,
+  ]),
+  [
+    `  (t(${n2}) − its recordMs) / (t(${n1}) − its recordMs)`,
+    (r) => (r.deploy[n2].ms - r.deploy[n2].recordMs) / (r.deploy[n1].ms - r.deploy[n1].recordMs),
+    (x) => fmt(x, 2),
+  ],
+  ...SERVICES.map((s) => [
+    `RSS of ${s} at ${n2} nodes (VmRSS)`,
+    (r) => r.mem[s].rssMiB,
+    (x) => `${fmt(x)} MiB`,
+    `${TARGET.rssMiB} MB`,
+    (x) => x * 1.048576 <= TARGET.rssMiB,
+  ]),
   ...SERVICES.map((s) => [`peak RSS of ${s} (VmHWM)`, (r) => r.mem[s].hwmMiB, (x) => `${fmt(x)} MiB`]),
   [`RSS of the hollow agents' process (${n2} agents)`, (r) => r.mem.hollow?.rssMiB, (x) => `${fmt(x)} MiB`],
   ...SERVICES.map((s) => [`CPU of ${s}, ${n2} nodes beating every ${HEARTBEAT_MS} ms, idle otherwise`, (r) => r.cpuPct[s], (x) => `${fmt(x, 1)} % of a core`]),
-  [`detection, heartbeats stopped (max of ${KILLS} per run)`, (r) => Math.max(...r.detection.silent), (x) => `${fmt(x)} ms`, `${TARGET.detectionMs} ms`, (x) => x <= TARGET.detectionMs],
-  [`detection, host-down reported by the driver (max of ${KILLS})`, (r) => Math.max(...r.detection.reported), (x) => `${fmt(x)} ms`, `${TARGET.detectionMs} ms`, (x) => x <= TARGET.detectionMs],
-  [`vnfctl status ${VNF} at ${n2} nodes, wall (median of 5)`, (r) => median(r.status), (x) => `${fmt(x)} ms`, `< ${TARGET.statusMs} ms`, (x) => x < TARGET.statusMs],
-  [`  of which starting vnfctl (vnfctl --version, median of 5)`, (r) => median(r.vnfctlStartup), (x) => `${fmt(x)} ms`],
+  [
+    `detection, heartbeats stopped (max of ${KILLS} per run)`,
+    (r) => Math.max(...r.detection.silent),
+    (x) => `${fmt(x)} ms`,
+    `${TARGET.detectionMs} ms`,
+    (x) => x <= TARGET.detectionMs,
+  ],
+  [
+    `detection, host-down reported by the driver (max of ${KILLS})`,
+    (r) => Math.max(...r.detection.reported),
+    (x) => `${fmt(x)} ms`,
+    `${TARGET.detectionMs} ms`,
+    (x) => x <= TARGET.detectionMs,
+  ],
+  [
+    `vnfctl status ${VNF} at ${n2} nodes, wall (median of 5)`,
+    (r) => median(r.status),
+    (x) => `${fmt(x)} ms`,
+    `< ${TARGET.statusMs} ms`,
+    (x) => x < TARGET.statusMs,
+  ],
+  ['  of which starting vnfctl (vnfctl --version, median of 5)', (r) => median(r.vnfctlStartup), (x) => `${fmt(x)} ms`],
 ];
 const head = ['figure', ...runs.map((r) => `run ${r.run}`), 'median', 'target', 'met'];
 const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
 for (const [name, get, show, target, ok] of rows) {
   const m = med(get);
-  lines.push(`| ${[name, ...runs.map((r) => show(get(r))), show(m), target === undefined ? '' : `≤ ${target}`.replace('≤ <', '<'), ok === undefined || m === undefined ? '' : ok(m) ? 'yes' : 'NO'].join(' | ')} |`);
+  lines.push(
+    `| ${[name, ...runs.map((r) => show(get(r))), show(m), target === undefined ? '' : `≤ ${target}`.replace('≤ <', '<'), ok === undefined || m === undefined ? '' : ok(m) ? 'yes' : 'NO'].join(' | ')} |`,
+  );
 }
 const clusters = (n) => Math.ceil(n / PER_CLUSTER);
 console.log(
@@ -240,7 +294,7 @@ console.log(lines.join('\n'));
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(
   OUT,
-  JSON.stringify(
+  `${JSON.stringify(
     {
       at: new Date().toISOString(),
       machine: { cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
@@ -253,7 +307,7 @@ writeFileSync(
     },
     null,
     2,
-  ) + '\n',
+  )}\n`,
 );
 console.error(`written to ${OUT}`);
 process.exit(0);

@@ -35,7 +35,8 @@ const SW_PREFIX = `vnfbench-${process.pid}`;
 const SCALE_N = 10;
 const UPGRADE_N = 5;
 const TARGETS = { scale: 2, upgrade: 0.5, heal: 0.3 };
-const HEALTH_JS = "require('http').get('http://'+process.env.VNF_ADDRESS+':8080/health',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))";
+const HEALTH_JS =
+  "require('http').get('http://'+process.env.VNF_ADDRESS+':8080/health',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))";
 const HEALTH_INTERVAL_MS = 250;
 
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 23)}]`, ...a);
@@ -133,7 +134,9 @@ async function lcmScale(run) {
   const done = await opDone(op);
   const nodes = (await sys.vnf(name)).nodes.backend;
   // every node answers on its own address (it did already: the operation waits for health)
-  const answered = await Promise.all(nodes.map((n) => until(`${n.node} answers`, async () => (await get(`http://${n.address}:${n.port}/`)).body?.node === n.node && Date.now(), 30_000)));
+  const answered = await Promise.all(
+    nodes.map((n) => until(`${n.node} answers`, async () => (await get(`http://${n.address}:${n.port}/`)).body?.node === n.node && Date.now(), 30_000)),
+  );
   const ms = Math.max(Date.parse(done.endedAt), ...answered) - t0;
   if (new Set(nodes.map((n) => n.node)).size !== SCALE_N) throw new Error(`vnf-lcm: ${nodes.length} nodes`);
   // gone before the next measurement: scale in to 0 (the containers go with their hosts)
@@ -148,13 +151,38 @@ async function swarmScale(run) {
   const t0 = Date.now();
   services.add(name);
   docker([
-    'service', 'create', '-d', '--no-resolve-image', '--name', name, '--replicas', String(SCALE_N), '--network', 'host',
-    '--user', '65534:65534', '--workdir', IMAGE_CWD, '--restart-delay', '0s',
-    '--env', `VNF_ADDRESS=${addr('{{.Task.Slot}}')}`, '--env', 'VNF_PORT=8080', '--env', 'VNF_NODE={{.Task.ID}}', '--env', 'VNF_VERSION=v1',
-    IMAGE, 'node', 'backend.mjs',
+    'service',
+    'create',
+    '-d',
+    '--no-resolve-image',
+    '--name',
+    name,
+    '--replicas',
+    String(SCALE_N),
+    '--network',
+    'host',
+    '--user',
+    '65534:65534',
+    '--workdir',
+    IMAGE_CWD,
+    '--restart-delay',
+    '0s',
+    '--env',
+    `VNF_ADDRESS=${addr('{{.Task.Slot}}')}`,
+    '--env',
+    'VNF_PORT=8080',
+    '--env',
+    'VNF_NODE={{.Task.ID}}',
+    '--env',
+    'VNF_VERSION=v1',
+    IMAGE,
+    'node',
+    'backend.mjs',
   ]);
   const answered = await Promise.all(
-    Array.from({ length: SCALE_N }, (_, i) => until(`swarm slot ${i + 1} answers`, async () => (await get(`http://${addr(i + 1)}:8080/`, 300)).status === 200 && Date.now())),
+    Array.from({ length: SCALE_N }, (_, i) =>
+      until(`swarm slot ${i + 1} answers`, async () => (await get(`http://${addr(i + 1)}:8080/`, 300)).status === 200 && Date.now()),
+    ),
   );
   const ms = Math.max(...answered) - t0;
   await removeService(name);
@@ -174,7 +202,14 @@ async function lcmDeployUpgradeTarget() {
     name: 'up',
     clusters: [
       { name: 'backend', nodes: UPGRADE_N, min: 0, max: 2 * UPGRADE_N, zone: 'box', app: backendApp('v1'), health },
-      { name: 'frontend', nodes: 1, zone: 'local', dependsOn: ['backend'], app: { version: 'v1', command: 'node', args: ['frontend.mjs'], cwd: join(ROOT, 'examples/apps'), port: 8000, reload: { signal: 'SIGHUP' } }, health },
+      {
+        name: 'frontend',
+        nodes: 1,
+        zone: 'local',
+        dependsOn: ['backend'],
+        app: { version: 'v1', command: 'node', args: ['frontend.mjs'], cwd: join(ROOT, 'examples/apps'), port: 8000, reload: { signal: 'SIGHUP' } },
+        health,
+      },
     ],
   };
   const { op } = await sys.request('vnf.ao.deploy', { descriptor });
@@ -245,12 +280,17 @@ async function swarmCreateUpgradeTarget() {
     UpdateConfig: { Parallelism: 1, Delay: 0, Order: 'start-first', FailureAction: 'pause' },
     Networks: [{ Target: 'host' }],
   });
-  await until('swarm service b serving', async () => {
-    const ts = await runningTasks(SW_B);
-    if (ts.length !== UPGRADE_N) return false;
-    const rs = await Promise.all(ts.map((t) => get(`http://${resolveSlot(t)}:8080/`)));
-    return rs.every((r) => r.status === 200);
-  }, 120_000, 100);
+  await until(
+    'swarm service b serving',
+    async () => {
+      const ts = await runningTasks(SW_B);
+      if (ts.length !== UPGRADE_N) return false;
+      const rs = await Promise.all(ts.map((t) => get(`http://${resolveSlot(t)}:8080/`)));
+      return rs.every((r) => r.status === 200);
+    },
+    120_000,
+    100,
+  );
   swEndpoints.start();
 }
 
@@ -293,15 +333,25 @@ async function swarmUpgrade(run) {
   const t0 = Date.now();
   docker(['service', 'update', '-d', '--no-resolve-image', '--env-add', `VNF_VERSION=${version}`, '--env-add', `VNF_ADDRESS=${swAddr(run + 3)}`, SW_B]);
   // converged: 5 running tasks of the new version, and no task of an older one still running
-  const convergedAt = await until('swarm update converged', async () => {
-    const ts = await tasksOf(SW_B);
-    const run = ts.filter((t) => t.Status.State === 'running');
-    return run.length === UPGRADE_N && run.every((t) => versionOf(t) === version && t.DesiredState === 'running') && Date.now();
-  }, 180_000, 50);
-  const completedAt = await until('swarm update completed', async () => {
-    const s = await inspectService(SW_B);
-    return s.UpdateStatus?.State === 'completed' && Date.now();
-  }, 180_000, 100);
+  const convergedAt = await until(
+    'swarm update converged',
+    async () => {
+      const ts = await tasksOf(SW_B);
+      const run = ts.filter((t) => t.Status.State === 'running');
+      return run.length === UPGRADE_N && run.every((t) => versionOf(t) === version && t.DesiredState === 'running') && Date.now();
+    },
+    180_000,
+    50,
+  );
+  const completedAt = await until(
+    'swarm update completed',
+    async () => {
+      const s = await inspectService(SW_B);
+      return s.UpdateStatus?.State === 'completed' && Date.now();
+    },
+    180_000,
+    100,
+  );
   await sleep(500);
   const samples = await load.stop();
   return { ms: convergedAt - t0, completedMs: completedAt - t0, requests: samples.length, failed: Load.failures(samples).length };
@@ -314,12 +364,17 @@ async function swarmHeal() {
   const t0 = Date.now();
   await killContainer(victim.Status.ContainerStatus.ContainerID);
   // the replacement serving: an answer through the published port from a task that was not there
-  const at = await until('swarm replacement answers', async () => {
-    const fresh = (await runningTasks(SW_B)).find((t) => !known.has(t.ID));
-    if (!fresh) return false;
-    const r = await get(`http://${resolveSlot(fresh)}:8080/`, 300);
-    return r.status === 200 && r.body?.node === fresh.ID && Date.now();
-  }, 120_000, 20);
+  const at = await until(
+    'swarm replacement answers',
+    async () => {
+      const fresh = (await runningTasks(SW_B)).find((t) => !known.has(t.ID));
+      if (!fresh) return false;
+      const r = await get(`http://${resolveSlot(fresh)}:8080/`, 300);
+      return r.status === 200 && r.body?.node === fresh.ID && Date.now();
+    },
+    120_000,
+    20,
+  );
   await until('swarm: 5 running again', async () => (await runningTasks(SW_B)).length === UPGRADE_N, 60_000, 100);
   await sleep(500);
   return { ms: at - t0 };
@@ -399,18 +454,32 @@ const add = (key, label, lcm, swarm, target, extra = {}) => {
 add('scale', `(a) 0 → ${SCALE_N} serving`, results.a.lcm, results.a.swarm, TARGETS.scale);
 const lf = results.b.lcm.reduce((a, x) => a + x.failed, 0);
 const sf = results.b.swarm.reduce((a, x) => a + x.failed, 0);
-add('upgrade', `(b) rolling upgrade of ${UPGRADE_N} under load`, results.b.lcm.map((x) => x.ms), results.b.swarm.map((x) => x.ms), TARGETS.upgrade, {
-  failedOk: results.b.lcm.length ? lf === 0 : undefined,
-  targetNote: ', 0 failed',
-  lcmFailed: results.b.lcm.map((x) => x.failed),
-  lcmRequests: results.b.lcm.map((x) => x.requests),
-  swarmFailed: results.b.swarm.map((x) => x.failed),
-  swarmRequests: results.b.swarm.map((x) => x.requests),
-  swarmUpdateCompletedMs: results.b.swarm.map((x) => x.completedMs),
-});
-add('heal', '(c) docker kill → replacement serving', results.c.lcm.map((x) => x.ms), results.c.swarm.map((x) => x.ms), TARGETS.heal, {
-  lcmDetectionMs: results.c.lcm.map((x) => x.detectionMs),
-});
+add(
+  'upgrade',
+  `(b) rolling upgrade of ${UPGRADE_N} under load`,
+  results.b.lcm.map((x) => x.ms),
+  results.b.swarm.map((x) => x.ms),
+  TARGETS.upgrade,
+  {
+    failedOk: results.b.lcm.length ? lf === 0 : undefined,
+    targetNote: ', 0 failed',
+    lcmFailed: results.b.lcm.map((x) => x.failed),
+    lcmRequests: results.b.lcm.map((x) => x.requests),
+    swarmFailed: results.b.swarm.map((x) => x.failed),
+    swarmRequests: results.b.swarm.map((x) => x.requests),
+    swarmUpdateCompletedMs: results.b.swarm.map((x) => x.completedMs),
+  },
+);
+add(
+  'heal',
+  '(c) docker kill → replacement serving',
+  results.c.lcm.map((x) => x.ms),
+  results.c.swarm.map((x) => x.ms),
+  TARGETS.heal,
+  {
+    lcmDetectionMs: results.c.lcm.map((x) => x.detectionMs),
+  },
+);
 const cpu = cpus();
 const table = [
   `vnf-lcm (docker driver, secured) against Docker Swarm (one node), ${new Date().toISOString()}, ${cpu.length} × ${cpu[0]?.model?.trim()}, Node ${process.versions.node}, Docker ${(() => {
@@ -431,6 +500,22 @@ const table = [
 ].join('\n');
 console.log(table);
 mkdirSync(dirname(OUT), { recursive: true });
-writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), runs: RUNS, complete: code === 0, machine: { cpus: cpu.length, cpu: cpu[0]?.model?.trim(), node: process.versions.node }, image: IMAGE, targets: TARGETS, summary, raw: results }, null, 2));
+writeFileSync(
+  OUT,
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      runs: RUNS,
+      complete: code === 0,
+      machine: { cpus: cpu.length, cpu: cpu[0]?.model?.trim(), node: process.versions.node },
+      image: IMAGE,
+      targets: TARGETS,
+      summary,
+      raw: results,
+    },
+    null,
+    2,
+  ),
+);
 console.error(`written: ${OUT}`);
 process.exit(code);

@@ -70,7 +70,23 @@ try {
   console.log('\n| step (all nodes) | time | per node |\n| --- | --- | --- |');
   for (const [k, t] of [...per].sort((a, b) => b[1] - a[1])) console.log(`| ${k} | ${ms(t)} | ${ms(t / N)} |`);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/upgrade.json'), JSON.stringify({ at: new Date().toISOString(), nodes: N, totalMs: total, perNodeMs: perNode, baseline: b, requests: samples.length, failures: failures.length, versions }, null, 2));
+  writeFileSync(
+    join(ROOT, 'bench/results/upgrade.json'),
+    JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        nodes: N,
+        totalMs: total,
+        perNodeMs: perNode,
+        baseline: b,
+        requests: samples.length,
+        failures: failures.length,
+        versions,
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await sys.stop();
 }

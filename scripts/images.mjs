@@ -241,7 +241,7 @@ async function takeLock() {
     } catch (err) {
       if (err.code !== 'EEXIST') throw err;
     }
-    let holder = NaN;
+    let holder = Number.NaN;
     try {
       holder = Number(readFileSync(join(dir, 'pid'), 'utf8'));
     } catch {
@@ -431,12 +431,23 @@ const servicesTree = {
   ],
   files: [
     // its version is what the services report to `nats micro` (libs/bus projectVersion)
-    { path: 'app/package.json', text: JSON.stringify({ name: 'vnf-lcm-services', version: JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version, private: true, type: 'module' }) + '\n', mode: 0o644 },
+    {
+      path: 'app/package.json',
+      text: `${JSON.stringify({ name: 'vnf-lcm-services', version: JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version, private: true, type: 'module' })}\n`,
+      mode: 0o644,
+    },
     ...serviceFiles,
   ],
 };
 const servicesBase = BASE_ARG ?? IMAGES.base;
-ensureBuilt(`services (${packages} packages)`, IMAGES.services, servicesTree, join(REPO, 'docker/Dockerfile.services'), [`BASE=${servicesBase}`], baseId(servicesBase));
+ensureBuilt(
+  `services (${packages} packages)`,
+  IMAGES.services,
+  servicesTree,
+  join(REPO, 'docker/Dockerfile.services'),
+  [`BASE=${servicesBase}`],
+  baseId(servicesBase),
+);
 
 // 5. nats-server: Debian's binary and what it links (libc and the loader), on nothing else
 const natsBin = (() => {

@@ -216,11 +216,13 @@ describe('vnf-agent', () => {
     const st = await req(a, Agent.Verb.status);
     expect(st).toMatchObject({ node: 'a1', address: a.address, app: { state: 'absent' } });
     const connz = await new Promise<{ connections: { name?: string }[] }>((resolve, reject) =>
-      http.get(`${nats.monitor}/connz`, (res) => {
-        let data = '';
-        res.on('data', (d) => (data += d));
-        res.on('end', () => resolve(JSON.parse(data)));
-      }).on('error', reject),
+      http
+        .get(`${nats.monitor}/connz`, (res) => {
+          let data = '';
+          res.on('data', (d) => (data += d));
+          res.on('end', () => resolve(JSON.parse(data)));
+        })
+        .on('error', reject),
     );
     expect(connz.connections.map((c) => c.name)).toContain('vnf-agent/a1');
   });
@@ -396,7 +398,11 @@ describe('vnf-agent', () => {
     expect(alive(appPid)).toBe(false);
     expect(appsUnder(a.workdir)).toEqual([]);
     // every log line names the node
-    const lines = output.get(`a1/${a.proc!.pid}`)!.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = output
+      .get(`a1/${a.proc!.pid}`)!
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(2);
     expect(lines.every((l) => l.node === 'a1')).toBe(true);
   });

@@ -46,9 +46,7 @@ test('load above the policy scales the backend out; without load it scales back 
   expect(wsd).toContain('VNFM->AO: request scale-out');
   expect(wsd.trimEnd().endsWith('AO->VNFM: notify')).toBe(true);
 
-  const scaledIn = await waitFor('a scale-in by the VNFM', async () =>
-    (await opsOf('scale-in')).find((o: Query.OpSummary) => o.state === 'COMPLETED'),
-  );
+  const scaledIn = await waitFor('a scale-in by the VNFM', async () => (await opsOf('scale-in')).find((o: Query.OpSummary) => o.state === 'COMPLETED'));
   expect(Date.parse(scaledIn.startedAt) - Date.parse(out.endedAt!)).toBeGreaterThanOrEqual(1500);
   expect(fits(diagram('scale-in'), await sys.trace(scaledIn.id))).toMatchObject({ ok: true });
   // at the minimum: no further scale-in, however quiet it stays

@@ -71,7 +71,11 @@ function vnfctl(args: string[]): Promise<Run> {
 }
 
 /** pages of a list with `limit`, each checked against the budget; every item once */
-async function pages<R extends { next?: string }>(subject: string, body: Record<string, unknown>, itemsOf: (r: R) => unknown[]): Promise<{ pages: R[]; items: unknown[] }> {
+async function pages<R extends { next?: string }>(
+  subject: string,
+  body: Record<string, unknown>,
+  itemsOf: (r: R) => unknown[],
+): Promise<{ pages: R[]; items: unknown[] }> {
   const out: R[] = [];
   for (let cursor: string | undefined; ; ) {
     const m = await sys.nc.request(subject, JSON.stringify({ ...body, ...(cursor ? { cursor } : {}) }), { timeout: 10_000 });
@@ -147,7 +151,11 @@ describe('50 VNFs with descriptors at the limit', () => {
       expect(started).toEqual([...started].sort());
       // the summary: a step count, the descriptor's name and size instead of the descriptor
       const deploy = ops.find((o) => o.vnf === 'big-03')!;
-      expect(deploy).toMatchObject({ algorithm: 'deployment', state: 'COMPLETED', params: { descriptor: { name: 'big-03', bytes: Descriptor.MAX_DESCRIPTOR_BYTES } } });
+      expect(deploy).toMatchObject({
+        algorithm: 'deployment',
+        state: 'COMPLETED',
+        params: { descriptor: { name: 'big-03', bytes: Descriptor.MAX_DESCRIPTOR_BYTES } },
+      });
       expect(deploy.steps).toBeGreaterThan(64);
       expect(await sys.ops('web', 1)).toEqual([expect.objectContaining({ vnf: 'web', algorithm: 'deployment' })]);
     },
@@ -172,7 +180,12 @@ describe('50 VNFs with descriptors at the limit', () => {
     async () => {
       const list = await vnfctl(['list']);
       expect(list).toMatchObject({ code: 0, stderr: '' });
-      expect(list.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0])).toEqual([...names].sort());
+      expect(
+        list.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/\s+/)[0]),
+      ).toEqual([...names].sort());
       expect(list.stdout).toMatch(/^web\s+INSTANTIATED\s+pad 0\/0, backend 2\/2, frontend 1\/1$/m);
 
       const status = await vnfctl(['--json', 'status']);
@@ -203,7 +216,9 @@ describe('operation records with many steps', () => {
       expect(omittedSteps).toBeUndefined();
       expect(op.steps).toHaveLength(summary.steps);
       // two steps a cluster (activate, notify), the clusters in order, each key once
-      expect(op.steps.filter((x) => x.key.endsWith('/activate')).map((x) => x.cluster)).toEqual(Array.from({ length: 64 }, (_, i) => `c${String(i).padStart(2, '0')}`));
+      expect(op.steps.filter((x) => x.key.endsWith('/activate')).map((x) => x.cluster)).toEqual(
+        Array.from({ length: 64 }, (_, i) => `c${String(i).padStart(2, '0')}`),
+      );
       expect(new Set(op.steps.map((x) => x.key)).size).toBe(op.steps.length);
 
       const kvm = new Kvm(sys.nc);
@@ -252,7 +267,10 @@ describe('a descriptor above the limit', () => {
     const before = await state();
     const app = { ...web().clusters[1].app, version: 'v9', env: { PAD: 'y'.repeat(1000) } };
     const r = await sys.raw(Lifecycle.Subject.upgrade, { vnf: 'web', cluster: 'backend', app });
-    expect(r.error).toMatchObject({ err_code: 'invalid_descriptor', description: expect.stringContaining(`over the limit of ${Descriptor.MAX_DESCRIPTOR_BYTES}`) });
+    expect(r.error).toMatchObject({
+      err_code: 'invalid_descriptor',
+      description: expect.stringContaining(`over the limit of ${Descriptor.MAX_DESCRIPTOR_BYTES}`),
+    });
     expect(await state()).toEqual(before);
   });
 });

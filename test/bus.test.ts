@@ -50,7 +50,11 @@ test('arrows without an id are all recorded: a request sent again shows twice', 
 });
 
 test('a handler that cannot reach NATS fails with "unavailable", which the orchestrator retries', async () => {
-  const lost = async (fn: () => Promise<unknown>) => fn().then(() => 'no error', (err: unknown) => toErrorBody(err).err_code);
+  const lost = async (fn: () => Promise<unknown>) =>
+    fn().then(
+      () => 'no error',
+      (err: unknown) => toErrorBody(err).err_code,
+    );
   expect(await lost(() => nc.request('nobody.listens', '{}', { timeout: 500 }))).toBe('unavailable');
   const other = await connect({ servers: nats.url });
   const kv = await JsonKv.open<{ n: number }>(other, 'bus-test');
@@ -88,7 +92,12 @@ class FailingModule {}
 
 test('a service answers every failure as plain { error }: lost NATS "unavailable", a bug "internal", its own error as thrown', async () => {
   process.env.NATS_URL = nats.url;
-  const svc = await runService({ name: 'bus-test', participant: Participant.vnfm, module: FailingModule, log: createLogger('bus-test').child({}, { level: 'silent' }) });
+  const svc = await runService({
+    name: 'bus-test',
+    participant: Participant.vnfm,
+    module: FailingModule,
+    log: createLogger('bus-test').child({}, { level: 'silent' }),
+  });
   try {
     const ask = async (s: string) => (await nc.request(s, '{}', { timeout: 2000 })).json<{ error: { err_code: string; description: string } }>().error;
     expect(await ask('bus-test.lost-nats')).toMatchObject({ err_code: 'unavailable' });
@@ -128,9 +137,14 @@ async function labelsOf(op: string, n: number): Promise<string[]> {
   return labels;
 }
 
-test('arrows keep their causal order across senders: a request\'s arrow first, then its receiver\'s, then the reply\'s', async () => {
+test("arrows keep their causal order across senders: a request's arrow first, then its receiver's, then the reply's", async () => {
   process.env.NATS_URL = nats.url;
-  const svc = await runService({ name: 'bus-test-order', participant: Participant.vnfm, module: OrderedModule, log: createLogger('bus-test').child({}, { level: 'silent' }) });
+  const svc = await runService({
+    name: 'bus-test-order',
+    participant: Participant.vnfm,
+    module: OrderedModule,
+    log: createLogger('bus-test').child({}, { level: 'silent' }),
+  });
   const op = 'op-order';
   try {
     for (let i = 0; i < 200; i++) await bus.call(Participant.vnfm, 'bus-test.order', { op, i }, { op, label: `outer ${i}` });
@@ -172,7 +186,13 @@ describe('a record written ahead (JsonKv.mutateAhead)', () => {
     const theirs = await JsonKv.open<{ n: number }>(other, 'bus-ahead');
     await mine.put('k', { n: 0 });
     const seen: number[] = [];
-    other.subscribe('bus-test.ahead', { callback: (_e, m) => void theirs.get('k').then((v) => seen.push(v!.value.n)).then(() => m.respond('{}')) });
+    other.subscribe('bus-test.ahead', {
+      callback: (_e, m) =>
+        void theirs
+          .get('k')
+          .then((v) => seen.push(v!.value.n))
+          .then(() => m.respond('{}')),
+    });
     await other.flush();
     for (let i = 1; i <= 100; i++) {
       const { value, stored } = await mine.mutateAhead('k', (cur) => ({ n: cur!.n + 1 }));
@@ -247,7 +267,8 @@ test('a closing service waits for NATS to confirm its arrows only until its dead
 }, 30_000);
 
 describe('a request whose receiver dies with it in hand', () => {
-  const start = () => runService({ name: 'bus-test', participant: Participant.vnfm, module: FailingModule, log: createLogger('bus-test').child({}, { level: 'silent' }) });
+  const start = () =>
+    runService({ name: 'bus-test', participant: Participant.vnfm, module: FailingModule, log: createLogger('bus-test').child({}, { level: 'silent' }) });
   beforeAll(() => void (process.env.NATS_URL = nats.url));
 
   test('fails as "unavailable" within two probes, long before its timeout', async () => {

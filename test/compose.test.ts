@@ -48,8 +48,11 @@ function freePort(): Promise<number> {
 
 function compose(args: string[], timeout = 60_000): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile('docker-compose', ['-p', PROJECT, ...args], { cwd: ROOT, env: { ...process.env, ...composeEnv }, timeout, maxBuffer: 1 << 24 }, (err, out, errOut) =>
-      err ? reject(new Error(`docker-compose ${args.join(' ')}: ${err.message}\n${errOut}`)) : resolve(out),
+    execFile(
+      'docker-compose',
+      ['-p', PROJECT, ...args],
+      { cwd: ROOT, env: { ...process.env, ...composeEnv }, timeout, maxBuffer: 1 << 24 },
+      (err, out, errOut) => (err ? reject(new Error(`docker-compose ${args.join(' ')}: ${err.message}\n${errOut}`)) : resolve(out)),
     ),
   );
 }
@@ -115,71 +118,88 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 }, TIMEOUT);
 
-test('the stack is up: each service with its own identity, nothing as root but the VIM adapter', async () => {
-  expect(env).toBeDefined();
-  const all = await projectContainers();
-  const running = all.filter((c) => c.State === 'running').map((c) => c.Labels?.['com.docker.compose.service']).sort();
-  expect(running).toEqual(['console', 'keeper', 'nats', 'orchestrator', 'vim-adapter', 'vnfm']);
-  // the set-up made the identities and left
-  expect(all.filter((c) => c.Labels?.['com.docker.compose.service'] === 'setup').map((c) => c.State)).toEqual(['exited']);
-  // a service's volume holds its own credentials and the CA, nothing else
-  const ls = async (service: string) =>
-    (await env!.getContainer(`${PROJECT}_${service}_1`).exec(['node', '-e', 'console.log(require("fs").readdirSync("/etc/vnf-lcm").sort().join(" "))'])).output.trim();
-  expect(await ls('orchestrator')).toBe('ca.pem nats.creds');
-  expect(await ls('vnfm')).toBe('ca.pem nats.creds');
-  expect(await ls('vim-adapter')).toBe('agent-signer.json ca.pem nats.creds');
-  expect(await ls('console')).toBe('nats.creds');
-  // the console on the host's loopback, its page pointed at the published WebSocket listener
-  const cfg = (await (await fetch(`http://127.0.0.1:${consolePort}/config.json`)).json()) as { ws: string; creds: string };
-  expect(cfg.ws).toBe(`ws://127.0.0.1:${wsPort}`);
-  expect(cfg.creds).toContain('BEGIN NATS USER JWT');
-  const uid = async (service: string) => (await env!.getContainer(`${PROJECT}_${service}_1`).exec(['node', '-p', 'process.getuid()'])).output.trim();
-  expect(await uid('orchestrator')).toBe('65534');
-  expect(await uid('keeper')).toBe('65534');
-}, TIMEOUT);
+test(
+  'the stack is up: each service with its own identity, nothing as root but the VIM adapter',
+  async () => {
+    expect(env).toBeDefined();
+    const all = await projectContainers();
+    const running = all
+      .filter((c) => c.State === 'running')
+      .map((c) => c.Labels?.['com.docker.compose.service'])
+      .sort();
+    expect(running).toEqual(['console', 'keeper', 'nats', 'orchestrator', 'vim-adapter', 'vnfm']);
+    // the set-up made the identities and left
+    expect(all.filter((c) => c.Labels?.['com.docker.compose.service'] === 'setup').map((c) => c.State)).toEqual(['exited']);
+    // a service's volume holds its own credentials and the CA, nothing else
+    const ls = async (service: string) =>
+      (
+        await env!.getContainer(`${PROJECT}_${service}_1`).exec(['node', '-e', 'console.log(require("fs").readdirSync("/etc/vnf-lcm").sort().join(" "))'])
+      ).output.trim();
+    expect(await ls('orchestrator')).toBe('ca.pem nats.creds');
+    expect(await ls('vnfm')).toBe('ca.pem nats.creds');
+    expect(await ls('vim-adapter')).toBe('agent-signer.json ca.pem nats.creds');
+    expect(await ls('console')).toBe('nats.creds');
+    // the console on the host's loopback, its page pointed at the published WebSocket listener
+    const cfg = (await (await fetch(`http://127.0.0.1:${consolePort}/config.json`)).json()) as { ws: string; creds: string };
+    expect(cfg.ws).toBe(`ws://127.0.0.1:${wsPort}`);
+    expect(cfg.creds).toContain('BEGIN NATS USER JWT');
+    const uid = async (service: string) => (await env!.getContainer(`${PROJECT}_${service}_1`).exec(['node', '-p', 'process.getuid()'])).output.trim();
+    expect(await uid('orchestrator')).toBe('65534');
+    expect(await uid('keeper')).toBe('65534');
+  },
+  TIMEOUT,
+);
 
-test('vnfctl deploys the container example, and a frontend answers through the backends', async () => {
-  const deploy = await vnfctl(['deploy', join(ROOT, 'examples/web-docker.yaml'), '--wait']);
-  expect({ code: deploy.code, err: deploy.err }).toEqual({ code: 0, err: '' });
-  expect(deploy.out).toMatch(/COMPLETED/);
+test(
+  'vnfctl deploys the container example, and a frontend answers through the backends',
+  async () => {
+    const deploy = await vnfctl(['deploy', join(ROOT, 'examples/web-docker.yaml'), '--wait']);
+    expect({ code: deploy.code, err: deploy.err }).toEqual({ code: 0, err: '' });
+    expect(deploy.out).toMatch(/COMPLETED/);
 
-  const status = await vnfctl(['--json', 'status', 'web-docker']);
-  expect(status.code).toBe(0);
-  const vnf = JSON.parse(status.out) as Records.VnfRecord;
-  expect(vnf.nodes.backend).toHaveLength(2);
-  expect(vnf.nodes.frontend).toHaveLength(1);
-  for (const n of [...vnf.nodes.backend, ...vnf.nodes.frontend]) expect(n).toMatchObject({ zone: 'docker', address: expect.stringMatching(RANGE) });
+    const status = await vnfctl(['--json', 'status', 'web-docker']);
+    expect(status.code).toBe(0);
+    const vnf = JSON.parse(status.out) as Records.VnfRecord;
+    expect(vnf.nodes.backend).toHaveLength(2);
+    expect(vnf.nodes.frontend).toHaveLength(1);
+    for (const n of [...vnf.nodes.backend, ...vnf.nodes.frontend]) expect(n).toMatchObject({ zone: 'docker', address: expect.stringMatching(RANGE) });
 
-  // one container per node, on the host network, as the unprivileged user
-  const containers = await nodeContainers();
-  expect(containers.map((c) => c.Labels?.['vnf-lcm.node']).sort()).toEqual(['web-docker-backend-1', 'web-docker-backend-2', 'web-docker-frontend-1']);
-  for (const c of containers) expect(c.State).toBe('running');
+    // one container per node, on the host network, as the unprivileged user
+    const containers = await nodeContainers();
+    expect(containers.map((c) => c.Labels?.['vnf-lcm.node']).sort()).toEqual(['web-docker-backend-1', 'web-docker-backend-2', 'web-docker-frontend-1']);
+    for (const c of containers) expect(c.State).toBe('running');
 
-  const [front] = vnf.nodes.frontend;
-  const seen = new Set<string>();
-  for (let i = 0; i < 6; i++) {
-    const r = await fetch(`http://${front.address}:${front.port}/`, { signal: AbortSignal.timeout(5_000) });
-    expect(r.status).toBe(200);
-    const body = (await r.json()) as { node: string; cluster: string };
-    expect(body).toMatchObject({ cluster: 'backend', node: expect.stringMatching(/^web-docker-backend-[12]$/) });
-    seen.add(body.node);
-  }
-  // round robin over both backends
-  expect(seen.size).toBe(2);
-}, TIMEOUT);
+    const [front] = vnf.nodes.frontend;
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const r = await fetch(`http://${front.address}:${front.port}/`, { signal: AbortSignal.timeout(5_000) });
+      expect(r.status).toBe(200);
+      const body = (await r.json()) as { node: string; cluster: string };
+      expect(body).toMatchObject({ cluster: 'backend', node: expect.stringMatching(/^web-docker-backend-[12]$/) });
+      seen.add(body.node);
+    }
+    // round robin over both backends
+    expect(seen.size).toBe(2);
+  },
+  TIMEOUT,
+);
 
-test('scaling every cluster in to 0 removes every node container; then the stack goes down with nothing left', async () => {
-  for (const cluster of ['frontend', 'backend']) {
-    const r = await vnfctl(['scale-in', 'web-docker', cluster, '--nodes', '0', '--wait']);
-    expect({ cluster, code: r.code, err: r.err }).toEqual({ cluster, code: 0, err: '' });
-  }
-  expect(await nodeContainers()).toEqual([]);
+test(
+  'scaling every cluster in to 0 removes every node container; then the stack goes down with nothing left',
+  async () => {
+    for (const cluster of ['frontend', 'backend']) {
+      const r = await vnfctl(['scale-in', 'web-docker', cluster, '--nodes', '0', '--wait']);
+      expect({ cluster, code: r.code, err: r.err }).toEqual({ cluster, code: 0, err: '' });
+    }
+    expect(await nodeContainers()).toEqual([]);
 
-  await env!.down({ removeVolumes: true, timeout: 10_000 });
-  env = undefined;
-  // every container of the project, running or not (the exited setup, `run --rm` ones), and every node
-  expect(await projectContainers()).toEqual([]);
-  expect(await nodeContainers()).toEqual([]);
-  const volumes = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `name=^${PROJECT}_`], { encoding: 'utf8' }).trim();
-  expect(volumes).toBe('');
-}, TIMEOUT);
+    await env!.down({ removeVolumes: true, timeout: 10_000 });
+    env = undefined;
+    // every container of the project, running or not (the exited setup, `run --rm` ones), and every node
+    expect(await projectContainers()).toEqual([]);
+    expect(await nodeContainers()).toEqual([]);
+    const volumes = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `name=^${PROJECT}_`], { encoding: 'utf8' }).trim();
+    expect(volumes).toBe('');
+  },
+  TIMEOUT,
+);

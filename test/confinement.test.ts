@@ -29,7 +29,12 @@ describe('an upgrade carrying its app spec', () => {
     const before = { vnf: await sys.vnf('web'), ops: (await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'web' })).ops };
     const app = { ...example('web').clusters[0].app, version: 'v9', ...change };
     const r = await sys.raw(Lifecycle.Subject.upgrade, { vnf: 'web', cluster: 'backend', app });
-    expect(r.error).toEqual({ code: 422, err_code: 'invalid_descriptor', description: expect.stringContaining(`${field}: `), details: { issues: [{ field, message: expect.stringMatching(message) }] } });
+    expect(r.error).toEqual({
+      code: 422,
+      err_code: 'invalid_descriptor',
+      description: expect.stringContaining(`${field}: `),
+      details: { issues: [{ field, message: expect.stringMatching(message) }] },
+    });
     expect(await sys.vnf('web')).toEqual(before.vnf);
     expect((await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'web' })).ops).toEqual(before.ops);
   });
@@ -55,7 +60,12 @@ describe('the agent, asked directly', () => {
   ])('refuses %j on a new host as invalid_request, creating and spawning nothing', async (change, field) => {
     const { node } = await sys.req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'probe', cluster: 'bad', node: 'probe-bad-1' });
     const r = await sys.raw(Agent.subject(Agent.Verb.appCreate, node), body(node, change));
-    expect(r.error).toEqual({ code: 400, err_code: 'invalid_request', description: expect.stringContaining(`${field}: `), details: { issues: [expect.objectContaining({ field })] } });
+    expect(r.error).toEqual({
+      code: 400,
+      err_code: 'invalid_request',
+      description: expect.stringContaining(`${field}: `),
+      details: { issues: [expect.objectContaining({ field })] },
+    });
     expect((await status(node)).app).toEqual({ state: 'absent' });
     // nothing was created, so there is nothing to start
     expect((await sys.raw(Agent.subject(Agent.Verb.appStart, node), {})).error).toMatchObject({ err_code: 'conflict' });

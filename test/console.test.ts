@@ -159,8 +159,13 @@ describe('web console', () => {
     // it grew while the operation ran: drawn with at least two different counts short of the
     // whole (a run here saw 12, 17, 19, 20, 29, 38, 43, 45 of 54)
     expect([...seen].filter((n) => n > 0 && n < t.entries).length).toBeGreaterThanOrEqual(2);
-    const labels = await page.$$eval('#trace svg.sequence g.arrow text', (ts) => ts.map((x) => [...x.querySelectorAll('tspan')].map((s) => s.textContent).join('\\n')));
-    const wsd = t.wsd.split('\n').filter((l) => l.includes('->')).map((l) => l.replace(/^[^:]*:\s*/, ''));
+    const labels = await page.$$eval('#trace svg.sequence g.arrow text', (ts) =>
+      ts.map((x) => [...x.querySelectorAll('tspan')].map((s) => s.textContent).join('\\n')),
+    );
+    const wsd = t.wsd
+      .split('\n')
+      .filter((l) => l.includes('->'))
+      .map((l) => l.replace(/^[^:]*:\s*/, ''));
     expect(labels).toEqual(wsd);
     const participants = await page.$$eval('#trace svg.sequence g.participant text', (ts) => ts.map((x) => x.textContent));
     // each participant twice, on top and at the bottom

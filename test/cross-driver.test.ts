@@ -71,7 +71,8 @@ function backendCwds(): Record<string, string> {
   findProcesses((p) => {
     const node = envOf(p, 'VNF_NODE');
     const address = envOf(p, 'VNF_ADDRESS') ?? '';
-    if (node?.startsWith('web-backend-') && envOf(p, 'VNF_CONFIG') && (LOCAL.test(address) || BOX.test(address)) && p.cmd.includes('backend.mjs')) out[node] = p.cwd;
+    if (node?.startsWith('web-backend-') && envOf(p, 'VNF_CONFIG') && (LOCAL.test(address) || BOX.test(address)) && p.cmd.includes('backend.mjs'))
+      out[node] = p.cwd;
     return false;
   });
   return out;
@@ -143,16 +144,22 @@ test('migrating it back to the process zone under load: no failed request, no co
   }
   expect(await ours()).toEqual([]);
   expect(backendCwds()).toEqual(Object.fromEntries(nodes.map((n) => [n, MACHINE_CWD])));
-  const all = Object.values(v.nodes).flat().map((n) => n.node).sort();
+  const all = Object.values(v.nodes)
+    .flat()
+    .map((n) => n.node)
+    .sort();
   expect((await sys.hosts()).map((h) => h.node).sort()).toEqual(all);
   expect(hostProcesses(sys.dir)).toEqual({ agents: all, apps: all });
   expect(fits(diagram('migrate'), await sys.trace(op.id))).toMatchObject({ ok: true });
 }, 180_000);
 
-test("an app whose cwd lies only in its image deploys to the docker zone; a relative cwd that climbs out is still refused", async () => {
+test('an app whose cwd lies only in its image deploys to the docker zone; a relative cwd that climbs out is still refused', async () => {
   // /srv/examples/apps is outside this orchestrator's VNF_APP_ROOTS: a path in the image, the docker agent's to check
   const app: Descriptor.AppSpec = { version: 'v1', command: 'node', args: ['backend.mjs'], cwd: IMAGE_CWD, image: IMAGE, port: 8080 };
-  const one = (a: Descriptor.AppSpec): Descriptor.VnfDescriptor => ({ name: 'img', clusters: [{ name: 'one', nodes: 1, zone: 'box', app: a, health: { http: '/health', intervalMs: 50 } }] });
+  const one = (a: Descriptor.AppSpec): Descriptor.VnfDescriptor => ({
+    name: 'img',
+    clusters: [{ name: 'one', nodes: 1, zone: 'box', app: a, health: { http: '/health', intervalMs: 50 } }],
+  });
   for (const [a, field] of [
     [{ ...app, cwd: '../../etc' }, '/clusters/0/app/cwd'],
     [{ ...app, env: { NODE_OPTIONS: '--require /tmp/x.js' } }, '/clusters/0/app/env/NODE_OPTIONS'],

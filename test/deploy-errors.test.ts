@@ -63,7 +63,10 @@ describe('a raw NATS client', () => {
   test('gets the cycle named', async () => {
     const d = example('web', (d) => (d.clusters[0].dependsOn = ['frontend']));
     const r = await sys.raw(Deploy.Subject, { descriptor: d });
-    expect(r.error).toMatchObject({ err_code: 'invalid_descriptor', description: expect.stringMatching(/cycle: (backend -> frontend -> backend|frontend -> backend -> frontend)/) });
+    expect(r.error).toMatchObject({
+      err_code: 'invalid_descriptor',
+      description: expect.stringMatching(/cycle: (backend -> frontend -> backend|frontend -> backend -> frontend)/),
+    });
     await expectNothingCreated();
   });
 
@@ -105,12 +108,16 @@ describe('a raw NATS client', () => {
     expect((await sys.waitOp(r.op)).state).toBe('COMPLETED');
   });
 
-  test('gets a vnf refused whose node ids would be another vnf\'s, and nothing of it is created', async () => {
+  test("gets a vnf refused whose node ids would be another vnf's, and nothing of it is created", async () => {
     // tiny/web-api names its nodes tiny-web-api-<n>; so would tiny-web/api
     const before = await sys.req<Query.OpListReply>(Query.Subject.opList, {});
     const yaml = `name: tiny-web\nclusters:\n  - name: api\n    nodes: 1\n    app: { version: v1, command: ${process.execPath}, args: [${example('web').clusters[0].app.cwd}/backend.mjs], port: 8080 }\n    health: { http: /health }\n`;
     const r = await sys.raw(Deploy.Subject, { descriptor: yaml });
-    expect(r.error).toMatchObject({ code: 409, err_code: 'conflict', description: expect.stringMatching(/tiny-web\/api .* tiny\/web-api's \(tiny-web-api-<n>\)/) });
+    expect(r.error).toMatchObject({
+      code: 409,
+      err_code: 'conflict',
+      description: expect.stringMatching(/tiny-web\/api .* tiny\/web-api's \(tiny-web-api-<n>\)/),
+    });
     expect((await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs.map((v) => v.name)).toEqual(['tiny']);
     expect(await sys.req<Query.OpListReply>(Query.Subject.opList, {})).toEqual(before);
     expect((await sys.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts.map((h) => h.node)).toEqual(['tiny-web-api-1']);
@@ -118,7 +125,10 @@ describe('a raw NATS client', () => {
   test('two vnfs whose node ids would meet, asked at the same moment: never both deployed', async () => {
     const yaml = (name: string, cluster: string) =>
       `name: ${name}\nclusters:\n  - name: ${cluster}\n    nodes: 1\n    app: { version: v1, command: ${process.execPath}, args: [${example('web').clusters[0].app.cwd}/backend.mjs], port: 8080 }\n    health: { http: /health }\n`;
-    const replies = await Promise.all([sys.raw(Deploy.Subject, { descriptor: yaml('race', 'b-c') }), sys.raw(Deploy.Subject, { descriptor: yaml('race-b', 'c') })]);
+    const replies = await Promise.all([
+      sys.raw(Deploy.Subject, { descriptor: yaml('race', 'b-c') }),
+      sys.raw(Deploy.Subject, { descriptor: yaml('race-b', 'c') }),
+    ]);
     const started = replies.filter((r) => r.created);
     expect(started.length).toBeLessThanOrEqual(1);
     for (const r of replies.filter((r) => !r.created)) expect(r.error).toMatchObject({ err_code: 'conflict' });
@@ -141,7 +151,7 @@ describe('what a descriptor may ask of a node', () => {
     expect(e).toEqual({
       code: 422,
       err_code: 'invalid_descriptor',
-      description: expect.stringContaining(`/clusters/0/app/cwd: `),
+      description: expect.stringContaining('/clusters/0/app/cwd: '),
       details: { issues: [{ field: '/clusters/0/app/cwd', message: expect.stringContaining(why) }] },
     });
     expect(e.description).toContain(why);
@@ -159,10 +169,12 @@ describe('what a descriptor may ask of a node', () => {
   });
 
   test('a cwd inside the root, written with . and .., is accepted', async () => {
-    const r = await sys.raw(Deploy.Subject, { descriptor: example('web', (d) => {
-      d.name = 'rooted';
-      for (const c of d.clusters) Object.assign(c, { nodes: 1, app: { ...c.app, cwd: `${EXAMPLES}/./apps/../apps` } });
-    }) });
+    const r = await sys.raw(Deploy.Subject, {
+      descriptor: example('web', (d) => {
+        d.name = 'rooted';
+        for (const c of d.clusters) Object.assign(c, { nodes: 1, app: { ...c.app, cwd: `${EXAMPLES}/./apps/../apps` } });
+      }),
+    });
     expect(r).toMatchObject({ vnf: 'rooted', created: true });
     expect((await sys.waitOp(r.op)).state).toBe('COMPLETED');
   });
@@ -206,7 +218,7 @@ describe('what a descriptor may ask of a node', () => {
   });
 });
 
-describe('the AO\'s reads refuse unknown fields like every other request', () => {
+describe("the AO's reads refuse unknown fields like every other request", () => {
   test.each([
     [Query.Subject.vnfList, { vnf: 'web' }, '/vnf'],
     [Query.Subject.vnfList, { extra: 1 }, '/extra'],
@@ -215,7 +227,12 @@ describe('the AO\'s reads refuse unknown fields like every other request', () =>
     [Query.Subject.vnfGet, { vnf: 'tiny', extra: 1 }, '/extra'],
   ])('%s with %j is refused, naming %s', async (subject, body, field) => {
     expect(await sys.raw(subject, body)).toEqual({
-      error: { code: 400, err_code: 'invalid_request', description: `${field}: property ${field.slice(1)} should not exist`, details: { issues: [{ field, message: `property ${field.slice(1)} should not exist` }] } },
+      error: {
+        code: 400,
+        err_code: 'invalid_request',
+        description: `${field}: property ${field.slice(1)} should not exist`,
+        details: { issues: [{ field, message: `property ${field.slice(1)} should not exist` }] },
+      },
     });
   });
 

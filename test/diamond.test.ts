@@ -22,8 +22,7 @@ test('diamond dependencies: providers first, every client node gets every provid
   for (const c of d.clusters) for (const p of c.dependsOn ?? []) expect(pos(p)).toBeLessThan(pos(c.name));
   // and no node of a client was created before every node of its providers
   const hostOrder = r.steps.filter((s) => s.label === 'activate virtual host').map((s) => s.cluster!);
-  for (const c of d.clusters)
-    for (const p of c.dependsOn ?? []) expect(hostOrder.lastIndexOf(p)).toBeLessThan(hostOrder.indexOf(c.name));
+  for (const c of d.clusters) for (const p of c.dependsOn ?? []) expect(hostOrder.lastIndexOf(p)).toBeLessThan(hostOrder.indexOf(c.name));
 
   const v = await sys.vnf('diamond');
   for (const c of d.clusters) {
@@ -32,9 +31,7 @@ test('diamond dependencies: providers first, every client node gets every provid
       const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {});
       expect(s.app.state).toBe('running');
       for (const p of c.dependsOn ?? [])
-        expect(s.endpoints[p].map((e) => `${e.node}@${e.address}:${e.port}`).sort()).toEqual(
-          v.nodes[p].map((e) => `${e.node}@${e.address}:${e.port}`).sort(),
-        );
+        expect(s.endpoints[p].map((e) => `${e.node}@${e.address}:${e.port}`).sort()).toEqual(v.nodes[p].map((e) => `${e.node}@${e.address}:${e.port}`).sort());
     }
   }
   expect(fits(diagram('deployment'), await sys.trace(r.id)).ok).toBe(true);

@@ -22,7 +22,16 @@ interface Micro {
   id: string;
   version: string;
   metadata: Record<string, string>;
-  endpoints?: { name: string; subject: string; queue_group?: string; num_requests?: number; num_errors?: number; last_error?: string; processing_time?: number; average_processing_time?: number }[];
+  endpoints?: {
+    name: string;
+    subject: string;
+    queue_group?: string;
+    num_requests?: number;
+    num_errors?: number;
+    last_error?: string;
+    processing_time?: number;
+    average_processing_time?: number;
+  }[];
   started?: string;
 }
 
@@ -67,7 +76,12 @@ describe('service discovery ($SRV, NATS ADR-32)', () => {
     expect(ao).toMatchObject({ type: 'io.nats.micro.v1.info_response', name: 'orchestrator', description: expect.any(String) });
     const subjects = ao.endpoints!.map((e) => e.subject);
     expect(subjects).toEqual(expect.arrayContaining([Deploy.Subject, Query.Subject.vnfList, Query.Subject.opTrace]));
-    expect(ao.endpoints!.find((e) => e.subject === Deploy.Subject)).toEqual({ name: 'vnf_ao_deploy', subject: 'vnf.ao.deploy', queue_group: 'orchestrator', metadata: null });
+    expect(ao.endpoints!.find((e) => e.subject === Deploy.Subject)).toEqual({
+      name: 'vnf_ao_deploy',
+      subject: 'vnf.ao.deploy',
+      queue_group: 'orchestrator',
+      metadata: null,
+    });
     for (const e of ao.endpoints!) expect(e.name).toMatch(/^[A-Za-z0-9_-]+$/);
 
     const [vim] = await discover('$SRV.INFO.vim-adapter');
@@ -85,7 +99,12 @@ describe('service discovery ($SRV, NATS ADR-32)', () => {
 
     const signer = AgentMinter.fromFile(sys.security!.env(Access.Role.vimAdapter).VIM_AGENT_SIGNER);
     const tls = sys.security!.tls ? { tls: { caFile: sys.security!.tls.ca } } : {};
-    const node = await connect({ servers: sys.nats.url, authenticator: credsAuthenticator((await signer.mint('web-backend-99')).creds), reconnect: false, ...tls });
+    const node = await connect({
+      servers: sys.nats.url,
+      authenticator: credsAuthenticator((await signer.mint('web-backend-99')).creds),
+      reconnect: false,
+      ...tls,
+    });
     opened.push(node);
     for (const subject of ['$SRV.PING', '$SRV.INFO.orchestrator', '$SRV.STATS'])
       await expect(node.request(subject, '', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);

@@ -122,7 +122,10 @@ function processesOf(id: string): { pid: number; uids: number[]; cmd: string; en
     if (!/^\d+$/.test(d)) continue;
     try {
       if (!readFileSync(`/proc/${d}/cgroup`, 'utf8').includes(id)) continue;
-      const uids = /^Uid:\s+(.*)$/m.exec(readFileSync(`/proc/${d}/status`, 'utf8'))![1].split(/\s+/).map(Number);
+      const uids = /^Uid:\s+(.*)$/m
+        .exec(readFileSync(`/proc/${d}/status`, 'utf8'))![1]
+        .split(/\s+/)
+        .map(Number);
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').trim();
       out.push({ pid: Number(d), uids, cmd, env: readFileSync(`/proc/${d}/environ`, 'utf8').split('\0') });
     } catch {
@@ -133,7 +136,10 @@ function processesOf(id: string): { pid: number; uids: number[]; cmd: string; en
 }
 
 async function identityIn(id: string): Promise<string> {
-  return untar(await docker.getArchive(id, '/vnf-lcm/identity.jwt')).get('identity.jwt')!.toString('utf8').trim();
+  return untar(await docker.getArchive(id, '/vnf-lcm/identity.jwt'))
+    .get('identity.jwt')!
+    .toString('utf8')
+    .trim();
 }
 
 const subjectOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).sub as string;
@@ -170,132 +176,164 @@ afterAll(async () => {
   if (tmp && !process.env.VNF_TEST_KEEP) rmSync(tmp, { recursive: true, force: true });
 }, TIMEOUT);
 
-test('host-activate creates a running container, labelled with its host record, whose agent said hello', async () => {
-  const h = await activate('dkt-a');
-  expect(h.error).toBeUndefined();
-  expect(h).toMatchObject({ node: 'dkt-a', vnf: 'dkt', cluster: 'web', zone: 'dock', driver: 'docker', state: 'running', address: '127.47.0.1' });
-  const c = (await container('dkt-a'))!;
-  expect(c.Id).toBe(h.ref);
-  expect(c.State.Running).toBe(true);
-  expect(c.Config.Labels).toMatchObject({
-    'vnf-lcm.vnf': 'dkt',
-    'vnf-lcm.cluster': 'web',
-    'vnf-lcm.node': 'dkt-a',
-    'vnf-lcm.zone': 'dock',
-    'vnf-lcm.address': '127.47.0.1',
-    'vnf-lcm.scope': SCOPE,
-  });
-  expect(c.Config.User).toBe(`${UNPRIVILEGED}:${UNPRIVILEGED}`);
-  expect(c.HostConfig).toMatchObject({ NetworkMode: 'host', Init: true, CapDrop: ['ALL'] });
-  expect(c.HostConfig.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Target: '/opt/vnf-agent', ReadOnly: true })]);
-  expect(await connz()).toContain('vnf-agent/dkt-a');
-  // its own identity: the public JWT is kept in the container, the key only ever went through stdin
-  const jwt = await identityIn(c.Id);
-  expect(JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString())).toMatchObject({ name: 'dkt-a' });
-  expect(c.Config.Env).toContain('NATS_CREDS=-');
-  expect(JSON.stringify(c)).not.toMatch(/SEED|SU[A-Z2-7]{50,}/);
-}, TIMEOUT);
+test(
+  'host-activate creates a running container, labelled with its host record, whose agent said hello',
+  async () => {
+    const h = await activate('dkt-a');
+    expect(h.error).toBeUndefined();
+    expect(h).toMatchObject({ node: 'dkt-a', vnf: 'dkt', cluster: 'web', zone: 'dock', driver: 'docker', state: 'running', address: '127.47.0.1' });
+    const c = (await container('dkt-a'))!;
+    expect(c.Id).toBe(h.ref);
+    expect(c.State.Running).toBe(true);
+    expect(c.Config.Labels).toMatchObject({
+      'vnf-lcm.vnf': 'dkt',
+      'vnf-lcm.cluster': 'web',
+      'vnf-lcm.node': 'dkt-a',
+      'vnf-lcm.zone': 'dock',
+      'vnf-lcm.address': '127.47.0.1',
+      'vnf-lcm.scope': SCOPE,
+    });
+    expect(c.Config.User).toBe(`${UNPRIVILEGED}:${UNPRIVILEGED}`);
+    expect(c.HostConfig).toMatchObject({ NetworkMode: 'host', Init: true, CapDrop: ['ALL'] });
+    expect(c.HostConfig.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Target: '/opt/vnf-agent', ReadOnly: true })]);
+    expect(await connz()).toContain('vnf-agent/dkt-a');
+    // its own identity: the public JWT is kept in the container, the key only ever went through stdin
+    const jwt = await identityIn(c.Id);
+    expect(JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString())).toMatchObject({ name: 'dkt-a' });
+    expect(c.Config.Env).toContain('NATS_CREDS=-');
+    expect(JSON.stringify(c)).not.toMatch(/SEED|SU[A-Z2-7]{50,}/);
+  },
+  TIMEOUT,
+);
 
-test('the example backend, started by the agent, answers HTTP on the host address', async () => {
-  const node = 'dkt-a';
-  const app: Agent.AppCreate = {
-    vnf: 'dkt',
-    cluster: 'web',
-    app: { version: 'v1', command: 'node', args: ['backend.mjs'], cwd: '/srv/examples/apps', port: 18080 },
-    members: [],
-    endpoints: {},
-  };
-  const created = await req<Agent.Status>(Agent.subject(Agent.Verb.appCreate, node), app);
-  expect(created.error).toBeUndefined();
-  const started = await req<Agent.Status>(Agent.subject(Agent.Verb.appStart, node), {});
-  expect(started).toMatchObject({ app: { state: 'running' } });
-  const r = await fetch('http://127.47.0.1:18080/', { signal: AbortSignal.timeout(5_000) });
-  expect(r.status).toBe(200);
-  expect(await r.json()).toMatchObject({ node, cluster: 'web', version: 'v1', address: '127.47.0.1' });
-}, TIMEOUT);
+test(
+  'the example backend, started by the agent, answers HTTP on the host address',
+  async () => {
+    const node = 'dkt-a';
+    const app: Agent.AppCreate = {
+      vnf: 'dkt',
+      cluster: 'web',
+      app: { version: 'v1', command: 'node', args: ['backend.mjs'], cwd: '/srv/examples/apps', port: 18080 },
+      members: [],
+      endpoints: {},
+    };
+    const created = await req<Agent.Status>(Agent.subject(Agent.Verb.appCreate, node), app);
+    expect(created.error).toBeUndefined();
+    const started = await req<Agent.Status>(Agent.subject(Agent.Verb.appStart, node), {});
+    expect(started).toMatchObject({ app: { state: 'running' } });
+    const r = await fetch('http://127.47.0.1:18080/', { signal: AbortSignal.timeout(5_000) });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ node, cluster: 'web', version: 'v1', address: '127.47.0.1' });
+  },
+  TIMEOUT,
+);
 
-test("nothing in the container runs as root, and the application's environment holds nothing of the bus", async () => {
-  const c = (await container('dkt-a'))!;
-  const procs = processesOf(c.Id);
-  // docker-init, the agent, the application
-  expect(procs.length).toBeGreaterThanOrEqual(3);
-  for (const p of procs) expect({ cmd: p.cmd, uids: p.uids }).toEqual({ cmd: p.cmd, uids: [UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED] });
-  const app = procs.find((p) => p.cmd === 'node backend.mjs')!;
-  expect(app).toBeDefined();
-  expect(app.env.filter((e) => e.startsWith('NATS_'))).toEqual([]);
-  expect(app.env).toContain('VNF_NODE=dkt-a');
-  // its own PATH from the image; the agent's loader trick does not reach it
-  expect(app.env.filter((e) => e.startsWith('LD_'))).toEqual([]);
-}, TIMEOUT);
+test(
+  "nothing in the container runs as root, and the application's environment holds nothing of the bus",
+  async () => {
+    const c = (await container('dkt-a'))!;
+    const procs = processesOf(c.Id);
+    // docker-init, the agent, the application
+    expect(procs.length).toBeGreaterThanOrEqual(3);
+    for (const p of procs) expect({ cmd: p.cmd, uids: p.uids }).toEqual({ cmd: p.cmd, uids: [UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED, UNPRIVILEGED] });
+    const app = procs.find((p) => p.cmd === 'node backend.mjs')!;
+    expect(app).toBeDefined();
+    expect(app.env.filter((e) => e.startsWith('NATS_'))).toEqual([]);
+    expect(app.env).toContain('VNF_NODE=dkt-a');
+    // its own PATH from the image; the agent's loader trick does not reach it
+    expect(app.env.filter((e) => e.startsWith('LD_'))).toEqual([]);
+  },
+  TIMEOUT,
+);
 
-test('concurrent activations of new nodes get one container each, with different addresses', async () => {
-  const [b1, b2, c] = await Promise.all([activate('dkt-b'), activate('dkt-b'), activate('dkt-c')]);
-  expect(b1.error).toBeUndefined();
-  expect(c.error).toBeUndefined();
-  expect(b2).toMatchObject({ ref: b1.ref, address: b1.address });
-  expect(new Set([b1.address, c.address, '127.47.0.1']).size).toBe(3);
-  for (const a of [b1.address, c.address]) expect(a).toMatch(RANGE);
-  expect((await docker.list([`vnf-lcm.scope=${SCOPE}`, 'vnf-lcm.node=dkt-b'])).length).toBe(1);
-}, TIMEOUT);
+test(
+  'concurrent activations of new nodes get one container each, with different addresses',
+  async () => {
+    const [b1, b2, c] = await Promise.all([activate('dkt-b'), activate('dkt-b'), activate('dkt-c')]);
+    expect(b1.error).toBeUndefined();
+    expect(c.error).toBeUndefined();
+    expect(b2).toMatchObject({ ref: b1.ref, address: b1.address });
+    expect(new Set([b1.address, c.address, '127.47.0.1']).size).toBe(3);
+    for (const a of [b1.address, c.address]) expect(a).toMatch(RANGE);
+    expect((await docker.list([`vnf-lcm.scope=${SCOPE}`, 'vnf-lcm.node=dkt-b'])).length).toBe(1);
+  },
+  TIMEOUT,
+);
 
-test('a restarted VIM adapter finds its containers again and does not start them twice', async () => {
-  const before = await list();
-  expect(before.map((h) => h.node).sort()).toEqual(['dkt-a', 'dkt-b', 'dkt-c']);
-  await killVim();
-  for (const h of before) expect((await container(h.node))?.State.Running).toBe(true); // hosts outlive the adapter
-  await startVim();
-  const after = await list();
-  expect(after.map((h) => h.node).sort()).toEqual(['dkt-a', 'dkt-b', 'dkt-c']);
-  for (const h of after) {
-    const was = before.find((x) => x.node === h.node)!;
-    expect(h).toMatchObject({ state: 'running', driver: 'docker', zone: 'dock', ref: was.ref, address: was.address, createdAt: was.createdAt });
-  }
-  const again = await activate('dkt-a');
-  expect(again).toMatchObject({ state: 'running', ref: before.find((x) => x.node === 'dkt-a')!.ref });
-}, TIMEOUT);
+test(
+  'a restarted VIM adapter finds its containers again and does not start them twice',
+  async () => {
+    const before = await list();
+    expect(before.map((h) => h.node).sort()).toEqual(['dkt-a', 'dkt-b', 'dkt-c']);
+    await killVim();
+    for (const h of before) expect((await container(h.node))?.State.Running).toBe(true); // hosts outlive the adapter
+    await startVim();
+    const after = await list();
+    expect(after.map((h) => h.node).sort()).toEqual(['dkt-a', 'dkt-b', 'dkt-c']);
+    for (const h of after) {
+      const was = before.find((x) => x.node === h.node)!;
+      expect(h).toMatchObject({ state: 'running', driver: 'docker', zone: 'dock', ref: was.ref, address: was.address, createdAt: was.createdAt });
+    }
+    const again = await activate('dkt-a');
+    expect(again).toMatchObject({ state: 'running', ref: before.find((x) => x.node === 'dkt-a')!.ref });
+  },
+  TIMEOUT,
+);
 
-test('a start cut short by a VIM crash is finished by the next activate, with the same agent', async () => {
-  const [c] = (await list()).filter((h) => h.node === 'dkt-c');
-  await killVim();
-  // what a VIM killed after starting the container, before the agent's hello, leaves behind
-  await docker.putArchive(c.ref!, '/vnf-lcm', tar([{ name: 'hello', type: 'file', mode: 0o644, body: '' }]));
-  await startVim();
-  expect((await list()).find((h) => h.node === 'dkt-c')).toMatchObject({ state: 'creating', ref: c.ref, pid: c.pid });
-  const again = await activate('dkt-c');
-  expect(again.error).toBeUndefined();
-  // the agent answers its status, so it is kept: same container, same init
-  expect(again).toMatchObject({ state: 'running', ref: c.ref, pid: c.pid, address: c.address });
-  expect((await list()).find((h) => h.node === 'dkt-c')).toMatchObject({ state: 'running', pid: c.pid });
-}, TIMEOUT);
+test(
+  'a start cut short by a VIM crash is finished by the next activate, with the same agent',
+  async () => {
+    const [c] = (await list()).filter((h) => h.node === 'dkt-c');
+    await killVim();
+    // what a VIM killed after starting the container, before the agent's hello, leaves behind
+    await docker.putArchive(c.ref!, '/vnf-lcm', tar([{ name: 'hello', type: 'file', mode: 0o644, body: '' }]));
+    await startVim();
+    expect((await list()).find((h) => h.node === 'dkt-c')).toMatchObject({ state: 'creating', ref: c.ref, pid: c.pid });
+    const again = await activate('dkt-c');
+    expect(again.error).toBeUndefined();
+    // the agent answers its status, so it is kept: same container, same init
+    expect(again).toMatchObject({ state: 'running', ref: c.ref, pid: c.pid, address: c.address });
+    expect((await list()).find((h) => h.node === 'dkt-c')).toMatchObject({ state: 'running', pid: c.pid });
+  },
+  TIMEOUT,
+);
 
-test('a host whose container stopped is started again in place, with a new identity', async () => {
-  const [b] = (await list()).filter((h) => h.node === 'dkt-b');
-  const oldJwt = await identityIn(b.ref!);
-  await docker.kill(b.ref!);
-  for (let i = 0; i < 50 && (await container('dkt-b'))?.State.Running; i++) await new Promise((r) => setTimeout(r, 100));
-  expect((await list()).find((h) => h.node === 'dkt-b')).toMatchObject({ state: 'stopped' });
-  const again = await activate('dkt-b');
-  expect(again).toMatchObject({ state: 'running', ref: b.ref, address: b.address });
-  const newJwt = await identityIn(b.ref!);
-  expect(newJwt).not.toBe(oldJwt);
-  // the agent that died had its identity revoked before the new one was minted
-  expect(security.id.revocations()[subjectOf(oldJwt)]).toBeGreaterThan(0);
-  expect(security.id.revocations()[subjectOf(newJwt)]).toBeUndefined();
-}, TIMEOUT);
+test(
+  'a host whose container stopped is started again in place, with a new identity',
+  async () => {
+    const [b] = (await list()).filter((h) => h.node === 'dkt-b');
+    const oldJwt = await identityIn(b.ref!);
+    await docker.kill(b.ref!);
+    for (let i = 0; i < 50 && (await container('dkt-b'))?.State.Running; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await list()).find((h) => h.node === 'dkt-b')).toMatchObject({ state: 'stopped' });
+    const again = await activate('dkt-b');
+    expect(again).toMatchObject({ state: 'running', ref: b.ref, address: b.address });
+    const newJwt = await identityIn(b.ref!);
+    expect(newJwt).not.toBe(oldJwt);
+    // the agent that died had its identity revoked before the new one was minted
+    expect(security.id.revocations()[subjectOf(oldJwt)]).toBeGreaterThan(0);
+    expect(security.id.revocations()[subjectOf(newJwt)]).toBeUndefined();
+  },
+  TIMEOUT,
+);
 
-test('host-remove stops the agent, revokes its identity and removes the container', async () => {
-  const c = (await container('dkt-a'))!;
-  const jwt = await identityIn(c.Id);
-  expect(await remove('dkt-a')).toEqual({ node: 'dkt-a', removed: true });
-  expect(await container('dkt-a')).toBeUndefined();
-  expect(processesOf(c.Id)).toEqual([]);
-  expect(security.id.revocations()[subjectOf(jwt)]).toBeGreaterThan(0);
-  expect(await connz()).not.toContain('vnf-agent/dkt-a');
-  await expect(fetch('http://127.47.0.1:18080/', { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
-  expect((await list()).map((h) => h.node)).not.toContain('dkt-a');
-  // again: nothing there, no error
-  expect(await remove('dkt-a')).toEqual({ node: 'dkt-a', removed: false });
-}, TIMEOUT);
+test(
+  'host-remove stops the agent, revokes its identity and removes the container',
+  async () => {
+    const c = (await container('dkt-a'))!;
+    const jwt = await identityIn(c.Id);
+    expect(await remove('dkt-a')).toEqual({ node: 'dkt-a', removed: true });
+    expect(await container('dkt-a')).toBeUndefined();
+    expect(processesOf(c.Id)).toEqual([]);
+    expect(security.id.revocations()[subjectOf(jwt)]).toBeGreaterThan(0);
+    expect(await connz()).not.toContain('vnf-agent/dkt-a');
+    await expect(fetch('http://127.47.0.1:18080/', { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
+    expect((await list()).map((h) => h.node)).not.toContain('dkt-a');
+    // again: nothing there, no error
+    expect(await remove('dkt-a')).toEqual({ node: 'dkt-a', removed: false });
+  },
+  TIMEOUT,
+);
 
 test("a cluster's CPU and memory limits reach the container, enforced by Docker; without them the zone's apply", async () => {
   const limited = await req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'dkt', cluster: 'web', node: 'dkt-web-40', cpus: 0.5, memoryMiB: 64 });
@@ -308,40 +346,56 @@ test("a cluster's CPU and memory limits reach the container, enforced by Docker;
   expect(await remove('dkt-web-40')).toMatchObject({ removed: true });
 });
 
-test('a freed address is given out again', async () => {
-  const d = await activate('dkt-d');
-  expect(d).toMatchObject({ state: 'running', address: '127.47.0.1' });
-}, TIMEOUT);
+test(
+  'a freed address is given out again',
+  async () => {
+    const d = await activate('dkt-d');
+    expect(d).toMatchObject({ state: 'running', address: '127.47.0.1' });
+  },
+  TIMEOUT,
+);
 
-test("the agent needs nothing from the application's image: it runs in an empty one", async () => {
-  const h = await activate('dkt-f', 'bare');
-  expect(h.error).toBeUndefined();
-  expect(h).toMatchObject({ zone: 'bare', state: 'running', address: '127.47.64.1' });
-  expect(await connz()).toContain('vnf-agent/dkt-f');
-  const status = await req<Agent.Status>(Agent.subject(Agent.Verb.status, 'dkt-f'), {});
-  expect(status).toMatchObject({ node: 'dkt-f', address: '127.47.64.1' });
-  expect(await remove('dkt-f')).toEqual({ node: 'dkt-f', removed: true });
-}, TIMEOUT);
+test(
+  "the agent needs nothing from the application's image: it runs in an empty one",
+  async () => {
+    const h = await activate('dkt-f', 'bare');
+    expect(h.error).toBeUndefined();
+    expect(h).toMatchObject({ zone: 'bare', state: 'running', address: '127.47.64.1' });
+    expect(await connz()).toContain('vnf-agent/dkt-f');
+    const status = await req<Agent.Status>(Agent.subject(Agent.Verb.status, 'dkt-f'), {});
+    expect(status).toMatchObject({ node: 'dkt-f', address: '127.47.64.1' });
+    expect(await remove('dkt-f')).toEqual({ node: 'dkt-f', removed: true });
+  },
+  TIMEOUT,
+);
 
-test("an agent that cannot start fails the step with the reason and the container's log", async () => {
-  const r = await activate('dkt-e', 'tiny');
-  expect(r.error).toMatchObject({ err_code: 'step_failed', description: 'virtual host did not start', details: { node: 'dkt-e' } });
-  expect(r.error!.details.reason).toMatch(/agent exited|no hello/);
-  expect(typeof r.error!.details.log).toBe('string');
-  const c = (await container('dkt-e'))!;
-  expect(c.HostConfig).toMatchObject({ Memory: 6 * 1024 * 1024, NanoCpus: 0.5e9 });
-  expect(c.State.Running).toBe(false);
-  expect(await remove('dkt-e')).toEqual({ node: 'dkt-e', removed: true });
-  expect(await container('dkt-e')).toBeUndefined();
-}, TIMEOUT);
+test(
+  "an agent that cannot start fails the step with the reason and the container's log",
+  async () => {
+    const r = await activate('dkt-e', 'tiny');
+    expect(r.error).toMatchObject({ err_code: 'step_failed', description: 'virtual host did not start', details: { node: 'dkt-e' } });
+    expect(r.error!.details.reason).toMatch(/agent exited|no hello/);
+    expect(typeof r.error!.details.log).toBe('string');
+    const c = (await container('dkt-e'))!;
+    expect(c.HostConfig).toMatchObject({ Memory: 6 * 1024 * 1024, NanoCpus: 0.5e9 });
+    expect(c.State.Running).toBe(false);
+    expect(await remove('dkt-e')).toEqual({ node: 'dkt-e', removed: true });
+    expect(await container('dkt-e')).toBeUndefined();
+  },
+  TIMEOUT,
+);
 
-test('a bad docker zone stops the adapter at start with a message naming the zone', async () => {
-  const bad = JSON.stringify({ zones: [{ name: 'dock', driver: 'docker', range: '10.0.0.0/8' }] });
-  const p = spawn(process.execPath, [VIM_MAIN], { cwd: tmp, env: { ...vimEnv(), VIM_ZONES: bad }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout!.on('data', (d) => (out += d));
-  p.stderr!.on('data', (d) => (out += d));
-  const [code] = await once(p, 'exit');
-  expect(code).toBe(2);
-  expect(out).toContain('zone dock: range 10.0.0.0/8 must lie inside 127.0.0.0/8 with the host network');
-}, TIMEOUT);
+test(
+  'a bad docker zone stops the adapter at start with a message naming the zone',
+  async () => {
+    const bad = JSON.stringify({ zones: [{ name: 'dock', driver: 'docker', range: '10.0.0.0/8' }] });
+    const p = spawn(process.execPath, [VIM_MAIN], { cwd: tmp, env: { ...vimEnv(), VIM_ZONES: bad }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (out += d));
+    const [code] = await once(p, 'exit');
+    expect(code).toBe(2);
+    expect(out).toContain('zone dock: range 10.0.0.0/8 must lie inside 127.0.0.0/8 with the host network');
+  },
+  TIMEOUT,
+);

@@ -30,7 +30,13 @@ async function waitSteps(op: string, n: number) {
 /** Every record node has one host, one agent and one application; nothing else runs. */
 async function expectClean() {
   const vnfs = await sys.vnfRecords();
-  const nodes = vnfs.flatMap((v) => Object.values(v.nodes).flat().map((n) => n.node)).sort();
+  const nodes = vnfs
+    .flatMap((v) =>
+      Object.values(v.nodes)
+        .flat()
+        .map((n) => n.node),
+    )
+    .sort();
   expect((await sys.hosts()).map((h) => h.node).sort()).toEqual(nodes);
   expect(hostProcesses(sys.dir)).toEqual({ agents: nodes, apps: nodes });
 }
@@ -179,9 +185,16 @@ describe('a step that always fails', () => {
     expect(op.error).toMatchObject({ err_code: 'cancelled' });
     expect((await sys.vnf('broken')).nodes.backend).toHaveLength(3);
     // `fail` left its half-made node as it was: the only host no record owns
-    const owned = Object.values((await sys.vnf('broken')).nodes).flat().map((n) => n.node);
+    const owned = Object.values((await sys.vnf('broken')).nodes)
+      .flat()
+      .map((n) => n.node);
     const others = ['kill-orc', 'kill-vnf', 'kill-vim', 'natsy', 'twice'];
-    for (const o of others) owned.push(...Object.values((await sys.vnf(o)).nodes).flat().map((n) => n.node));
+    for (const o of others)
+      owned.push(
+        ...Object.values((await sys.vnf(o)).nodes)
+          .flat()
+          .map((n) => n.node),
+      );
     const stray = (await sys.hosts()).map((h) => h.node).filter((n) => !owned.includes(n));
     expect(stray).toEqual([failedNode]);
   });

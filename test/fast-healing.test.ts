@@ -125,7 +125,12 @@ test('only the VIM may say a host is down, and the VNFM takes the node from the 
   const signer = AgentMinter.fromFile(sys.security!.env(Access.Role.vimAdapter).VIM_AGENT_SIGNER);
   const tls = sys.security!.tls ? { tls: { caFile: sys.security!.tls.ca } } : {};
   // an identity minted as the VIM mints one, for a node that is not deployed
-  const node = await connect({ servers: sys.nats.url, authenticator: credsAuthenticator((await signer.mint('fast-backend-98')).creds), reconnect: false, ...tls });
+  const node = await connect({
+    servers: sys.nats.url,
+    authenticator: credsAuthenticator((await signer.mint('fast-backend-98')).creds),
+    reconnect: false,
+    ...tls,
+  });
   opened.push(node);
   const devops = await sys.connectAs(Access.Role.devops, 'attacker-devops');
   const vnfm = await sys.connectAs(Access.Role.vnfm, 'attacker-vnfm');
@@ -145,7 +150,10 @@ test('only the VIM may say a host is down, and the VNFM takes the node from the 
   // the VIM's identity, about a node nobody has, with a body naming the victim: the body is not taken
   const vim = await sys.connectAs(Access.Role.vimAdapter, 'test-vim');
   opened.push(vim);
-  vim.publish(Vim.hostDown('fast-backend-99'), JSON.stringify({ node: victim, zone: 'local', driver: 'process', reason: 'forged', at: new Date().toISOString() }));
+  vim.publish(
+    Vim.hostDown('fast-backend-99'),
+    JSON.stringify({ node: victim, zone: 'local', driver: 'process', reason: 'forged', at: new Date().toISOString() }),
+  );
   await vim.flush();
   await new Promise((r) => setTimeout(r, 1000));
   expect(await healings('fast', [victim, 'fast-backend-99'])).toEqual([]);
@@ -217,6 +225,12 @@ test('hosts removed on purpose (scale-in, process and docker) are no deaths: no 
   expect([...(await healings('fast', removed)), ...(await healings('boxed', removed))]).toEqual([]);
   const hosts = (await sys.hosts()).map((h) => h.node);
   for (const n of removed) expect(hosts).not.toContain(n);
-  await servingOnlyOn('fast', f2.nodes.backend.map((n) => n.node));
-  await servingOnlyOn('boxed', b2.nodes.backend.map((n) => n.node));
+  await servingOnlyOn(
+    'fast',
+    f2.nodes.backend.map((n) => n.node),
+  );
+  await servingOnlyOn(
+    'boxed',
+    b2.nodes.backend.map((n) => n.node),
+  );
 }, 90_000);

@@ -62,14 +62,19 @@ const records = () =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as { service: string; level: string; msg: string });
 /** its messages as `[service] msg` lines, for the checks that read them */
-const said = () => out.split('\n').filter((l) => l.trim()).map((l) => {
-  try {
-    const r = JSON.parse(l) as { service: string; msg: string };
-    return `[${r.service}] ${r.msg}`;
-  } catch {
-    return l;
-  }
-}).join('\n');
+const said = () =>
+  out
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      try {
+        const r = JSON.parse(l) as { service: string; msg: string };
+        return `[${r.service}] ${r.msg}`;
+      } catch {
+        return l;
+      }
+    })
+    .join('\n');
 
 const exited = () => launcher.exitCode !== null || launcher.signalCode !== null;
 
@@ -95,9 +100,29 @@ beforeAll(async () => {
     VIM_ZONES: JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: '127.46.0.0/16', root: join(dir, 'hosts') }] }),
   };
   delete env.NATS_URL; // the launcher must start its own server
-  const args = ['--data', join(dir, 'data'), '--port', String(natsPort), '--monitor', String(monitorPort), '--console', String(consolePort), '--websocket', String(wsPort), '--fresh', '--teardown', '--deploy', join(ROOT, 'examples/web.yaml')];
+  const args = [
+    '--data',
+    join(dir, 'data'),
+    '--port',
+    String(natsPort),
+    '--monitor',
+    String(monitorPort),
+    '--console',
+    String(consolePort),
+    '--websocket',
+    String(wsPort),
+    '--fresh',
+    '--teardown',
+    '--deploy',
+    join(ROOT, 'examples/web.yaml'),
+  ];
   // its own process group, so that the test can press Ctrl-C as a terminal does: to the whole group
-  launcher = spawn(process.execPath, [join(ROOT, 'apps/launcher/dist/main.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  launcher = spawn(process.execPath, [join(ROOT, 'apps/launcher/dist/main.js'), ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   launcher.stdout!.on('data', (d) => (out += d));
   launcher.stderr!.on('data', (d) => (out += d));
 }, T);
@@ -149,7 +174,11 @@ test(
   'serves the web console on --console, its page pointed at the WebSocket listener with the observer identity',
   async () => {
     await until(() => /web console on/.test(out) || undefined, 'the console line', 30_000);
-    const page = await until(async () => (await httpGet(`http://127.0.0.1:${consolePort}/`).catch(() => undefined))?.status === 200 || undefined, 'the console', 30_000);
+    const page = await until(
+      async () => (await httpGet(`http://127.0.0.1:${consolePort}/`).catch(() => undefined))?.status === 200 || undefined,
+      'the console',
+      30_000,
+    );
     expect(page).toBe(true);
     const cfg = (await httpGet(`http://127.0.0.1:${consolePort}/config.json`)).body as { ws: string; creds: string };
     expect(cfg.ws).toBe(`ws://127.0.0.1:${wsPort}`);
@@ -200,7 +229,10 @@ test(
     const clusters = async () => {
       try {
         const m = await nc!.request('vnf.vnfm.cluster-get', JSON.stringify({ vnf: 'web' }), { timeout: 1000 });
-        return m.json<{ clusters?: { name: string }[] }>().clusters?.map((c) => c.name).sort();
+        return m
+          .json<{ clusters?: { name: string }[] }>()
+          .clusters?.map((c) => c.name)
+          .sort();
       } catch {
         return undefined;
       }

@@ -96,7 +96,12 @@ afterAll(async () => {
 }, 90_000);
 
 /** `vnfctl logs <node> --follow ...` until `until` holds for what it printed after its first `skip` lines; then Ctrl-C */
-async function follow(args: string[], skip: number, until: (later: string[]) => boolean, meanwhile: () => Promise<void>): Promise<{ later: string[]; code: number | null }> {
+async function follow(
+  args: string[],
+  skip: number,
+  until: (later: string[]) => boolean,
+  meanwhile: () => Promise<void>,
+): Promise<{ later: string[]; code: number | null }> {
   const child = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'logs', ...args, '--follow'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -132,7 +137,9 @@ describe.each([
       const r = await vnfctl(['logs', node()]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      const listening = lines(r.stdout).map((l) => JSON.parse(l) as { msg: string; node: string }).find((l) => l.msg === 'listening');
+      const listening = lines(r.stdout)
+        .map((l) => JSON.parse(l) as { msg: string; node: string })
+        .find((l) => l.msg === 'listening');
       expect(listening).toMatchObject({ node: node() });
     },
     T,
@@ -165,7 +172,12 @@ describe.each([
   test(
     '--follow prints the line the application writes afterwards (a reconfigure: config reloaded), and stops on Ctrl-C',
     async () => {
-      const { later, code } = await follow([node(), '--tail', '1'], 1, (l) => l.some((x) => x.includes('config reloaded')), () => scaleOut(cluster));
+      const { later, code } = await follow(
+        [node(), '--tail', '1'],
+        1,
+        (l) => l.some((x) => x.includes('config reloaded')),
+        () => scaleOut(cluster),
+      );
       expect(later.some((x) => x.includes('config reloaded'))).toBe(true);
       expect(code).toBe(0);
     },
@@ -176,7 +188,12 @@ describe.each([
     '--follow --agent prints what the agent logs afterwards',
     async () => {
       const before = lines((await vnfctl(['logs', node(), '--agent', '--tail', '10000'])).stdout).length;
-      const { later, code } = await follow([node(), '--agent', '--tail', '1'], 1, (l) => l.length > 0, () => scaleOut(cluster));
+      const { later, code } = await follow(
+        [node(), '--agent', '--tail', '1'],
+        1,
+        (l) => l.length > 0,
+        () => scaleOut(cluster),
+      );
       expect(later.length).toBeGreaterThan(0);
       const after = lines((await vnfctl(['logs', node(), '--agent', '--tail', '10000'])).stdout);
       expect(after.length).toBeGreaterThan(before);

@@ -58,7 +58,13 @@ async function streamsLed(names: string[]) {
   const jsm = await jetstreamManager(sys.nc, { timeout: 1000, checkAPI: false });
   for (const name of names)
     for (let until = Date.now() + 60_000; ; ) {
-      if (await jsm.streams.info(name).then(() => true, () => false)) break;
+      if (
+        await jsm.streams.info(name).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       if (Date.now() > until) throw new Error(`stream ${name} has no leader`);
     }
 }
@@ -113,7 +119,9 @@ test('kill -9 of the server the orchestrator is connected to, in the middle of a
   const deployed = await sys.req<Query.OpGetReply>(Query.Subject.opGet, { op: deployOp });
   expect(deployed.op.state).toBe('COMPLETED');
   expect(fits(diagram('deployment'), await sys.trace(deployOp))).toMatchObject({ ok: true });
-  const { clusters: [cluster] } = await sys.req<Vnfm.ClusterListReply>(Vnfm.Subject.clusterGet, { vnf: 'clu', cluster: 'backend' });
+  const {
+    clusters: [cluster],
+  } = await sys.req<Vnfm.ClusterListReply>(Vnfm.Subject.clusterGet, { vnf: 'clu', cluster: 'backend' });
   expect(cluster.members.map((m) => m.node).sort()).toEqual(v.nodes.backend.map((n) => n.node).sort());
 
   // and the new backend serves through the frontend
@@ -121,7 +129,10 @@ test('kill -9 of the server the orchestrator is connected to, in the middle of a
   const ups = ((await httpGet(`http://${f.address}:${f.port}/upstreams`)).body as { node: string }[]).map((u) => u.node).sort();
   expect(ups).toEqual(v.nodes.backend.map((n) => n.node).sort());
   for (const n of v.nodes.backend) expect((await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {})).app.state).toBe('running');
-  const nodes = Object.values(v.nodes).flat().map((n) => n.node).sort();
+  const nodes = Object.values(v.nodes)
+    .flat()
+    .map((n) => n.node)
+    .sort();
   expect(hostProcesses(sys.dir)).toEqual({ agents: nodes, apps: nodes });
 
   // the killed server back on its store: it catches up, and every stream is whole again

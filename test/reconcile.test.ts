@@ -67,7 +67,12 @@ async function traceLabels(op: string): Promise<string[]> {
 async function expectOwnHostsUntouched({ orchestratorUp = true } = {}) {
   if (orchestratorUp) {
     const v = await sys.vnf('web');
-    expect(Object.values(v.nodes).flat().map((n) => n.node).sort()).toEqual([...own.keys()].sort());
+    expect(
+      Object.values(v.nodes)
+        .flat()
+        .map((n) => n.node)
+        .sort(),
+    ).toEqual([...own.keys()].sort());
   }
   const hosts = await sys.hosts();
   for (const [node, pid] of own) {

@@ -33,7 +33,10 @@ async function underLoad(subject: string, body: object): Promise<{ op: Records.O
 /** No host, agent or application beyond the nodes the VNF record lists. */
 async function expectNothingLeaked() {
   const v = await sys.vnf('web');
-  const nodes = Object.values(v.nodes).flat().map((n) => n.node).sort();
+  const nodes = Object.values(v.nodes)
+    .flat()
+    .map((n) => n.node)
+    .sort();
   expect((await sys.hosts()).map((h) => h.node).sort()).toEqual(nodes);
   expect(hostProcesses(sys.dir)).toEqual({ agents: nodes, apps: nodes });
 }

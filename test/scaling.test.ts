@@ -19,7 +19,9 @@ async function run(subject: string, body: object): Promise<Records.OpRecord> {
 }
 
 async function upstreamsOf(v: Records.VnfRecord): Promise<string[][]> {
-  return Promise.all(v.nodes.frontend.map(async (f) => ((await httpGet(`http://${f.address}:${f.port}/upstreams`)).body as { node: string }[]).map((u) => u.node).sort()));
+  return Promise.all(
+    v.nodes.frontend.map(async (f) => ((await httpGet(`http://${f.address}:${f.port}/upstreams`)).body as { node: string }[]).map((u) => u.node).sort()),
+  );
 }
 
 describe('scale-out', () => {
@@ -117,7 +119,10 @@ describe('scale-in', () => {
 
   test('internal subjects check descriptor parts field by field: a bad one changes nothing', async () => {
     const backend = (await sys.vnf('web')).nodes.backend[0];
-    const bad = await sys.raw(Vnfm.Subject.clusterActivate, { vnf: 'web', spec: { name: 'rogue', nodes: 1, app: { version: 'v1', command: 'sh', port: 'http' } } });
+    const bad = await sys.raw(Vnfm.Subject.clusterActivate, {
+      vnf: 'web',
+      spec: { name: 'rogue', nodes: 1, app: { version: 'v1', command: 'sh', port: 'http' } },
+    });
     expect(bad.error).toMatchObject({ err_code: 'invalid_request', description: expect.stringMatching(/spec\/app\/port must be integer/) });
     const { clusters } = await sys.req<Vnfm.ClusterListReply>(Vnfm.Subject.clusterGet, { vnf: 'web' });
     expect(clusters.map((c) => c.name).sort()).toEqual(['backend', 'frontend']);

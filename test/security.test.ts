@@ -51,7 +51,8 @@ async function snapshot() {
   const v = await sys.vnf('web');
   const hosts = (await sys.hosts()).map((h) => `${h.node}@${h.address}:${h.state}`).sort();
   const ups: Record<string, string[]> = {};
-  for (const f of v.nodes.frontend) ups[f.node] = ((await httpGet(`http://${f.address}:${f.port}/upstreams`)).body as { address: string }[]).map((u) => u.address).sort();
+  for (const f of v.nodes.frontend)
+    ups[f.node] = ((await httpGet(`http://${f.address}:${f.port}/upstreams`)).body as { address: string }[]).map((u) => u.address).sort();
   return { nodes: v.nodes, state: v.state, hosts, ups, processes: hostProcesses(sys.dir) };
 }
 
@@ -72,7 +73,10 @@ test('a DevOps identity cannot reach internal subjects, forge events or traces, 
   const events = (await sys.req<{ state: { messages: number } }>('$JS.API.STREAM.INFO.VNF_EVENTS', {})).state.messages;
   const said = await refusals(devops, () => {
     // pointing a frontend at an address of the attacker's choosing
-    devops.publish(Agent.subject(Agent.Verb.clientReconfigure, frontend), JSON.stringify({ provider: 'backend', endpoints: [{ node: 'x', address: '127.0.0.1', port: 9 }] }));
+    devops.publish(
+      Agent.subject(Agent.Verb.clientReconfigure, frontend),
+      JSON.stringify({ provider: 'backend', endpoints: [{ node: 'x', address: '127.0.0.1', port: 9 }] }),
+    );
     devops.publish(Agent.subject(Agent.Verb.appStop, backend), '{}');
     devops.publish('vnf.vim.host-remove', JSON.stringify({ node: backend }));
     devops.publish('vnf.vnfm.cluster-scale-in', JSON.stringify({ vnf: 'web', cluster: 'backend', pick: 'newest' }));
@@ -119,7 +123,9 @@ test('an observer reads, and may not ask for anything that changes something', a
   const observer = await as(Access.Role.observer);
   const { vnf } = (await observer.request(Query.Subject.vnfGet, JSON.stringify({ vnf: 'web' }), { timeout: 5000 })).json<Query.VnfGetReply>();
   expect(vnf.name).toBe('web');
-  await expect(observer.request('vnf.ao.scale-out', JSON.stringify({ vnf: 'web', cluster: 'backend' }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
+  await expect(observer.request('vnf.ao.scale-out', JSON.stringify({ vnf: 'web', cluster: 'backend' }), { timeout: 2000 })).rejects.toThrow(
+    /Permissions Violation/i,
+  );
   await expect(observer.request('vnf.ao.deploy', '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
 });
 
@@ -158,7 +164,10 @@ describe('one identity per node', () => {
     // its own subject, which it may use, with a body that says another node's application failed
     const said = await refusals(node, () => {
       for (let i = 0; i < 5; i++)
-        node.publish(Agent.heartbeat('web-backend-97'), JSON.stringify({ node: victim, app: { state: 'failed', reason: 'forged' }, ts: new Date().toISOString() }));
+        node.publish(
+          Agent.heartbeat('web-backend-97'),
+          JSON.stringify({ node: victim, app: { state: 'failed', reason: 'forged' }, ts: new Date().toISOString() }),
+        );
     });
     expect(said).toEqual([]);
     // the VNFM asks for healing within a second of a failure it believes: none may come
@@ -177,7 +186,12 @@ describe('one identity per node', () => {
     expect(apps).toHaveLength(5);
     for (const pid of [...agents, ...apps]) expect(uidOf(pid)).toBe(vnfUid);
     // nothing of the bus reaches an application: no address, identity or CA
-    for (const pid of apps) expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((e) => e.startsWith('NATS_'))).toEqual([]);
+    for (const pid of apps)
+      expect(
+        readFileSync(`/proc/${pid}/environ`, 'utf8')
+          .split('\0')
+          .filter((e) => e.startsWith('NATS_')),
+      ).toEqual([]);
   });
 
   test("a removed node's identity is revoked: its connection is dropped, and it cannot connect again, even after a server restart", async () => {
@@ -192,10 +206,19 @@ describe('one identity per node', () => {
     await expect(devops.request(Access.REVOKE_SUBJECT, JSON.stringify({ jwt: minted.jwt }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
     const vim = await as(Access.Role.vimAdapter);
     const devopsJwt = /-----BEGIN NATS USER JWT-----\s*(\S+)/.exec(readFileSync(sys.envOf(Access.Role.devops).NATS_CREDS, 'utf8'))![1];
-    expect((await vim.request(Access.REVOKE_SUBJECT, JSON.stringify({ jwt: devopsJwt }), { timeout: 5000 })).json()).toMatchObject({ error: { err_code: 'invalid_request' } });
-    expect((await vim.request(Access.REVOKE_SUBJECT, JSON.stringify({ jwt: minted.jwt }), { timeout: 5000 })).json()).toMatchObject({ node: 'web-backend-98', revoked: true });
+    expect((await vim.request(Access.REVOKE_SUBJECT, JSON.stringify({ jwt: devopsJwt }), { timeout: 5000 })).json()).toMatchObject({
+      error: { err_code: 'invalid_request' },
+    });
+    expect((await vim.request(Access.REVOKE_SUBJECT, JSON.stringify({ jwt: minted.jwt }), { timeout: 5000 })).json()).toMatchObject({
+      node: 'web-backend-98',
+      revoked: true,
+    });
     expect(await dropped).toBe(true);
-    const again = () => asNode(minted.creds).then(() => 'connected', (e: Error) => e.message);
+    const again = () =>
+      asNode(minted.creds).then(
+        () => 'connected',
+        (e: Error) => e.message,
+      );
     expect(await again()).toMatch(/Authorization Violation/i);
     await sys.nats.restart();
     await sys.waitReady();
@@ -204,7 +227,10 @@ describe('one identity per node', () => {
 
   test('scale-in revokes the identity the VIM minted for the node it removed', async () => {
     const hostDir = (node: string) => join(sys.dir, 'hosts/local', node);
-    const newest = web.nodes.backend.map((n) => n.node).sort().at(-1)!;
+    const newest = web.nodes.backend
+      .map((n) => n.node)
+      .sort()
+      .at(-1)!;
     const jwt = readFileSync(join(hostDir(newest), 'identity.jwt'), 'utf8').trim();
     const user = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).sub as string;
     expect(sys.security!.id.revocations()[user]).toBeUndefined();

@@ -26,7 +26,7 @@ const ok = [
   'AO->DevOps: notify',
   'AO->DevOps: notify',
 ];
-const text = (l: string[]) => l.join('\n') + '\n';
+const text = (l: string[]) => `${l.join('\n')}\n`;
 
 describe('the TypeScript diagram check', () => {
   test('accepts a run of the diagram, with the VNFM as requester and the closing notify to it', () => {

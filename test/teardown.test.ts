@@ -27,10 +27,8 @@ const descriptor = join(dir, 'web.yaml');
 const FIXTURES = join(ROOT, 'test/fixtures/apps');
 writeFileSync(
   descriptor,
-  readFileSync(join(ROOT, 'examples/web.yaml'), 'utf8').replace(
-    'args: [backend.mjs]\n      cwd: apps\n',
-    `args: [slow-stop.mjs]\n      cwd: ${FIXTURES}\n      env: { STOP_DELAY_MS: '2000' }\n`,
-  )
+  readFileSync(join(ROOT, 'examples/web.yaml'), 'utf8')
+    .replace('args: [backend.mjs]\n      cwd: apps\n', `args: [slow-stop.mjs]\n      cwd: ${FIXTURES}\n      env: { STOP_DELAY_MS: '2000' }\n`)
     // relative to the descriptor's folder, which is the test's here
     .replaceAll('cwd: apps', `cwd: ${join(ROOT, 'examples/apps')}`),
 );
@@ -69,7 +67,12 @@ class Run {
     delete env.NATS_URL; // the launcher must start its own server
     const args = ['--data', data, '--port', String(port), '--monitor', String(monitor), '--no-console', ...flags];
     // its own process group, so that Ctrl-C goes to the whole group as a terminal sends it
-    this.proc = spawn(process.execPath, [join(ROOT, 'apps/launcher/dist/main.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.proc = spawn(process.execPath, [join(ROOT, 'apps/launcher/dist/main.js'), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.proc.stdout!.on('data', (d) => (this.out += d));
     this.proc.stderr!.on('data', (d) => (this.out += d));
     this.exit = new Promise((r) => this.proc.once('exit', (code) => r(code)));
@@ -120,7 +123,9 @@ class Run {
 const hostFolders = () => (existsSync(hostsRoot) ? readdirSync(hostsRoot).filter((f) => statSync(join(hostsRoot, f)).isDirectory()) : []);
 
 const opsOf = async (nc: NatsConnection) =>
-  (await nc.request('vnf.ao.op-list', JSON.stringify({ vnf: 'web' }), { timeout: 5000 })).json<{ ops: { id: string; algorithm: string; state: string; requestedBy: string; startedAt: string }[] }>().ops;
+  (await nc.request('vnf.ao.op-list', JSON.stringify({ vnf: 'web' }), { timeout: 5000 })).json<{
+    ops: { id: string; algorithm: string; state: string; requestedBy: string; startedAt: string }[];
+  }>().ops;
 
 let run: Run | undefined;
 /** the same ports at every start, as an operator's launcher has: the agents left running reconnect there */
@@ -160,7 +165,13 @@ test(
     const code = await run.ctrlC();
     const said = run.said();
     // all at once, so that a failure shows the whole of what was left
-    expect({ code, healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0, left: hostProcesses(dir), folders: hostFolders(), processes: processesUnder(dir).length }).toEqual({
+    expect({
+      code,
+      healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
+      left: hostProcesses(dir),
+      folders: hostFolders(),
+      processes: processesUnder(dir).length,
+    }).toEqual({
       code: 0,
       healingAsked: 0,
       left: { agents: [], apps: [] },
@@ -212,9 +223,16 @@ test(
     await run.until(/^\[vnf-lcm\] running; Ctrl-C stops everything$/m);
     const devops = await run.connectAs('devops');
     try {
-      const v = (await devops.request('vnf.ao.vnf-get', JSON.stringify({ vnf: 'web' }), { timeout: 5000 })).json<{ vnf: { state: string; nodes: Record<string, { node: string }[]> } }>().vnf;
+      const v = (await devops.request('vnf.ao.vnf-get', JSON.stringify({ vnf: 'web' }), { timeout: 5000 })).json<{
+        vnf: { state: string; nodes: Record<string, { node: string }[]> };
+      }>().vnf;
       expect(v.state).toBe('INSTANTIATED');
-      expect(Object.values(v.nodes).flat().map((n) => n.node).sort()).toEqual(before.agents);
+      expect(
+        Object.values(v.nodes)
+          .flat()
+          .map((n) => n.node)
+          .sort(),
+      ).toEqual(before.agents);
       // heard again once their agents reconnected: none taken for dead meanwhile (VNFM_START_GRACE_MS)
       const unheard = async () =>
         (await devops.request('vnf.ao.node-health', JSON.stringify({ vnf: 'web' }), { timeout: 5000 }))
@@ -243,7 +261,13 @@ test(
     await run.until(/^\[vim-adapter\] virtual host activated$/m);
     const code = await run.ctrlC();
     const said = run.said();
-    expect({ code, healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0, left: hostProcesses(dir), folders: hostFolders(), processes: processesUnder(dir).length }).toEqual({
+    expect({
+      code,
+      healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
+      left: hostProcesses(dir),
+      folders: hostFolders(),
+      processes: processesUnder(dir).length,
+    }).toEqual({
       code: 0,
       healingAsked: 0,
       left: { agents: [], apps: [] },
@@ -265,7 +289,13 @@ async function cutShort(flags: string[], cut: (r: Run) => Promise<void>, said: R
   await cut(run);
   const code = await exit;
   const out = run.said();
-  expect({ code, healingAsked: out.match(/^\[vnfm\] node failed/gm)?.length ?? 0, left: hostProcesses(dir), folders: hostFolders(), processes: processesUnder(dir).length }).toEqual({
+  expect({
+    code,
+    healingAsked: out.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
+    left: hostProcesses(dir),
+    folders: hostFolders(),
+    processes: processesUnder(dir).length,
+  }).toEqual({
     code: 0,
     healingAsked: 0,
     left: { agents: [], apps: [] },
@@ -283,7 +313,12 @@ async function cutShort(flags: string[], cut: (r: Run) => Promise<void>, said: R
 
 test(
   '--teardown-timeout bounds the wait: the VNF not terminated in time is said, and its hosts are removed directly',
-  () => cutShort(['--teardown-timeout', '1'], async () => undefined, /^\[vnf-lcm\] teardown: web not terminated within 1 s \(termination \S+ still runs\); its hosts are removed directly$/m),
+  () =>
+    cutShort(
+      ['--teardown-timeout', '1'],
+      async () => undefined,
+      /^\[vnf-lcm\] teardown: web not terminated within 1 s \(termination \S+ still runs\); its hosts are removed directly$/m,
+    ),
   T,
 );
 

@@ -26,11 +26,16 @@ async function vnfctl(args: string[], role: Access.Role = Access.Role.devops): P
 
 const ours = (n: string) => /^web-(backend|frontend)-\d+$/.test(n);
 /** the host folders the process zones keep, one per node */
-const hostFolders = () => ['local', 'edge'].flatMap((z) => {
-  const d = join(sys.dir, 'hosts', z);
-  return existsSync(d) ? readdirSync(d).filter(ours) : [];
-});
-const nodesOf = (v: Records.VnfRecord) => Object.values(v.nodes).flat().map((n) => n.node).sort();
+const hostFolders = () =>
+  ['local', 'edge'].flatMap((z) => {
+    const d = join(sys.dir, 'hosts', z);
+    return existsSync(d) ? readdirSync(d).filter(ours) : [];
+  });
+const nodesOf = (v: Records.VnfRecord) =>
+  Object.values(v.nodes)
+    .flat()
+    .map((n) => n.node)
+    .sort();
 
 let deployOp: string;
 let before: string[];
@@ -47,7 +52,11 @@ test('deploy examples/web.yaml', async () => {
 test('refused while another operation runs, for an unknown vnf, for a bad name, and to an observer: nothing changes', async () => {
   const scale = await sys.req<Lifecycle.Reply>(Lifecycle.Subject.scaleOut, { vnf: 'web', cluster: 'backend', by: 1 });
   const busy = await sys.raw(Lifecycle.Subject.terminate, { vnf: 'web' });
-  expect(busy.error).toMatchObject({ err_code: 'conflict', description: expect.stringMatching(/running operation/), details: { op: scale.op, algorithm: 'scale-out' } });
+  expect(busy.error).toMatchObject({
+    err_code: 'conflict',
+    description: expect.stringMatching(/running operation/),
+    details: { op: scale.op, algorithm: 'scale-out' },
+  });
   expect((await sys.waitOp(scale.op)).state).toBe('COMPLETED');
   const back = await sys.req<Lifecycle.Reply>(Lifecycle.Subject.scaleIn, { vnf: 'web', cluster: 'backend', by: 1 });
   expect((await sys.waitOp(back.op)).state).toBe('COMPLETED');
@@ -88,7 +97,16 @@ describe('terminate --wait', () => {
     const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'web' });
     // the list summarises; the steps are the record's
     op = (await sys.req<Query.OpGetReply>(Query.Subject.opGet, { op: ops.filter((o) => o.algorithm === 'terminate').at(-1)!.id })).op;
-    expect(op).toMatchObject({ state: 'COMPLETED', requestedBy: 'DevOps', params: { clusters: [{ cluster: 'frontend', count: 2 }, { cluster: 'backend', count: 3 }] } });
+    expect(op).toMatchObject({
+      state: 'COMPLETED',
+      requestedBy: 'DevOps',
+      params: {
+        clusters: [
+          { cluster: 'frontend', count: 2 },
+          { cluster: 'backend', count: 3 },
+        ],
+      },
+    });
 
     // every frontend node is gone before the first backend node leaves
     const hosts = op.steps.filter((s) => s.label === 'remove virtual host');
@@ -112,7 +130,12 @@ describe('terminate --wait', () => {
     expect({ agents: agents.filter(ours), apps: apps.filter(ours) }).toEqual({ agents: [], apps: [] });
     expect(hostFolders()).toEqual([]);
     const { clusters } = await sys.req<Vnfm.ClusterListReply>(Vnfm.Subject.clusterGet, { vnf: 'web' });
-    expect(clusters.map((c) => [c.name, c.members.length, c.nodes.length])).toEqual(expect.arrayContaining([['backend', 0, 0], ['frontend', 0, 0]]));
+    expect(clusters.map((c) => [c.name, c.members.length, c.nodes.length])).toEqual(
+      expect.arrayContaining([
+        ['backend', 0, 0],
+        ['frontend', 0, 0],
+      ]),
+    );
   });
 
   test('its trace fits docs/sequences/terminate.wsd, by the TypeScript check and by shared/tools/seqcheck.py', async () => {
@@ -123,7 +146,17 @@ describe('terminate --wait', () => {
     expect(wsd).not.toContain('AO->VNFM: notify');
     const file = join(sys.dir, 'terminate.wsd');
     writeFileSync(file, wsd);
-    const out = execFileSync('python3', [join(SEQUENCES, '..', 'tools', 'seqcheck.py'), diagramFile('terminate'), file, '--count=AO->+VIM:remove virtual host:5', '--count=AO->+VNFM:scale-in cluster:5'], { encoding: 'utf8' });
+    const out = execFileSync(
+      'python3',
+      [
+        join(SEQUENCES, '..', 'tools', 'seqcheck.py'),
+        diagramFile('terminate'),
+        file,
+        '--count=AO->+VIM:remove virtual host:5',
+        '--count=AO->+VNFM:scale-in cluster:5',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(out).toMatch(/terminate.wsd: fits, \d+ messages/);
     // and nothing else does: scale-in's diagram wants its own request
     expect(fits(diagram('scale-in'), wsd).ok).toBe(false);
@@ -139,7 +172,10 @@ describe('terminate --wait', () => {
 
     const ev = await vnfctl(['--json', 'events', 'web']);
     expect(ev.code).toBe(0);
-    const events = ev.out.trim().split('\n').map((l) => JSON.parse(l) as { op: string; step: string; state: string });
+    const events = ev.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { op: string; step: string; state: string });
     expect(events.some((e) => e.op === deployOp)).toBe(true);
     const mine = events.filter((e) => e.op === op.id);
     expect(mine.filter((e) => e.step === 'remove virtual host')).toHaveLength(5);
@@ -165,7 +201,12 @@ describe('terminate --wait', () => {
     expect(now).toHaveLength(5);
     // node numbers are never reused, so no subject or identity of a removed node means a new one
     expect(now.filter((n) => before.includes(n))).toEqual([]);
-    expect((await sys.hosts()).filter((h) => ours(h.node)).map((h) => h.node).sort()).toEqual(now);
+    expect(
+      (await sys.hosts())
+        .filter((h) => ours(h.node))
+        .map((h) => h.node)
+        .sort(),
+    ).toEqual(now);
     for (const f of v.nodes.frontend) expect((await httpGet(`http://${f.address}:${f.port}/`)).status).toBe(200);
   });
 });

@@ -51,13 +51,20 @@ async function expectServing(name: string) {
   const backends = v.nodes.backend.map((n) => n.node).sort();
   const f = v.nodes.frontend[0];
   expect(((await httpGet(`http://${f.address}:${f.port}/upstreams`)).body as { node: string }[]).map((u) => u.node).sort()).toEqual(backends);
-  for (const n of v.nodes.backend) expect((await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {})).members.map((m) => m.node).sort()).toEqual(backends);
+  for (const n of v.nodes.backend)
+    expect((await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {})).members.map((m) => m.node).sort()).toEqual(backends);
 }
 
 /** one host, agent and application per node, each host on its own address (the two VIM adapters share the zones' folders) */
 async function expectClean() {
   const vnfs = await sys.vnfRecords();
-  const nodes = vnfs.flatMap((v) => Object.values(v.nodes).flat().map((n) => n.node)).sort();
+  const nodes = vnfs
+    .flatMap((v) =>
+      Object.values(v.nodes)
+        .flat()
+        .map((n) => n.node),
+    )
+    .sort();
   const hosts = await sys.hosts();
   expect(hosts.map((h) => h.node).sort()).toEqual(nodes);
   expect(hosts.map((h) => h.address).filter((a, i, all) => all.indexOf(a) !== i)).toEqual([]);
@@ -108,7 +115,13 @@ test('kill -9 of one orchestrator, one VNFM and one VIM adapter in the middle of
   await expectClean();
   // the survivors: one of each
   const alive = [...sys.procs].filter(([, p]) => p.exitCode === null && p.signalCode === null).map(([k]) => k);
-  expect(alive.sort()).toEqual(sys.keysOf('orchestrator').concat(sys.keysOf('vnfm'), sys.keysOf('vim-adapter')).filter((k) => !victims.includes(k)).sort());
+  expect(alive.sort()).toEqual(
+    sys
+      .keysOf('orchestrator')
+      .concat(sys.keysOf('vnfm'), sys.keysOf('vim-adapter'))
+      .filter((k) => !victims.includes(k))
+      .sort(),
+  );
 });
 
 test('two scale-outs at once, their hosts made by either VIM adapter in the same folders: each host its own address', async () => {
@@ -125,7 +138,8 @@ test('two scale-outs at once, their hosts made by either VIM adapter in the same
   await expectClean();
   // both adapters made hosts
   for (const k of sys.keysOf('vim-adapter')) expect(readFileSync(join(sys.dir, `${k}.log`), 'utf8')).toContain('process host created');
-  for (const vnf of ['calm', 'split']) await sys.req<Lifecycle.Reply>(Lifecycle.Subject.scaleIn, { vnf, cluster: 'backend', by: 3 }).then((r) => sys.waitOp(r.op));
+  for (const vnf of ['calm', 'split'])
+    await sys.req<Lifecycle.Reply>(Lifecycle.Subject.scaleIn, { vnf, cluster: 'backend', by: 3 }).then((r) => sys.waitOp(r.op));
 });
 
 test('a dead node seen by the two VNFMs (and reported by the two VIM adapters) is healed once', async () => {

@@ -26,7 +26,15 @@ const rec = example('web', (d) => {
   d.name = 'rec';
   d.clusters[1].nodes = 1;
   const b = d.clusters[0];
-  b.app = { version: 'v1', command: 'node', args: ['recorder.mjs'], cwd: join(ROOT, 'test/fixtures/apps'), port: 8080, reload: { signal: 'SIGHUP' }, env: { RECORD_DIR: RECORDS } };
+  b.app = {
+    version: 'v1',
+    command: 'node',
+    args: ['recorder.mjs'],
+    cwd: join(ROOT, 'test/fixtures/apps'),
+    port: 8080,
+    reload: { signal: 'SIGHUP' },
+    env: { RECORD_DIR: RECORDS },
+  };
   b.health = health;
   delete b.versions;
 });
@@ -74,50 +82,54 @@ async function pidsOf(node: string): Promise<{ agent: number; app: number }> {
 test.each([
   ['its application', false],
   ['its whole virtual host (agent and application)', true],
-])('kill -9 of a backend, %s, under load: no failed request, and the replacement serves', async (_what, wholeHost) => {
-  const before = await sys.vnf('web');
-  const f = before.nodes.frontend[0];
-  const victim = before.nodes.backend[1].node;
-  const pids = await pidsOf(victim);
-  const load = new Load(() => [`http://${f.address}:${f.port}/`], 4, 120_000, 2);
-  const samples = load.samples as Sample[];
-  // serving before the kill
-  while (!samples.some((s) => s.upstream === victim)) await sleep(20);
+])(
+  'kill -9 of a backend, %s, under load: no failed request, and the replacement serves',
+  async (_what, wholeHost) => {
+    const before = await sys.vnf('web');
+    const f = before.nodes.frontend[0];
+    const victim = before.nodes.backend[1].node;
+    const pids = await pidsOf(victim);
+    const load = new Load(() => [`http://${f.address}:${f.port}/`], 4, 120_000, 2);
+    const samples = load.samples as Sample[];
+    // serving before the kill
+    while (!samples.some((s) => s.upstream === victim)) await sleep(20);
 
-  const killedAt = Date.now();
-  process.kill(pids.app, 'SIGKILL');
-  if (wholeHost) process.kill(pids.agent, 'SIGKILL');
-  expect(await waitDead(pids.app)).toBe(true);
-  const deadAt = Date.now();
-  const op = await healedByVnfm('web', victim);
-  expect(op).toMatchObject({ state: 'COMPLETED', requestedBy: 'VNFM' });
-  const after = (await sys.vnf('web')).nodes.backend.map((n) => n.node);
-  const fresh = after.find((n) => !before.nodes.backend.some((b) => b.node === n))!;
-  expect(after).toHaveLength(3);
-  expect(after).not.toContain(victim);
-  // keep the load on until the replacement has answered some of it after the healing (or 20 s)
-  const healedAt = Date.now();
-  const servedByFresh = (list: Sample[]) => list.filter((s) => s.upstream === fresh && s.start > healedAt);
-  for (const until = Date.now() + 20_000; Date.now() < until && servedByFresh(samples).length < 10; ) await sleep(50);
-  const all = await load.stop();
+    const killedAt = Date.now();
+    process.kill(pids.app, 'SIGKILL');
+    if (wholeHost) process.kill(pids.agent, 'SIGKILL');
+    expect(await waitDead(pids.app)).toBe(true);
+    const deadAt = Date.now();
+    const op = await healedByVnfm('web', victim);
+    expect(op).toMatchObject({ state: 'COMPLETED', requestedBy: 'VNFM' });
+    const after = (await sys.vnf('web')).nodes.backend.map((n) => n.node);
+    const fresh = after.find((n) => !before.nodes.backend.some((b) => b.node === n))!;
+    expect(after).toHaveLength(3);
+    expect(after).not.toContain(victim);
+    // keep the load on until the replacement has answered some of it after the healing (or 20 s)
+    const healedAt = Date.now();
+    const servedByFresh = (list: Sample[]) => list.filter((s) => s.upstream === fresh && s.start > healedAt);
+    for (const until = Date.now() + 20_000; Date.now() < until && servedByFresh(samples).length < 10; ) await sleep(50);
+    const all = await load.stop();
 
-  expect(Load.failures(all)).toEqual([]);
-  // served throughout: before the kill, while the node was dead and being replaced, after
-  expect(all.filter((s) => s.end < killedAt).length).toBeGreaterThan(0);
-  expect(all.filter((s) => s.start >= killedAt && s.end <= healedAt).length).toBeGreaterThan(0);
-  // the replacement serves; the dead node never answered after its death
-  expect(servedByFresh(all).length).toBeGreaterThanOrEqual(10);
-  expect(all.filter((s) => s.upstream === victim && s.start > deadAt)).toEqual([]);
-  // not by luck: requests did reach the dead node, and the frontend sent them to another one
-  const failed = frontendFailures(f.node).filter((e) => e.upstream === victim);
-  console.log(`${victim}: ${all.length} requests, ${failed.length} retried elsewhere (${[...new Set(failed.map((e) => e.error))].join(', ')})`);
-  expect(failed.length).toBeGreaterThan(0);
-  for (const e of failed) {
-    expect(e.method).toBe('GET');
-    expect(e.retry).not.toBeNull();
-    expect(e.retry).not.toBe(victim);
-  }
-}, 90_000);
+    expect(Load.failures(all)).toEqual([]);
+    // served throughout: before the kill, while the node was dead and being replaced, after
+    expect(all.filter((s) => s.end < killedAt).length).toBeGreaterThan(0);
+    expect(all.filter((s) => s.start >= killedAt && s.end <= healedAt).length).toBeGreaterThan(0);
+    // the replacement serves; the dead node never answered after its death
+    expect(servedByFresh(all).length).toBeGreaterThanOrEqual(10);
+    expect(all.filter((s) => s.upstream === victim && s.start > deadAt)).toEqual([]);
+    // not by luck: requests did reach the dead node, and the frontend sent them to another one
+    const failed = frontendFailures(f.node).filter((e) => e.upstream === victim);
+    console.log(`${victim}: ${all.length} requests, ${failed.length} retried elsewhere (${[...new Set(failed.map((e) => e.error))].join(', ')})`);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const e of failed) {
+      expect(e.method).toBe('GET');
+      expect(e.retry).not.toBeNull();
+      expect(e.retry).not.toBe(victim);
+    }
+  },
+  90_000,
+);
 
 /** how many times each request id reached any recording backend, and which ones */
 function recorded(): Map<string, string[]> {

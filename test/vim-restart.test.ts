@@ -47,7 +47,6 @@ test('the VIM adapter killed and restarted between two deployments leaks and dup
   expect(hostProcesses(sys.dir)).toEqual(procs);
 });
 
-
 test('a host whose agent does not answer on this bus is not taken as running: activating it again boots a new agent', async () => {
   // as a data folder from a run on another NATS server looks: the agent's pid lives, but nobody
   // answers for the node here (a stopped agent stands for one connected elsewhere)

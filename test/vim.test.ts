@@ -35,8 +35,7 @@ const seenPids = new Set<number>();
 
 type Reply<T> = T & { error?: { err_code: string; description: string; details?: any } };
 
-const zones = () =>
-  JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: '127.32.0.0/16', root }] });
+const zones = () => JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: '127.32.0.0/16', root }] });
 
 function vimEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NATS_URL: nats.url, VIM_ZONES: zones(), LOG_LEVEL: 'info', VNF_HEARTBEAT_MS: '1000', ...extra };
@@ -89,7 +88,7 @@ function agentsOf(node: string): number[] {
 }
 
 function processesUnder(dir: string): number[] {
-  return findProcesses((p) => p.cwd.startsWith(dir + '/'));
+  return findProcesses((p) => p.cwd.startsWith(`${dir}/`));
 }
 
 /** The operation's recorded arrows as diagram lines. */
@@ -106,7 +105,7 @@ async function trace(op: string): Promise<string[]> {
 const hostFile = (node: string) => join(root, node, 'host.json');
 const hostJson = (node: string) => JSON.parse(readFileSync(hostFile(node), 'utf8'));
 /** what a VIM killed inside start, after the spawn but before the hello, leaves behind */
-const markCreating = (node: string) => writeFileSync(hostFile(node), JSON.stringify({ ...hostJson(node), state: 'creating' }, null, 2) + '\n');
+const markCreating = (node: string) => writeFileSync(hostFile(node), `${JSON.stringify({ ...hostJson(node), state: 'creating' }, null, 2)}\n`);
 
 async function connz(): Promise<string[]> {
   const r = await fetch(`${nats.monitor}/connz?limit=1000`);
@@ -148,213 +147,285 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 }, TIMEOUT);
 
-test(`activate creates a host with its own address and a running agent (${USE_REAL_AGENT ? 'real vnf-agent' : 'stub agent'})`, async () => {
-  const h = await activate('vimt-a', 'vimtest-act-a');
-  expect(h.error).toBeUndefined();
-  expect(h).toMatchObject({ node: 'vimt-a', vnf: 'vimt', cluster: 'web', zone: 'local', driver: 'process', state: 'running' });
-  expect(h.address).toMatch(RANGE);
-  expect(h.address).toBe('127.32.0.1'); // lowest free, .0 skipped
-  expect(h.ref).toBe(join(root, 'vimt-a'));
-  expect(alive(h.pid!)).toBe(true);
-  expect(agentsOf('vimt-a')).toEqual([h.pid]);
-  expect(JSON.parse(readFileSync(join(root, 'vimt-a', 'host.json'), 'utf8'))).toMatchObject({ address: h.address, pid: h.pid });
-  expect(await connz()).toContain('vnf-agent/vimt-a');
-  const listed = await list();
-  expect(listed.filter((x) => x.node === 'vimt-a')).toEqual([expect.objectContaining({ state: 'running', pid: h.pid })]);
-}, TIMEOUT);
+test(
+  `activate creates a host with its own address and a running agent (${USE_REAL_AGENT ? 'real vnf-agent' : 'stub agent'})`,
+  async () => {
+    const h = await activate('vimt-a', 'vimtest-act-a');
+    expect(h.error).toBeUndefined();
+    expect(h).toMatchObject({ node: 'vimt-a', vnf: 'vimt', cluster: 'web', zone: 'local', driver: 'process', state: 'running' });
+    expect(h.address).toMatch(RANGE);
+    expect(h.address).toBe('127.32.0.1'); // lowest free, .0 skipped
+    expect(h.ref).toBe(join(root, 'vimt-a'));
+    expect(alive(h.pid!)).toBe(true);
+    expect(agentsOf('vimt-a')).toEqual([h.pid]);
+    expect(JSON.parse(readFileSync(join(root, 'vimt-a', 'host.json'), 'utf8'))).toMatchObject({ address: h.address, pid: h.pid });
+    expect(await connz()).toContain('vnf-agent/vimt-a');
+    const listed = await list();
+    expect(listed.filter((x) => x.node === 'vimt-a')).toEqual([expect.objectContaining({ state: 'running', pid: h.pid })]);
+  },
+  TIMEOUT,
+);
 
-test('the VIM records create and start virtual host under the operation id it was sent', async () => {
-  expect(await trace('vimtest-act-a')).toEqual(['VIM->+VNF: create virtual host', 'VNF->-VIM:', 'VIM->+VNF: start virtual host', 'VNF->-VIM:']);
-}, TIMEOUT);
+test(
+  'the VIM records create and start virtual host under the operation id it was sent',
+  async () => {
+    expect(await trace('vimtest-act-a')).toEqual(['VIM->+VNF: create virtual host', 'VNF->-VIM:', 'VIM->+VNF: start virtual host', 'VNF->-VIM:']);
+  },
+  TIMEOUT,
+);
 
-test('activating the same node again returns the same host, spawns nothing, records nothing', async () => {
-  const [first] = (await list()).filter((x) => x.node === 'vimt-a');
-  const again = await activate('vimt-a', 'vimtest-act-a-again');
-  expect(again).toMatchObject({ address: first.address, pid: first.pid, state: 'running' });
-  expect(agentsOf('vimt-a')).toEqual([first.pid]);
-  expect(await trace('vimtest-act-a-again')).toEqual([]);
-}, TIMEOUT);
+test(
+  'activating the same node again returns the same host, spawns nothing, records nothing',
+  async () => {
+    const [first] = (await list()).filter((x) => x.node === 'vimt-a');
+    const again = await activate('vimt-a', 'vimtest-act-a-again');
+    expect(again).toMatchObject({ address: first.address, pid: first.pid, state: 'running' });
+    expect(agentsOf('vimt-a')).toEqual([first.pid]);
+    expect(await trace('vimtest-act-a-again')).toEqual([]);
+  },
+  TIMEOUT,
+);
 
-test('concurrent duplicates of a new node create one host; different nodes get different addresses', async () => {
-  const [b1, b2, c] = await Promise.all([activate('vimt-b'), activate('vimt-b'), activate('vimt-c')]);
-  expect(b1.error).toBeUndefined();
-  expect(b2).toMatchObject({ address: b1.address, pid: b1.pid });
-  expect(agentsOf('vimt-b')).toEqual([b1.pid]);
-  const addresses = new Set([b1.address, c.address, '127.32.0.1']);
-  expect(addresses.size).toBe(3);
-  for (const a of addresses) expect(a).toMatch(RANGE);
-}, TIMEOUT);
+test(
+  'concurrent duplicates of a new node create one host; different nodes get different addresses',
+  async () => {
+    const [b1, b2, c] = await Promise.all([activate('vimt-b'), activate('vimt-b'), activate('vimt-c')]);
+    expect(b1.error).toBeUndefined();
+    expect(b2).toMatchObject({ address: b1.address, pid: b1.pid });
+    expect(agentsOf('vimt-b')).toEqual([b1.pid]);
+    const addresses = new Set([b1.address, c.address, '127.32.0.1']);
+    expect(addresses.size).toBe(3);
+    for (const a of addresses) expect(a).toMatch(RANGE);
+  },
+  TIMEOUT,
+);
 
-test('a restarted VIM adapter finds its hosts again and does not start them twice', async () => {
-  const before = await list();
-  await killVim();
-  for (const h of before) expect(alive(h.pid!)).toBe(true); // hosts outlive the adapter
-  await startVim();
-  const after = await list();
-  expect(after.map((h) => h.node).sort()).toEqual(['vimt-a', 'vimt-b', 'vimt-c']);
-  for (const h of after) expect(h).toMatchObject({ state: 'running', pid: before.find((x) => x.node === h.node)!.pid });
-  const again = await activate('vimt-a', 'vimtest-act-a-after-restart');
-  expect(again.pid).toBe(before.find((x) => x.node === 'vimt-a')!.pid);
-  expect(agentsOf('vimt-a')).toEqual([again.pid]);
-  expect(await trace('vimtest-act-a-after-restart')).toEqual([]);
-}, TIMEOUT);
+test(
+  'a restarted VIM adapter finds its hosts again and does not start them twice',
+  async () => {
+    const before = await list();
+    await killVim();
+    for (const h of before) expect(alive(h.pid!)).toBe(true); // hosts outlive the adapter
+    await startVim();
+    const after = await list();
+    expect(after.map((h) => h.node).sort()).toEqual(['vimt-a', 'vimt-b', 'vimt-c']);
+    for (const h of after) expect(h).toMatchObject({ state: 'running', pid: before.find((x) => x.node === h.node)!.pid });
+    const again = await activate('vimt-a', 'vimtest-act-a-after-restart');
+    expect(again.pid).toBe(before.find((x) => x.node === 'vimt-a')!.pid);
+    expect(agentsOf('vimt-a')).toEqual([again.pid]);
+    expect(await trace('vimtest-act-a-after-restart')).toEqual([]);
+  },
+  TIMEOUT,
+);
 
-test('remove asks the agent to shut down, waits for it, and deletes the folder', async () => {
-  const [a] = (await list()).filter((x) => x.node === 'vimt-a');
-  const r = await remove('vimt-a', 'vimtest-rm-a');
-  expect(r).toEqual({ node: 'vimt-a', removed: true });
-  expect(await waitDead(a.pid!)).toBe(true);
-  expect(existsSync(join(root, 'vimt-a'))).toBe(false);
-  expect((await list()).map((h) => h.node)).not.toContain('vimt-a');
-  expect(await trace('vimtest-rm-a')).toEqual([
-    `VIM->+VNF: stop virtual host [${Agent.subject(Agent.Verb.shutdown, 'vimt-a')}]`,
-    `VNF->-VIM: [${Agent.subject(Agent.Verb.shutdown, 'vimt-a')}]`,
-    'VIM->+VNF: destroy virtual host',
-    'VNF->-VIM:',
-  ]);
-}, TIMEOUT);
+test(
+  'remove asks the agent to shut down, waits for it, and deletes the folder',
+  async () => {
+    const [a] = (await list()).filter((x) => x.node === 'vimt-a');
+    const r = await remove('vimt-a', 'vimtest-rm-a');
+    expect(r).toEqual({ node: 'vimt-a', removed: true });
+    expect(await waitDead(a.pid!)).toBe(true);
+    expect(existsSync(join(root, 'vimt-a'))).toBe(false);
+    expect((await list()).map((h) => h.node)).not.toContain('vimt-a');
+    expect(await trace('vimtest-rm-a')).toEqual([
+      `VIM->+VNF: stop virtual host [${Agent.subject(Agent.Verb.shutdown, 'vimt-a')}]`,
+      `VNF->-VIM: [${Agent.subject(Agent.Verb.shutdown, 'vimt-a')}]`,
+      'VIM->+VNF: destroy virtual host',
+      'VNF->-VIM:',
+    ]);
+  },
+  TIMEOUT,
+);
 
-test('removing an unknown node is not an error and records nothing', async () => {
-  expect(await remove('vimt-a', 'vimtest-rm-a-again')).toEqual({ node: 'vimt-a', removed: false });
-  expect(await trace('vimtest-rm-a-again')).toEqual([]);
-}, TIMEOUT);
+test(
+  'removing an unknown node is not an error and records nothing',
+  async () => {
+    expect(await remove('vimt-a', 'vimtest-rm-a-again')).toEqual({ node: 'vimt-a', removed: false });
+    expect(await trace('vimtest-rm-a-again')).toEqual([]);
+  },
+  TIMEOUT,
+);
 
-test('a freed address is given out again', async () => {
-  const d = await activate('vimt-d');
-  expect(d.address).toBe('127.32.0.1');
-}, TIMEOUT);
+test(
+  'a freed address is given out again',
+  async () => {
+    const d = await activate('vimt-d');
+    expect(d.address).toBe('127.32.0.1');
+  },
+  TIMEOUT,
+);
 
-test('a host whose agent died is started again in the same place', async () => {
-  const [b] = (await list()).filter((x) => x.node === 'vimt-b');
-  process.kill(b.pid!, 'SIGKILL');
-  expect(await waitDead(b.pid!)).toBe(true);
-  expect((await list()).find((x) => x.node === 'vimt-b')).toMatchObject({ state: 'stopped' });
-  const again = await activate('vimt-b', 'vimtest-act-b-dead');
-  expect(again).toMatchObject({ state: 'running', address: b.address });
-  expect(again.pid).not.toBe(b.pid);
-  expect(agentsOf('vimt-b')).toEqual([again.pid]);
-  expect(await trace('vimtest-act-b-dead')).toEqual(['VIM->+VNF: start virtual host', 'VNF->-VIM:']);
-}, TIMEOUT);
+test(
+  'a host whose agent died is started again in the same place',
+  async () => {
+    const [b] = (await list()).filter((x) => x.node === 'vimt-b');
+    process.kill(b.pid!, 'SIGKILL');
+    expect(await waitDead(b.pid!)).toBe(true);
+    expect((await list()).find((x) => x.node === 'vimt-b')).toMatchObject({ state: 'stopped' });
+    const again = await activate('vimt-b', 'vimtest-act-b-dead');
+    expect(again).toMatchObject({ state: 'running', address: b.address });
+    expect(again.pid).not.toBe(b.pid);
+    expect(agentsOf('vimt-b')).toEqual([again.pid]);
+    expect(await trace('vimtest-act-b-dead')).toEqual(['VIM->+VNF: start virtual host', 'VNF->-VIM:']);
+  },
+  TIMEOUT,
+);
 
-test('removing a host whose agent is dead stops it as an action and destroys it', async () => {
-  const [c] = (await list()).filter((x) => x.node === 'vimt-c');
-  process.kill(c.pid!, 'SIGKILL');
-  expect(await waitDead(c.pid!)).toBe(true);
-  expect(await remove('vimt-c', 'vimtest-rm-c-dead')).toEqual({ node: 'vimt-c', removed: true });
-  expect(existsSync(join(root, 'vimt-c'))).toBe(false);
-  expect(await trace('vimtest-rm-c-dead')).toEqual(['VIM->+VNF: stop virtual host', 'VNF->-VIM:', 'VIM->+VNF: destroy virtual host', 'VNF->-VIM:']);
-}, TIMEOUT);
+test(
+  'removing a host whose agent is dead stops it as an action and destroys it',
+  async () => {
+    const [c] = (await list()).filter((x) => x.node === 'vimt-c');
+    process.kill(c.pid!, 'SIGKILL');
+    expect(await waitDead(c.pid!)).toBe(true);
+    expect(await remove('vimt-c', 'vimtest-rm-c-dead')).toEqual({ node: 'vimt-c', removed: true });
+    expect(existsSync(join(root, 'vimt-c'))).toBe(false);
+    expect(await trace('vimtest-rm-c-dead')).toEqual(['VIM->+VNF: stop virtual host', 'VNF->-VIM:', 'VIM->+VNF: destroy virtual host', 'VNF->-VIM:']);
+  },
+  TIMEOUT,
+);
 
-test('activating an existing node for another cluster is a conflict, not a second host', async () => {
-  const r = await req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'vimt', cluster: 'db', node: 'vimt-b' });
-  expect(r.error).toMatchObject({ err_code: 'conflict' });
-  expect(agentsOf('vimt-b')).toHaveLength(1);
-}, TIMEOUT);
+test(
+  'activating an existing node for another cluster is a conflict, not a second host',
+  async () => {
+    const r = await req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'vimt', cluster: 'db', node: 'vimt-b' });
+    expect(r.error).toMatchObject({ err_code: 'conflict' });
+    expect(agentsOf('vimt-b')).toHaveLength(1);
+  },
+  TIMEOUT,
+);
 
-test('a bad request is refused with invalid_request', async () => {
-  const r = await req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'vimt', cluster: 'web', node: 'Bad Name' });
-  expect(r.error).toMatchObject({ err_code: 'invalid_request' });
-  expect(existsSync(join(root, 'Bad Name'))).toBe(false);
-}, TIMEOUT);
+test(
+  'a bad request is refused with invalid_request',
+  async () => {
+    const r = await req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'vimt', cluster: 'web', node: 'Bad Name' });
+    expect(r.error).toMatchObject({ err_code: 'invalid_request' });
+    expect(existsSync(join(root, 'Bad Name'))).toBe(false);
+  },
+  TIMEOUT,
+);
 
-test('an unknown zone is not_found and names the zones there are', async () => {
-  const r = await activate('vimt-e', undefined, { zone: 'mars' });
-  expect(r.error).toMatchObject({ err_code: 'not_found', description: 'unknown zone mars', details: { zones: ['local'] } });
-  expect(existsSync(join(root, 'vimt-e'))).toBe(false);
-  const l = await req<Vim.HostListReply>(Vim.Subject.hostList, { zone: 'mars' });
-  expect(l.error).toMatchObject({ err_code: 'not_found' });
-}, TIMEOUT);
+test(
+  'an unknown zone is not_found and names the zones there are',
+  async () => {
+    const r = await activate('vimt-e', undefined, { zone: 'mars' });
+    expect(r.error).toMatchObject({ err_code: 'not_found', description: 'unknown zone mars', details: { zones: ['local'] } });
+    expect(existsSync(join(root, 'vimt-e'))).toBe(false);
+    const l = await req<Vim.HostListReply>(Vim.Subject.hostList, { zone: 'mars' });
+    expect(l.error).toMatchObject({ err_code: 'not_found' });
+  },
+  TIMEOUT,
+);
 
-test('host-list filters by vnf', async () => {
-  expect((await list({ vnf: 'vimt' })).map((h) => h.node).sort()).toEqual(['vimt-b', 'vimt-d']);
-  expect(await list({ vnf: 'other' })).toEqual([]);
-}, TIMEOUT);
+test(
+  'host-list filters by vnf',
+  async () => {
+    expect((await list({ vnf: 'vimt' })).map((h) => h.node).sort()).toEqual(['vimt-b', 'vimt-d']);
+    expect(await list({ vnf: 'other' })).toEqual([]);
+  },
+  TIMEOUT,
+);
 
-test('a bad zone configuration stops the adapter at start with a clear message', async () => {
-  const bad = JSON.stringify({ zones: [{ name: 'local', driver: 'process', range: '10.0.0.0/8', root }] });
-  const p = spawn(process.execPath, [VIM_MAIN], { cwd: tmp, env: { ...vimEnv(), VIM_ZONES: bad }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  p.stdout!.on('data', (d) => (out += d));
-  p.stderr!.on('data', (d) => (out += d));
-  const [code] = await once(p, 'exit');
-  expect(code).toBe(2);
-  expect(out).toContain('range 10.0.0.0/8 must lie inside 127.0.0.0/8');
-}, TIMEOUT);
+test(
+  'a bad zone configuration stops the adapter at start with a clear message',
+  async () => {
+    const bad = JSON.stringify({ zones: [{ name: 'local', driver: 'process', range: '10.0.0.0/8', root }] });
+    const p = spawn(process.execPath, [VIM_MAIN], { cwd: tmp, env: { ...vimEnv(), VIM_ZONES: bad }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (out += d));
+    const [code] = await once(p, 'exit');
+    expect(code).toBe(2);
+    expect(out).toContain('range 10.0.0.0/8 must lie inside 127.0.0.0/8');
+  },
+  TIMEOUT,
+);
 
 // the application side needs the real agent: the stub runs no applications
-(USE_REAL_AGENT ? test : test.skip)('an application outlives its agent: a restart keeps it, a remove stops it', async () => {
-  const node = 'vimt-f';
-  const h = await activate(node);
-  expect(h.state).toBe('running');
-  const app: Agent.AppCreate = {
-    vnf: 'vimt',
-    cluster: 'web',
-    app: {
-      version: '1',
-      command: process.execPath,
-      // the agent waits for its port to answer on the host's address
-      args: ['-e', "require('http').createServer((q, r) => r.end('ok')).listen(+process.env.VNF_PORT, process.env.VNF_ADDRESS)"],
-      port: 18080,
-    },
-    members: [],
-    endpoints: {},
-  };
-  expect((await req<Agent.Status>(Agent.subject(Agent.Verb.appCreate, node), app)).error).toBeUndefined();
-  const started = await req<Agent.Status>(Agent.subject(Agent.Verb.appStart, node), {});
-  expect(started).toMatchObject({ app: { state: 'running' } });
-  const appPid = started.app.pid!;
-  expect(alive(appPid)).toBe(true);
+(USE_REAL_AGENT ? test : test.skip)(
+  'an application outlives its agent: a restart keeps it, a remove stops it',
+  async () => {
+    const node = 'vimt-f';
+    const h = await activate(node);
+    expect(h.state).toBe('running');
+    const app: Agent.AppCreate = {
+      vnf: 'vimt',
+      cluster: 'web',
+      app: {
+        version: '1',
+        command: process.execPath,
+        // the agent waits for its port to answer on the host's address
+        args: ['-e', "require('http').createServer((q, r) => r.end('ok')).listen(+process.env.VNF_PORT, process.env.VNF_ADDRESS)"],
+        port: 18080,
+      },
+      members: [],
+      endpoints: {},
+    };
+    expect((await req<Agent.Status>(Agent.subject(Agent.Verb.appCreate, node), app)).error).toBeUndefined();
+    const started = await req<Agent.Status>(Agent.subject(Agent.Verb.appStart, node), {});
+    expect(started).toMatchObject({ app: { state: 'running' } });
+    const appPid = started.app.pid!;
+    expect(alive(appPid)).toBe(true);
 
-  process.kill(h.pid!, 'SIGKILL');
-  expect(await waitDead(h.pid!)).toBe(true);
-  const again = await activate(node);
-  expect(again.pid).not.toBe(h.pid);
-  expect(alive(appPid)).toBe(true); // not restarted by the VIM: the new agent adopts it
-  const status = await req<Agent.Status>(Agent.subject(Agent.Verb.status, node), {});
-  expect(status.app).toMatchObject({ state: 'running', pid: appPid });
+    process.kill(h.pid!, 'SIGKILL');
+    expect(await waitDead(h.pid!)).toBe(true);
+    const again = await activate(node);
+    expect(again.pid).not.toBe(h.pid);
+    expect(alive(appPid)).toBe(true); // not restarted by the VIM: the new agent adopts it
+    const status = await req<Agent.Status>(Agent.subject(Agent.Verb.status, node), {});
+    expect(status.app).toMatchObject({ state: 'running', pid: appPid });
 
-  process.kill(again.pid!, 'SIGKILL');
-  expect(await waitDead(again.pid!)).toBe(true);
-  expect(await remove(node)).toEqual({ node, removed: true });
-  expect(await waitDead(appPid, 1_000)).toBe(true);
-  expect(existsSync(join(root, node))).toBe(false);
-}, TIMEOUT);
+    process.kill(again.pid!, 'SIGKILL');
+    expect(await waitDead(again.pid!)).toBe(true);
+    expect(await remove(node)).toEqual({ node, removed: true });
+    expect(await waitDead(appPid, 1_000)).toBe(true);
+    expect(existsSync(join(root, node))).toBe(false);
+  },
+  TIMEOUT,
+);
 
-test('a start cut short by a VIM crash is finished by the next activate, with one agent', async () => {
-  const node = 'vimt-g';
-  const h = await activate(node);
-  expect(h.state).toBe('running');
-  expect(hostJson(node)).toMatchObject({ state: 'running', pid: h.pid }); // persisted once the hello was seen
-  await killVim();
-  markCreating(node);
-  await startVim();
-  // the agent lives, but never said hello as far as the VIM knows: not vouched for yet
-  expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'creating', pid: h.pid });
+test(
+  'a start cut short by a VIM crash is finished by the next activate, with one agent',
+  async () => {
+    const node = 'vimt-g';
+    const h = await activate(node);
+    expect(h.state).toBe('running');
+    expect(hostJson(node)).toMatchObject({ state: 'running', pid: h.pid }); // persisted once the hello was seen
+    await killVim();
+    markCreating(node);
+    await startVim();
+    // the agent lives, but never said hello as far as the VIM knows: not vouched for yet
+    expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'creating', pid: h.pid });
 
-  const again = await activate(node, 'vimtest-act-g-creating');
-  expect(again.error).toBeUndefined();
-  expect(again).toMatchObject({ node, state: 'running', address: h.address });
-  expect(await trace('vimtest-act-g-creating')).toEqual(['VIM->+VNF: create virtual host', 'VNF->-VIM:', 'VIM->+VNF: start virtual host', 'VNF->-VIM:']);
-  expect(agentsOf(node)).toEqual([again.pid]);
-  // the real agent answers its status, so it is kept; the stub does not, so it is replaced
-  if (USE_REAL_AGENT) expect(again.pid).toBe(h.pid);
-  else expect(await waitDead(h.pid!)).toBe(true);
-  expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'running', pid: again.pid });
-  expect(hostJson(node)).toMatchObject({ state: 'running', pid: again.pid });
-}, TIMEOUT);
+    const again = await activate(node, 'vimtest-act-g-creating');
+    expect(again.error).toBeUndefined();
+    expect(again).toMatchObject({ node, state: 'running', address: h.address });
+    expect(await trace('vimtest-act-g-creating')).toEqual(['VIM->+VNF: create virtual host', 'VNF->-VIM:', 'VIM->+VNF: start virtual host', 'VNF->-VIM:']);
+    expect(agentsOf(node)).toEqual([again.pid]);
+    // the real agent answers its status, so it is kept; the stub does not, so it is replaced
+    if (USE_REAL_AGENT) expect(again.pid).toBe(h.pid);
+    else expect(await waitDead(h.pid!)).toBe(true);
+    expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'running', pid: again.pid });
+    expect(hostJson(node)).toMatchObject({ state: 'running', pid: again.pid });
+  },
+  TIMEOUT,
+);
 
-test("a 'creating' host whose agent is dead gets a new agent in the same place", async () => {
-  const node = 'vimt-h';
-  const h = await activate(node);
-  process.kill(h.pid!, 'SIGKILL');
-  expect(await waitDead(h.pid!)).toBe(true);
-  markCreating(node);
-  expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'creating' });
+test(
+  "a 'creating' host whose agent is dead gets a new agent in the same place",
+  async () => {
+    const node = 'vimt-h';
+    const h = await activate(node);
+    process.kill(h.pid!, 'SIGKILL');
+    expect(await waitDead(h.pid!)).toBe(true);
+    markCreating(node);
+    expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'creating' });
 
-  const again = await activate(node, 'vimtest-act-h-creating-dead');
-  expect(again).toMatchObject({ node, state: 'running', address: h.address });
-  expect(again.pid).not.toBe(h.pid);
-  expect(agentsOf(node)).toEqual([again.pid]);
-  expect(await trace('vimtest-act-h-creating-dead')).toEqual(['VIM->+VNF: create virtual host', 'VNF->-VIM:', 'VIM->+VNF: start virtual host', 'VNF->-VIM:']);
-  expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'running', pid: again.pid });
-}, TIMEOUT);
+    const again = await activate(node, 'vimtest-act-h-creating-dead');
+    expect(again).toMatchObject({ node, state: 'running', address: h.address });
+    expect(again.pid).not.toBe(h.pid);
+    expect(agentsOf(node)).toEqual([again.pid]);
+    expect(await trace('vimtest-act-h-creating-dead')).toEqual(['VIM->+VNF: create virtual host', 'VNF->-VIM:', 'VIM->+VNF: start virtual host', 'VNF->-VIM:']);
+    expect((await list()).find((x) => x.node === node)).toMatchObject({ state: 'running', pid: again.pid });
+  },
+  TIMEOUT,
+);

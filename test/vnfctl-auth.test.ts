@@ -126,7 +126,9 @@ beforeAll(async () => {
   // the AO's part: answers the list and the deploy subjects, and keeps the event stream
   ao = await connect({ servers: url, name: 'fake-ao', authenticator: credsAuthenticator(readFileSync(creds.admin)), tls: { caFile: ca } });
   ao.subscribe(Query.Subject.vnfList, { callback: (_e, m) => void m.respond(JSON.stringify({ vnfs: [Query.vnfSummary(web)] })) });
-  ao.subscribe(Deploy.Subject, { callback: (_e, m) => void m.respond(JSON.stringify({ vnf: 'web', op: 'x', created: false, message: 'should not get here' })) });
+  ao.subscribe(Deploy.Subject, {
+    callback: (_e, m) => void m.respond(JSON.stringify({ vnf: 'web', op: 'x', created: false, message: 'should not get here' })),
+  });
   await (await jetstreamManager(ao)).streams.add({ name: Events.STREAM, subjects: [Events.ALL] });
   await jetstream(ao).publish(
     Events.subject('web', 'op-1'),
@@ -161,7 +163,12 @@ describe('vnfctl with credentials', () => {
     const r = await vnfctl(['--creds', creds.devops, 'events', 'web', '--json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ op: 'op-1', state: 'COMPLETED' })]);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([expect.objectContaining({ op: 'op-1', state: 'COMPLETED' })]);
   });
 
   test('without credentials, or with a user the server does not know, the server refuses: authorization violation, exit 1', async () => {

@@ -103,7 +103,13 @@ describe('exit codes', () => {
   test(
     'an error reply, a refusal or an unreachable server exits 1; --help and a good request exit 0',
     async () => {
-      for (const args of [['trace', 'nope'], ['status', 'nope'], ['op', 'nope'], ['status', 'nope', '--watch'], ['heal', 'habits', 'habits-backend-99']]) {
+      for (const args of [
+        ['trace', 'nope'],
+        ['status', 'nope'],
+        ['op', 'nope'],
+        ['status', 'nope', '--watch'],
+        ['heal', 'habits', 'habits-backend-99'],
+      ]) {
         const r = await vnfctl([...args, '--json']);
         expect({ args, code: r.code }).toEqual({ args, code: 1 });
         expect(JSON.parse(r.stderr).error.err_code).toBe('not_found');
@@ -177,7 +183,7 @@ describe('trace --format', () => {
   });
 
   test(
-    'wsd (the default) is the AO\'s text: one arrow line per trace entry',
+    "wsd (the default) is the AO's text: one arrow line per trace entry",
     async () => {
       const plain = await vnfctl(['trace', op]);
       const wsd = await vnfctl(['trace', op, '--format', 'wsd']);
@@ -241,7 +247,10 @@ describe('status --watch', () => {
   test(
     'not on a terminal: a new block whenever a heartbeat changed, each node with its health and last-seen; SIGTERM ends it with exit 0',
     async () => {
-      const p = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'status', 'habits', '--watch', '--interval', '300'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'status', 'habits', '--watch', '--interval', '300'], {
+        env: cliEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       p.stdout!.on('data', (d) => (out += d));
@@ -272,7 +281,10 @@ describe('status --watch', () => {
   test(
     '--json: an observer (read-only) gets JSON lines of vnf.ao.node-health, with lastSeen and the app state',
     async () => {
-      const p = spawn(process.execPath, [CLI, '-s', sys.nats.url, '--json', 'status', 'habits', '--watch', '--interval', '200'], { env: cliEnv(Access.Role.observer), stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [CLI, '-s', sys.nats.url, '--json', 'status', 'habits', '--watch', '--interval', '200'], {
+        env: cliEnv(Access.Role.observer),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       p.stdout!.on('data', (d) => (out += d));
       try {
@@ -355,7 +367,12 @@ describe('the launcher', () => {
     };
     delete env.NATS_URL;
     const args = ['--data', join(dir, 'data'), '--port', String(await freePort()), '--monitor', String(await freePort()), '--fresh', '--teardown', ...extra];
-    const p = spawn(process.execPath, [join(ROOT, 'apps/launcher/dist/main.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const p = spawn(process.execPath, [join(ROOT, 'apps/launcher/dist/main.js'), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     launcher = p;
     let out = '';
     p.stdout!.on('data', (d) => (out += d));
@@ -370,7 +387,7 @@ describe('the launcher', () => {
   }
 
   test(
-    'every line it prints is a JSON object with service: the services\' pino lines, nats-server\'s, vnfctl\'s and its own',
+    "every line it prints is a JSON object with service: the services' pino lines, nats-server's, vnfctl's and its own",
     async () => {
       const { out, code } = await launch(['--deploy', descriptorFile(dir, 'logs')], /"msg":"running; Ctrl-C stops everything"/);
       expect(code).toBe(0);
@@ -381,7 +398,8 @@ describe('the launcher', () => {
           throw new Error(`not JSON: ${l}`);
         }
       });
-      for (const r of records) expect(r).toMatchObject({ service: expect.any(String), level: expect.any(String), msg: expect.any(String), time: expect.any(String) });
+      for (const r of records)
+        expect(r).toMatchObject({ service: expect.any(String), level: expect.any(String), msg: expect.any(String), time: expect.any(String) });
       const services = new Set(records.map((r) => r.service));
       expect([...services]).toEqual(expect.arrayContaining(['vnf-lcm', 'nats', 'orchestrator', 'vnfm', 'vim-adapter', 'vnfctl']));
       // a pino line passed on with its own fields; nats-server's own format read into level and msg

@@ -33,7 +33,10 @@ test('scale-out, scale-in, heal, upgrade and migrate from the command line, each
 
   const scaleIn = await vnfctl('--json', 'scale-in', 'web', 'backend', '--nodes', '2', '--wait');
   expect(scaleIn.code).toBe(0);
-  const lines = scaleIn.out.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = scaleIn.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(lines[0]).toMatchObject({ op: expect.any(String), state: 'STARTING' });
   expect(lines.at(-1)).toMatchObject({ step: 'operation', state: 'COMPLETED' });
   expect(fits(diagram('scale-in'), (await vnfctl('trace', lines[0].op)).out)).toMatchObject({ ok: true });

@@ -99,7 +99,9 @@ describe('vnfctl deploy --wait, then reading what it did', () => {
       const urls = lines(r.stdout).flatMap((l) => /http:\/\/127\.45\.\d+\.\d+:\d+/.exec(l) ?? []);
       expect(urls).toHaveLength(5);
       const v = await sys.vnf('web');
-      const want = Object.values(v.nodes).flat().map((n) => `http://${n.address}:${n.port}`);
+      const want = Object.values(v.nodes)
+        .flat()
+        .map((n) => `http://${n.address}:${n.port}`);
       expect(urls.sort()).toEqual(want.sort());
     },
     T,
@@ -114,8 +116,10 @@ describe('vnfctl deploy --wait, then reading what it did', () => {
       const file = join(sys.dir, 'vnfctl.trace.wsd');
       writeFileSync(file, r.stdout);
       const check = await new Promise<Run>((resolve) =>
-        execFile('python3', [join(SEQUENCES, '..', 'tools', 'seqcheck.py'), join(SEQUENCES, 'deployment.wsd'), file, '--count', 'AO->+VIM:activate virtual host=5'], (err, stdout, stderr) =>
-          resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+        execFile(
+          'python3',
+          [join(SEQUENCES, '..', 'tools', 'seqcheck.py'), join(SEQUENCES, 'deployment.wsd'), file, '--count', 'AO->+VIM:activate virtual host=5'],
+          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
         ),
       );
       expect(check).toMatchObject({ code: 0 });
@@ -171,7 +175,10 @@ describe('following', () => {
     'events --follow prints the past, keeps running and prints the events of a new deployment; deploy --wait --json prints JSON lines',
     async () => {
       let out = '';
-      follower = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'events', '--follow'], { env: cliEnv(Access.Role.devops), stdio: ['ignore', 'pipe', 'pipe'] });
+      follower = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'events', '--follow'], {
+        env: cliEnv(Access.Role.devops),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       follower.stdout!.on('data', (d) => (out += d));
       const until = async (ok: () => boolean, what: string) => {
         for (const deadline = Date.now() + 30_000; !ok(); await new Promise((r) => setTimeout(r, 50)))
@@ -252,7 +259,11 @@ describe('failures and their exit codes', () => {
   test(
     'unknown operation or VNF exits 1 with not_found',
     async () => {
-      for (const args of [['op', 'nope'], ['trace', 'nope'], ['status', 'nope']]) {
+      for (const args of [
+        ['op', 'nope'],
+        ['trace', 'nope'],
+        ['status', 'nope'],
+      ]) {
         const r = await vnfctl([...args, '--json']);
         expect(r.code).toBe(1);
         expect(JSON.parse(r.stderr).error.err_code).toBe('not_found');
@@ -396,7 +407,10 @@ describe('malformed events in the event stream', () => {
   test(
     'events --follow skips a malformed event that comes while it follows and prints the next good one',
     async () => {
-      const f = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'events', 'junk', '--follow'], { env: cliEnv(Access.Role.devops), stdio: ['ignore', 'pipe', 'pipe'] });
+      const f = spawn(process.execPath, [CLI, '-s', sys.nats.url, 'events', 'junk', '--follow'], {
+        env: cliEnv(Access.Role.devops),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       f.stdout!.on('data', (d) => (out += d));
@@ -423,7 +437,7 @@ describe('malformed events in the event stream', () => {
   );
 
   test(
-    'deploy --wait follows to the end although malformed messages come on the VNF\'s event subjects',
+    "deploy --wait follows to the end although malformed messages come on the VNF's event subjects",
     async () => {
       const file = descriptorFile('noisy', (d) => {
         d.clusters = [d.clusters[0]];

@@ -39,8 +39,7 @@ export class BenchSystem {
     this.children = new Map();
     for (const app of ['orchestrator', 'vnfm', 'vim-adapter', 'vnf-agent'])
       if (!existsSync(join(ROOT, 'apps', app, 'dist/main.js'))) throw new Error(`apps/${app} is not built: run npm run build first`);
-    for (const s of ['SIGINT', 'SIGTERM'])
-      process.on(s, () => void this.stop().finally(() => process.exit(130)));
+    for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => void this.stop().finally(() => process.exit(130)));
   }
 
   async start() {

@@ -14,7 +14,7 @@ const GRACE_MS = 5000;
 const WINDOW_S = 5;
 
 function log(level, msg, extra = {}) {
-  process.stdout.write(JSON.stringify({ level, msg, node: NODE, time: new Date().toISOString(), ...extra }) + '\n');
+  process.stdout.write(`${JSON.stringify({ level, msg, node: NODE, time: new Date().toISOString(), ...extra })}\n`);
 }
 
 // The agent replaces the file atomically (temp + rename), so a read sees the old or the new one,
@@ -43,11 +43,14 @@ const identity = () => ({
 const BUCKET_MS = 100;
 const SLOTS = (WINDOW_S * 1000) / BUCKET_MS;
 const counts = new Array(SLOTS).fill(0);
-const stamps = new Array(SLOTS).fill(-Infinity);
+const stamps = new Array(SLOTS).fill(Number.NEGATIVE_INFINITY);
 function countHit() {
   const bucket = Math.floor(Date.now() / BUCKET_MS);
   const i = bucket % SLOTS;
-  if (stamps[i] !== bucket) { stamps[i] = bucket; counts[i] = 0; }
+  if (stamps[i] !== bucket) {
+    stamps[i] = bucket;
+    counts[i] = 0;
+  }
   counts[i]++;
 }
 function rps() {

@@ -39,7 +39,7 @@ const RETRYABLE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTU
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 function log(level, msg, extra = {}) {
-  process.stdout.write(JSON.stringify({ level, msg, node: NODE, time: new Date().toISOString(), ...extra }) + '\n');
+  process.stdout.write(`${JSON.stringify({ level, msg, node: NODE, time: new Date().toISOString(), ...extra })}\n`);
 }
 
 // The agent replaces the file atomically (temp + rename), so a read sees the old or the new one,
@@ -74,8 +74,19 @@ function applyConfig(config) {
     // An upstream that stays keeps its agent and therefore its warm keep-alive sockets.
     const kept = current.get(key);
     if (kept) current.delete(key);
-    next.push(kept ?? { key, node: e.node, address: e.address, port: e.port, version: e.version, inflight: 0, removed: false,
-      ejectedUntil: 0, agent: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }) });
+    next.push(
+      kept ?? {
+        key,
+        node: e.node,
+        address: e.address,
+        port: e.port,
+        version: e.version,
+        inflight: 0,
+        removed: false,
+        ejectedUntil: 0,
+        agent: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+      },
+    );
   }
   upstreams = next;
   generation = config.generation ?? 0;
@@ -159,7 +170,11 @@ function forward(x, u, stale = true) {
   const release = acquire(u);
   const streamed = !Buffer.isBuffer(body);
   const upReq = http.request({
-    host: u.address, port: u.port, method: req.method, path: req.url, agent: u.agent,
+    host: u.address,
+    port: u.port,
+    method: req.method,
+    path: req.url,
+    agent: u.agent,
     headers: upstreamHeaders(req, streamed ? undefined : body.length),
   });
 
@@ -224,7 +239,11 @@ const server = http.createServer((req, res) => {
   // generation: which config this process has applied; the agent waits for it after a reload
   if (req.method === 'GET' && path === '/health') return send(res, 200, { status: 'ok', upstreams: upstreams.length, generation });
   if (req.method === 'GET' && path === '/upstreams') {
-    return send(res, 200, upstreams.map(({ node, address, port, version }) => ({ node, address, port, version })));
+    return send(
+      res,
+      200,
+      upstreams.map(({ node, address, port, version }) => ({ node, address, port, version })),
+    );
   }
 
   // Buffer a small body so that a retry can send it again; past the limit, stream the rest.

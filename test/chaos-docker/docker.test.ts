@@ -40,8 +40,7 @@ beforeAll(async () => {
     await docker.ping();
   } catch (err) {
     throw new Error(
-      `Docker is not reachable at ${docker.socketPath} (${(err as Error).message}): the docker chaos cases need a running Docker Engine ` +
-        '(start it with `dockerd > /tmp/dockerd.log 2>&1 &`); they are not skipped',
+      `Docker is not reachable at ${docker.socketPath} (${(err as Error).message}): the docker chaos cases need a running Docker Engine (start it with \`dockerd > /tmp/dockerd.log 2>&1 &\`); they are not skipped`,
     );
   }
   try {
@@ -212,7 +211,11 @@ async function expectEndState(name: string, algorithm: Algorithm, gone: string[]
   }
   for (const n of v.nodes.backend) {
     const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {});
-    expect({ node: n.node, version: s.app.version, members: s.members.map((m) => m.node).sort() }).toEqual({ node: n.node, version: end.version, members: backends });
+    expect({ node: n.node, version: s.app.version, members: s.members.map((m) => m.node).sort() }).toEqual({
+      node: n.node,
+      version: end.version,
+      members: backends,
+    });
     expect((await httpGet(`http://${n.address}:${n.port}/`)).body).toMatchObject({ node: n.node, version: end.version });
   }
 }
@@ -224,9 +227,17 @@ async function expectEndState(name: string, algorithm: Algorithm, gone: string[]
  */
 async function expectNothingLeaked(name: string) {
   const v = await sys.vnf(name);
-  const all = nodesOf(v).map((n) => n.node).sort();
-  const boxed = nodesOf(v).filter((n) => n.zone === 'box').map((n) => n.node).sort();
-  const local = nodesOf(v).filter((n) => n.zone !== 'box').map((n) => n.node).sort();
+  const all = nodesOf(v)
+    .map((n) => n.node)
+    .sort();
+  const boxed = nodesOf(v)
+    .filter((n) => n.zone === 'box')
+    .map((n) => n.node)
+    .sort();
+  const local = nodesOf(v)
+    .filter((n) => n.zone !== 'box')
+    .map((n) => n.node)
+    .sort();
   const hosts = await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name });
   expect(hosts.hosts.map((h) => h.node).sort()).toEqual(all);
   const containers = await ours(name);

@@ -24,7 +24,15 @@ type Victim = Service | 'agent' | 'nats' | 'none';
 type Algorithm = 'deployment' | 'scale-out' | 'scale-in' | 'healing' | 'upgrade' | 'migrate' | 'terminate';
 
 const SHORT: Record<Victim, string> = { none: 'ctl', orchestrator: 'orc', vnfm: 'vnfm', 'vim-adapter': 'vim', agent: 'agt', nats: 'nats' };
-const ALGO: Record<Algorithm, string> = { deployment: 'dep', 'scale-out': 'out', 'scale-in': 'in', healing: 'heal', upgrade: 'upg', migrate: 'mig', terminate: 'term' };
+const ALGO: Record<Algorithm, string> = {
+  deployment: 'dep',
+  'scale-out': 'out',
+  'scale-in': 'in',
+  healing: 'heal',
+  upgrade: 'upg',
+  migrate: 'mig',
+  terminate: 'term',
+};
 
 /**
  * How many steps are recorded before the kill: about the middle of each run of a VNF with two
@@ -67,7 +75,11 @@ const END: Record<Exclude<Algorithm, 'terminate'>, EndState> = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const nodesOf = (v: Records.VnfRecord) => Object.values(v.nodes).flat().map((n) => n.node).sort();
+const nodesOf = (v: Records.VnfRecord) =>
+  Object.values(v.nodes)
+    .flat()
+    .map((n) => n.node)
+    .sort();
 
 /** Starts the operation under test; the VNF is deployed first unless deployment is the test. */
 async function begin(name: string, algorithm: Algorithm): Promise<string> {
@@ -124,9 +136,7 @@ async function killAgent(name: string, r: Records.OpRecord): Promise<string> {
   const usable = (h: Vim.HostInfo) => h.state === 'running' && h.pid && !leaving.has(h.node);
   const v = await sys.vnf(name);
   const host =
-    hosts.find((h) => h.node === latest && usable(h)) ??
-    hosts.find((h) => v.nodes.backend?.some((n) => n.node === h.node) && usable(h)) ??
-    hosts.find(usable);
+    hosts.find((h) => h.node === latest && usable(h)) ?? hosts.find((h) => v.nodes.backend?.some((n) => n.node === h.node) && usable(h)) ?? hosts.find(usable);
   if (!host) throw new Error(`no agent of ${name} to kill: ${JSON.stringify(hosts)}`);
   killedNode = host.node;
   process.kill(host.pid!, 'SIGKILL');
@@ -189,7 +199,11 @@ async function expectEndState(name: string, algorithm: Algorithm, healed: string
   }
   for (const n of v.nodes.backend) {
     const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {});
-    expect({ node: n.node, version: s.app.version, members: s.members.map((m) => m.node).sort() }).toEqual({ node: n.node, version: end.version, members: backends });
+    expect({ node: n.node, version: s.app.version, members: s.members.map((m) => m.node).sort() }).toEqual({
+      node: n.node,
+      version: end.version,
+      members: backends,
+    });
   }
 }
 
@@ -226,7 +240,8 @@ async function dumpHosts(name: string) {
     }
   };
   for (const h of (await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name })).hosts)
-    if (h.ref) console.log(`${h.node} (${h.state}, pid ${h.pid})\n--- agent.log\n${tail(join(h.ref, 'agent.log'))}\n--- app.log\n${tail(join(h.ref, 'app/app.log'))}`);
+    if (h.ref)
+      console.log(`${h.node} (${h.state}, pid ${h.pid})\n--- agent.log\n${tail(join(h.ref, 'agent.log'))}\n--- app.log\n${tail(join(h.ref, 'app/app.log'))}`);
 }
 
 const ALGORITHMS: Algorithm[] = ['deployment', 'scale-out', 'scale-in', 'healing', 'upgrade', 'migrate', 'terminate'];

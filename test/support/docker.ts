@@ -11,8 +11,7 @@ export async function dockerReady(docker: DockerClient, root: string): Promise<v
     await docker.ping();
   } catch (err) {
     throw new Error(
-      `Docker is not reachable at ${docker.socketPath} (${(err as Error).message}): this test needs a running Docker Engine ` +
-        '(start it with `dockerd > /tmp/dockerd.log 2>&1 &`); it is not skipped',
+      `Docker is not reachable at ${docker.socketPath} (${(err as Error).message}): this test needs a running Docker Engine (start it with \`dockerd > /tmp/dockerd.log 2>&1 &\`); it is not skipped`,
     );
   }
   try {

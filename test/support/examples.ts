@@ -7,8 +7,7 @@ import { ROOT } from './system.js';
 /** An example descriptor with its relative `cwd` made absolute, as vnfctl sends it. */
 export function example(name: string, change?: (d: Descriptor.VnfDescriptor) => void): Descriptor.VnfDescriptor {
   const d = parse(readFileSync(join(ROOT, 'examples', `${name}.yaml`), 'utf8')) as Descriptor.VnfDescriptor;
-  for (const c of d.clusters)
-    for (const a of [c.app, ...(c.versions ?? [])]) if (a.cwd && !a.cwd.startsWith('/')) a.cwd = join(ROOT, 'examples', a.cwd);
+  for (const c of d.clusters) for (const a of [c.app, ...(c.versions ?? [])]) if (a.cwd && !a.cwd.startsWith('/')) a.cwd = join(ROOT, 'examples', a.cwd);
   change?.(d);
   return d;
 }

@@ -95,11 +95,15 @@ async function waitForPorts(dir: string, proc: ChildProcess): Promise<{ nats: st
  */
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<Server>((ok, fail) => {
-      const s = createServer();
-      s.once('error', fail);
-      s.listen(0, '127.0.0.1', () => ok(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Server>((ok, fail) => {
+          const s = createServer();
+          s.once('error', fail);
+          s.listen(0, '127.0.0.1', () => ok(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -139,7 +143,10 @@ export async function waitJetStreamCluster(servers: NatsServer[], timeoutMs = 30
       live.map((s) =>
         fetch(`${s.monitor}/jsz`)
           .then((r) => r.json() as Promise<{ meta_cluster?: { leader?: string } }>)
-          .then((j) => j.meta_cluster?.leader ?? '', () => ''),
+          .then(
+            (j) => j.meta_cluster?.leader ?? '',
+            () => '',
+          ),
       ),
     );
     if (leaders.length && leaders[0] && leaders.every((l) => l === leaders[0])) return;

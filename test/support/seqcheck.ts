@@ -15,13 +15,14 @@ const MSG = /^\s*([A-Za-z][\w-]*)\s*-{1,2}>\s*([+-]?)\s*([A-Za-z][\w-]*)\s*:(.*)
 export function norm(line: string): string | undefined {
   const m = MSG.exec(line);
   if (!m) return undefined;
-  return `${m[1]}->${m[2]}${m[3]}:` + m[4].trim().replace(/\s+/g, ' ');
+  return `${m[1]}->${m[2]}${m[3]}:${m[4].trim().replace(/\s+/g, ' ')}`;
 }
 
 export const SEQUENCES = join(ROOT, '..', 'shared', 'sequences');
 /** the project's own diagrams, for algorithms shared/sequences has none of (terminate) */
 export const OWN_SEQUENCES = join(ROOT, 'docs', 'sequences');
-export const diagramFile = (name: string) => [join(SEQUENCES, `${name}.wsd`), join(OWN_SEQUENCES, `${name}.wsd`)].find((f) => existsSync(f)) ?? join(SEQUENCES, `${name}.wsd`);
+export const diagramFile = (name: string) =>
+  [join(SEQUENCES, `${name}.wsd`), join(OWN_SEQUENCES, `${name}.wsd`)].find((f) => existsSync(f)) ?? join(SEQUENCES, `${name}.wsd`);
 export const diagram = (name: string) => readFileSync(diagramFile(name), 'utf8');
 
 export function compile(text: string): Op[] {
@@ -95,7 +96,10 @@ export interface Fit {
 
 export function fits(diagramText: string, traceText: string): Fit {
   const prog = compile(diagramText);
-  const msgs = traceText.split('\n').map(norm).filter((x): x is string => !!x);
+  const msgs = traceText
+    .split('\n')
+    .map(norm)
+    .filter((x): x is string => !!x);
   const expected = (st: Set<number>) => [...st].flatMap((pc) => (prog[pc]?.k === 'msg' ? [(prog[pc] as { m: string }).m] : []));
   let states = closure(prog, [0]);
   for (let i = 0; i < msgs.length; i++) {
@@ -177,5 +181,5 @@ export function withoutRepeats(traceText: string): string {
       lastClosed.set(stack.length, { start: top.pos, end: kept.length - 1, key: top.key });
     }
   });
-  return kept.map((i) => lines[i]).join('\n') + '\n';
+  return `${kept.map((i) => lines[i]).join('\n')}\n`;
 }

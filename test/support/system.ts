@@ -164,7 +164,10 @@ export class System {
       port: -1,
       monitorPort: -1,
       ...(this.websocket ? { websocket: { host: `127.0.${this.octet}.1`, port: -1 } } : {}),
-      cluster: { name: `t${this.octet}`, servers: names.map((name, i) => ({ name, port: -1, monitorPort: -1, routePort: routePorts[i], storeDir: join(dirs[i], 'js') })) },
+      cluster: {
+        name: `t${this.octet}`,
+        servers: names.map((name, i) => ({ name, port: -1, monitorPort: -1, routePort: routePorts[i], storeDir: join(dirs[i], 'js') })),
+      },
     });
     this.cluster = await startNatsCluster(dirs, this.security.configFiles);
     this.nats = this.cluster.servers[0];
@@ -274,7 +277,10 @@ export class System {
     let last = 'unknown';
     for (;;) {
       // the orchestrator may be down for a while in this test: ask again until the deadline
-      const r = await this.req<Query.OpGetReply>(Query.Subject.opGet, { op }, 2000).then((x) => x.op, () => undefined);
+      const r = await this.req<Query.OpGetReply>(Query.Subject.opGet, { op }, 2000).then(
+        (x) => x.op,
+        () => undefined,
+      );
       if (r && [...Records.FINAL_STATES, Records.OpState.failedTemp].includes(r.state)) return r;
       last = r?.state ?? last;
       if (Date.now() > deadline) throw new Error(`operation ${op} still ${last}`);
@@ -297,7 +303,12 @@ export class System {
 
   /** every VNF's summary, vnf-list page by page */
   async vnfs(pageSize?: number): Promise<Query.VnfSummary[]> {
-    return Query.listAll((s, b) => this.req<Query.VnfListReply>(s, b), Query.Subject.vnfList, pageSize ? { limit: pageSize } : {}, (r) => r.vnfs);
+    return Query.listAll(
+      (s, b) => this.req<Query.VnfListReply>(s, b),
+      Query.Subject.vnfList,
+      pageSize ? { limit: pageSize } : {},
+      (r) => r.vnfs,
+    );
   }
 
   /** every VNF record whole: the list's summaries, then vnf-get each */
@@ -307,7 +318,12 @@ export class System {
 
   /** every operation's summary, oldest first, op-list page by page */
   async ops(vnf?: string, pageSize?: number): Promise<Query.OpSummary[]> {
-    return Query.listAll((s, b) => this.req<Query.OpListReply>(s, b), Query.Subject.opList, { ...(vnf ? { vnf } : {}), ...(pageSize ? { limit: pageSize } : {}) }, (r) => r.ops);
+    return Query.listAll(
+      (s, b) => this.req<Query.OpListReply>(s, b),
+      Query.Subject.opList,
+      { ...(vnf ? { vnf } : {}), ...(pageSize ? { limit: pageSize } : {}) },
+      (r) => r.ops,
+    );
   }
 
   async hosts(): Promise<Vim.HostInfo[]> {

@@ -43,8 +43,7 @@ const port = Number(process.env.CONSOLE_PORT ?? 8223);
 const wsUrl = process.env.CONSOLE_WS_URL;
 try {
   // the page hands out credentials: only this machine may ask for them
-  if (!LOOPBACK.test(host))
-    throw new ConfigError(`CONSOLE_HOST must be a loopback address (127.0.0.0/8), not ${host}`);
+  if (!LOOPBACK.test(host)) throw new ConfigError(`CONSOLE_HOST must be a loopback address (127.0.0.0/8), not ${host}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`CONSOLE_PORT must be a port number, not ${process.env.CONSOLE_PORT}`);
   if (!wsUrl || !/^wss?:\/\//.test(wsUrl)) throw new ConfigError('CONSOLE_WS_URL must name the NATS WebSocket listener (ws://127.0.0.1:8224)');
 } catch (err) {

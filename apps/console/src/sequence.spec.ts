@@ -72,7 +72,12 @@ describe('sequence diagram', () => {
 
   it('keeps a bar open while the operation waits on it (a running trace)', () => {
     const l = layout(DEPLOY.slice(0, 3));
-    expect(l.bars.filter((b) => b.open).map((b) => b.participant).sort()).toEqual(['VNF', 'VNFM']);
+    expect(
+      l.bars
+        .filter((b) => b.open)
+        .map((b) => b.participant)
+        .sort(),
+    ).toEqual(['VNF', 'VNFM']);
     expect(l.bars.every((b) => b.y2 === l.bottom)).toBe(true);
   });
 

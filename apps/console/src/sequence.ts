@@ -130,9 +130,7 @@ export function sequenceSvg(arrows: Arrow[], title = 'Operation'): string {
   l.arrows.forEach((a, i) => {
     const textX = a.self ? a.x1 + 8 : (a.x1 + a.x2) / 2;
     const anchor = a.self ? 'start' : 'middle';
-    const text = a.label
-      .map((t, k) => `<tspan x="${textX}" y="${a.y - 4 - (a.label.length - 1 - k) * G.line}">${esc(t)}</tspan>`)
-      .join('');
+    const text = a.label.map((t, k) => `<tspan x="${textX}" y="${a.y - 4 - (a.label.length - 1 - k) * G.line}">${esc(t)}</tspan>`).join('');
     const shape = a.self
       ? `<path d="M${a.x1},${a.y} h30 v12 h-30" fill="none" stroke="#000" marker-end="url(#seq-head)"/>`
       : `<line x1="${a.x1}" y1="${a.y}" x2="${a.x2}" y2="${a.y}" stroke="#000" marker-end="url(#seq-head)"/>`;

@@ -15,7 +15,9 @@ export async function waitForServices(nc: NatsConnection, timeoutMs = 60_000): P
   for (const subject of probes) {
     for (;;) {
       try {
-        await nc.request(subject, subject === 'vnf.vnfm.cluster-get' ? '{"vnf":"probe"}' : subject === Query.Subject.vnfList ? '{"limit":1}' : '{}', { timeout: 1000 });
+        await nc.request(subject, subject === 'vnf.vnfm.cluster-get' ? '{"vnf":"probe"}' : subject === Query.Subject.vnfList ? '{"limit":1}' : '{}', {
+          timeout: 1000,
+        });
         break;
       } catch {
         if (Date.now() > deadline) throw new Error(`no answer on ${subject}`);
@@ -43,13 +45,23 @@ export async function deployAndShow(
       env: { ...process.env, ...identity },
     });
     const read = [p.stdout, p.stderr].map(
-      (s, i) => new Promise((done) => createInterface({ input: s }).on('line', (l) => print(parseLine('vnfctl', l, i ? 'stderr' : 'stdout'))).once('close', done)),
+      (s, i) =>
+        new Promise((done) =>
+          createInterface({ input: s })
+            .on('line', (l) => print(parseLine('vnfctl', l, i ? 'stderr' : 'stdout')))
+            .once('close', done),
+        ),
     );
     p.on('exit', (c) => void Promise.all(read).then(() => res(c ?? 1)));
   });
   if (code !== 0) return false;
   const ask = async <T>(subject: string, body: unknown) => (await nc.request(subject, JSON.stringify(body), { timeout: 5000 })).json<T>();
-  const vnfs = await Query.listAll((s, b) => ask<Query.VnfListReply>(s, b), Query.Subject.vnfList, {}, (r) => r.vnfs);
+  const vnfs = await Query.listAll(
+    (s, b) => ask<Query.VnfListReply>(s, b),
+    Query.Subject.vnfList,
+    {},
+    (r) => r.vnfs,
+  );
   // each whole: the list's summaries have no nodes
   for (const { name } of vnfs) {
     const { vnf } = await ask<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf: name });
@@ -61,7 +73,5 @@ export async function deployAndShow(
 /** The clusters no other cluster depends on are where clients come in (the frontends). */
 export function entryUrls(v: Records.VnfRecord): string[] {
   const used = new Set(v.descriptor.clusters.flatMap((c) => c.dependsOn ?? []));
-  return v.descriptor.clusters
-    .filter((c) => !used.has(c.name))
-    .flatMap((c) => (v.nodes[c.name] ?? []).map((n) => `http://${n.address}:${n.port}/`));
+  return v.descriptor.clusters.filter((c) => !used.has(c.name)).flatMap((c) => (v.nodes[c.name] ?? []).map((n) => `http://${n.address}:${n.port}/`));
 }

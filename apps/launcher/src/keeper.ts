@@ -25,7 +25,7 @@ const READERS = { console: 'observer' } as const;
 const PEOPLE = ['devops', 'observer', 'admin'];
 
 const log = (msg: string, o: Record<string, unknown> = {}) =>
-  process.stdout.write(JSON.stringify({ time: new Date().toISOString(), name: 'keeper', msg, ...o }) + '\n');
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), name: 'keeper', msg, ...o })}\n`);
 const die = (msg: string, code = 1): never => {
   process.stderr.write(`vnf-lcm-keeper: ${msg}\n`);
   process.exit(code);
@@ -81,6 +81,7 @@ function put(from: string, to: string, mode: number) {
  */
 async function run() {
   const inst = await setup(false);
+  // biome-ignore lint/style/useConst: stop() may run before the keeper is up, and reads it then
   let keeper: { close(): Promise<void> } | undefined;
   const stop = async () => {
     log('stopping');
@@ -131,10 +132,7 @@ program
   .action(async () => {
     await setup();
   });
-program
-  .command('run', { isDefault: true })
-  .description('setup, then the keeper (until SIGTERM)')
-  .action(run);
+program.command('run', { isDefault: true }).description('setup, then the keeper (until SIGTERM)').action(run);
 program
   .command('health [name]')
   .description('exit 0 when nats-server is healthy and has a connection <name> that listens (default: the keeper)')
@@ -155,7 +153,9 @@ program
   });
 program
   .command('teardown')
-  .description('remove every virtual host (as admin, through the VIM adapter, which has the keeper revoke each identity); stop the VNFM and the orchestrator first')
+  .description(
+    'remove every virtual host (as admin, through the VIM adapter, which has the keeper revoke each identity); stop the VNFM and the orchestrator first',
+  )
   .action(async () => {
     const { Access } = await import('@vnf-lcm/contracts');
     const { removeHostsLeft } = await import('./teardown.js');
@@ -163,7 +163,7 @@ program
     const nc = await inst.connect(NATS_URL, 'vnf-lcm-teardown', Access.Role.admin);
     try {
       // run with the VNFM and the AO stopped (docker-compose.yml): no healing races the removals
-      await removeHostsLeft(nc, (l) => process.stdout.write(l + '\n'));
+      await removeHostsLeft(nc, (l) => process.stdout.write(`${l}\n`));
     } finally {
       await nc.close();
     }

@@ -35,7 +35,13 @@ export function parseLine(service: string, line: string, stream: 'stdout' | 'std
       if (o && typeof o === 'object' && !Array.isArray(o)) {
         const r = o as Record<string, unknown>;
         const level = typeof r.level === 'number' ? (PINO_LEVEL[r.level] ?? String(r.level)) : typeof r.level === 'string' ? r.level : 'info';
-        return { ...r, service: typeof r.service === 'string' ? r.service : service, level, time: typeof r.time === 'string' ? r.time : new Date(Number(r.time) || Date.now()).toISOString(), msg: typeof r.msg === 'string' ? r.msg : '' } as LogRecord;
+        return {
+          ...r,
+          service: typeof r.service === 'string' ? r.service : service,
+          level,
+          time: typeof r.time === 'string' ? r.time : new Date(Number(r.time) || Date.now()).toISOString(),
+          msg: typeof r.msg === 'string' ? r.msg : '',
+        } as LogRecord;
       }
     } catch {
       /* not JSON after all: wrapped below */

@@ -22,7 +22,10 @@ const program = new Command('vnf-lcm')
   .option('--monitor <n>', 'monitoring port of the embedded nats-server (/connz)', '8222')
   .option('--deploy <file>', 'deploy this descriptor once everything is up')
   .option('--fresh', 'start from empty state (removes --data first)')
-  .option('--teardown', 'on Ctrl-C, terminate every VNF (vnf.ao.terminate) and remove any host left before stopping; without it the hosts outlive the launcher and the next start on --data takes them back')
+  .option(
+    '--teardown',
+    'on Ctrl-C, terminate every VNF (vnf.ao.terminate) and remove any host left before stopping; without it the hosts outlive the launcher and the next start on --data takes them back',
+  )
   .option('--teardown-timeout <s>', 'how long --teardown waits for the terminations before removing what is left directly', '120')
   .option('--no-tls', 'clients talk to the embedded server in plain text (TLS with a CA made in --data is the default)')
   .option('--tls-cert <file>', "the embedded server's certificate (with --tls-key and --tls-ca): the operator's own instead of one made here")
@@ -32,7 +35,10 @@ const program = new Command('vnf-lcm')
   .option('--no-console', 'no web console, and no WebSocket listener on the embedded nats-server')
   .option('--websocket <n>', "port of the embedded nats-server's WebSocket listener on 127.0.0.1, which the console's page uses", '8224')
   .addOption(
-    new Option('--log-format <format>', "json: every line a JSON object with the writing process's name in `service` (a service's pino line as it is, any other line in `msg`); text: time level service msg key=value, for people")
+    new Option(
+      '--log-format <format>',
+      "json: every line a JSON object with the writing process's name in `service` (a service's pino line as it is, any other line in `msg`); text: time level service msg key=value, for people",
+    )
       .choices(LOG_FORMATS)
       .default('json'),
   );
@@ -55,7 +61,7 @@ const o = program.opts<{
   logFormat: LogFormat;
 }>();
 const data = resolve(o.data);
-const print = (r: LogRecord) => process.stdout.write(formatRecord(r, o.logFormat) + '\n');
+const print = (r: LogRecord) => process.stdout.write(`${formatRecord(r, o.logFormat)}\n`);
 /** the launcher's own lines: service vnf-lcm */
 const log = (msg: string, level = 'info', fields: Record<string, unknown> = {}) => print(record('vnf-lcm', msg, level, fields));
 
@@ -82,7 +88,7 @@ if (!url) {
   const clientEnv = security.env(Access.Role.devops);
   const envFile = resolve(data, 'env');
   // for vnfctl and the nats CLI in another terminal: `. .vnf-lcm/env` (paths only, no secret)
-  writeFileSync(envFile, [`export NATS_URL=${url}`, ...Object.entries(clientEnv).map(([k, v]) => `export ${k}=${v}`)].join('\n') + '\n');
+  writeFileSync(envFile, `${[`export NATS_URL=${url}`, ...Object.entries(clientEnv).map(([k, v]) => `export ${k}=${v}`)].join('\n')}\n`);
   log(`DevOps credentials: ${clientEnv.NATS_CREDS}${security.tls ? `, CA ${security.tls.ca}` : ''}; for vnfctl: . ${envFile}`);
 }
 
@@ -172,7 +178,9 @@ const stopProcs = async (names?: string[]) => {
  */
 async function teardown(nc: NatsConnection) {
   const timeoutMs = Number(o.teardownTimeout) * 1000;
-  await terminateAll(nc, log, Number.isFinite(timeoutMs) && timeoutMs >= 0 ? timeoutMs : 120_000, impatient.signal).catch((e) => log(`teardown: ${(e as Error).message}`, 'error'));
+  await terminateAll(nc, log, Number.isFinite(timeoutMs) && timeoutMs >= 0 ? timeoutMs : 120_000, impatient.signal).catch((e) =>
+    log(`teardown: ${(e as Error).message}`, 'error'),
+  );
   await stopProcs(['console', 'vnfm', 'orchestrator']);
   await removeHostsLeft(nc, log).catch((e) => log(`teardown: hosts left not removed: ${(e as Error).message}`, 'error'));
 }

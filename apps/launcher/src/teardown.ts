@@ -100,8 +100,12 @@ export async function terminateAll(nc: NatsConnection, log: Log, timeoutMs: numb
   const done = await Promise.all(
     busy.map((v) =>
       terminateOne(nc, v.name, until, log).catch((err: Error) => {
-        if (err instanceof Timeout && signal?.aborted) log(`teardown: ${v.name} not terminated: Ctrl-C again stopped the wait; its hosts are removed directly`, 'warn', { vnf: v.name });
-        else if (err instanceof Timeout) log(`teardown: ${v.name} not terminated within ${Math.round(timeoutMs / 1000)} s (${err.message}); its hosts are removed directly`, 'error', { vnf: v.name });
+        if (err instanceof Timeout && signal?.aborted)
+          log(`teardown: ${v.name} not terminated: Ctrl-C again stopped the wait; its hosts are removed directly`, 'warn', { vnf: v.name });
+        else if (err instanceof Timeout)
+          log(`teardown: ${v.name} not terminated within ${Math.round(timeoutMs / 1000)} s (${err.message}); its hosts are removed directly`, 'error', {
+            vnf: v.name,
+          });
         else log(`teardown: ${v.name} not terminated: ${err.message}; its hosts are removed directly`, 'error', { vnf: v.name });
         return false;
       }),

@@ -28,7 +28,9 @@ test('a CA and a server certificate for 127.0.0.1, ::1, localhost and nats, sign
   expect(server.subjectAltName?.split(', ').sort()).toEqual(['DNS:localhost', 'DNS:nats', 'IP Address:0:0:0:0:0:0:0:1', 'IP Address:127.0.0.1']);
   expect(server.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
   // the key files hold the keys of the certificates, owner-only
-  expect(createPublicKey(createPrivateKey(readFileSync(f.key))).export({ type: 'spki', format: 'der' })).toEqual(server.publicKey.export({ type: 'spki', format: 'der' }));
+  expect(createPublicKey(createPrivateKey(readFileSync(f.key))).export({ type: 'spki', format: 'der' })).toEqual(
+    server.publicKey.export({ type: 'spki', format: 'der' }),
+  );
   expect(statSync(f.key).mode & 0o777).toBe(0o600);
   expect(statSync(join(dir, 'tls', 'ca.key')).mode & 0o777).toBe(0o600);
   expect(statSync(f.ca).mode & 0o777).toBe(0o644);

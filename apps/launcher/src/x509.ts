@@ -148,7 +148,7 @@ function oid(dotted: string): Buffer {
 
 /** UTCTime up to 2049, GeneralizedTime from 2050 (RFC 5280 4.1.2.5) */
 function time(d: Date): Buffer {
-  const s = d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+  const s = `${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
   return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(s.slice(2), 'ascii')) : tlv(0x18, Buffer.from(s, 'ascii'));
 }
 
@@ -162,6 +162,6 @@ function ipBytes(ip: string): Buffer {
   const t = tail ? tail.split(':') : [];
   const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  groups.forEach((g, i) => out.writeUInt16BE(Number.parseInt(g, 16), i * 2));
   return out;
 }

@@ -23,7 +23,10 @@ test('VIM_CONFIG reads yaml', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vim-config-'));
   try {
     const file = join(dir, 'zones.yaml');
-    writeFileSync(file, 'defaultZone: b\nzones:\n  - { name: a, driver: process, range: 127.40.0.0/24, root: /tmp/a }\n  - name: b\n    driver: process\n    range: 127.41.0.0/24\n    root: hosts\n');
+    writeFileSync(
+      file,
+      'defaultZone: b\nzones:\n  - { name: a, driver: process, range: 127.40.0.0/24, root: /tmp/a }\n  - name: b\n    driver: process\n    range: 127.41.0.0/24\n    root: hosts\n',
+    );
     const c = load({ VIM_CONFIG: file });
     expect(c.defaultZone).toBe('b');
     expect(c.zones.map((z) => z.name)).toEqual(['a', 'b']);
@@ -43,7 +46,10 @@ test.each([
   ['{"zones": [{"name": "a", "driver": "process", "range": "127.1.0.0", "root": "x"}]}', 'IPv4 CIDR'],
   ['{"zones": [{"name": "a", "driver": "process", "range": "10.0.0.0/8", "root": "x"}]}', 'inside 127.0.0.0/8'],
   ['{"zones": [{"name": "a", "driver": "process", "range": "127.1.0.0/16", "root": "x", "size": 3}]}', 'unknown option(s) size'],
-  ['{"zones": [{"name": "a", "driver": "process", "range": "127.1.0.0/16", "root": "x"}, {"name": "a", "driver": "process", "range": "127.2.0.0/16", "root": "y"}]}', 'configured twice'],
+  [
+    '{"zones": [{"name": "a", "driver": "process", "range": "127.1.0.0/16", "root": "x"}, {"name": "a", "driver": "process", "range": "127.2.0.0/16", "root": "y"}]}',
+    'configured twice',
+  ],
 ])('VIM_ZONES %s is refused', (text, message) => {
   expect(() => load({ VIM_ZONES: text })).toThrow(ConfigError);
   expect(() => load({ VIM_ZONES: text })).toThrow(message);

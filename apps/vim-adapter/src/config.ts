@@ -66,8 +66,7 @@ export function checkConfig(raw: unknown): VimConfig {
     seen.add(name);
   }
   const def = defaultZone ?? (zones[0] as ZoneConfig).name;
-  if (typeof def !== 'string' || !seen.has(def))
-    throw new ConfigError(`defaultZone ${JSON.stringify(def)} is not one of the zones (${[...seen].join(', ')})`);
+  if (typeof def !== 'string' || !seen.has(def)) throw new ConfigError(`defaultZone ${JSON.stringify(def)} is not one of the zones (${[...seen].join(', ')})`);
   return { defaultZone: def, zones: zones as ZoneConfig[] };
 }
 

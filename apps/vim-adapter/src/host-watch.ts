@@ -80,7 +80,7 @@ export class HostWatch implements OnApplicationBootstrap, OnModuleDestroy {
 
   private down(driver: Driver, node: string, reason: string): void {
     const where = { node, zone: driver.zone, driver: driver.kind, reason };
-    if (this.busy.has(node) || Date.now() - (this.ended.get(node) ?? -Infinity) < AFTERMATH_MS) {
+    if (this.busy.has(node) || Date.now() - (this.ended.get(node) ?? Number.NEGATIVE_INFINITY) < AFTERMATH_MS) {
       this.log.debug(where, 'host stopped by the VIM itself: not reported');
       return;
     }

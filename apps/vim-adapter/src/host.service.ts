@@ -113,12 +113,17 @@ export class HostService {
         // a live agent is told to stop (it stops its application first); signals only if it does not
         // tolerateGone: an agent that does not answer is stopped with signals, and the arrow still closes
         const reply = await this.bus
-          .call<object>(Participant.vnf, Agent.subject(Agent.Verb.shutdown, node), {}, {
-            ...arrow,
-            label: Label.stopVirtualHost,
-            timeoutMs: SHUTDOWN_TIMEOUT_MS,
-            tolerateGone: true,
-          })
+          .call<object>(
+            Participant.vnf,
+            Agent.subject(Agent.Verb.shutdown, node),
+            {},
+            {
+              ...arrow,
+              label: Label.stopVirtualHost,
+              timeoutMs: SHUTDOWN_TIMEOUT_MS,
+              tolerateGone: true,
+            },
+          )
           .catch((err: Error) => {
             this.log.warn({ op, vnf: host.vnf, node, err: err.message }, 'agent refused shutdown');
             return undefined;

@@ -15,7 +15,11 @@ const host = (node: string, vnf = 'web', createdAt = new Date(T0).toISOString(),
   createdAt,
 });
 const record = (name: string, nodes: string[], activeOp?: string) =>
-  ({ name, nodes: { backend: nodes.map((node) => ({ node, cluster: 'backend', zone: 'local', address: '127.9.0.1', port: 1 })) }, activeOp }) as unknown as Records.VnfRecord;
+  ({
+    name,
+    nodes: { backend: nodes.map((node) => ({ node, cluster: 'backend', zone: 'local', address: '127.9.0.1', port: 1 })) },
+    activeOp,
+  }) as unknown as Records.VnfRecord;
 
 test('a host is owned by a record listing its node, by a running operation of its vnf, or by being young', () => {
   const o = ownersOf([record('web', ['web-backend-1']), record('db', [], 'op-1')]);

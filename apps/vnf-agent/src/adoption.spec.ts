@@ -66,7 +66,8 @@ describe('takeOver with real processes', () => {
 
 describe('recovery when the agent restarts (a real application)', () => {
   const each = eachNode('n3', ADDRESS);
-  const save = (s: Partial<AgentState>) => new StateStore(each.n.paths).save({ ...emptyState(), vnf: 'web', cluster: 'backend', app: v1, health: { http: '/health' }, ...s });
+  const save = (s: Partial<AgentState>) =>
+    new StateStore(each.n.paths).save({ ...emptyState(), vnf: 'web', cluster: 'backend', app: v1, health: { http: '/health' }, ...s });
   const saved = (): AgentState => JSON.parse(readFileSync(each.n.paths.state, 'utf8'));
 
   test('the recorded pid alive and ours: adopted, still running, no second copy', async () => {

@@ -28,9 +28,7 @@ export function findOurApps(marks: string[]): FoundApp[] {
     const version = env.find((e) => e.startsWith('VNF_VERSION='))?.slice('VNF_VERSION='.length);
     found.set(pid, { ppid: stat.ppid, pgid: stat.pgid, version });
   }
-  return [...found]
-    .filter(([, p]) => !found.has(p.ppid))
-    .map(([pid, p]) => ({ pid, version: p.version, leader: p.pgid === pid }));
+  return [...found].filter(([, p]) => !found.has(p.ppid)).map(([pid, p]) => ({ pid, version: p.version, leader: p.pgid === pid }));
 }
 
 /** SIGKILL to an app we do not keep: its whole group when it leads one. */

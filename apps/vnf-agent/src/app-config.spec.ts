@@ -59,7 +59,7 @@ describe('reload confirmation by generation (a real application)', () => {
     expect(reloads()[1]).toMatchObject({ op: 'op-4', confirmed: false });
   });
 
-  test('an app that reports no generation is taken at its signal\'s word', async () => {
+  test("an app that reports no generation is taken at its signal's word", async () => {
     const apps = await running(18402, { HEALTH_APP_QUIET: '1' });
     await apps.reconfigureCluster([node('a')], 'op-3');
     expect(reloads()).toEqual([expect.objectContaining({ op: 'op-3', confirmed: false })]);

@@ -17,7 +17,7 @@ function argValue(name: string): string | undefined {
 }
 
 function fatal(message: string): never {
-  process.stderr.write(JSON.stringify({ level: 'fatal', service: 'vnf-agent', msg: message }) + '\n');
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', service: 'vnf-agent', msg: message })}\n`);
   process.exit(2);
 }
 

@@ -22,7 +22,7 @@ export function createLog(bindings: Record<string, unknown>, level = process.env
       const obj = typeof a === 'string' ? {} : a;
       const text = typeof a === 'string' ? a : msg;
       const out = { level: label, time: new Date().toISOString(), ...bindings, ...obj };
-      write(JSON.stringify(text === undefined ? out : { ...out, msg: text }, errors) + '\n');
+      write(`${JSON.stringify(text === undefined ? out : { ...out, msg: text }, errors)}\n`);
     }) as LogFn;
   return Object.fromEntries(Object.keys(LEVELS).map((l) => [l, line(l as Level)])) as Log;
 }

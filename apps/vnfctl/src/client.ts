@@ -33,7 +33,10 @@ function* causes(err: unknown): Generator<Error> {
 }
 
 class Denied extends RequestFailed {
-  constructor(readonly subject: string, operation: string) {
+  constructor(
+    readonly subject: string,
+    operation: string,
+  ) {
     super({
       code: 503,
       err_code: 'unavailable',
@@ -56,7 +59,11 @@ export function permissionDenied(err: unknown): Denied | undefined {
 /** The server's "Authorization Violation" (no, unknown or expired credentials), if `err` is one. */
 function authorizationViolation(err: unknown, server: string, creds: string | undefined): RequestFailed | undefined {
   for (const e of causes(err))
-    if (e.name === 'AuthorizationError' || e.name === 'UserAuthenticationExpiredError' || /authorization violation|authentication (expired|timeout)/i.test(e.message)) {
+    if (
+      e.name === 'AuthorizationError' ||
+      e.name === 'UserAuthenticationExpiredError' ||
+      /authorization violation|authentication (expired|timeout)/i.test(e.message)
+    ) {
       const said = e.message.replace(/^'|'$/g, '');
       return new RequestFailed({
         code: 503,

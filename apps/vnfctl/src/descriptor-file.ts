@@ -26,7 +26,10 @@ export function readDescriptor(file: string): unknown {
   if (Array.isArray(clusters))
     for (const c of clusters) {
       const spec = c as { app?: { cwd?: unknown }; versions?: unknown };
-      const apps = [spec?.app, ...(Array.isArray(spec?.versions) ? spec.versions : [])] as ({ cwd?: unknown; image?: unknown; docker?: { cwd?: unknown } } | undefined)[];
+      const apps = [spec?.app, ...(Array.isArray(spec?.versions) ? spec.versions : [])] as (
+        | { cwd?: unknown; image?: unknown; docker?: { cwd?: unknown } }
+        | undefined
+      )[];
       for (const app of apps) {
         // the cwd of an app that names its image (and no docker.cwd) is a path in the image, not here
         const inImage = app?.image !== undefined && app.docker?.cwd === undefined;

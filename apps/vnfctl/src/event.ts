@@ -26,6 +26,10 @@ export function parseEvent(data: Uint8Array): { event: Events.Event } | { bad: s
 
 /** One line on stderr per message skipped (JSON with --json, as vnfctl's errors are). */
 export function warnSkipped(bad: string, where: { seq?: number; subject: string }, json = false) {
-  if (json) process.stderr.write(JSON.stringify({ warning: { description: `skipped a malformed event: ${bad}`, subject: where.subject, ...(where.seq !== undefined ? { stream_seq: where.seq } : {}) } }) + '\n');
-  else process.stderr.write(`vnfctl: skipped a malformed event (${where.seq !== undefined ? `stream seq ${where.seq}, ` : ''}subject ${where.subject}): ${bad}\n`);
+  if (json)
+    process.stderr.write(
+      `${JSON.stringify({ warning: { description: `skipped a malformed event: ${bad}`, subject: where.subject, ...(where.seq !== undefined ? { stream_seq: where.seq } : {}) } })}\n`,
+    );
+  else
+    process.stderr.write(`vnfctl: skipped a malformed event (${where.seq !== undefined ? `stream seq ${where.seq}, ` : ''}subject ${where.subject}): ${bad}\n`);
 }

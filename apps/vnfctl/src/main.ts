@@ -33,9 +33,10 @@ class UsageError extends RequestFailed {
 const jsonAsked = () => process.argv.includes('--json');
 /** A structured error on stderr: JSON with --json, else `error: <err_code>: <description>`. */
 function printError(body: ReturnType<typeof errorBody>) {
-  if (g().json || jsonAsked()) return void process.stderr.write(JSON.stringify({ error: body }) + '\n');
+  if (g().json || jsonAsked()) return void process.stderr.write(`${JSON.stringify({ error: body })}\n`);
   process.stderr.write(`error: ${body.err_code}: ${body.description}\n`);
-  for (const i of (body as { details?: { issues?: { field: string; message: string }[] } }).details?.issues ?? []) process.stderr.write(`  ${i.field}: ${i.message}\n`);
+  for (const i of (body as { details?: { issues?: { field: string; message: string }[] } }).details?.issues ?? [])
+    process.stderr.write(`  ${i.field}: ${i.message}\n`);
 }
 
 /** commander's parsers: a malformed value is a usage error (exit 2), said before anything is sent */
@@ -110,27 +111,35 @@ program
   .option('-W, --watch', 'keep showing the health and last-seen of each node: redrawn on a terminal, a new block on each change otherwise')
   .option('--interval <ms>', 'with --watch: how often to read', int(100, 3_600_000, 'a number of milliseconds'), 1000)
   .action(
-    withConn(async (c, vnf: string | undefined, o: { watch?: boolean; interval: number }) => {
-      if (o.watch) return watch(c, vnf!, o.interval);
-      if (vnf) {
-        const one = (await c.request<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf })).vnf;
-        return void (g().json ? console.log(JSON.stringify(one)) : printVnf(one));
-      }
-      // every VNF, summarised: their whole records together may outgrow a message; status <vnf> has one whole
-      const vnfs = await allVnfs(c);
-      if (g().json) return void console.log(JSON.stringify(vnfs));
-      if (!vnfs.length) console.log('no vnf');
-      vnfs.forEach(printVnfSummary);
-    }, (vnf: string | undefined, o: { watch?: boolean }) => {
-      if (o.watch && !vnf) throw new UsageError('status --watch needs a vnf: status <vnf> --watch');
-    }),
+    withConn(
+      async (c, vnf: string | undefined, o: { watch?: boolean; interval: number }) => {
+        if (o.watch) return watch(c, vnf!, o.interval);
+        if (vnf) {
+          const one = (await c.request<Query.VnfGetReply>(Query.Subject.vnfGet, { vnf })).vnf;
+          return void (g().json ? console.log(JSON.stringify(one)) : printVnf(one));
+        }
+        // every VNF, summarised: their whole records together may outgrow a message; status <vnf> has one whole
+        const vnfs = await allVnfs(c);
+        if (g().json) return void console.log(JSON.stringify(vnfs));
+        if (!vnfs.length) console.log('no vnf');
+        vnfs.forEach(printVnfSummary);
+      },
+      (vnf: string | undefined, o: { watch?: boolean }) => {
+        if (o.watch && !vnf) throw new UsageError('status --watch needs a vnf: status <vnf> --watch');
+      },
+    ),
   );
 
 /** status <vnf> --watch until SIGINT or SIGTERM, which end it with exit 0 */
 async function watch(c: Conn, vnf: string, intervalMs: number): Promise<number> {
   const until = new Interrupt();
   const tty = !!process.stdout.isTTY && !g().json;
-  await watchStatus(c.request, { vnf, intervalMs, tty, json: !!g().json, write: (s) => process.stdout.write(s), warn: (s) => process.stderr.write(s) }, () => until.stopped, until.sleep);
+  await watchStatus(
+    c.request,
+    { vnf, intervalMs, tty, json: !!g().json, write: (s) => process.stdout.write(s), warn: (s) => process.stderr.write(s) },
+    () => until.stopped,
+    until.sleep,
+  );
   return Exit.ok;
 }
 
@@ -147,7 +156,12 @@ program
 
 /** vnf-list page by page (summaries, in name order) */
 function allVnfs(c: Conn): Promise<Query.VnfSummary[]> {
-  return Query.listAll((s, b) => c.request<Query.VnfListReply>(s, b), Query.Subject.vnfList, { limit: Query.LIST_MAX_LIMIT }, (r: Query.VnfListReply) => r.vnfs);
+  return Query.listAll(
+    (s, b) => c.request<Query.VnfListReply>(s, b),
+    Query.Subject.vnfList,
+    { limit: Query.LIST_MAX_LIMIT },
+    (r: Query.VnfListReply) => r.vnfs,
+  );
 }
 
 program
@@ -155,7 +169,12 @@ program
   .description('operations, oldest first')
   .action(
     withConn(async (c, vnf?: string) => {
-      const ops = await Query.listAll((s, b) => c.request<Query.OpListReply>(s, b), Query.Subject.opList, vnf ? { vnf, limit: Query.LIST_MAX_LIMIT } : { limit: Query.LIST_MAX_LIMIT }, (r: Query.OpListReply) => r.ops);
+      const ops = await Query.listAll(
+        (s, b) => c.request<Query.OpListReply>(s, b),
+        Query.Subject.opList,
+        vnf ? { vnf, limit: Query.LIST_MAX_LIMIT } : { limit: Query.LIST_MAX_LIMIT },
+        (r: Query.OpListReply) => r.ops,
+      );
       if (g().json) return void console.log(JSON.stringify(ops));
       printOps(ops);
     }),
@@ -167,25 +186,28 @@ program
   .option('--then <what>', 'after cancel: rollback or fail', 'rollback')
   .option('-w, --wait', 'with an action: return when the operation ends')
   .action(
-    withConn(async (c, first: string, id: string | undefined, o: { then: string; wait?: boolean }) => {
-      const action = ACTIONS[first as keyof typeof ACTIONS];
-      if (!action) {
-        const { op, omittedSteps } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: first });
-        // a running operation also says what it waits on right now, from its trace
-        const waiting = Records.FINAL_STATES.includes(op.state) ? [] : (await c.request<Query.OpTraceReply>(Query.Subject.opTrace, { op: first })).waiting;
-        if (g().json) return void console.log(JSON.stringify({ ...op, ...(waiting.length ? { waiting } : {}), ...(omittedSteps ? { omittedSteps } : {}) }));
-        // a huge operation's reply has its newest steps only
-        if (omittedSteps) console.log(`(${omittedSteps} older steps not shown)`);
-        return void printOp(op, waiting);
-      }
-      const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: id });
-      const body = first === 'cancel' ? { op: id, then: o.then } : { op: id };
-      return follow(c, op.vnf, !!o.wait, () => c.request<Query.ActionReply>(action, body).then((r) => ({ ...r, created: true })), id);
-    }, (first: string, id: string | undefined, o: { then: string }) => {
-      if (first in ACTIONS && !id) throw new UsageError(`op ${first} needs an operation id`);
-      if (!(first in ACTIONS) && id) throw new UsageError(`op takes an operation id, or one of ${Object.keys(ACTIONS).join('|')} and an id`);
-      if (!['rollback', 'fail'].includes(o.then)) throw new UsageError(`--then is rollback or fail, not ${o.then}`);
-    }),
+    withConn(
+      async (c, first: string, id: string | undefined, o: { then: string; wait?: boolean }) => {
+        const action = ACTIONS[first as keyof typeof ACTIONS];
+        if (!action) {
+          const { op, omittedSteps } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: first });
+          // a running operation also says what it waits on right now, from its trace
+          const waiting = Records.FINAL_STATES.includes(op.state) ? [] : (await c.request<Query.OpTraceReply>(Query.Subject.opTrace, { op: first })).waiting;
+          if (g().json) return void console.log(JSON.stringify({ ...op, ...(waiting.length ? { waiting } : {}), ...(omittedSteps ? { omittedSteps } : {}) }));
+          // a huge operation's reply has its newest steps only
+          if (omittedSteps) console.log(`(${omittedSteps} older steps not shown)`);
+          return void printOp(op, waiting);
+        }
+        const { op } = await c.request<Query.OpGetReply>(Query.Subject.opGet, { op: id });
+        const body = first === 'cancel' ? { op: id, then: o.then } : { op: id };
+        return follow(c, op.vnf, !!o.wait, () => c.request<Query.ActionReply>(action, body).then((r) => ({ ...r, created: true })), id);
+      },
+      (first: string, id: string | undefined, o: { then: string }) => {
+        if (first in ACTIONS && !id) throw new UsageError(`op ${first} needs an operation id`);
+        if (!(first in ACTIONS) && id) throw new UsageError(`op takes an operation id, or one of ${Object.keys(ACTIONS).join('|')} and an id`);
+        if (!['rollback', 'fail'].includes(o.then)) throw new UsageError(`--then is rollback or fail, not ${o.then}`);
+      },
+    ),
   );
 
 const ACTIONS = { retry: Query.Action.retry, rollback: Query.Action.rollback, fail: Query.Action.fail, cancel: Query.Action.cancel } as const;
@@ -194,7 +216,13 @@ const ACTIONS = { retry: Query.Action.retry, rollback: Query.Action.rollback, fa
  * Sends a request that starts (or acts on) an operation, then with --wait prints its progress
  * and returns 0 only if it completed.
  */
-async function follow(c: Conn, vnf: string, wait: boolean, send: () => Promise<{ op: string; message: string; created?: boolean }>, known?: string): Promise<number | void> {
+async function follow(
+  c: Conn,
+  vnf: string,
+  wait: boolean,
+  send: () => Promise<{ op: string; message: string; created?: boolean }>,
+  known?: string,
+): Promise<number | void> {
   const started = Date.now();
   const f = wait ? followVnf(c.nc, c.request, vnf, (e) => printEvent(e, g().json, started), g().json) : undefined;
   const reply = await send().catch((e) => {
@@ -234,12 +262,16 @@ program
   .command('heal <vnf> <node>')
   .description('replace a node with a fresh one')
   .option('-w, --wait', 'return when the operation ends; non-zero exit unless it completed')
-  .action(withConn(async (c, vnf: string, node: string, o: { wait?: boolean }) => follow(c, vnf, !!o.wait, () => c.request<Lifecycle.Reply>(Lifecycle.Subject.heal, { vnf, node }))));
+  .action(
+    withConn(async (c, vnf: string, node: string, o: { wait?: boolean }) =>
+      follow(c, vnf, !!o.wait, () => c.request<Lifecycle.Reply>(Lifecycle.Subject.heal, { vnf, node })),
+    ),
+  );
 
 program
   .command('upgrade <vnf> <cluster>')
   .description('replace every node by one running --version, one at a time')
-  .requiredOption('--version <v>', 'a version from the cluster\'s versions')
+  .requiredOption('--version <v>', "a version from the cluster's versions")
   .option('--no-rollback', 'leave added nodes in place if a new node fails (FAILED_TEMP)')
   .option('-w, --wait', 'return when the operation ends; non-zero exit unless it completed')
   .action(
@@ -265,7 +297,9 @@ program
   .command('terminate <vnf>')
   .description('remove every node, clients first; the VNF stays NOT_INSTANTIATED, to be deployed again')
   .option('-w, --wait', 'return when the operation ends; non-zero exit unless it completed')
-  .action(withConn(async (c, vnf: string, o: { wait?: boolean }) => follow(c, vnf, !!o.wait, () => c.request<Lifecycle.Reply>(Lifecycle.Subject.terminate, { vnf }))));
+  .action(
+    withConn(async (c, vnf: string, o: { wait?: boolean }) => follow(c, vnf, !!o.wait, () => c.request<Lifecycle.Reply>(Lifecycle.Subject.terminate, { vnf }))),
+  );
 
 program
   .command('trace <op>')
@@ -289,26 +323,29 @@ program
   .option('--app', "the application's log (the default)")
   .option('--agent', "the node agent's own log")
   .action(
-    withConn(async (c, node: string, o: { follow?: boolean; tail: number; app?: boolean; agent?: boolean }) => {
-      const source: Query.LogSource = o.agent ? 'agent' : 'app';
-      const show = (r: Query.NodeLogsReply) => {
-        if (g().json) return void console.log(JSON.stringify(r));
-        if (r.truncated) process.stderr.write(`(${node}: older lines left out: the reply is limited to ${Query.LOGS_MAX_BYTES / 1024} KB)\n`);
-        for (const l of r.lines) process.stdout.write(`${l}\n`);
-      };
-      let r = await c.request<Query.NodeLogsReply>(Query.Subject.nodeLogs, { node, tail: o.tail, source });
-      show(r);
-      if (!o.follow) return;
-      const until = new Interrupt();
-      while (!until.stopped) {
-        await until.sleep(500);
-        if (until.stopped) break;
-        r = await c.request<Query.NodeLogsReply>(Query.Subject.nodeLogs, { node, tail: 10_000, source, cursor: r.cursor });
-        if (r.lines.length || r.truncated) show(r);
-      }
-    }, (_node: string, o: { app?: boolean; agent?: boolean }) => {
-      if (o.app && o.agent) throw new UsageError('give --app or --agent, not both');
-    }),
+    withConn(
+      async (c, node: string, o: { follow?: boolean; tail: number; app?: boolean; agent?: boolean }) => {
+        const source: Query.LogSource = o.agent ? 'agent' : 'app';
+        const show = (r: Query.NodeLogsReply) => {
+          if (g().json) return void console.log(JSON.stringify(r));
+          if (r.truncated) process.stderr.write(`(${node}: older lines left out: the reply is limited to ${Query.LOGS_MAX_BYTES / 1024} KB)\n`);
+          for (const l of r.lines) process.stdout.write(`${l}\n`);
+        };
+        let r = await c.request<Query.NodeLogsReply>(Query.Subject.nodeLogs, { node, tail: o.tail, source });
+        show(r);
+        if (!o.follow) return;
+        const until = new Interrupt();
+        while (!until.stopped) {
+          await until.sleep(500);
+          if (until.stopped) break;
+          r = await c.request<Query.NodeLogsReply>(Query.Subject.nodeLogs, { node, tail: 10_000, source, cursor: r.cursor });
+          if (r.lines.length || r.truncated) show(r);
+        }
+      },
+      (_node: string, o: { app?: boolean; agent?: boolean }) => {
+        if (o.app && o.agent) throw new UsageError('give --app or --agent, not both');
+      },
+    ),
   );
 
 program

@@ -44,7 +44,9 @@ const versions = (c: Query.ClusterSummary) => {
 export function printOps(ops: Query.OpSummary[]) {
   if (!ops.length) return console.log('no operation');
   for (const o of ops)
-    console.log(`${o.id}  ${pad(o.vnf, 10)} ${pad(o.algorithm, 11)} ${pad(o.state, 12)} ${o.startedAt}  ${o.steps} steps${o.error ? `  ${o.error.err_code}: ${o.error.description}` : ''}`);
+    console.log(
+      `${o.id}  ${pad(o.vnf, 10)} ${pad(o.algorithm, 11)} ${pad(o.state, 12)} ${o.startedAt}  ${o.steps} steps${o.error ? `  ${o.error.err_code}: ${o.error.description}` : ''}`,
+    );
 }
 
 export function printOp(o: Records.OpRecord, waiting: Trace.Entry[] = []) {

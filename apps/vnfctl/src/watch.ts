@@ -35,7 +35,7 @@ export function block(r: Query.NodeHealthReply, now: number): string {
     if (n.cluster !== cluster) lines.push(`  ${(cluster = n.cluster)}`);
     lines.push(`    ${pad(n.node, 24)} ${pad(health(n), 18)} last seen ${pad(age(n.lastSeen, now), 12)} ${n.address}  ${n.version ?? ''}  zone ${n.zone}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** what makes a new block when not on a terminal: anything but the passing of time */
@@ -66,7 +66,7 @@ export async function watchStatus(request: Request, o: WatchOptions, stopped: ()
     const now = Date.now();
     const f = fingerprint(r);
     if (o.json) {
-      if (f !== last) o.write(JSON.stringify({ ts: new Date(now).toISOString(), ...r }) + '\n');
+      if (f !== last) o.write(`${JSON.stringify({ ts: new Date(now).toISOString(), ...r })}\n`);
     } else if (o.tty) o.write(`\x1b[H\x1b[2J${block(r, now)}`);
     else if (f !== last) o.write(`${first ? '' : '\n'}${block(r, now)}`);
     last = f;

@@ -99,24 +99,43 @@ export class ClusterService {
         if (both[1].status === 'fulfilled')
           await this.store
             .mutate(req.vnf, req.cluster, (cur) =>
-              cur?.nodes.some((n) => n.node === req.node && n.state === 'creating') ? { ...cur, nodes: cur.nodes.filter((n) => n.node !== req.node) } : undefined,
+              cur?.nodes.some((n) => n.node === req.node && n.state === 'creating')
+                ? { ...cur, nodes: cur.nodes.filter((n) => n.node !== req.node) }
+                : undefined,
             )
-            .catch((err: Error) => this.log.warn({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, err: err.message }, 'node record not removed'));
+            .catch((err: Error) =>
+              this.log.warn({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, err: err.message }, 'node record not removed'),
+            );
         throw failed.reason;
       }
-      await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStart, req.node), {}, {
-        ...meta,
-        label: Label.startApplication,
-        step: `${o.step ?? o.op}/start`,
-        timeoutMs: (c.spec.health?.timeoutMs ?? 30_000) + 5_000,
-      });
+      await this.bus.call(
+        Participant.vnf,
+        Agent.subject(Agent.Verb.appStart, req.node),
+        {},
+        {
+          ...meta,
+          label: Label.startApplication,
+          step: `${o.step ?? o.op}/start`,
+          timeoutMs: (c.spec.health?.timeoutMs ?? 30_000) + 5_000,
+        },
+      );
       // the VNFM's own bookkeeping need not delay the reply: the record says running just after
       // the reply has left, and the cluster stays locked until then, so the next step here reads
       // it; a node whose write a crash cut off is marked running when it joins (scale-out)
       hold(
         afterReply()
-          .then(() => this.store.mutate(req.vnf, req.cluster, (cur) => ({ ...cur!, nodes: cur!.nodes.map((n) => (n.node === req.node ? { ...n, state: 'running' as const } : n)) })))
-          .catch((err: Error) => this.log.warn({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, err: err.message }, 'node state not written: it is written when the node joins')),
+          .then(() =>
+            this.store.mutate(req.vnf, req.cluster, (cur) => ({
+              ...cur!,
+              nodes: cur!.nodes.map((n) => (n.node === req.node ? { ...n, state: 'running' as const } : n)),
+            })),
+          )
+          .catch((err: Error) =>
+            this.log.warn(
+              { op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, err: err.message },
+              'node state not written: it is written when the node joins',
+            ),
+          ),
       );
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, version }, 'application started');
       return { node: req.node, endpoint: { node: req.node, address: req.address, port: c.spec.app.port, version } };
@@ -156,7 +175,8 @@ export class ClusterService {
       const [written, told] = await Promise.allSettled([stored, tell(next, Label.addNodeToCluster)]);
       if (told.status === 'rejected') throw told.reason;
       if (written.status === 'rejected') {
-        if (!isCasConflict(written.reason)) throw rpcError('unavailable', `cluster ${req.vnf}/${req.cluster} was not written: ${(written.reason as Error).message}; send the step again`);
+        if (!isCasConflict(written.reason))
+          throw rpcError('unavailable', `cluster ${req.vnf}/${req.cluster} was not written: ${(written.reason as Error).message}; send the step again`);
         // another VNFM instance changed the cluster first, so the list sent came from a stale
         // copy: written again from a fresh read and sent again, without an arrow of its own (the
         // one drawn is this step's "add node to cluster"; a step sent again would draw it twice)
@@ -177,8 +197,7 @@ export class ClusterService {
     const provider = await this.mustGet(req.vnf, req.provider);
     return this.lock.run(key(req.vnf, req.cluster), async () => {
       const client = await this.mustGet(req.vnf, req.cluster);
-      if (!(client.spec.dependsOn ?? []).includes(req.provider))
-        throw rpcError('invalid_request', `${req.cluster} is not a client of ${req.provider}`);
+      if (!(client.spec.dependsOn ?? []).includes(req.provider)) throw rpcError('invalid_request', `${req.cluster} is not a client of ${req.provider}`);
       const endpoints = endpointsOf(provider);
       const nodes = client.nodes.filter((n) => n.state === 'running').map((n) => n.node);
       await this.bus.callEach(
@@ -222,18 +241,28 @@ export class ClusterService {
       mustBeNodeOf(req);
       if (c.members.includes(req.node)) throw rpcError('conflict', `node ${req.node} is still a member of ${req.cluster}: scale it in first`);
       const meta = { op: o.op, node: req.node, cluster: req.cluster, tolerateGone: true };
-      const stopped = await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appStop, req.node), {}, {
-        ...meta,
-        label: Label.stopApplication,
-        step: `${o.step ?? o.op}/stop`,
-        timeoutMs: 20_000,
-      });
-      await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appDestroy, req.node), {}, {
-        ...meta,
-        label: Label.destroyApplicationOptional,
-        step: `${o.step ?? o.op}/destroy`,
-        timeoutMs: 20_000,
-      });
+      const stopped = await this.bus.call(
+        Participant.vnf,
+        Agent.subject(Agent.Verb.appStop, req.node),
+        {},
+        {
+          ...meta,
+          label: Label.stopApplication,
+          step: `${o.step ?? o.op}/stop`,
+          timeoutMs: 20_000,
+        },
+      );
+      await this.bus.call(
+        Participant.vnf,
+        Agent.subject(Agent.Verb.appDestroy, req.node),
+        {},
+        {
+          ...meta,
+          label: Label.destroyApplicationOptional,
+          step: `${o.step ?? o.op}/destroy`,
+          timeoutMs: 20_000,
+        },
+      );
       await this.store.mutate(req.vnf, req.cluster, (cur) =>
         cur!.nodes.some((n) => n.node === req.node) ? { ...cur!, nodes: cur!.nodes.filter((n) => n.node !== req.node) } : undefined,
       );
@@ -289,6 +318,5 @@ function pick(c: ClusterState, req: Vnfm.ClusterScaleIn): string {
 
 /** A request must not reach another cluster's node. */
 function mustBeNodeOf(req: { vnf: string; cluster: string; node: string }): void {
-  if (!isNodeIdOf(req.node, req.vnf, req.cluster))
-    throw rpcError('invalid_request', `node ${req.node} is not a node of ${req.vnf}/${req.cluster}`);
+  if (!isNodeIdOf(req.node, req.vnf, req.cluster)) throw rpcError('invalid_request', `node ${req.node} is not a node of ${req.vnf}/${req.cluster}`);
 }

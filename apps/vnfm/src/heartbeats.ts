@@ -47,7 +47,7 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
           // sent at once by the agent when its application failed: acted on at once
           const failing = beat.app.state === 'failed' || beat.app.healthy === false;
           const was = before?.state === 'failed' || before?.healthy === false;
-          this.last.set(node, { at: now, beat: { ...beat, node }, failingSince: failing ? ((was && prev?.failingSince) || now) : undefined });
+          this.last.set(node, { at: now, beat: { ...beat, node }, failingSince: failing ? (was && prev?.failingSince) || now : undefined });
           if (failing && !was) this.onAlarm?.(node);
         } catch {
           /* a malformed heartbeat is no heartbeat */

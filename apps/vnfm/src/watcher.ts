@@ -95,7 +95,8 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async checkNodes(c: ClusterState, now: number) {
     for (const n of c.nodes) {
-      if (n.state !== 'running' || this.healing.has(n.node) || this.beats.forgotten(n.node) || leaving(c, n.node) || (this.refused.get(n.node)?.at ?? 0) > now) continue;
+      if (n.state !== 'running' || this.healing.has(n.node) || this.beats.forgotten(n.node) || leaving(c, n.node) || (this.refused.get(n.node)?.at ?? 0) > now)
+        continue;
       const failed = this.failure(n.node, now);
       if (!failed) continue;
       const { reason } = failed;
@@ -152,7 +153,10 @@ export class Watcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** VNFM->AO: request ..., plain JSON like any other requester. */
-  private async ask(subject: string, body: object): Promise<{ ok: true; op: string; why?: undefined } | { ok: false; op?: undefined; refusal: Refusal; why: string }> {
+  private async ask(
+    subject: string,
+    body: object,
+  ): Promise<{ ok: true; op: string; why?: undefined } | { ok: false; op?: undefined; refusal: Refusal; why: string }> {
     try {
       const r = (await this.nc.request(subject, JSON.stringify(body), { timeout: 5000 })).json<Lifecycle.Reply>();
       if (isErrorReply(r)) {

@@ -87,8 +87,7 @@ export class Identity {
   /** The seed of the agents' scoped signing key and the account it signs for: what the VIM adapter gets. */
   agentSignerFile(): string {
     const file = join(this.dir, 'agent-signer.json');
-    if (!existsSync(file))
-      writeSecret(file, JSON.stringify({ account: this.accountKey, seed: new TextDecoder().decode(this.agentSigner.getSeed()) }) + '\n');
+    if (!existsSync(file)) writeSecret(file, `${JSON.stringify({ account: this.accountKey, seed: new TextDecoder().decode(this.agentSigner.getSeed()) })}\n`);
     return file;
   }
 
@@ -117,7 +116,7 @@ export class Identity {
   revoke(users: string[], at = Math.floor(Date.now() / 1000)): void {
     const all = { ...this.revocations() };
     for (const u of users) all[u] = at;
-    writeSecret(join(this.dir, F.revocations), JSON.stringify(all, null, 1) + '\n');
+    writeSecret(join(this.dir, F.revocations), `${JSON.stringify(all, null, 1)}\n`);
   }
 
   /** The account JWTs the server preloads, signed now, with the current revocations. */

@@ -11,7 +11,7 @@ describe("NativeKeyPair: nkeys' keys on Node's ed25519", () => {
     }
   });
 
-  test('signatures are identical to nkeys\' and verify both ways', () => {
+  test("signatures are identical to nkeys' and verify both ways", () => {
     const ours = NativeKeyPair.create(Prefix.Account);
     const theirs = fromSeed(ours.getSeed());
     const data = new TextEncoder().encode('header.payload');

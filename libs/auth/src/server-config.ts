@@ -78,16 +78,19 @@ export async function writeServerConfig(id: Identity, c: ServerConfig): Promise<
     c.cluster ? clusterBlock(c.cluster) : '',
     c.tls ? `tls { cert_file: ${q(c.tls.cert)}, key_file: ${q(c.tls.key)}, timeout: 10 }` : '',
   ];
-  writeSecret(c.file, lines.filter(Boolean).join('\n') + '\n');
+  writeSecret(c.file, `${lines.filter(Boolean).join('\n')}\n`);
 }
 
 function clusterBlock(c: ClusterRoutes): string {
   const q = JSON.stringify;
-  return [`server_name: ${q(c.serverName)}`, `cluster { name: ${q(c.name)}, listen: ${q(c.listen)}, routes: [${c.routes.map((r) => q(r)).join(', ')}] }`].join('\n');
+  return [`server_name: ${q(c.serverName)}`, `cluster { name: ${q(c.name)}, listen: ${q(c.listen)}, routes: [${c.routes.map((r) => q(r)).join(', ')}] }`].join(
+    '\n',
+  );
 }
 
 function websocketBlock(w: WebsocketListener): string {
-  if (!isLoopback(w.host) && !w.publishedOnLoopback) throw new WebsocketConfigError(`the WebSocket listener is plain text and must be on loopback (127.0.0.0/8), not ${w.host}`);
+  if (!isLoopback(w.host) && !w.publishedOnLoopback)
+    throw new WebsocketConfigError(`the WebSocket listener is plain text and must be on loopback (127.0.0.0/8), not ${w.host}`);
   return `websocket { host: ${JSON.stringify(w.host)}, port: ${w.port}, no_tls: true }`;
 }
 

@@ -34,8 +34,23 @@ export function ensureTls(dir: string, names: string[] = []): TlsFiles {
     }
   };
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  ssl('req', '-x509', ...ec, '-keyout', f.caKey, '-out', f.ca, '-days', '3650', '-subj', '/CN=vnf-lcm CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  ssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    f.caKey,
+    '-out',
+    f.ca,
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=vnf-lcm CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
   const csr = join(dir, 'server.csr');
   const ext = join(dir, 'server.ext');
   ssl('req', ...ec, '-keyout', f.key, '-out', csr, '-subj', '/CN=nats');

@@ -89,7 +89,7 @@ export class ArrowWriter {
    * Resolves once every arrow written so far is stored, or reported lost: when the connection
    * closes, or (with a deadline, for a process about to exit) when the deadline passes first.
    */
-  async settled(deadlineMs = Infinity): Promise<void> {
+  async settled(deadlineMs = Number.POSITIVE_INFINITY): Promise<void> {
     const until = Date.now() + deadlineMs;
     for (;;) {
       this.drain();
@@ -99,13 +99,16 @@ export class ArrowWriter {
         for (const s of this.unconfirmed.splice(0)) this.onLost(s.entry, err);
         return;
       }
-      if (deadlineMs === Infinity) await this.confirm();
+      if (deadlineMs === Number.POSITIVE_INFINITY) await this.confirm();
       else await Promise.race([this.confirm(), new Promise((r) => setTimeout(r, Math.max(0, until - Date.now())).unref())]);
     }
   }
 
   private send(s: Sent): void {
-    if (this.acked) return this.sendAcked(s);
+    if (this.acked) {
+      this.sendAcked(s);
+      return;
+    }
     try {
       publishWithId(this.nc, Trace.subject(s.entry.op), s.data, s.msgID);
     } catch {

@@ -6,8 +6,19 @@ import { discoverySubjects, MicroService, MicroType, MicroVerb, projectVersion, 
 const noConnection = undefined as unknown as NatsConnection;
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
-function service(endpoints = [{ subject: 'vnf.ao.deploy', queue: 'orchestrator' }, { subject: 'vnf.ao.op-get', queue: 'orchestrator' }]) {
-  return new MicroService(noConnection, { name: 'orchestrator', version: '1.2.3', description: 'vnf-lcm AO', metadata: { pid: '1' }, endpoints: () => endpoints });
+function service(
+  endpoints = [
+    { subject: 'vnf.ao.deploy', queue: 'orchestrator' },
+    { subject: 'vnf.ao.op-get', queue: 'orchestrator' },
+  ],
+) {
+  return new MicroService(noConnection, {
+    name: 'orchestrator',
+    version: '1.2.3',
+    description: 'vnf-lcm AO',
+    metadata: { pid: '1' },
+    endpoints: () => endpoints,
+  });
 }
 
 describe('micro (NATS ADR-32) responder', () => {

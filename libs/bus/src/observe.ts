@@ -34,7 +34,13 @@ export class Observation {
     const lib = await this.lib;
     this.observeRequest = lib.observeRequest;
     const endpoints = () => requestEndpoints(server.getHandlers(), queue);
-    this.micro = new MicroService(nc, { name: this.name, version: projectVersion(), description: this.description, metadata: processMetadata(this.name), endpoints }).start();
+    this.micro = new MicroService(nc, {
+      name: this.name,
+      version: projectVersion(),
+      description: this.description,
+      metadata: processMetadata(this.name),
+      endpoints,
+    }).start();
     this.metrics = await lib.startMetrics(this.name, this.log);
   }
 

@@ -17,7 +17,8 @@ export function jsReplicas(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[REPLICAS_ENV];
   if (raw === undefined || raw === '') return 1;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) throw new ReplicasError(`${REPLICAS_ENV} must be a whole number from 1 to ${MAX_REPLICAS}, not ${raw}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS)
+    throw new ReplicasError(`${REPLICAS_ENV} must be a whole number from 1 to ${MAX_REPLICAS}, not ${raw}`);
   return n;
 }
 

@@ -83,7 +83,10 @@ function refresh(): void {
   if (refreshing) return void (again = true);
   refreshing = (async () => {
     try {
-      const [v, o] = await Promise.all([all<Query.VnfListReply, Query.VnfSummary>(S.vnfList, (r) => r.vnfs), all<Query.OpListReply, Query.OpSummary>(S.opList, (r) => r.ops)]);
+      const [v, o] = await Promise.all([
+        all<Query.VnfListReply, Query.VnfSummary>(S.vnfList, (r) => r.vnfs),
+        all<Query.OpListReply, Query.OpSummary>(S.opList, (r) => r.ops),
+      ]);
       // the list has summaries; the page draws every node, so each record whole (one fits a message)
       vnfs = await Promise.all(v.map(async (x) => (await request<Query.VnfGetReply>(S.vnfGet, { vnf: x.name })).vnf));
       ops = o.sort((a, b) => b.startedAt.localeCompare(a.startedAt));

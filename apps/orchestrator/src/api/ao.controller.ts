@@ -39,10 +39,12 @@ export class AoController {
     const v = await this.store.vnfs.get(p.vnf);
     if (!v) throw rpcError('not_found', `unknown vnf ${p.vnf}`);
     // no label: a read, not part of any operation's trace
-    const { clusters } = await this.bus.call<Vnfm.ClusterListReply>(Participant.vnfm, Vnfm.Subject.clusterGet, { vnf: p.vnf }, { op: 'none', timeoutMs: 5_000 }).catch((err: unknown) => {
-      const e = toErrorBody(err);
-      throw rpcError(e.err_code, e.description, e.details);
-    });
+    const { clusters } = await this.bus
+      .call<Vnfm.ClusterListReply>(Participant.vnfm, Vnfm.Subject.clusterGet, { vnf: p.vnf }, { op: 'none', timeoutMs: 5_000 })
+      .catch((err: unknown) => {
+        const e = toErrorBody(err);
+        throw rpcError(e.err_code, e.description, e.details);
+      });
     const heard = new Map(clusters.flatMap((c) => c.nodes.map((n) => [n.node, n] as const)));
     const nodes = Object.values(v.value.nodes)
       .flat()
@@ -152,7 +154,9 @@ export class AoController {
   @MessagePattern(Query.Action.cancel)
   cancel(@Payload() p: Query.OpCancel): Promise<Query.ActionReply> {
     const then = p.then ?? 'rollback';
-    return this.act(p.op, `cancel requested; it stops at the next step, then ${then === 'rollback' ? 'rolls back' : 'fails'}`, () => this.ops.cancel(p.op, then));
+    return this.act(p.op, `cancel requested; it stops at the next step, then ${then === 'rollback' ? 'rolls back' : 'fails'}`, () =>
+      this.ops.cancel(p.op, then),
+    );
   }
 
   private async act(op: string, message: string, fn: () => Promise<Records.OpRecord>): Promise<Query.ActionReply> {

@@ -53,9 +53,15 @@ export class DeployService implements OnModuleInit {
       // operation that ended meanwhile may have deployed it
       plan: (v) => {
         if (v.state === 'INSTANTIATED')
-          throw rpcError('conflict', canonical(v.descriptor) === canonical(d) ? `vnf ${d.name} is already deployed with this descriptor` : `vnf ${d.name} is deployed with another descriptor`, {
-            hint: 'scale, upgrade or migrate it, or deploy under another name',
-          });
+          throw rpcError(
+            'conflict',
+            canonical(v.descriptor) === canonical(d)
+              ? `vnf ${d.name} is already deployed with this descriptor`
+              : `vnf ${d.name} is deployed with another descriptor`,
+            {
+              hint: 'scale, upgrade or migrate it, or deploy under another name',
+            },
+          );
         return { descriptor: d };
       },
       confirm: unshared,
@@ -99,7 +105,8 @@ function sharedNodeIds(d: Descriptor.VnfDescriptor, others: Records.VnfRecord[])
     const theirs = new Set([...w.descriptor.clusters.map((c) => c.name), ...Object.keys(w.nextSeq ?? {})]);
     for (const c of d.clusters)
       for (const o of theirs)
-        if (nodeIdPrefix(d.name, c.name) === nodeIdPrefix(w.name, o)) return { cluster: c.name, with: { vnf: w.name, cluster: o }, prefix: nodeIdPrefix(d.name, c.name) };
+        if (nodeIdPrefix(d.name, c.name) === nodeIdPrefix(w.name, o))
+          return { cluster: c.name, with: { vnf: w.name, cluster: o }, prefix: nodeIdPrefix(d.name, c.name) };
   }
   return undefined;
 }

@@ -57,7 +57,10 @@ export class LifecycleService {
   /** A version the request carries is checked as the descriptor would be: schema, the cluster's port, where it may run. */
   private newApp(v: Records.VnfRecord, spec: Descriptor.ClusterSpec, app: Descriptor.AppSpec, version: string | undefined): Descriptor.AppSpec {
     try {
-      Descriptor.parseDescriptor({ ...v.descriptor, clusters: v.descriptor.clusters.map((c) => (c.name === spec.name ? { ...c, versions: [...(c.versions ?? []), app] } : c)) });
+      Descriptor.parseDescriptor({
+        ...v.descriptor,
+        clusters: v.descriptor.clusters.map((c) => (c.name === spec.name ? { ...c, versions: [...(c.versions ?? []), app] } : c)),
+      });
     } catch (err) {
       throw asRpc(err);
     }
@@ -98,7 +101,11 @@ export class LifecycleService {
    * on, so that an operation that ended meanwhile (one more node, a new version) is counted.
    * `requestedBy` and `reason` come with scale and heal only: the VNFM never asks for the others.
    */
-  private async start<A extends After>(req: { vnf: string; requestedBy?: Lifecycle.Requester; reason?: string }, algorithm: A, plan: Plan<A>): Promise<Lifecycle.Reply> {
+  private async start<A extends After>(
+    req: { vnf: string; requestedBy?: Lifecycle.Requester; reason?: string },
+    algorithm: A,
+    plan: Plan<A>,
+  ): Promise<Lifecycle.Reply> {
     const requestedBy = req.requestedBy ?? 'DevOps';
     const { reason } = req;
     let { what } = plan(await this.deployed(req.vnf));

@@ -39,7 +39,10 @@ test("scale-in never goes below the cluster's minimum, scale-out never above its
     description: '1 nodes is below the minimum of backend (2)',
     details: { current: 3, requested: 1, min: 2, max: 5 },
   });
-  expect(refusal(() => scalePlan(three, scale({ nodes: 6 }), 'out'))).toMatchObject({ err_code: 'invalid_request', description: '6 nodes is above the maximum of backend (5)' });
+  expect(refusal(() => scalePlan(three, scale({ nodes: 6 }), 'out'))).toMatchObject({
+    err_code: 'invalid_request',
+    description: '6 nodes is above the maximum of backend (5)',
+  });
 });
 
 test('a count that goes the wrong way for the direction is refused as such', () => {
@@ -58,7 +61,10 @@ test('an upgrade replaces the nodes not yet on the target, and none is refused',
   const mixed = web([node(1, 'v3'), node(2, 'v2'), node(3, 'v2')]);
   expect(upgradeCount(mixed, backend, 'v3')).toBe(2);
   expect(upgradeCount(mixed, backend, 'v1')).toBe(3);
-  expect(refusal(() => upgradeCount(three, backend, 'v2'))).toMatchObject({ err_code: 'invalid_request', description: 'every node of backend runs v2 already' });
+  expect(refusal(() => upgradeCount(three, backend, 'v2'))).toMatchObject({
+    err_code: 'invalid_request',
+    description: 'every node of backend runs v2 already',
+  });
 });
 
 test('a migration moves the nodes outside the target zone; undone, they go back to the first node’s zone', () => {
@@ -74,5 +80,8 @@ test('healing finds the cluster of the node it replaces', () => {
 
 test('only an instantiated VNF takes lifecycle requests', () => {
   expect(deployed(three)).toBe(three);
-  expect(refusal(() => deployed({ ...three, state: 'NOT_INSTANTIATED', activeOp: 'op-1' }))).toMatchObject({ err_code: 'conflict', details: { op: 'op-1', state: 'NOT_INSTANTIATED' } });
+  expect(refusal(() => deployed({ ...three, state: 'NOT_INSTANTIATED', activeOp: 'op-1' }))).toMatchObject({
+    err_code: 'conflict',
+    details: { op: 'op-1', state: 'NOT_INSTANTIATED' },
+  });
 });

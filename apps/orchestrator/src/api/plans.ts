@@ -8,7 +8,8 @@ import type { ScaleParams } from '../saga/scale-out.saga.js';
 // decisions are specified apart from the bus (plans.spec.ts). Each throws to refuse the request.
 
 export function deployed(v: Records.VnfRecord): Records.VnfRecord {
-  if (v.state !== 'INSTANTIATED') throw rpcError('conflict', `vnf ${v.name} is not instantiated: not deployed yet, or terminated`, { op: v.activeOp, state: v.state });
+  if (v.state !== 'INSTANTIATED')
+    throw rpcError('conflict', `vnf ${v.name} is not instantiated: not deployed yet, or terminated`, { op: v.activeOp, state: v.state });
   return v;
 }
 
@@ -33,7 +34,11 @@ export function scalePlan(v: Records.VnfRecord, req: Lifecycle.Scale, direction:
   // the VNF record lists every node: it must stay one message
   const total = Object.values(v.nodes).reduce((n, ns) => n + ns.length, 0) - from + to;
   if (direction === 'out' && total > Descriptor.MAX_VNF_NODES)
-    throw rpcError('invalid_request', `${total} nodes in ${v.name} is over the limit of ${Descriptor.MAX_VNF_NODES} a VNF (MAX_VNF_NODES)`, { ...range, total, limit: Descriptor.MAX_VNF_NODES });
+    throw rpcError('invalid_request', `${total} nodes in ${v.name} is over the limit of ${Descriptor.MAX_VNF_NODES} a VNF (MAX_VNF_NODES)`, {
+      ...range,
+      total,
+      limit: Descriptor.MAX_VNF_NODES,
+    });
   return { cluster: req.cluster, from, to };
 }
 

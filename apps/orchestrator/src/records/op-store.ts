@@ -5,9 +5,11 @@ import { Access, Query, type Records } from '@vnf-lcm/contracts';
 /**
  * Steps are written out of the operation record in pages of at most this many bytes of JSON
  * (AO_STEP_PAGE_BYTES). A record is one KV value, one NATS message of at most max_payload
- * (1 MiB by default): a deployment of 1000 nodes has some 8000 steps, over a megabyte.
+ * (1 MiB by default): a deployment of 1000 nodes has some 8000 steps, over a megabyte. And the
+ * record is rewritten at every step: 64 KiB, not 256, made a 1000-node deployment 2.5 × faster
+ * (bench/scale).
  */
-export const STEP_PAGE_BYTES = Math.max(1024, Number(process.env.AO_STEP_PAGE_BYTES) || 256 * 1024);
+export const STEP_PAGE_BYTES = Math.max(1024, Number(process.env.AO_STEP_PAGE_BYTES) || 64 * 1024);
 
 /** An operation record as stored: its newest steps, and where the older ones are. */
 export type OpHead = Records.OpRecord & { stepPages?: Records.StepPage[] };

@@ -2,7 +2,12 @@ import type { Descriptor } from '@vnf-lcm/contracts';
 import { versionsAfter, vnfStateAfter } from './vnf-book.js';
 
 const v = (version: string): Descriptor.AppSpec => ({ version, command: 'node', port: 8080 });
-const spec = (app: Descriptor.AppSpec, versions?: Descriptor.AppSpec[]): Descriptor.ClusterSpec => ({ name: 'backend', nodes: 2, app, ...(versions ? { versions } : {}) });
+const spec = (app: Descriptor.AppSpec, versions?: Descriptor.AppSpec[]): Descriptor.ClusterSpec => ({
+  name: 'backend',
+  nodes: 2,
+  app,
+  ...(versions ? { versions } : {}),
+});
 
 test('after an upgrade the version it replaced comes first among those to go back to', () => {
   expect(versionsAfter(spec(v('v1'), [v('v2')]), v('v2'), v('v1'))).toEqual([v('v1')]);

@@ -3,7 +3,8 @@ import { Records } from '@vnf-lcm/contracts';
 import { cancelOutcome, heldError, mustBeIn, tryLock } from './conflicts.js';
 
 const AT = '2030-01-01T00:00:00.000Z';
-const descriptor = (version: string) => ({ name: 'web', clusters: [{ name: 'backend', nodes: 1, app: { version, command: 'node', port: 8080 } }] }) as Records.VnfRecord['descriptor'];
+const descriptor = (version: string) =>
+  ({ name: 'web', clusters: [{ name: 'backend', nodes: 1, app: { version, command: 'node', port: 8080 } }] }) as Records.VnfRecord['descriptor'];
 const vnf = (o: Partial<Records.VnfRecord> = {}): Records.VnfRecord => ({
   name: 'web',
   descriptor: descriptor('v1'),
@@ -28,7 +29,10 @@ test('a free VNF is locked for the operation, with the parameters planned on tha
 test('no VNF: only a request that makes one (deployment) locks it, planned on the record it makes', () => {
   expect(tryLock(undefined, 'op-2', { vnf: 'web', plan }, AT)).toEqual({ absent: true });
   const made = vnf({ state: 'NOT_INSTANTIATED', descriptor: descriptor('v2') });
-  expect(tryLock(undefined, 'op-2', { vnf: 'web', plan, create: () => made }, AT)).toEqual({ next: { ...made, activeOp: 'op-2', updatedAt: AT }, params: { version: 'v2' } });
+  expect(tryLock(undefined, 'op-2', { vnf: 'web', plan, create: () => made }, AT)).toEqual({
+    next: { ...made, activeOp: 'op-2', updatedAt: AT },
+    params: { version: 'v2' },
+  });
 });
 
 test('a deployment over one that never completed takes the descriptor it carries now; over a deployed one it keeps the record', () => {
@@ -48,7 +52,11 @@ test('a plan that refuses leaves the VNF unlocked: its error is the answer', () 
 
 test('the conflict says whether the holder runs or waits for an operator', () => {
   const running = toErrorBody(heldError('web', 'op-1', { state: 'PROCESSING', algorithm: 'upgrade' } as Records.OpRecord));
-  expect(running).toMatchObject({ err_code: 'conflict', description: 'vnf web has a running operation op-1', details: { op: 'op-1', algorithm: 'upgrade', state: 'PROCESSING' } });
+  expect(running).toMatchObject({
+    err_code: 'conflict',
+    description: 'vnf web has a running operation op-1',
+    details: { op: 'op-1', algorithm: 'upgrade', state: 'PROCESSING' },
+  });
   const waiting = toErrorBody(heldError('web', 'op-1', { state: 'FAILED_TEMP', algorithm: 'healing' } as Records.OpRecord));
   expect(waiting.description).toMatch(/waits for an operator: operation op-1 is FAILED_TEMP/);
   // its record gone meanwhile: still a conflict, with what is known
@@ -71,5 +79,9 @@ test('retry, rollback and fail need FAILED_TEMP, and say what they found instead
   } catch (e) {
     err = e;
   }
-  expect(toErrorBody(err)).toMatchObject({ err_code: 'conflict', description: 'operation op-1 is PROCESSING; retry needs FAILED_TEMP', details: { state: 'PROCESSING' } });
+  expect(toErrorBody(err)).toMatchObject({
+    err_code: 'conflict',
+    description: 'operation op-1 is PROCESSING; retry needs FAILED_TEMP',
+    details: { state: 'PROCESSING' },
+  });
 });

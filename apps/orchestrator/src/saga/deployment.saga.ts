@@ -17,7 +17,9 @@ export function deploymentPlan(d: Descriptor.VnfDescriptor): { cluster: Descript
   const active: string[] = [];
   return Descriptor.deploymentOrder(d).map((cluster) => {
     active.push(cluster.name);
-    const clients = Descriptor.clientsOf(d, cluster.name).map((x) => x.name).filter((x) => active.includes(x));
+    const clients = Descriptor.clientsOf(d, cluster.name)
+      .map((x) => x.name)
+      .filter((x) => active.includes(x));
     return { cluster, clients };
   });
 }

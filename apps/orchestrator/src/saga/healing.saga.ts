@@ -18,7 +18,15 @@ export async function healing(s: Saga, book: VnfBook, p: HealParams): Promise<vo
   const zone = v.nodes[p.cluster]?.find((n) => n.node === p.node)?.zone;
 
   // remove old node from cluster
-  await removeNode(s, book, 'old', { vnf: v.name, cluster: p.cluster, pick: Vnfm.Pick.node, node: p.node, clients, hostLabel: Label.removeOldVirtualHost, restore: { zone } });
+  await removeNode(s, book, 'old', {
+    vnf: v.name,
+    cluster: p.cluster,
+    pick: Vnfm.Pick.node,
+    node: p.node,
+    clients,
+    hostLabel: Label.removeOldVirtualHost,
+    restore: { zone },
+  });
 
   // add new node to cluster
   await addNode(s, book, 'new', { vnf: v.name, cluster: spec, clients, zone, hostLabel: Label.activateNewVirtualHost });

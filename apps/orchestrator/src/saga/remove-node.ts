@@ -45,7 +45,8 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
     await s.vnfm(`${k}/client/${client}`, Label.reconfigureClient, Vnfm.Subject.clientReconfigure, reconfigure, { cluster: client, node: left.node });
   }
 
-  const destroy = () => s.vnfm(`${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: left.node }, meta, STEP_TIMEOUT_MS.destroyApp);
+  const destroy = () =>
+    s.vnfm(`${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: left.node }, meta, STEP_TIMEOUT_MS.destroyApp);
   await (a.partial ? destroy().catch(notFound(undefined)) : destroy());
   await s.notify(Label.destroyApplication, meta);
 

@@ -80,7 +80,15 @@ export class Saga {
    * AO->+VNFM: <label> ... VNFM->-AO: notify. `keep` is what of the reply the record keeps (and a
    * resumed saga gets back), when the saga needs less than all of it.
    */
-  vnfm<T>(key: string, label: string, subject: string, payload: object, meta: StepMeta, timeoutMs: number = STEP_TIMEOUT_MS.vnfm, keep?: (reply: T) => unknown): Promise<T> {
+  vnfm<T>(
+    key: string,
+    label: string,
+    subject: string,
+    payload: object,
+    meta: StepMeta,
+    timeoutMs: number = STEP_TIMEOUT_MS.vnfm,
+    keep?: (reply: T) => unknown,
+  ): Promise<T> {
     return this.step(key, label, meta, () => this.send<T>(Participant.vnfm, key, label, subject, payload, meta, timeoutMs), keep);
   }
 
@@ -173,4 +181,3 @@ export class Saga {
     return { op: this.record.id, label, step: `${this.record.id}/${key}`, ...meta };
   }
 }
-

@@ -30,7 +30,13 @@ export async function upgrade(s: Saga, book: VnfBook, p: UpgradeParams): Promise
     await addNode(s, book, `${i}/new`, { vnf: v.name, cluster: spec, clients, app: p.app, hostLabel: Label.activateNewVirtualHost });
 
     // remove old node from cluster
-    await removeNode(s, book, `${i}/old`, { ...base, pick: Vnfm.Pick.oldVersion, version: p.app.version, hostLabel: Label.removeOldVirtualHost, restore: { app: p.from } });
+    await removeNode(s, book, `${i}/old`, {
+      ...base,
+      pick: Vnfm.Pick.oldVersion,
+      version: p.app.version,
+      hostLabel: Label.removeOldVirtualHost,
+      restore: { app: p.from },
+    });
   }
   await s.local('version', 'record version', { cluster: p.cluster }, () => book.setVersion(v.name, p.cluster, p.app, p.from));
 }

@@ -46,7 +46,7 @@ describe('textLogs / fileLogs: the cursor is a byte offset', () => {
 
   test('the tail of a big file is read from its end', () => {
     const f = join(dir, 'big.log');
-    writeFileSync(f, Array.from({ length: 200_000 }, (_, i) => `line ${i}`).join('\n') + '\n');
+    writeFileSync(f, `${Array.from({ length: 200_000 }, (_, i) => `line ${i}`).join('\n')}\n`);
     const r = fileLogs(f, 3);
     expect(r.lines).toEqual(['line 199997', 'line 199998', 'line 199999']);
     expect(r.truncated).toBeUndefined();

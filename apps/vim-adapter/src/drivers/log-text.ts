@@ -12,7 +12,7 @@ export function linesOf(text: Buffer, tail: number, holdPartial: boolean): { lin
   const body = text.subarray(0, used);
   // the start of the last `tail` lines
   let start = body.length;
-  let end = body.length && body[body.length - 1] === 0x0a ? body.length - 1 : body.length;
+  const end = body.length && body[body.length - 1] === 0x0a ? body.length - 1 : body.length;
   for (let n = 0, i = end; n < tail; n++) {
     const nl = i > 0 ? body.lastIndexOf(0x0a, i - 1) : -1;
     start = nl + 1;

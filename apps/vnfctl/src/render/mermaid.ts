@@ -19,5 +19,5 @@ export function renderMermaid(d: Diagram): string {
     const arrow = a.act === '-' ? '-->>' : '->>';
     lines.push(`  ${a.from}${arrow}${a.act}${a.to}: ${labelLines(a.label).map(text).join('<br/>')}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -58,7 +58,10 @@ test('svg: well-formed XML with a lifeline per participant, an arrow per message
   // python's XML parser (as in the integration test): it raises on anything not well-formed
   const counts = execFileSync(
     'python3',
-    ['-c', 'import sys,xml.etree.ElementTree as E;r=E.fromstring(sys.stdin.read());n="{http://www.w3.org/2000/svg}";c=lambda k:sum(1 for e in r.iter() if k in (e.get("class") or "").split());print(c("arrow"),c("lifeline"),c("activation"),c("reply"))'],
+    [
+      '-c',
+      'import sys,xml.etree.ElementTree as E;r=E.fromstring(sys.stdin.read());n="{http://www.w3.org/2000/svg}";c=lambda k:sum(1 for e in r.iter() if k in (e.get("class") or "").split());print(c("arrow"),c("lifeline"),c("activation"),c("reply"))',
+    ],
     { input: svg, encoding: 'utf8' },
   )
     .trim()

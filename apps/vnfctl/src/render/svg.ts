@@ -46,7 +46,7 @@ export function renderSvg(d: Diagram): string {
         .map((l, i) => `<tspan x="${cx}" dy="${i ? L.line : 0}">${esc(l)}</tspan>`)
         .join('')}</text>`;
     if (a.from === a.to) {
-      const sx = edge(a.from, Infinity);
+      const sx = edge(a.from, Number.POSITIVE_INFINITY);
       arrows.push(`<path class="${cls}" d="M${sx},${y} h${L.selfW} v${L.line} h${-L.selfW}" marker-end="url(#head)"/>`, label(sx + L.selfW + 4, 'start'));
       y += L.line;
     } else {
@@ -71,7 +71,8 @@ export function renderSvg(d: Diagram): string {
     '<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#222"/></marker></defs>',
     '<rect width="100%" height="100%" fill="#fff"/>',
   ];
-  if (d.title) out.push(`<text class="title" x="${width / 2}" y="${L.margin + 16}" text-anchor="middle" font-size="15" font-weight="bold">${esc(d.title)}</text>`);
+  if (d.title)
+    out.push(`<text class="title" x="${width / 2}" y="${L.margin + 16}" text-anchor="middle" font-size="15" font-weight="bold">${esc(d.title)}</text>`);
   for (const p of d.participants) {
     out.push(
       `<line class="lifeline" x1="${x(p)}" y1="${top + L.head}" x2="${x(p)}" y2="${bottom}"/>`,
@@ -79,7 +80,8 @@ export function renderSvg(d: Diagram): string {
       `<text x="${x(p)}" y="${top + L.head / 2 + 4}" text-anchor="middle" font-weight="bold">${esc(p)}</text>`,
     );
   }
-  for (const b of bars) out.push(`<rect class="activation" x="${x(b.p) - L.bar / 2 + b.depth * 4}" y="${b.y0}" width="${L.bar}" height="${Math.max(2, b.y1 - b.y0)}"/>`);
+  for (const b of bars)
+    out.push(`<rect class="activation" x="${x(b.p) - L.bar / 2 + b.depth * 4}" y="${b.y0}" width="${L.bar}" height="${Math.max(2, b.y1 - b.y0)}"/>`);
   out.push(...arrows, '</svg>');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -24,5 +24,5 @@ export function parseWsd(text: string): Diagram {
 export function renderWsd(d: Diagram): string {
   const lines = [`title ${d.title}`, '', ...d.participants.map((p) => `participant ${p}`), ''];
   for (const a of d.arrows) lines.push(`${a.from}->${a.act}${a.to}: ${a.label}`.trimEnd());
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -114,14 +114,7 @@ export const TABLE: Record<Role, Grant> = {
   [Role.vimAdapter]: {
     why: 'answers $SRV discovery and vnf.vim.*; hears agents say hello; shuts agents down; says when a host died on its own; reads the VNF records of its hosts for orphans; revokes removed nodes',
     sub: [...Object.values(Vim.Subject), `${IN_FLIGHT_PREFIX}.vim.>`, Agent.hello('*'), inbox(Role.vimAdapter), SRV_ALL],
-    pub: [
-      ...agentVerbs([Agent.Verb.shutdown, Agent.Verb.status]),
-      inFlight('agent'),
-      Vim.HOST_DOWN_ALL,
-      Query.Subject.vnfGet,
-      REVOKE_SUBJECT,
-      ...TRACE_WRITE,
-    ],
+    pub: [...agentVerbs([Agent.Verb.shutdown, Agent.Verb.status]), inFlight('agent'), Vim.HOST_DOWN_ALL, Query.Subject.vnfGet, REVOKE_SUBJECT, ...TRACE_WRITE],
     responds: true,
   },
   [Role.agent]: {

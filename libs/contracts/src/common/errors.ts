@@ -26,9 +26,7 @@ export interface ErrorReply {
 }
 
 export function errorBody(err_code: ErrName, description: string, details?: unknown): ErrorBody {
-  return details === undefined
-    ? { code: ErrCode[err_code], err_code, description }
-    : { code: ErrCode[err_code], err_code, description, details };
+  return details === undefined ? { code: ErrCode[err_code], err_code, description } : { code: ErrCode[err_code], err_code, description, details };
 }
 
 export function isErrorReply(v: unknown): v is ErrorReply {

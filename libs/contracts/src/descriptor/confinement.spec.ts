@@ -1,4 +1,14 @@
-import { appIssues, cwdProblem, declaredAppIssues, descriptorAppIssues, envNameProblem, FORBIDDEN_APP_ENV, imageCwdProblem, isInsideRoot, parseAppRoots } from './confinement.js';
+import {
+  appIssues,
+  cwdProblem,
+  declaredAppIssues,
+  descriptorAppIssues,
+  envNameProblem,
+  FORBIDDEN_APP_ENV,
+  imageCwdProblem,
+  isInsideRoot,
+  parseAppRoots,
+} from './confinement.js';
 import { DescriptorError, parseDescriptor } from './validate.js';
 import type { VnfDescriptor } from './types.js';
 
@@ -88,7 +98,26 @@ describe('envNameProblem', () => {
   });
 
   test('every name of the brief is in the published list or matched by one of its prefixes', () => {
-    for (const name of ['NODE_PATH', 'NODE_EXTRA_CA_CERTS', 'NODE_TLS_REJECT_UNAUTHORIZED', 'ENV', 'IFS', 'SHELLOPTS', 'PS4', 'GCONV_PATH', 'PYTHONPATH', 'PYTHONSTARTUP', 'PYTHONHOME', 'PERL5OPT', 'PERL5LIB', 'PERLLIB', 'RUBYOPT', 'RUBYLIB', '_JAVA_OPTIONS', 'JDK_JAVA_OPTIONS'])
+    for (const name of [
+      'NODE_PATH',
+      'NODE_EXTRA_CA_CERTS',
+      'NODE_TLS_REJECT_UNAUTHORIZED',
+      'ENV',
+      'IFS',
+      'SHELLOPTS',
+      'PS4',
+      'GCONV_PATH',
+      'PYTHONPATH',
+      'PYTHONSTARTUP',
+      'PYTHONHOME',
+      'PERL5OPT',
+      'PERL5LIB',
+      'PERLLIB',
+      'RUBYOPT',
+      'RUBYLIB',
+      '_JAVA_OPTIONS',
+      'JDK_JAVA_OPTIONS',
+    ])
       expect(envNameProblem(name)).toMatch(/is reserved/);
     expect(FORBIDDEN_APP_ENV).toEqual(expect.arrayContaining(['VNF_*', 'NATS_*', 'LD_*', 'DYLD_*', 'MALLOC_*', 'NODE_OPTIONS']));
   });
@@ -96,11 +125,9 @@ describe('envNameProblem', () => {
 
 describe('application issues name their field', () => {
   test('cwd and each refused variable, as JSON pointers', () => {
-    expect(appIssues({ cwd: '/etc', env: { PORT: '1', NODE_OPTIONS: '--require /tmp/x.js', 'a/b': 'x' } }, '/clusters/1/app', ROOTS).map((i) => i.field)).toEqual([
-      '/clusters/1/app/cwd',
-      '/clusters/1/app/env/NODE_OPTIONS',
-      '/clusters/1/app/env/a~1b',
-    ]);
+    expect(
+      appIssues({ cwd: '/etc', env: { PORT: '1', NODE_OPTIONS: '--require /tmp/x.js', 'a/b': 'x' } }, '/clusters/1/app', ROOTS).map((i) => i.field),
+    ).toEqual(['/clusters/1/app/cwd', '/clusters/1/app/env/NODE_OPTIONS', '/clusters/1/app/env/a~1b']);
   });
 
   const app = { version: 'v1', command: 'node', port: 8080 };
@@ -128,7 +155,11 @@ describe('application issues name their field', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(DescriptorError);
-    expect((err as DescriptorError).issues.map((i) => i.field)).toEqual(['/clusters/0/app/cwd', '/clusters/0/versions/0/cwd', '/clusters/1/app/env/LD_PRELOAD']);
+    expect((err as DescriptorError).issues.map((i) => i.field)).toEqual([
+      '/clusters/0/app/cwd',
+      '/clusters/0/versions/0/cwd',
+      '/clusters/1/app/env/LD_PRELOAD',
+    ]);
     expect((err as DescriptorError).message).toMatch(/\/clusters\/0\/app\/cwd: absolute cwd \/srv\/vnf\/a is refused: .*set VNF_APP_ROOTS/);
   });
 });
@@ -183,7 +214,10 @@ describe('paths in an image (an app that names its image, or its docker block)',
           name: 'a',
           nodes: 1,
           app: { ...app, image, cwd: '/srv/examples/apps' },
-          versions: [{ ...app, version: 'v2', image, cwd: '/elsewhere' }, { ...app, version: 'v3', cwd: '/srv/vnf/a', docker: { cwd: '/srv/examples/apps' } }],
+          versions: [
+            { ...app, version: 'v2', image, cwd: '/elsewhere' },
+            { ...app, version: 'v3', cwd: '/srv/vnf/a', docker: { cwd: '/srv/examples/apps' } },
+          ],
         },
       ],
     };

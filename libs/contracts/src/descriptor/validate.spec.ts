@@ -26,13 +26,22 @@ describe('parseDescriptor', () => {
   });
 
   test('a cluster may give each node CPU and memory limits; nonsense is refused naming the field', () => {
-    expect(parseDescriptor(vnf([{ name: 'a', nodes: 1, app, resources: { cpus: 0.5, memoryMiB: 128 } }])).clusters[0].resources).toEqual({ cpus: 0.5, memoryMiB: 128 });
+    expect(parseDescriptor(vnf([{ name: 'a', nodes: 1, app, resources: { cpus: 0.5, memoryMiB: 128 } }])).clusters[0].resources).toEqual({
+      cpus: 0.5,
+      memoryMiB: 128,
+    });
     const got = issues(vnf([{ name: 'a', nodes: 1, app, resources: { cpus: 0, memoryMiB: 2, gpus: 1 } }]));
     expect(got.map((i) => i.field)).toEqual(expect.arrayContaining(['/clusters/0/resources/cpus', '/clusters/0/resources/memoryMiB', '/clusters/0/resources']));
   });
 
   test('refuses unknown dependencies, self dependencies and duplicates', () => {
-    const got = issues(vnf([{ name: 'a', nodes: 1, app, dependsOn: ['zz'] }, { name: 'a', nodes: 1, app }, { name: 'b', nodes: 1, app, dependsOn: ['b'] }]));
+    const got = issues(
+      vnf([
+        { name: 'a', nodes: 1, app, dependsOn: ['zz'] },
+        { name: 'a', nodes: 1, app },
+        { name: 'b', nodes: 1, app, dependsOn: ['b'] },
+      ]),
+    );
     expect(got).toEqual(
       expect.arrayContaining([
         { field: '/clusters/0/dependsOn/0', message: 'unknown cluster zz' },
@@ -43,7 +52,13 @@ describe('parseDescriptor', () => {
   });
 
   test('names a cycle', () => {
-    const got = issues(vnf([{ name: 'a', nodes: 1, app, dependsOn: ['c'] }, { name: 'b', nodes: 1, app, dependsOn: ['a'] }, { name: 'c', nodes: 1, app, dependsOn: ['b'] }]));
+    const got = issues(
+      vnf([
+        { name: 'a', nodes: 1, app, dependsOn: ['c'] },
+        { name: 'b', nodes: 1, app, dependsOn: ['a'] },
+        { name: 'c', nodes: 1, app, dependsOn: ['b'] },
+      ]),
+    );
     expect(got[0].message).toBe('dependency cycle: a -> c -> b -> a');
   });
 
@@ -60,7 +75,9 @@ describe('parseDescriptor', () => {
     d.clusters[0].app.env.PAD = 'x'.repeat(MAX_DESCRIPTOR_BYTES - JSON.stringify(d).length);
     expect(parseDescriptor(d)).toBeDefined();
     d.clusters[0].app.env.PAD += 'é';
-    expect(issues(d)).toEqual([{ field: '/', message: `is ${MAX_DESCRIPTOR_BYTES + 2} bytes as JSON, over the limit of ${MAX_DESCRIPTOR_BYTES} (MAX_DESCRIPTOR_BYTES)` }]);
+    expect(issues(d)).toEqual([
+      { field: '/', message: `is ${MAX_DESCRIPTOR_BYTES + 2} bytes as JSON, over the limit of ${MAX_DESCRIPTOR_BYTES} (MAX_DESCRIPTOR_BYTES)` },
+    ]);
   });
 
   test('refuses a cluster name every object has, a version with blanks, and nesting too deep to measure', () => {
@@ -92,22 +109,33 @@ describe('deploymentOrder', () => {
 });
 
 describe('an application image and how a docker host runs it', () => {
-  test.each(['vnf-lcm/examples:latest', 'vnf-lcm/examples', 'busybox', 'my.org/app_x/web:v1.2-rc', `vnf-lcm/examples@sha256:${'a'.repeat(64)}`])('image %s is accepted', (image) => {
-    expect(parseDescriptor(vnf([{ name: 'a', nodes: 1, app: { ...app, image } }])).clusters[0].app.image).toBe(image);
-  });
+  test.each(['vnf-lcm/examples:latest', 'vnf-lcm/examples', 'busybox', 'my.org/app_x/web:v1.2-rc', `vnf-lcm/examples@sha256:${'a'.repeat(64)}`])(
+    'image %s is accepted',
+    (image) => {
+      expect(parseDescriptor(vnf([{ name: 'a', nodes: 1, app: { ...app, image } }])).clusters[0].app.image).toBe(image);
+    },
+  );
 
-  test.each(['Not An Image', 'VNF/x', '', ':latest', 'localhost:5000/x:1', 'x:', 'x:-bad', '-x', 'x@sha256:123'])('image %j is refused, naming the field', (image) => {
-    expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, image } }]))).toEqual([expect.objectContaining({ field: '/clusters/0/app/image' })]);
-  });
+  test.each(['Not An Image', 'VNF/x', '', ':latest', 'localhost:5000/x:1', 'x:', 'x:-bad', '-x', 'x@sha256:123'])(
+    'image %j is refused, naming the field',
+    (image) => {
+      expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, image } }]))).toEqual([expect.objectContaining({ field: '/clusters/0/app/image' })]);
+    },
+  );
 
   test('docker takes command, args and cwd only, and at least one of them', () => {
     const ok = { command: 'node', args: ['backend.mjs'], cwd: '/srv/examples/apps' };
-    expect(parseDescriptor(vnf([{ name: 'a', nodes: 1, app: { ...app, docker: ok }, versions: [{ ...app, version: 'v2', docker: { cwd: '/x' } }] }])).clusters[0].app.docker).toEqual(ok);
+    expect(
+      parseDescriptor(vnf([{ name: 'a', nodes: 1, app: { ...app, docker: ok }, versions: [{ ...app, version: 'v2', docker: { cwd: '/x' } }] }])).clusters[0].app
+        .docker,
+    ).toEqual(ok);
     expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, docker: { env: {} } } }]))).toEqual([
       { field: '/clusters/0/app/docker', message: expect.stringMatching(/additional properties \(env\)/) },
     ]);
     expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, docker: {} } }]))).toEqual([expect.objectContaining({ field: '/clusters/0/app/docker' })]);
-    expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, docker: { cwd: '' } } }]))).toEqual([expect.objectContaining({ field: '/clusters/0/app/docker/cwd' })]);
+    expect(issues(vnf([{ name: 'a', nodes: 1, app: { ...app, docker: { cwd: '' } } }]))).toEqual([
+      expect.objectContaining({ field: '/clusters/0/app/docker/cwd' }),
+    ]);
   });
 
   test("appOnHost: a docker host runs docker's command, args and cwd; any other host the app's own; neither sees the block", () => {

@@ -33,7 +33,6 @@ export class DescriptorError extends Error {
 export const ajv = new Ajv({ allErrors: true, strict: true });
 const check = ajv.compile(descriptorSchema);
 
-
 /**
  * What a descriptor's applications may do on the nodes (confinement.ts). The orchestrator passes
  * its own; a client that does not know the server's roots checks the descriptor without.
@@ -84,15 +83,15 @@ function semanticIssues(d: VnfDescriptor): DescriptorIssue[] {
     const versions = [c.app.version, ...(c.versions ?? []).map((v) => v.version)];
     (c.versions ?? []).forEach((v, j) => {
       // clients reach every member of a cluster on one port, whatever version it runs
-      if (v.port !== c.app.port) issues.push({ field: `/clusters/${i}/versions/${j}/port`, message: `port ${v.port} differs from the app's port ${c.app.port}` });
+      if (v.port !== c.app.port)
+        issues.push({ field: `/clusters/${i}/versions/${j}/port`, message: `port ${v.port} differs from the app's port ${c.app.port}` });
     });
     versions.forEach((v, j) => {
       if (j > 0 && versions.indexOf(v) < j) issues.push({ field: `/clusters/${i}/versions/${j - 1}/version`, message: `duplicate version ${v}` });
     });
     if (c.autoscale && c.autoscale.in >= c.autoscale.out)
       issues.push({ field: `/clusters/${i}/autoscale/in`, message: `in threshold ${c.autoscale.in} must be below out threshold ${c.autoscale.out}` });
-    if (c.nodes < min || c.nodes > max)
-      issues.push({ field: `/clusters/${i}/nodes`, message: `node count ${c.nodes} is outside ${min}..${max}` });
+    if (c.nodes < min || c.nodes > max) issues.push({ field: `/clusters/${i}/nodes`, message: `node count ${c.nodes} is outside ${min}..${max}` });
   });
   d.clusters.forEach((c, i) =>
     (c.dependsOn ?? []).forEach((dep, j) => {

@@ -68,7 +68,7 @@ abstract class Page {
 /** The VNF records in name order, summarised: vnf-get gives one whole. */
 export class VnfList extends Page {
   /** `next` of the page before */
-  @IsOptional() @Matches(VNF_CURSOR, { message: 'cursor is not one of this subject\'s' }) cursor?: string;
+  @IsOptional() @Matches(VNF_CURSOR, { message: "cursor is not one of this subject's" }) cursor?: string;
 }
 
 export class VnfGet {
@@ -82,7 +82,7 @@ export class OpList extends Page {
   @Matches(/^[a-z][a-z0-9-]{0,62}$/)
   vnf?: string;
   /** `next` of the page before */
-  @IsOptional() @Matches(OP_CURSOR, { message: 'cursor is not one of this subject\'s' }) cursor?: string;
+  @IsOptional() @Matches(OP_CURSOR, { message: "cursor is not one of this subject's" }) cursor?: string;
 }
 
 /** One cluster of a VNF as a list shows it. */

@@ -49,6 +49,13 @@ describe('listAll', () => {
   });
 
   test('refuses a cursor that does not move', async () => {
-    await expect(listAll(async () => ({ next: 'same' }), 's', {}, () => [])).rejects.toThrow(/did not move/);
+    await expect(
+      listAll(
+        async () => ({ next: 'same' }),
+        's',
+        {},
+        () => [],
+      ),
+    ).rejects.toThrow(/did not move/);
   });
 });

@@ -25,7 +25,7 @@ export interface Entry {
 export function render(entries: Entry[], title = 'Operation'): string {
   const lines = [`title ${title}`, '', ...['DevOps', 'AO', 'VIM', 'VNFM', 'VNF'].map((p) => `participant ${p}`), ''];
   for (const e of entries) lines.push(`${e.from}->${e.act}${e.to}: ${e.label}`.trimEnd());
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**

@@ -16,7 +16,14 @@ describe('waiting: what a running operation waits on', () => {
   });
 
   test('nothing once every arrow returned', () => {
-    expect(waiting([e('AO', '+', 'VNFM', 'scale-out cluster'), e('VNFM', '+', 'VNF', 'reconfigure cluster'), e('VNF', '-', 'VNFM', ''), e('VNFM', '-', 'AO', 'notify')])).toEqual([]);
+    expect(
+      waiting([
+        e('AO', '+', 'VNFM', 'scale-out cluster'),
+        e('VNFM', '+', 'VNF', 'reconfigure cluster'),
+        e('VNF', '-', 'VNFM', ''),
+        e('VNFM', '-', 'AO', 'notify'),
+      ]),
+    ).toEqual([]);
   });
 
   test('a request sent again after a crash replaces the attempt before it and what that left open', () => {

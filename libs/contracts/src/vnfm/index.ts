@@ -128,4 +128,3 @@ export interface EndpointsReply {
   /** client nodes that applied them */
   nodes: string[];
 }
-

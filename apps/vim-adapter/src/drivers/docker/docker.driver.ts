@@ -111,10 +111,8 @@ export class DockerDriver implements Driver {
         try {
           id = await this.docker.create(name, this.containerSpec(spec, address, labels, agent, image));
         } catch (err) {
-          if (err instanceof DockerConflict)
-            throw rpcError('conflict', `container ${name} exists but is not a host of zone ${this.zone}`, { container: name });
-          if (err instanceof DockerNotFound)
-            throw rpcError('unavailable', `image ${image} is not on the docker host`, { image, zone: this.zone });
+          if (err instanceof DockerConflict) throw rpcError('conflict', `container ${name} exists but is not a host of zone ${this.zone}`, { container: name });
+          if (err instanceof DockerNotFound) throw rpcError('unavailable', `image ${image} is not on the docker host`, { image, zone: this.zone });
           throw err;
         }
         try {
@@ -367,7 +365,7 @@ export class DockerDriver implements Driver {
         lines.push(l.slice(sp + 1).replace(/\r$/, ''));
         if (t > last) last = t;
       }
-      const r = linesOf(Buffer.from(lines.length ? lines.join('\n') + '\n' : ''), o.tail, false);
+      const r = linesOf(Buffer.from(lines.length ? `${lines.join('\n')}\n` : ''), o.tail, false);
       return { lines: r.lines, cursor: last || new Date(0).toISOString(), ...(r.truncated ? { truncated: true } : {}) };
     });
   }
@@ -418,7 +416,7 @@ export class DockerDriver implements Driver {
   }
 
   private async markRunning(host: HostInfo, id: string): Promise<HostInfo> {
-    const said = JSON.stringify({ at: new Date().toISOString() }) + '\n';
+    const said = `${JSON.stringify({ at: new Date().toISOString() })}\n`;
     await this.docker.putArchive(id, VIM_DIR, tar([{ name: HELLO_FILE, type: 'file', mode: 0o644, body: said }]));
     const c = await this.docker.inspect(id);
     return (await this.hostOf(c)) ?? { ...host, state: 'running', ref: id };
@@ -586,10 +584,8 @@ export class DockerDriver implements Driver {
     try {
       return await task();
     } catch (err) {
-      if (err instanceof DockerUnreachable)
-        throw rpcError('unavailable', `zone ${this.zone}: ${err.message}`, { zone: this.zone, socket: this.o.socket });
-      if (err instanceof DockerError)
-        throw rpcError('unavailable', `zone ${this.zone}: docker: ${err.message}`, { zone: this.zone, status: err.status });
+      if (err instanceof DockerUnreachable) throw rpcError('unavailable', `zone ${this.zone}: ${err.message}`, { zone: this.zone, socket: this.o.socket });
+      if (err instanceof DockerError) throw rpcError('unavailable', `zone ${this.zone}: docker: ${err.message}`, { zone: this.zone, status: err.status });
       throw err;
     }
   }

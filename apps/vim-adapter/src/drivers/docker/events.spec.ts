@@ -32,13 +32,13 @@ const driver = () =>
   });
 
 const event = (action: string, node: string, id: string, time: number, attrs: Record<string, string> = {}) =>
-  JSON.stringify({
+  `${JSON.stringify({
     Type: 'container',
     Action: action,
     Actor: { ID: id, Attributes: { 'vnf-lcm.node': node, 'vnf-lcm.zone': 'dock', 'vnf-lcm.scope': 's1', ...attrs } },
     time,
     timeNano: time * 1e9 + 123,
-  }) + '\n';
+  })}\n`;
 
 const until = async (ok: () => boolean, ms = 3000) => {
   for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 10))) if (Date.now() > end) throw new Error('timed out');
@@ -60,7 +60,7 @@ test("asks for its zone's and scope's containers dying or out of memory; a die i
     res.write(all.slice(0, 50));
     res.write(all.slice(50));
     // another zone's container and a malformed line: nothing
-    res.write(event('die', 'n-3', 'c3', 1002, { 'vnf-lcm.zone': 'other', exitCode: '137' }) + 'not json\n');
+    res.write(`${event('die', 'n-3', 'c3', 1002, { 'vnf-lcm.zone': 'other', exitCode: '137' })}not json\n`);
   };
   const stop = driver().watch((node, reason) => downs.push([node, reason]));
   await until(() => downs.length >= 2);

@@ -112,7 +112,8 @@ export function checkDockerZone(z: ZoneConfig, env: NodeJS.ProcessEnv = process.
   if (!parsed.roots.length) bad('"appRoots" names no folder');
 
   const socket = z.socket ?? defaultSocket(env);
-  if (typeof socket !== 'string' || !isAbsolute(socket)) bad(`"socket" must be the absolute path of the Docker Engine's socket, got ${JSON.stringify(z.socket)}`);
+  if (typeof socket !== 'string' || !isAbsolute(socket))
+    bad(`"socket" must be the absolute path of the Docker Engine's socket, got ${JSON.stringify(z.socket)}`);
 
   return {
     zone: z.name,
@@ -135,8 +136,8 @@ export function checkDockerZone(z: ZoneConfig, env: NodeJS.ProcessEnv = process.
 
 /** 268435456, '256m', '1g', '512k' -> bytes; NaN for anything else */
 function bytes(v: unknown): number {
-  if (typeof v === 'number') return Number.isInteger(v) ? v : NaN;
-  if (typeof v !== 'string') return NaN;
+  if (typeof v === 'number') return Number.isInteger(v) ? v : Number.NaN;
+  if (typeof v !== 'string') return Number.NaN;
   const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)$/i.exec(v.trim());
-  return m ? Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]) : NaN;
+  return m ? Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]) : Number.NaN;
 }

@@ -37,7 +37,12 @@ test('untar reads the files of what GNU tar writes, and of its own', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const own = untar(tar([{ name: 'a', type: 'dir', mode: 0o755 }, { name: 'a/b', type: 'file', mode: 0o644, body: 'B' }]));
+  const own = untar(
+    tar([
+      { name: 'a', type: 'dir', mode: 0o755 },
+      { name: 'a/b', type: 'file', mode: 0o644, body: 'B' },
+    ]),
+  );
   expect(Object.fromEntries([...own].map(([k, v]) => [k, v.toString()]))).toEqual({ 'a/b': 'B' });
 });
 

@@ -49,7 +49,7 @@ export function untar(buf: Buffer): Map<string, Buffer> {
     if (h.every((b) => b === 0)) break;
     const name = cstr(h, 0, 100);
     const prefix = cstr(h, 345, 155);
-    const size = parseInt(cstr(h, 124, 12).trim() || '0', 8);
+    const size = Number.parseInt(cstr(h, 124, 12).trim() || '0', 8);
     const type = String.fromCharCode(h[156] || 48);
     if (type === '0' || type === '\u0000') files.set(prefix ? `${prefix}/${name}` : name, Buffer.from(buf.subarray(i + BLOCK, i + BLOCK + size)));
     i += BLOCK + Math.ceil(size / BLOCK) * BLOCK;

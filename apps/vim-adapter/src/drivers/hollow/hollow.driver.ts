@@ -40,7 +40,10 @@ export class HollowDriver implements Driver {
     const existing = this.hosts.get(spec.node);
     if (existing) return existing;
     // synchronous from here on: two creates cannot take the same address
-    const address = lowestFree(this.o.range, [...this.hosts.values()].map((h) => h.address));
+    const address = lowestFree(
+      this.o.range,
+      [...this.hosts.values()].map((h) => h.address),
+    );
     if (!address) throw rpcError('unavailable', `zone ${this.zone} has no free address`, { range: this.o.range.text });
     const host: HostInfo = {
       node: spec.node,

@@ -33,10 +33,8 @@ export function checkProcessZone(z: ZoneConfig, env: NodeJS.ProcessEnv = process
   const range = typeof z.range === 'string' ? parseCidr(z.range) : undefined;
   if (!range) throw new ConfigError(`zone ${z.name}: "range" must be an IPv4 CIDR such as 127.10.0.0/16, got ${JSON.stringify(z.range)}`);
   // all of 127/8 is loopback on Linux, so hosts need no network setup; other ranges would
-  if (range.first < LOOPBACK.first || range.last > LOOPBACK.last)
-    throw new ConfigError(`zone ${z.name}: range ${z.range} must lie inside 127.0.0.0/8`);
-  if (typeof z.root !== 'string' || z.root.trim() === '')
-    throw new ConfigError(`zone ${z.name}: "root" must be the folder that holds the hosts`);
+  if (range.first < LOOPBACK.first || range.last > LOOPBACK.last) throw new ConfigError(`zone ${z.name}: range ${z.range} must lie inside 127.0.0.0/8`);
+  if (typeof z.root !== 'string' || z.root.trim() === '') throw new ConfigError(`zone ${z.name}: "root" must be the folder that holds the hosts`);
   if (z.user !== undefined && (typeof z.user !== 'string' || !/^[a-z_][a-z0-9_-]{0,31}$/.test(z.user) || z.user === 'root'))
     throw new ConfigError(`zone ${z.name}: "user" must name an unprivileged account, got ${JSON.stringify(z.user)}`);
   const root = isAbsolute(z.root) ? z.root : resolve(process.cwd(), z.root);

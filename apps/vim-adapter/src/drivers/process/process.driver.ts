@@ -55,34 +55,39 @@ export class ProcessDriver implements Driver {
   async create(spec: HostSpec): Promise<HostInfo> {
     // one allocation at a time per zone: two new nodes must not take the same address, also when
     // two adapters share the zone's root (withRootLock)
-    return this.alloc.run('address', () => withRootLock(this.o.root, async () => {
-      const existing = await this.get(spec.node);
-      if (existing) return existing;
-      const address = lowestFree(this.o.range, (await this.list()).map((h) => h.address));
-      if (!address) throw rpcError('unavailable', `zone ${this.zone} has no free address`, { range: this.o.range.text });
-      const dir = this.dirOf(spec.node);
-      await mkdir(dir, { recursive: true });
-      const runAs = this.o.runAs;
-      if (runAs) {
-        // the agent (group) may add its own files; sticky: it may not remove or replace ours
-        await chown(dir, 0, runAs.gid);
-        await chmod(dir, 0o1770);
-      }
-      const host: HostInfo = {
-        node: spec.node,
-        vnf: spec.vnf,
-        cluster: spec.cluster,
-        zone: this.zone,
-        driver: this.kind,
-        address,
-        state: 'creating',
-        ref: dir,
-        createdAt: new Date().toISOString(),
-      };
-      await this.save(host);
-      this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, dir }, 'process host created');
-      return host;
-    }));
+    return this.alloc.run('address', () =>
+      withRootLock(this.o.root, async () => {
+        const existing = await this.get(spec.node);
+        if (existing) return existing;
+        const address = lowestFree(
+          this.o.range,
+          (await this.list()).map((h) => h.address),
+        );
+        if (!address) throw rpcError('unavailable', `zone ${this.zone} has no free address`, { range: this.o.range.text });
+        const dir = this.dirOf(spec.node);
+        await mkdir(dir, { recursive: true });
+        const runAs = this.o.runAs;
+        if (runAs) {
+          // the agent (group) may add its own files; sticky: it may not remove or replace ours
+          await chown(dir, 0, runAs.gid);
+          await chmod(dir, 0o1770);
+        }
+        const host: HostInfo = {
+          node: spec.node,
+          vnf: spec.vnf,
+          cluster: spec.cluster,
+          zone: this.zone,
+          driver: this.kind,
+          address,
+          state: 'creating',
+          ref: dir,
+          createdAt: new Date().toISOString(),
+        };
+        await this.save(host);
+        this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, dir }, 'process host created');
+        return host;
+      }),
+    );
   }
 
   async start(host: HostInfo): Promise<HostInfo> {
@@ -320,7 +325,7 @@ export class ProcessDriver implements Driver {
 
   private async save(host: HostInfo): Promise<void> {
     const file = join(this.dirOf(host.node), HOST_FILE);
-    await writeFile(`${file}.tmp`, JSON.stringify(host, null, 2) + '\n');
+    await writeFile(`${file}.tmp`, `${JSON.stringify(host, null, 2)}\n`);
     await rename(`${file}.tmp`, file);
   }
 }

@@ -19,7 +19,10 @@ test('two holders take turns: the second starts once the first is done', async (
   };
   await Promise.all([withRootLock(root, task('a')), withRootLock(root, task('b'))]);
   // whoever comes first, the other starts only once it is done: never interleaved
-  expect([['a in', 'a out', 'b in', 'b out'], ['b in', 'b out', 'a in', 'a out']]).toContainEqual(log);
+  expect([
+    ['a in', 'a out', 'b in', 'b out'],
+    ['b in', 'b out', 'a in', 'a out'],
+  ]).toContainEqual(log);
   expect(existsSync(join(root, '.alloc.lock'))).toBe(false);
 });
 
