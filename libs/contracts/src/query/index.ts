@@ -1,6 +1,7 @@
 import { IsIn, IsInt, IsOptional, Matches, IsString, Max, MaxLength, Min } from 'class-validator';
 import type { OpRecord, VnfRecord } from '../records/index.js';
 import type * as Trace from '../trace/index.js';
+import { TOKEN_RE } from '../common/headers.js';
 
 /** Public, plain-JSON reads of the AO's records. */
 export const Subject = {
@@ -57,7 +58,7 @@ export const LIST_MAX_LIMIT = 500;
 export const MAX_REPLY_BYTES = 256 * 1024;
 
 /** A cursor is opaque to clients; these are its shapes (vnf-list: a name, op-list: a time and an id). */
-const VNF_CURSOR = /^[a-z][a-z0-9-]{0,62}$/;
+const VNF_CURSOR = TOKEN_RE;
 const OP_CURSOR = /^\d{4}-\d\d-\d\dT[\d:.]{8,16}Z~[a-f0-9-]{1,64}$/;
 
 abstract class Page {
@@ -72,14 +73,14 @@ export class VnfList extends Page {
 }
 
 export class VnfGet {
-  @Matches(/^[a-z][a-z0-9-]{0,62}$/)
+  @Matches(TOKEN_RE)
   vnf!: string;
 }
 
 /** Operation records, oldest first, summarised: op-get gives one whole, with its steps. */
 export class OpList extends Page {
   @IsOptional()
-  @Matches(/^[a-z][a-z0-9-]{0,62}$/)
+  @Matches(TOKEN_RE)
   vnf?: string;
   /** `next` of the page before */
   @IsOptional() @Matches(OP_CURSOR, { message: "cursor is not one of this subject's" }) cursor?: string;
@@ -160,7 +161,7 @@ export interface OpTraceReply {
 }
 
 export class NodeHealth {
-  @Matches(/^[a-z][a-z0-9-]{0,62}$/)
+  @Matches(TOKEN_RE)
   vnf!: string;
 }
 
@@ -190,7 +191,7 @@ export type LogSource = (typeof LOG_SOURCES)[number];
 export const LOGS_MAX_BYTES = 256 * 1024;
 
 export class NodeLogs {
-  @Matches(/^[a-z][a-z0-9-]{0,62}$/)
+  @Matches(TOKEN_RE)
   node!: string;
   /** the last N lines (default 100); with a cursor, the lines after it (at most N) */
   @IsOptional() @IsInt() @Min(1) @Max(10_000) tail?: number;
