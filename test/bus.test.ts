@@ -1,9 +1,9 @@
 import { Controller, Inject, Module } from '@nestjs/common';
 import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
-import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node';
+import { connect, errors as natsErrors, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Bus, createLogger, ensureStreams, JsonKv, runService, toErrorBody } from '@vnf-lcm/bus';
-import { errorBody, Events, Participant, Trace } from '@vnf-lcm/contracts';
+import { answer, Bus, createLogger, ensureStreams, JsonKv, runService, toErrorBody } from '@vnf-lcm/bus';
+import { errorBody, Events, Header, Participant, Trace } from '@vnf-lcm/contracts';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 
 /**
@@ -290,4 +290,31 @@ describe('a request whose receiver dies with it in hand', () => {
       await svc.close();
     }
   });
+});
+
+test("a step sent again while its first request is in hand gets the first one's answer, not a second run", async () => {
+  let runs = 0;
+  const sub = nc.subscribe('bus-test.slow-step', {
+    callback: (_e, m) =>
+      void answer(nc, m, async () => {
+        const run = ++runs;
+        await new Promise((r) => setTimeout(r, 300));
+        return { run };
+      }),
+  });
+  await nc.flush();
+  const ask = (step: string) => {
+    const h = natsHeaders();
+    h.set(Header.step, step);
+    return nc.request('bus-test.slow-step', '{}', { headers: h, timeout: 5_000 }).then((m) => m.json());
+  };
+  // the repeat of step a while a is running, then b: a runs once, b on its own
+  const first = ask('op/1/a');
+  await new Promise((r) => setTimeout(r, 50));
+  const [one, again, other] = await Promise.all([first, ask('op/1/a'), ask('op/1/b')]);
+  expect({ one, again, runs }).toEqual({ one: { run: 1 }, again: { run: 1 }, runs: 2 });
+  expect(other).toEqual({ run: 2 });
+  // once answered, the same step runs again (handlers are idempotent; only overlap is joined)
+  expect(await ask('op/1/a')).toEqual({ run: 3 });
+  sub.unsubscribe();
 });

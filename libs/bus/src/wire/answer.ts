@@ -31,6 +31,13 @@ export function parseRequest(msg: Msg, maxBytes = MAX_REQUEST_BYTES): { data: Re
 }
 
 /**
+ * Requests being worked on, by subject and step key: a sender that repeats a step while its first
+ * request is still in hand here (its reply was lost when NATS restarted, or it gave up waiting)
+ * gets the first one's answer, instead of a second run of the same step beside the first.
+ */
+const inHand = new Map<string, Promise<unknown>>();
+
+/**
  * Answers one request in plain JSON (docs/adr/0002): the handler's result, or `{ error }`. The one
  * path every request of every participant takes, the Nest services' and the agent's alike.
  *
@@ -59,9 +66,20 @@ export async function answer(nc: NatsConnection, msg: Msg, handler: JsonHandler 
   const parsed = parseRequest(msg, o.maxBytes);
   if ('error' in parsed) return reply(parsed);
   if (!handler) return reply({ error: errorBody('not_found', `no handler for ${msg.subject}`) });
+  const key = step && `${msg.subject} ${step}`;
+  const running = key ? inHand.get(key) : undefined;
+  if (running) return reply(await running);
+  const body = (async () => {
+    try {
+      return (await handler(parsed.data, msg)) ?? {};
+    } catch (err) {
+      return { error: (o.errorBody ?? errorBodyOf)(err) };
+    }
+  })();
+  if (key) inHand.set(key, body);
   try {
-    reply((await handler(parsed.data, msg)) ?? {});
-  } catch (err) {
-    reply({ error: (o.errorBody ?? errorBodyOf)(err) });
+    reply(await body);
+  } finally {
+    if (key) inHand.delete(key);
   }
 }
