@@ -169,10 +169,16 @@ describe('50 VNFs with descriptors at the limit', () => {
     [Query.Subject.opList, { cursor: 'big-01' }, '/cursor'],
     [Query.Subject.opList, { limit: 'ten' }, '/limit'],
     [Query.Subject.vnfList, { limit: 7, page: 2 }, '/page'],
+    [Query.Subject.nodeHealth, { vnf: 'Bad Name' }, '/vnf'],
+    [Query.Subject.nodeHealth, { vnf: 'web', verbose: true }, '/verbose'],
   ])('%s with %j is refused as invalid_request naming %s', async (subject, body, field) => {
     const r = await sys.raw(subject, body);
     expect(r.error).toMatchObject({ code: 400, err_code: 'invalid_request' });
     expect([...new Set(r.error.details.issues.map((i: { field: string }) => i.field))]).toEqual([field]);
+  });
+
+  test('node-health of a VNF nobody deployed is not_found', async () => {
+    expect((await sys.raw(Query.Subject.nodeHealth, { vnf: 'nobody' })).error).toMatchObject({ code: 404, err_code: 'not_found' });
   });
 
   test(

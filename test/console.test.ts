@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 // the page runs in a browser: the evaluate() callbacks below use its DOM types
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -56,6 +56,8 @@ const small = (name: string, frontend: boolean) =>
   });
 
 beforeAll(async () => {
+  // said at once and plainly: the test needs a browser, and fails (never skips) without one
+  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (scripts/ensure does), or set CHROMIUM_PATH`);
   await sys.start();
   expect(sys.nats.websocket).toMatch(/^ws:\/\/127\.0\.67\.1:\d+$/);
   // one VNF before the page opens: the page must show what exists, not only what it saw happen
@@ -117,7 +119,7 @@ describe('web console', () => {
     const row = await page.$eval('section.vnf[data-vnf="before"] tr[data-node]', (tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
     const node = (await sys.vnf('before')).nodes.backend[0];
     expect(row.slice(0, 5)).toEqual([node.node, 'backend', `${node.address}:${node.port}`, 'v1', node.zone]);
-    // heartbeats reach the page (the observer may read them): the node is running, lately heard
+    // the node's health and last heartbeat reach the page through vnf.ao.node-health: running, lately heard
     await page.waitForFunction(() => document.querySelector('section.vnf[data-vnf="before"] td.health')?.textContent === 'running', { timeout: 10_000 });
     expect(await text('section.vnf[data-vnf="before"] td.beat')).toMatch(/s ago/);
   });

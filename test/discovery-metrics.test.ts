@@ -109,6 +109,22 @@ describe('service discovery ($SRV, NATS ADR-32)', () => {
     for (const subject of ['$SRV.PING', '$SRV.INFO.orchestrator', '$SRV.STATS'])
       await expect(node.request(subject, '', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
   });
+
+  test("a service answers discovery for itself only: the VNFM may not listen on the orchestrator's subjects", async () => {
+    const vnfm = await sys.connectAs(Access.Role.vnfm, 'test-vnfm');
+    opened.push(vnfm);
+    const errors: string[] = [];
+    const watch = (async () => {
+      for await (const s of vnfm.status()) if (s.type === 'error') errors.push(String((s as { error?: Error }).error?.message ?? ''));
+    })();
+    vnfm.subscribe('$SRV.INFO.orchestrator');
+    vnfm.subscribe('$SRV.INFO.vnfm');
+    await vnfm.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    void watch;
+    expect(errors).toContainEqual(expect.stringMatching(/Permissions Violation for Subscription to "\$SRV\.INFO\.orchestrator"/));
+    expect(errors.join()).not.toMatch(/SRV\.INFO\.vnfm/);
+  });
 });
 
 describe('after a deployment', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Access, Lifecycle, Query, Vim, type Descriptor } from '@vnf-lcm/contracts';
 import { DockerClient } from '../apps/vim-adapter/src/drivers/docker/client.js';
 import { ROOT, System } from './support/system.js';
+import { dockerReady } from './support/docker.js';
 
 /**
  * `vnfctl logs` (vnf.ao.node-logs, then vnf.vim.host-logs to the host's driver) against a secured
@@ -72,16 +73,7 @@ let procNode: string;
 let boxNode: string;
 
 beforeAll(async () => {
-  try {
-    await docker.ping();
-  } catch (err) {
-    throw new Error(`Docker is not reachable at ${docker.socketPath} (${(err as Error).message}): this test needs a running Docker Engine; it is not skipped`);
-  }
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/images.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    throw new Error(`npm run images failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? (err as Error).message}`);
-  }
+  await dockerReady(docker, ROOT);
   await sys.start();
   expect((await sys.deploy(descriptor)).state).toBe('COMPLETED');
   const v = await sys.vnf('logs');

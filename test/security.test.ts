@@ -151,7 +151,7 @@ describe('one identity per node', () => {
     expect(said).toContainEqual(expect.stringMatching(/Publish to "vnf\.agent\.heartbeat\.web-backend-1"/));
     expect(said).toContainEqual(expect.stringMatching(/Publish to "vnf\.agent\.hello\./));
     expect(said).toContainEqual(expect.stringMatching(/Publish to "vnf\.agent\.app-stop\./));
-    for (const subject of ['vnf.vim.host-list', 'vnf.vnfm.cluster-get', 'vnf.ao.vnf-list'])
+    for (const subject of ['vnf.vim.host-list', 'vnf.vnfm.cluster-get', 'vnf.ao.vnf-list', 'vnf.ao.node-health', 'vnf.ao.node-logs', 'vnf.ao.terminate'])
       await expect(node.request(subject, '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await snapshot()).toEqual(before);
@@ -239,4 +239,10 @@ describe('one identity per node', () => {
     expect((await sys.vnf('web')).nodes.backend.map((n) => n.node)).not.toContain(newest);
     expect(sys.security!.id.revocations()[user]).toBeGreaterThan(0);
   });
+});
+
+test('the VNFM may ask the AO to heal and scale, never to terminate a VNF', async () => {
+  const vnfm = await as(Access.Role.vnfm);
+  await expect(vnfm.request('vnf.ao.terminate', JSON.stringify({ vnf: 'web' }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
+  expect((await sys.vnf('web')).state).toBe('INSTANTIATED');
 });

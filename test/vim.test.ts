@@ -18,8 +18,10 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const VIM_MAIN = join(REPO, 'apps/vim-adapter/dist/main.js');
 const REAL_AGENT = join(REPO, 'apps/vnf-agent/dist/main.js');
 const STUB_AGENT = join(REPO, 'test/fixtures/stub-agent.mjs');
-// VIM_TEST_STUB_AGENT=1 tests against the stand-in even when the real agent is built
-const USE_REAL_AGENT = existsSync(REAL_AGENT) && !process.env.VIM_TEST_STUB_AGENT;
+// VIM_TEST_STUB_AGENT=1 tests against the stand-in (a quick look at the VIM alone); otherwise the
+// real agent must be built: a missing one fails the tests that need it, it does not skip them
+const USE_REAL_AGENT = !process.env.VIM_TEST_STUB_AGENT;
+if (USE_REAL_AGENT && !existsSync(REAL_AGENT)) throw new Error(`${REAL_AGENT} is not built: npm run build (or VIM_TEST_STUB_AGENT=1 for the stub agent)`);
 /** jest applies a project's `testTimeout` to no test, so each test and hook says its own */
 const TIMEOUT = 60_000;
 const RANGE = /^127\.32\.\d{1,3}\.\d{1,3}$/;
@@ -341,6 +343,7 @@ test(
 );
 
 // the application side needs the real agent: the stub runs no applications
+// with the stub agent (VIM_TEST_STUB_AGENT=1, asked for by name) this one is left out
 (USE_REAL_AGENT ? test : test.skip)(
   'an application outlives its agent: a restart keeps it, a remove stops it',
   async () => {

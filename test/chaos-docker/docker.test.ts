@@ -5,6 +5,7 @@ import { DockerClient, type ContainerSummary } from '../../apps/vim-adapter/src/
 import { example } from '../support/examples.js';
 import { diagram, fits, withoutRepeats } from '../support/seqcheck.js';
 import { hostProcesses, httpGet, ROOT, System } from '../support/system.js';
+import { dockerReady } from '../support/docker.js';
 
 /**
  * The chaos matrix on the docker driver (issue 11 item 7): a node's container killed with -9
@@ -36,18 +37,7 @@ async function removeOurContainers(): Promise<void> {
 }
 
 beforeAll(async () => {
-  try {
-    await docker.ping();
-  } catch (err) {
-    throw new Error(
-      `Docker is not reachable at ${docker.socketPath} (${(err as Error).message}): the docker chaos cases need a running Docker Engine (start it with \`dockerd > /tmp/dockerd.log 2>&1 &\`); they are not skipped`,
-    );
-  }
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'scripts/images.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    throw new Error(`npm run images failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? (err as Error).message}`);
-  }
+  await dockerReady(docker, ROOT);
   await sys.start();
 }, 120_000);
 

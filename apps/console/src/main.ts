@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@vnf-lcm/bus';
-import { Agent, Events, Query, Trace } from '@vnf-lcm/contracts';
+import { Events, Query, Trace } from '@vnf-lcm/contracts';
 
 /**
  * The web console's small static server (docs/adr/0019-web-console.md): the page, its bundled
@@ -27,7 +27,7 @@ const SUBJECTS = {
   opList: Query.Subject.opList,
   opTrace: Query.Subject.opTrace,
   events: Events.ALL,
-  heartbeats: Agent.HEARTBEAT_ALL,
+  nodeHealth: Query.Subject.nodeHealth,
   traceStream: Trace.STREAM,
   tracePrefix: Trace.SubjectPrefix,
 } as const;

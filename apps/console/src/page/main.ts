@@ -7,7 +7,7 @@
  */
 import { credsAuthenticator, wsconnect, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type ConsumerMessages } from '@nats-io/jetstream';
-import type { Agent, Events, Query, Records, Trace } from '@vnf-lcm/contracts';
+import type { Events, Query, Records, Trace } from '@vnf-lcm/contracts';
 import type { ConsoleSubjects } from '../main.js';
 import { sequenceSvg } from '../sequence.js';
 import { clusterGraph } from './topology.js';
@@ -20,6 +20,8 @@ interface Config {
 
 /** a node whose last heartbeat is older than this is shown as silent */
 const SILENT_MS = 3000;
+/** node health is asked for this often: the heartbeat ages change without any message */
+const HEALTH_MS = 1000;
 /** the records are read again this often, in case an event was lost (events are at most once) */
 const REFRESH_MS = 3000;
 const FEED_MAX = 300;
@@ -33,7 +35,11 @@ let nc: NatsConnection;
 let S: ConsoleSubjects;
 let vnfs: Records.VnfRecord[] = [];
 let ops: Query.OpSummary[] = [];
-const beats = new Map<string, { hb: Agent.Heartbeat; at: number }>();
+/**
+ * Each node's last heartbeat and application state, as the AO tells them (vnf.ao.node-health):
+ * the heartbeats themselves are internal, read by the VNFM only.
+ */
+const beats = new Map<string, Query.NodeHealthEntry>();
 const feed: Events.Event[] = [];
 /** the operation whose trace is shown, and its arrows so far */
 let shown: { op: string; entries: Trace.Entry[]; msgs?: ConsumerMessages } | undefined;
@@ -110,11 +116,11 @@ function refresh(): void {
 
 function health(node: string): { text: string; cls: string; last: string } {
   const b = beats.get(node);
-  if (!b) return { text: 'no heartbeat yet', cls: 'unknown', last: '' };
-  const ago = Date.now() - b.at;
-  const last = `${time(b.hb.ts)} (${(ago / 1000).toFixed(1)} s ago)`;
+  if (!b?.lastSeen || !b.app) return { text: 'no heartbeat yet', cls: 'unknown', last: '' };
+  const ago = Math.max(0, Date.now() - Date.parse(b.lastSeen));
+  const last = `${time(b.lastSeen)} (${(ago / 1000).toFixed(1)} s ago)`;
   if (ago > SILENT_MS) return { text: 'silent', cls: 'bad', last };
-  const app = b.hb.app;
+  const app = b.app;
   if (app.healthy === false) return { text: `${app.state}, unhealthy`, cls: 'bad', last };
   return { text: app.state, cls: app.state === 'running' ? 'good' : 'warn', last };
 }
@@ -138,6 +144,18 @@ function drawVnfs(): void {
         <tbody>${rows.join('') || '<tr><td colspan="7" class="empty">no node</td></tr>'}</tbody></table></section>`;
     })
     .join('');
+}
+
+/** every shown VNF's node health from the AO, then the health cells drawn again */
+async function pollHealth(): Promise<void> {
+  for (const v of vnfs) {
+    try {
+      for (const n of (await request<Query.NodeHealthReply>(S.nodeHealth, { vnf: v.name })).nodes) beats.set(n.node, n);
+    } catch {
+      // a VNF gone meanwhile, or the AO away for a moment: the next poll says
+    }
+  }
+  drawHealth();
 }
 
 /** only the health cells, every second: the heartbeat ages change without any message */
@@ -242,18 +260,6 @@ async function main(): Promise<void> {
       refresh();
     },
   });
-  nc.subscribe(S.heartbeats, {
-    callback: (err, m) => {
-      if (err) return;
-      try {
-        const hb = m.json<Agent.Heartbeat>();
-        // the node is the one the subject names: the server vouches for that, not for the body
-        beats.set(m.subject.slice(m.subject.lastIndexOf('.') + 1), { hb, at: Date.now() });
-      } catch {
-        /* not a heartbeat */
-      }
-    },
-  });
   $('ops').addEventListener('click', (e) => {
     const tr = (e.target as HTMLElement).closest<HTMLElement>('tr[data-op]');
     if (!tr) return;
@@ -269,7 +275,7 @@ async function main(): Promise<void> {
   fromHash();
   refresh();
   setInterval(refresh, REFRESH_MS);
-  setInterval(drawHealth, 1000);
+  setInterval(() => void pollHealth(), HEALTH_MS);
 }
 
 main().catch((err) => status(`cannot connect: ${(err as Error).message}`, 'error'));

@@ -6,7 +6,7 @@ import * as Query from '../query/index.js';
 import * as Trace from '../trace/index.js';
 import * as Vim from '../vim/index.js';
 import * as Vnfm from '../vnfm/index.js';
-import { IN_FLIGHT_PREFIX, SRV_ALL } from '../common/headers.js';
+import { IN_FLIGHT_PREFIX, SRV_ALL, srvOf } from '../common/headers.js';
 import { inboxPrefix, Role } from './roles.js';
 
 /**
@@ -73,7 +73,7 @@ const aoAll = [Deploy.Subject, ...Object.values(Lifecycle.Subject), ...aoReads, 
 export const TABLE: Record<Role, Grant> = {
   [Role.orchestrator]: {
     why: 'answers $SRV discovery and vnf.ao.*; drives the VIM and the VNFM; owns the VNF and operation records; publishes events',
-    sub: [...aoAll, `${IN_FLIGHT_PREFIX}.ao.>`, inbox(Role.orchestrator), SRV_ALL],
+    sub: [...aoAll, `${IN_FLIGHT_PREFIX}.ao.>`, inbox(Role.orchestrator), ...srvOf(Role.orchestrator)],
     pub: [
       ...Object.values(Vim.Subject),
       ...Object.values(Vnfm.Subject),
@@ -91,7 +91,7 @@ export const TABLE: Record<Role, Grant> = {
   },
   [Role.vnfm]: {
     why: "answers $SRV discovery and vnf.vnfm.*; drives the agents; hears heartbeats and the VIM's host-down; asks the AO for healing and scaling",
-    sub: [...Object.values(Vnfm.Subject), `${IN_FLIGHT_PREFIX}.vnfm.>`, Agent.HEARTBEAT_ALL, Vim.HOST_DOWN_ALL, inbox(Role.vnfm), SRV_ALL],
+    sub: [...Object.values(Vnfm.Subject), `${IN_FLIGHT_PREFIX}.vnfm.>`, Agent.HEARTBEAT_ALL, Vim.HOST_DOWN_ALL, inbox(Role.vnfm), ...srvOf(Role.vnfm)],
     pub: [
       ...agentVerbs([
         Agent.Verb.appCreate,
@@ -113,7 +113,7 @@ export const TABLE: Record<Role, Grant> = {
   },
   [Role.vimAdapter]: {
     why: 'answers $SRV discovery and vnf.vim.*; hears agents say hello; shuts agents down; says when a host died on its own; reads the VNF records of its hosts for orphans; revokes removed nodes',
-    sub: [...Object.values(Vim.Subject), `${IN_FLIGHT_PREFIX}.vim.>`, Agent.hello('*'), inbox(Role.vimAdapter), SRV_ALL],
+    sub: [...Object.values(Vim.Subject), `${IN_FLIGHT_PREFIX}.vim.>`, Agent.hello('*'), inbox(Role.vimAdapter), ...srvOf(Role.vimAdapter)],
     pub: [...agentVerbs([Agent.Verb.shutdown, Agent.Verb.status]), inFlight('agent'), Vim.HOST_DOWN_ALL, Query.Subject.vnfGet, REVOKE_SUBJECT, ...TRACE_WRITE],
     responds: true,
   },
@@ -130,8 +130,8 @@ export const TABLE: Record<Role, Grant> = {
     responds: false,
   },
   [Role.observer]: {
-    why: "read-only: the AO's reads, events and traces, the nodes' heartbeats (the web console's health column); discovers the services ($SRV)",
-    sub: ['_INBOX.>', `${Events.SubjectPrefix}.>`, `${Trace.SubjectPrefix}.>`, Agent.HEARTBEAT_ALL],
+    why: "read-only: the AO's reads (node health included), events and traces; discovers the services ($SRV)",
+    sub: ['_INBOX.>', `${Events.SubjectPrefix}.>`, `${Trace.SubjectPrefix}.>`],
     pub: [...aoReads, ...READ_HISTORY, SRV_ALL],
     responds: false,
   },

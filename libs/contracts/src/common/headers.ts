@@ -46,3 +46,8 @@ export const TOKEN_RE = new RegExp(TOKEN_PATTERN);
  */
 export const SRV_PREFIX = '$SRV';
 export const SRV_ALL = `${SRV_PREFIX}.>`;
+/**
+ * What a service named `name` subscribes to answer discovery: the verbs alone, and the verbs with
+ * its own name (and any of its instance ids), never another service's: it cannot answer for one.
+ */
+export const srvOf = (name: string): string[] => [`${SRV_PREFIX}.*`, `${SRV_PREFIX}.*.${name}`, `${SRV_PREFIX}.*.${name}.*`];

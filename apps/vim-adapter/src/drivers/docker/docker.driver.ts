@@ -5,7 +5,7 @@ import { TOKEN_RE } from '@vnf-lcm/contracts';
 import { HelloWaiter } from '../hello.js';
 import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
 import { linesOf, textLogs } from '../log-text.js';
-import { lowestFree } from '../process/address.js';
+import { allocate, newHost } from '../address.js';
 import { DockerClient, DockerConflict, DockerError, DockerNotFound, DockerUnreachable, type ContainerInspect, type DockerEvent } from './client.js';
 import { DEFAULT_SCOPE, type DockerZone } from './options.js';
 import { tar, untar } from './tar.js';
@@ -91,8 +91,7 @@ export class DockerDriver implements Driver {
         if (existing) return existing;
         const containers = await this.docker.list(this.filters());
         const taken = containers.map((c) => c.Labels?.[Labels.address]).filter((a): a is string => !!a);
-        const address = lowestFree(this.o.range, taken);
-        if (!address) throw rpcError('unavailable', `zone ${this.zone} has no free address`, { range: this.o.range.text });
+        const address = allocate(this.o.range, taken, this.zone);
         const agent = await this.agentRoot();
         const image = spec.image ?? this.o.image;
         const createdAt = new Date().toISOString();
@@ -122,17 +121,7 @@ export class DockerDriver implements Driver {
           await this.docker.remove(id, { force: true }).catch(() => undefined);
           throw err;
         }
-        const host: HostInfo = {
-          node: spec.node,
-          vnf: spec.vnf,
-          cluster: spec.cluster,
-          zone: this.zone,
-          driver: this.kind,
-          address,
-          state: 'creating',
-          ref: id,
-          createdAt,
-        };
+        const host = newHost(spec, this.zone, this.kind, address, id, createdAt);
         this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, container: name, image }, 'docker host created');
         return host;
       }),

@@ -1,7 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { Descriptor } from '@vnf-lcm/contracts';
 import { ConfigError, type ZoneConfig } from '../../config.js';
-import { parseCidr, type Cidr } from '../process/address.js';
+import { parseCidr, type Cidr } from '../address.js';
 
 /** A docker zone's options, checked. */
 export interface DockerZone {

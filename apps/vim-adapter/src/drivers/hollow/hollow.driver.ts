@@ -3,7 +3,7 @@ import { rpcError } from '@vnf-lcm/bus';
 import { Agent, isErrorReply } from '@vnf-lcm/contracts';
 import { HelloWaiter } from '../hello.js';
 import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, StopOptions } from '../driver.js';
-import { lowestFree } from '../process/address.js';
+import { allocate, newHost } from '../address.js';
 import type { HollowZone } from './options.js';
 
 /** variables meant for the VIM adapter only, not for the hollow agents' process */
@@ -40,22 +40,12 @@ export class HollowDriver implements Driver {
     const existing = this.hosts.get(spec.node);
     if (existing) return existing;
     // synchronous from here on: two creates cannot take the same address
-    const address = lowestFree(
+    const address = allocate(
       this.o.range,
       [...this.hosts.values()].map((h) => h.address),
+      this.zone,
     );
-    if (!address) throw rpcError('unavailable', `zone ${this.zone} has no free address`, { range: this.o.range.text });
-    const host: HostInfo = {
-      node: spec.node,
-      vnf: spec.vnf,
-      cluster: spec.cluster,
-      zone: this.zone,
-      driver: this.kind,
-      address,
-      state: 'creating',
-      ref: `hollow:${spec.node}`,
-      createdAt: new Date().toISOString(),
-    };
+    const host = newHost(spec, this.zone, this.kind, address, `hollow:${spec.node}`);
     this.hosts.set(spec.node, host);
     return host;
   }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type ZoneConfig } from '../../config.js';
-import { parseCidr, type Cidr } from '../process/address.js';
+import { parseCidr, type Cidr } from '../address.js';
 
 export interface HollowZone {
   zone: string;

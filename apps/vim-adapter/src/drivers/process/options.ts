@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type ZoneConfig } from '../../config.js';
-import { parseCidr, type Cidr } from './address.js';
+import { parseCidr, type Cidr } from '../address.js';
 import { DEFAULT_USER, resolveRunAs, unreachable, type RunAs } from './run-as.js';
 
 export interface ProcessZone {

@@ -9,7 +9,7 @@ import { HelloWaiter } from '../hello.js';
 import { KeyedLock } from '@vnf-lcm/bus';
 import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
 import { fileLogs } from '../log-text.js';
-import { lowestFree } from './address.js';
+import { allocate, newHost } from '../address.js';
 import { withRootLock } from './root-lock.js';
 import type { ProcessZone } from './options.js';
 import { agentsOf, pidAlive, processStart, terminate, waitExit } from './pids.js';
@@ -59,11 +59,11 @@ export class ProcessDriver implements Driver {
       withRootLock(this.o.root, async () => {
         const existing = await this.get(spec.node);
         if (existing) return existing;
-        const address = lowestFree(
+        const address = allocate(
           this.o.range,
           (await this.list()).map((h) => h.address),
+          this.zone,
         );
-        if (!address) throw rpcError('unavailable', `zone ${this.zone} has no free address`, { range: this.o.range.text });
         const dir = this.dirOf(spec.node);
         await mkdir(dir, { recursive: true });
         const runAs = this.o.runAs;
@@ -72,17 +72,7 @@ export class ProcessDriver implements Driver {
           await chown(dir, 0, runAs.gid);
           await chmod(dir, 0o1770);
         }
-        const host: HostInfo = {
-          node: spec.node,
-          vnf: spec.vnf,
-          cluster: spec.cluster,
-          zone: this.zone,
-          driver: this.kind,
-          address,
-          state: 'creating',
-          ref: dir,
-          createdAt: new Date().toISOString(),
-        };
+        const host = newHost(spec, this.zone, this.kind, address, dir);
         await this.save(host);
         this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, dir }, 'process host created');
         return host;

@@ -1,3 +1,6 @@
+import { rpcError } from '@vnf-lcm/bus';
+import type { HostInfo, HostSpec } from './driver.js';
+
 /** An IPv4 range in CIDR notation, as integers. */
 export interface Cidr {
   text: string;
@@ -37,4 +40,16 @@ export function lowestFree(range: Cidr, used: Iterable<string>): string | undefi
     if (!taken.has(ip)) return ip;
   }
   return undefined;
+}
+
+/** The address a new host of `zone` gets: the lowest free one, or `unavailable` when none is left. */
+export function allocate(range: Cidr, used: Iterable<string>, zone: string): string {
+  const address = lowestFree(range, used);
+  if (!address) throw rpcError('unavailable', `zone ${zone} has no free address`, { range: range.text });
+  return address;
+}
+
+/** The record of a host just created: every driver's the same but for what its `ref` names. */
+export function newHost(spec: HostSpec, zone: string, driver: string, address: string, ref: string, createdAt = new Date().toISOString()): HostInfo {
+  return { node: spec.node, vnf: spec.vnf, cluster: spec.cluster, zone, driver, address, state: 'creating', ref, createdAt };
 }
