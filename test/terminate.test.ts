@@ -210,3 +210,57 @@ describe('terminate --wait', () => {
     for (const f of v.nodes.frontend) expect((await httpGet(`http://${f.address}:${f.port}/`)).status).toBe(200);
   });
 });
+
+describe('a terminate cancelled while a node is half removed', () => {
+  /** its backends take 2 s to stop: the cancel lands while one is being destroyed */
+  const slow = () =>
+    example('web', (d) => {
+      d.name = 'half';
+      writeFileSync(join(sys.dir, 'slow.mjs'), `import '${join(ROOT, 'test/fixtures/apps/slow-stop.mjs')}';\n`);
+      const b = d.clusters.find((c) => c.name === 'backend')!;
+      b.app = { ...b.app, args: ['slow.mjs'], cwd: sys.dir, env: { ...b.app.env, STOP_DELAY_MS: '2000' } };
+    });
+
+  test('rolls back: the half-removed node is removed for good, one like it joins again, nothing is left over', async () => {
+    expect((await sys.deploy(slow())).state).toBe('COMPLETED');
+    const v0 = await sys.vnf('half');
+    const r = await sys.req<Lifecycle.Reply>(Lifecycle.Subject.terminate, { vnf: 'half' });
+    // a backend has left its cluster and its application is being destroyed (2 s): cancel now
+    let leaving: string | undefined;
+    for (let until = Date.now() + 30_000; !leaving; await new Promise((x) => setTimeout(x, 20))) {
+      const { op } = await sys.req<Query.OpGetReply>(Query.Subject.opGet, { op: r.op });
+      if (Date.now() > until) throw new Error(`no backend removal seen: ${op.state} ${JSON.stringify(op.steps.map((s) => [s.key, s.cluster, s.node]))}`);
+      // out of the cluster and of the record, its application not yet destroyed
+      const last = op.steps.filter((s) => s.cluster === 'backend' && s.key.endsWith('/unrecord')).at(-1);
+      if (last && !op.steps.some((s) => s.key === last.key.replace(/unrecord$/, 'app'))) leaving = last.node;
+    }
+    await sys.req(Query.Action.cancel, { op: r.op, then: 'rollback' });
+    const done = await sys.waitOp(r.op, 120_000);
+    expect({ state: done.state, err: done.error?.err_code }).toEqual({ state: 'ROLLED_BACK', err: 'cancelled' });
+
+    // as many nodes as before, of the same clusters, the half-removed one not among them
+    const v = await sys.vnf('half');
+    expect(v.state).toBe('INSTANTIATED');
+    expect(Object.fromEntries(Object.entries(v.nodes).map(([c, ns]) => [c, ns.length]))).toEqual(
+      Object.fromEntries(Object.entries(v0.nodes).map(([c, ns]) => [c, ns.length])),
+    );
+    const now = nodesOf(v);
+    expect(now).not.toContain(leaving);
+    // one host, agent and application per node of the record, and nothing of the one that left
+    const mine = (n: string) => n.startsWith('half-');
+    expect(
+      (await sys.hosts())
+        .filter((h) => mine(h.node))
+        .map((h) => h.node)
+        .sort(),
+    ).toEqual(now);
+    const { agents, apps } = hostProcesses(sys.dir);
+    expect({ agents: agents.filter(mine).sort(), apps: apps.filter(mine).sort() }).toEqual({ agents: now, apps: now });
+    // the frontends send to the backends the record lists, and answer
+    const backends = v.nodes.backend.map((n) => n.node).sort();
+    for (const f of v.nodes.frontend) {
+      const ups = (await httpGet(`http://${f.address}:${f.port}/upstreams`)).body as { node: string }[];
+      expect(ups.map((u) => u.node).sort()).toEqual(backends);
+    }
+  });
+});

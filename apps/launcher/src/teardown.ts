@@ -15,7 +15,7 @@ class Refused extends Error {
   constructor(readonly error: ErrorBody) {
     super(`${error.err_code}: ${error.description}`);
   }
-  /** the operation that holds the VNF, and its state (operations.service.ts lock()) */
+  /** the operation that holds the VNF, and its state (saga/conflicts.ts heldError) */
   get holder(): { op: string; state?: string } | undefined {
     const d = this.error.details as { op?: unknown; state?: unknown } | undefined;
     return typeof d?.op === 'string' ? { op: d.op, state: typeof d.state === 'string' ? d.state : undefined } : undefined;

@@ -3,7 +3,7 @@ import type { ClusterState } from './cluster.store.js';
 /** A refusal of the AO, as the watcher keeps it: its code and what holds the VNF, if it said. */
 export interface Refusal {
   err_code?: string;
-  /** the algorithm of the operation holding the VNF (operations.service.ts lock()) */
+  /** the algorithm of the operation holding the VNF (saga/conflicts.ts heldError) */
   holder?: string;
   why: string;
 }

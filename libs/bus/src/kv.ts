@@ -186,6 +186,15 @@ export function isNoAnswer(err: unknown): boolean {
   return /timeout|no responders|503|jetstream is not enabled/i.test(m) || (err as { code?: string | number })?.code === 503;
 }
 
+/** A write refused because the record changed since it was read (JetStream's own says 10071). */
+export class CasConflict extends Error {
+  override name = 'CasConflict';
+  readonly code = 10071;
+  constructor(key: string) {
+    super(`wrong last sequence: ${key} changed since it was read`);
+  }
+}
+
 export function isCasConflict(err: unknown): boolean {
   const m = (err as Error)?.message ?? '';
   return /wrong last sequence|key exists|10071/i.test(m) || (err as { code?: number })?.code === 10071;

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { JsonKv, type Versioned } from '@vnf-lcm/bus';
+import { CasConflict, JsonKv, type Versioned } from '@vnf-lcm/bus';
 import { Access, Query, type Records } from '@vnf-lcm/contracts';
 
 /**
@@ -67,8 +67,9 @@ export class OpStore {
     let stored = this.pages.get(id)?.revision === revision ? this.pages.get(id)!.pages : undefined;
     if (!stored) {
       const h = await this.heads.get(id);
-      // changed since: the write fails as it would have, and writes no page first
-      if (h?.revision !== revision) return this.heads.update(id, r, revision);
+      // changed since: the write fails as it would have, and writes nothing (the whole record,
+      // unpaged, might not even fit in a message)
+      if (h?.revision !== revision) throw new CasConflict(id);
       stored = h.value.stepPages ?? [];
     }
     const { head, pages } = await this.split(id, r, stored, revision);

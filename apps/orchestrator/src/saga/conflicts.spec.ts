@@ -39,7 +39,7 @@ test('a deployment over one that never completed takes the descriptor it carries
   const create = () => vnf({ state: 'NOT_INSTANTIATED', descriptor: descriptor('v2') });
   const stale = vnf({ state: 'NOT_INSTANTIATED', nextSeq: { backend: 3 } });
   const t = tryLock(stale, 'op-2', { vnf: 'web', plan, create }, AT);
-  expect(t).toMatchObject({ next: { descriptor: descriptor('v2'), nextSeq: { backend: 3 }, activeOp: 'op-2' }, params: { version: 'v1' } });
+  expect(t).toMatchObject({ next: { descriptor: descriptor('v2'), nextSeq: { backend: 3 }, activeOp: 'op-2' }, params: { version: 'v2' } });
   expect(tryLock(vnf(), 'op-2', { vnf: 'web', plan, create }, AT)).toMatchObject({ next: { descriptor: descriptor('v1') } });
 });
 

@@ -27,7 +27,7 @@ export function tryLock<P>(v: Records.VnfRecord | undefined, id: string, req: Lo
   if (!v && !req.create) return { absent: true };
   // a deployment again over one that never completed deploys the descriptor it carries now
   const base = !v ? req.create!() : req.create && v.state === 'NOT_INSTANTIATED' ? { ...v, descriptor: req.create().descriptor } : v;
-  return { next: { ...base, activeOp: id, updatedAt: at }, params: req.plan(v ?? base) };
+  return { next: { ...base, activeOp: id, updatedAt: at }, params: req.plan(base) };
 }
 
 /** The conflict a request meets on a VNF that `holder` (an operation, maybe gone meanwhile) holds. */

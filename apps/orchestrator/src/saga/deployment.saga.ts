@@ -9,19 +9,12 @@ export type DeploymentParams = {
 
 /**
  * The clusters in the order deployment activates them (providers before their clients), each
- * with the clients its new nodes reconfigure: those activated before it. The diagram's
- * "reconfigure client" reaches clients that exist; in dependency order none does yet, so the
- * list stays empty: a client's nodes get their providers' endpoints when created.
+ * with the clients its new nodes reconfigure. The diagram's "loop over all clients" reaches
+ * clients that exist; in dependency order none does yet, so it runs zero times: a client's nodes
+ * get their providers' endpoints when they are created.
  */
 export function deploymentPlan(d: Descriptor.VnfDescriptor): { cluster: Descriptor.ClusterSpec; clients: string[] }[] {
-  const active: string[] = [];
-  return Descriptor.deploymentOrder(d).map((cluster) => {
-    active.push(cluster.name);
-    const clients = Descriptor.clientsOf(d, cluster.name)
-      .map((x) => x.name)
-      .filter((x) => active.includes(x));
-    return { cluster, clients };
-  });
+  return Descriptor.deploymentOrder(d).map((cluster) => ({ cluster, clients: [] }));
 }
 
 /**

@@ -49,16 +49,24 @@ export class Leases implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Takes over every active operation whose lease ran out (its orchestrator is gone). */
   private async scan() {
+    let records;
     try {
-      for (const r of await this.store.ops.values()) {
+      records = await this.store.ops.values();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'scan for operations to resume failed');
+      return;
+    }
+    for (const r of records) {
+      // one record that cannot be claimed or read now is not a reason to leave the others
+      try {
         if (this.runner.drives(r.id) || !orphaned(r, Date.now())) continue;
         const h = await this.claim(r.id, (x) => orphaned(x, Date.now()));
         if (!h) continue;
         this.log.info({ op: r.id, vnf: r.vnf, state: r.state, steps: h.record.steps.length, from: r.owner }, 'resuming operation');
         this.runner.launch(h, resumeMode(h.record));
+      } catch (err) {
+        this.log.warn({ op: r.id, err: (err as Error).message }, 'operation not resumed now; the next scan tries again');
       }
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'scan for operations to resume failed');
     }
   }
 }

@@ -35,6 +35,9 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
   const leave = () => s.vnfm<Vnfm.ScaleInReply>(`${k}/leave`, Label.scaleInCluster, Vnfm.Subject.clusterScaleIn, scaleIn, { cluster, node: a.node });
   const left = a.partial ? await leave().catch(notFound({ cluster, node: a.node!, members: [] })) : await leave();
   const meta = { cluster, node: left.node };
+  // from here on the node is out of the cluster: its undo is registered now, so that a removal
+  // that fails or is cancelled half way is finished and a node put back, not left one short
+  if (a.restore) putBack(s, book, k, a, a.restore, left.node);
   // the AO's record agrees with the cluster before the diagram's notify
   await s.local(`${k}/unrecord`, 'record node removal', meta, () => book.removeNode(vnf, cluster, left.node));
   await s.notify(Label.scaleInCluster, meta);
@@ -52,14 +55,24 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
 
   await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: left.node }, meta, STEP_TIMEOUT_MS.removeHost);
   await s.notify(a.hostLabel, meta);
-
-  if (a.restore) putBack(s, book, k, a, a.restore, left.node);
   return left.node;
 }
 
-/** The undo of a removal: a new node like the one removed (its application and zone) joins again. */
+/**
+ * The undo of a removal: what the removal did not get to is finished first (the node left the
+ * cluster: it does not come back), then a new node like the one removed (its application and
+ * zone) joins again.
+ */
 function putBack(s: Saga, book: VnfBook, k: string, a: RemoveNode, restore: NonNullable<RemoveNode['restore']>, removed: string) {
   s.onUndo(`put back a node for ${removed}`, async () => {
+    const { vnf, cluster } = a;
+    const meta = { cluster, node: removed };
+    if (!s.done(`${k}/unrecord`)) await s.local(`undo/${k}/unrecord`, 'record node removal', meta, () => book.removeNode(vnf, cluster, removed));
+    if (!s.done(`${k}/app`))
+      await s
+        .vnfm(`undo/${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: removed }, meta, STEP_TIMEOUT_MS.destroyApp)
+        .catch(notFound(undefined));
+    if (!s.done(`${k}/host`)) await s.vim(`undo/${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: removed }, meta, STEP_TIMEOUT_MS.removeHost);
     const { spec } = await book.cluster(a.vnf, a.cluster);
     const again: AddNode = { vnf: a.vnf, cluster: spec, clients: a.clients, app: restore.app, zone: restore.zone, hostLabel: Label.activateNewVirtualHost };
     await addNode(s, book, `undo/${k}/add`, again);

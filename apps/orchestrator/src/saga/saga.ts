@@ -119,6 +119,11 @@ export class Saga {
     this.undos.push({ name, run });
   }
 
+  /** whether the step `key` is recorded (done, in this run or before a resume) */
+  done(key: string): boolean {
+    return this.record.steps.some((s) => s.key === key);
+  }
+
   get canRollBack(): boolean {
     return this.undos.length > 0;
   }

@@ -25,19 +25,13 @@ export function terminationPlan(v: Records.VnfRecord): TerminateParams {
  */
 export async function terminate(s: Saga, book: VnfBook, p: TerminateParams): Promise<void> {
   const vnf = s.record.vnf;
-  const gone: string[] = [];
-
   // loop over all clusters in reverse sequence of dependencies
   for (const { cluster, count } of p.clusters) {
-    // a cluster's clients went before it: none is left to reconfigure
-    const { clients } = await book.cluster(vnf, cluster);
-    const left = clients.filter((c) => !gone.includes(c));
-
     // loop over all cluster nodes
     for (let i = 1; i <= count; i++) {
-      // remove node from cluster
-      await removeNode(s, book, `${cluster}/${i}`, { vnf, cluster, pick: Vnfm.Pick.newest, clients: left, hostLabel: Label.removeVirtualHost, restore: {} });
+      // remove node from cluster; its clients went before it (and, on rollback, come back after
+      // it): scale-in's "loop over all clients" has none to go through
+      await removeNode(s, book, `${cluster}/${i}`, { vnf, cluster, pick: Vnfm.Pick.newest, clients: [], hostLabel: Label.removeVirtualHost, restore: {} });
     }
-    gone.push(cluster);
   }
 }
