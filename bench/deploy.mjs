@@ -100,34 +100,41 @@ async function traceEntries(op) {
 
 /**
  * Pairs every `+` arrow with its `-` return. Arrows nest as the diagram does: an AO->VNFM or
- * AO->VIM request contains the VNFM->VNF or VIM->VNF arrows it caused.
+ * AO->VIM request contains the VNFM->VNF or VIM->VNF arrows it caused. Arrows carry their step
+ * (a request and its return the same; a receiver's arrows a part of it, `<step>/create`), so that
+ * steps running side by side (hosts activated ahead of their turn, ADR 25) pair up; an arrow
+ * without a step (an older trace) pairs with the innermost open one.
  */
 function arrows(entries) {
-  const stack = [];
+  const open = [];
   const out = [];
+  const pairs = (o, e) => o.e.from === e.to && o.e.to === e.from && (e.step === undefined || o.e.step === e.step);
+  const parentOf = (e) => (e.step === undefined ? open[open.length - 1] : open.findLast((o) => o.e.step !== undefined && e.step.startsWith(`${o.e.step}/`)));
   for (const e of entries) {
+    if (e.place !== undefined) continue;
     const t = e.at ?? Date.parse(e.ts);
     if (e.act === '+') {
-      const parent = stack[stack.length - 1];
+      const parent = parentOf(e);
       if (parent) parent.firstIn ??= t;
-      stack.push({ e, inner: 0 });
+      open.push({ e, inner: 0 });
     } else if (e.act === '-') {
-      const open = stack.pop();
-      if (!open || open.e.from !== e.to || open.e.to !== e.from) throw new Error(`unbalanced trace at ${e.from}->-${e.to} ${e.ts}`);
-      const start = open.e.at ?? Date.parse(open.e.ts);
+      const i = open.findLastIndex((o) => pairs(o, e));
+      if (i < 0) throw new Error(`unbalanced trace at ${e.from}->-${e.to} ${e.ts}`);
+      const [o] = open.splice(i, 1);
+      const start = o.e.at ?? Date.parse(o.e.ts);
       const ms = t - start;
       // before the first inner arrow and after the last: the request's way in and the reply's way out
-      const leadIn = open.firstIn === undefined ? undefined : open.firstIn - start;
-      const leadOut = open.lastOut === undefined ? undefined : t - open.lastOut;
-      out.push({ from: open.e.from, to: open.e.to, label: open.e.label, node: open.e.node, ms, inner: open.inner, leadIn, leadOut, depth: stack.length });
-      const parent = stack[stack.length - 1];
+      const leadIn = o.firstIn === undefined ? undefined : o.firstIn - start;
+      const leadOut = o.lastOut === undefined ? undefined : t - o.lastOut;
+      const parent = parentOf(o.e);
+      out.push({ from: o.e.from, to: o.e.to, label: o.e.label, node: o.e.node, ms, inner: o.inner, leadIn, leadOut, depth: parent ? 1 : 0 });
       if (parent) {
         parent.inner += ms;
         parent.lastOut = t;
       }
     }
   }
-  if (stack.length) throw new Error(`${stack.length} arrows never returned`);
+  if (open.length) throw new Error(`${open.length} arrows never returned`);
   return out;
 }
 

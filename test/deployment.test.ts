@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, Deploy, Query } from '@vnf-lcm/contracts';
+import { jetstream } from '@nats-io/jetstream';
+import { Agent, Deploy, Query, StepRef, Trace } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { count, diagram, fits, SEQUENCES } from './support/seqcheck.js';
 import { httpGet, System } from './support/system.js';
@@ -51,6 +52,42 @@ describe('deploying the example VNF', () => {
     writeFileSync(file, wsd);
     const out = execFileSync('python3', [join(SEQUENCES, '..', 'tools', 'seqcheck.py'), join(SEQUENCES, 'deployment.wsd'), file], { encoding: 'utf8' });
     expect(out).toMatch(/fits/);
+  });
+
+  test('every trace entry carries its step; hosts started ahead are read where the diagram has them', async () => {
+    const c = await jetstream(sys.nc).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
+    const raw: Trace.Entry[] = [];
+    for await (const m of await c.fetch({ max_messages: 500, expires: 1_000 })) raw.push(m.json<Trace.Entry>());
+    await c.delete();
+    const arrows = raw.filter(Trace.isArrow);
+    expect(arrows.every((e) => e.step !== undefined && StepRef.within(e.step, op))).toBe(true);
+    // a return goes under its request's step; the VIM's arrows under a part of the AO's step
+    const hostSteps = arrows.filter((e) => e.from === 'AO' && e.to === 'VIM' && e.act === '+').map((e) => e.step!);
+    expect(hostSteps).toHaveLength(5);
+    for (const step of hostSteps) {
+      expect(arrows.filter((e) => e.step === step).map((e) => e.act)).toEqual(['+', '-']);
+      const parts = arrows.filter((e) => e.from === 'VIM' && e.step !== step && StepRef.within(e.step!, step));
+      expect(parts.map((e) => e.label)).toEqual(['create virtual host', 'start virtual host']);
+    }
+    // activated ahead (ADR 25): a backend host was asked for before the first backend's
+    // application, and the AO placed each host where the saga took it
+    const firstApp = arrows.findIndex((e) => e.label === 'activate application' && e.act === '+');
+    expect(arrows.slice(0, firstApp).filter((e) => e.label === 'activate virtual host' && e.act === '+').length).toBeGreaterThan(1);
+    expect(raw.filter((e) => !Trace.isArrow(e)).map((e) => e.place)).toEqual(hostSteps);
+    // read in the diagram's order, each host's arrows come together, right before its notify
+    const read = Trace.inReadingOrder(raw);
+    expect(read).toHaveLength(arrows.length);
+    for (const step of hostSteps) {
+      const at = read.findIndex((e) => e.step === step);
+      expect(read.slice(at, at + 6).map((e) => `${e.from}->${e.act}${e.to}`)).toEqual([
+        'AO->+VIM',
+        'VIM->+VNF',
+        'VNF->-VIM',
+        'VIM->+VNF',
+        'VNF->-VIM',
+        'VIM->-AO',
+      ]);
+    }
   });
 
   test('reading a trace leaves no consumer behind on the trace stream', async () => {

@@ -16,12 +16,12 @@ export class HostController {
   /** activate and remove may stop the node's agent: not a death to report (HostWatch) */
   @MessagePattern(Vim.Subject.hostActivate)
   activate(@Payload() p: Vim.HostActivate, @Ctx() ctx: NatsContext): Promise<Vim.HostInfo> {
-    return this.watch.activating(p.node, () => this.hosts.activate(p, opOf(ctx).op));
+    return this.watch.activating(p.node, () => this.hosts.activate(opOf(ctx), p));
   }
 
   @MessagePattern(Vim.Subject.hostRemove)
   remove(@Payload() p: Vim.HostRemove, @Ctx() ctx: NatsContext): Promise<Vim.HostRemoveReply> {
-    return this.watch.removing(p.node, () => this.hosts.remove(p, opOf(ctx).op));
+    return this.watch.removing(p.node, () => this.hosts.remove(opOf(ctx), p));
   }
 
   @MessagePattern(Vim.Subject.hostLogs)

@@ -1,10 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
-import { Agent, Label, Participant, type Query, type Vim } from '@vnf-lcm/contracts';
+import { Agent, Label, type Origin, Participant, partOf, type Query, type Vim } from '@vnf-lcm/contracts';
 import type { Driver, HostInfo } from './drivers/driver.js';
 import { countHostsOf } from './metrics.js';
 import { Orphans } from './orphans.js';
 import { Zones } from './zones.js';
+
+/** what an arrow of the VIM's says: its operation, step, node and label */
+type Arrow = { op: string; step: string; node: string; cluster: string; label: string };
 
 /**
  * The agent answers shutdown only once its application has stopped, which it gives 10 s to
@@ -32,17 +35,19 @@ export class HostService {
     countHostsOf(async () => (await this.list({})).hosts);
   }
 
-  activate(req: Vim.HostActivate, op: string): Promise<HostInfo> {
+  activate(o: Origin, req: Vim.HostActivate): Promise<HostInfo> {
     const driver = this.zones.driver(req.zone);
     const { vnf, cluster, node } = req;
-    const arrow = { op, node, cluster };
+    const { op } = o;
+    const create = { op, node, cluster, label: Label.createVirtualHost, step: partOf(o, 'create') };
+    const start = { op, node, cluster, label: Label.startVirtualHost, step: partOf(o, 'start') };
     return this.nodes.run(node, async () => {
       const found = await this.zones.find(node);
       if (found) {
         const { host } = found;
         if (host.vnf !== vnf || host.cluster !== cluster || (req.zone && host.zone !== req.zone))
           throw rpcError('conflict', `node ${node} is already a host of ${host.vnf}/${host.cluster} in zone ${host.zone}`, { host });
-        if (host.state === 'creating') return this.finishStart(found.driver, host, op);
+        if (host.state === 'creating') return this.finishStart(found.driver, host, create, start);
         if (host.state === 'running') {
           // running means its agent answers on this bus, not only that a process lives: a data
           // folder from a run on another NATS server has live agents connected elsewhere
@@ -51,17 +56,17 @@ export class HostService {
             return host;
           }
           this.log.warn({ op, vnf, node, pid: host.pid }, 'agent does not answer on this bus: starting a new one');
-          return this.bus.action(Participant.vnf, { ...arrow, label: Label.startVirtualHost }, () => found.driver.start(host));
+          return this.bus.action(Participant.vnf, start, () => found.driver.start(host));
         }
         // created before but its agent is gone: boot it again in the same place, same address;
         // an application still running there is left alone, the new agent adopts it
         this.log.info({ op, vnf, node, address: host.address }, 'restarting virtual host');
-        return this.bus.action(Participant.vnf, { ...arrow, label: Label.startVirtualHost }, () => found.driver.start(host));
+        return this.bus.action(Participant.vnf, start, () => found.driver.start(host));
       }
-      const created = await this.bus.action(Participant.vnf, { ...arrow, label: Label.createVirtualHost }, () =>
+      const created = await this.bus.action(Participant.vnf, create, () =>
         driver.create({ vnf, cluster, node, zone: driver.zone, image: req.image, cpus: req.cpus, memoryMiB: req.memoryMiB }),
       );
-      const started = await this.bus.action(Participant.vnf, { ...arrow, label: Label.startVirtualHost }, () => driver.start(created));
+      const started = await this.bus.action(Participant.vnf, start, () => driver.start(created));
       this.log.info({ op, vnf, node, zone: started.zone, address: started.address, pid: started.pid }, 'virtual host activated');
       return started;
     });
@@ -71,13 +76,13 @@ export class HostService {
    * A start cut short (the adapter died before the agent's hello) is still owed: an agent that
    * answers now is taken as started, anything else is replaced by a new agent.
    */
-  private async finishStart(driver: Driver, host: HostInfo, op: string): Promise<HostInfo> {
-    const { vnf, node, cluster } = host;
-    this.log.info({ op, vnf, node, address: host.address, pid: host.pid }, 'finishing an unfinished virtual host start');
+  private async finishStart(driver: Driver, host: HostInfo, create: Arrow, start: Arrow): Promise<HostInfo> {
+    const { vnf, node } = host;
+    this.log.info({ op: create.op, vnf, node, address: host.address, pid: host.pid }, 'finishing an unfinished virtual host start');
     // activate is create then start, as in the diagrams: the create is answered by the host the
     // cut-short attempt made, so that the trace shows both steps of the attempt that completed
-    await this.bus.action(Participant.vnf, { op, node, cluster, label: Label.createVirtualHost }, async () => host);
-    return this.bus.action(Participant.vnf, { op, node, cluster, label: Label.startVirtualHost }, async () => {
+    await this.bus.action(Participant.vnf, create, async () => host);
+    return this.bus.action(Participant.vnf, start, async () => {
       if ((await driver.alive(host)) && (await this.answers(node))) return driver.confirm(host);
       return driver.start(host);
     });
@@ -95,8 +100,9 @@ export class HostService {
   }
 
   /** `only` (reconciliation) is asked about the host found, under the node's lock; false leaves it. */
-  remove(req: Vim.HostRemove, op: string, only?: (host: HostInfo) => boolean): Promise<Vim.HostRemoveReply> {
+  remove(o: Origin, req: Vim.HostRemove, only?: (host: HostInfo) => boolean): Promise<Vim.HostRemoveReply> {
     const { node } = req;
+    const { op } = o;
     return this.nodes.run(node, async () => {
       const found = await this.zones.find(node);
       if (!found) {
@@ -109,6 +115,7 @@ export class HostService {
         return { node, removed: false };
       }
       const arrow = { op, node, cluster: host.cluster };
+      const stop = { ...arrow, label: Label.stopVirtualHost, step: partOf(o, 'stop') };
       if (host.state === 'running') {
         // a live agent is told to stop (it stops its application first); signals only if it does not
         // tolerateGone: an agent that does not answer is stopped with signals, and the arrow still closes
@@ -118,8 +125,7 @@ export class HostService {
             Agent.subject(Agent.Verb.shutdown, node),
             {},
             {
-              ...arrow,
-              label: Label.stopVirtualHost,
+              ...stop,
               timeoutMs: SHUTDOWN_TIMEOUT_MS,
               tolerateGone: true,
             },
@@ -132,9 +138,9 @@ export class HostService {
         if (!asked) this.log.warn({ op, vnf: host.vnf, node }, 'agent did not answer shutdown: stopping it with signals');
         await driver.stop(host, { asked });
       } else {
-        await this.bus.action(Participant.vnf, { ...arrow, label: Label.stopVirtualHost }, () => driver.stop(host));
+        await this.bus.action(Participant.vnf, stop, () => driver.stop(host));
       }
-      await this.bus.action(Participant.vnf, { ...arrow, label: Label.destroyVirtualHost }, () => driver.destroy(host));
+      await this.bus.action(Participant.vnf, { ...arrow, label: Label.destroyVirtualHost, step: partOf(o, 'destroy') }, () => driver.destroy(host));
       this.log.info({ op, vnf: host.vnf, node, address: host.address }, 'virtual host removed');
       return { node, removed: true };
     });

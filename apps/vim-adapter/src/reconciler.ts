@@ -121,7 +121,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const where = { op, vnf: h.vnf, node: h.node, zone: h.zone, address: h.address, orphanSince };
     try {
       // the same host only: one created again under this node id since the listing is left alone
-      const r = await this.watch.removing(h.node, () => this.hosts.remove({ node: h.node }, op, (now) => now.createdAt === h.createdAt));
+      const r = await this.watch.removing(h.node, () => this.hosts.remove({ op }, { node: h.node }, (now) => now.createdAt === h.createdAt));
       this.orphans.forget(h.node);
       if (r.removed) this.log.info(where, 'orphan host removed');
     } catch (err) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { afterReply, Bus, isCasConflict, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
-import { Agent, Descriptor, isNodeIdOf, Label, Participant, type Vnfm } from '@vnf-lcm/contracts';
+import { Agent, Descriptor, isNodeIdOf, Label, type Origin, Participant, partOf, type Vnfm } from '@vnf-lcm/contracts';
 import { ClusterStore, endpointsOf, key, view, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
 import { nodeJoined } from './metrics.js';
@@ -20,11 +20,6 @@ const LEAVE_LABEL: Record<Vnfm.Pick, string> = {
   node: Label.removeOldVersionNode,
 };
 
-export interface Op {
-  op: string;
-  step?: string;
-}
-
 /** Clusters and their applications: what the VNFM does for each AO->VNFM request. */
 @Injectable()
 export class ClusterService {
@@ -38,15 +33,15 @@ export class ClusterService {
   ) {}
 
   /** activate cluster: create cluster, start cluster. Both are the VNFM's own actions. */
-  activate(o: Op, req: Vnfm.ClusterActivate): Promise<Vnfm.ClusterReply> {
+  activate(o: Origin, req: Vnfm.ClusterActivate): Promise<Vnfm.ClusterReply> {
     const { vnf } = req;
     const name = req.spec.name;
     return this.lock.run(key(vnf, name), async () => {
       const meta = { op: o.op, cluster: name };
-      await this.bus.action(Participant.vnf, { ...meta, label: Label.createCluster }, () =>
+      await this.bus.action(Participant.vnf, { ...meta, label: Label.createCluster, step: partOf(o, 'create') }, () =>
         this.store.mutate(vnf, name, (c) => (c ? { ...c, spec: req.spec } : { vnf, name, spec: req.spec, state: 'created', nodes: [], members: [] })),
       );
-      const c = await this.bus.action(Participant.vnf, { ...meta, label: Label.startCluster }, () =>
+      const c = await this.bus.action(Participant.vnf, { ...meta, label: Label.startCluster, step: partOf(o, 'start') }, () =>
         this.store.mutate(vnf, name, (c) => (c && c.state !== 'started' ? { ...c, state: 'started' } : undefined)),
       );
       this.log.info({ op: o.op, vnf, cluster: name }, 'cluster active');
@@ -55,7 +50,7 @@ export class ClusterService {
   }
 
   /** activate application: create application (with its providers' endpoints), start application. */
-  activateApp(o: Op, req: Vnfm.AppActivate): Promise<Vnfm.AppActivateReply> {
+  activateApp(o: Origin, req: Vnfm.AppActivate): Promise<Vnfm.AppActivateReply> {
     return this.lock.run(key(req.vnf, req.cluster), async (hold) => {
       mustBeNodeOf(req);
       const c = await this.store.peek(req.vnf, req.cluster);
@@ -82,7 +77,7 @@ export class ClusterService {
         this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appCreate, req.node), create, {
           ...meta,
           label: Label.createApplication,
-          step: `${o.step ?? o.op}/create`,
+          step: partOf(o, 'create'),
           // writing a few files: an agent that takes longer died with the request in hand
           timeoutMs: 5_000,
         }),
@@ -115,7 +110,7 @@ export class ClusterService {
         {
           ...meta,
           label: Label.startApplication,
-          step: `${o.step ?? o.op}/start`,
+          step: partOf(o, 'start'),
           timeoutMs: (c.spec.health?.timeoutMs ?? 30_000) + 5_000,
         },
       );
@@ -143,7 +138,7 @@ export class ClusterService {
   }
 
   /** scale-out cluster: the node joins the membership and every member learns the new list. */
-  scaleOut(o: Op, req: Vnfm.ClusterScaleOut): Promise<Vnfm.MembersReply> {
+  scaleOut(o: Origin, req: Vnfm.ClusterScaleOut): Promise<Vnfm.MembersReply> {
     return this.lock.run(key(req.vnf, req.cluster), async () => {
       // the check is made on the record the write is compared against; a node that joins runs its
       // application, whatever an earlier write of its state came to
@@ -168,7 +163,7 @@ export class ClusterService {
           Participant.vnf,
           c.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
           { members: endpointsOf(c) } satisfies Agent.ClusterReconfigure,
-          { op: o.op, cluster: req.cluster, node: req.node, label, step: `${o.step ?? o.op}/members`, ...RECONFIGURE },
+          { op: o.op, cluster: req.cluster, node: req.node, label, step: partOf(o, 'members'), ...RECONFIGURE },
         );
       // the members hear the new list after the record holds it: their requests follow the write
       // on the same connection
@@ -193,7 +188,7 @@ export class ClusterService {
   }
 
   /** reconfigure client: every node of the client cluster gets the provider's current members. */
-  async reconfigureClient(o: Op, req: Vnfm.ClientReconfigure): Promise<Vnfm.EndpointsReply> {
+  async reconfigureClient(o: Origin, req: Vnfm.ClientReconfigure): Promise<Vnfm.EndpointsReply> {
     const provider = await this.mustGet(req.vnf, req.provider);
     return this.lock.run(key(req.vnf, req.cluster), async () => {
       const client = await this.mustGet(req.vnf, req.cluster);
@@ -204,7 +199,7 @@ export class ClusterService {
         Participant.vnf,
         nodes.map((n) => Agent.subject(Agent.Verb.clientReconfigure, n)),
         { provider: req.provider, endpoints } satisfies Agent.ClientReconfigure,
-        { op: o.op, cluster: req.cluster, label: Label.updateServiceEndpoints, step: `${o.step ?? o.op}/endpoints`, ...RECONFIGURE },
+        { op: o.op, cluster: req.cluster, label: Label.updateServiceEndpoints, step: partOf(o, 'endpoints'), ...RECONFIGURE },
       );
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, provider: req.provider, nodes }, 'client endpoints updated');
       return { cluster: req.cluster, provider: req.provider, endpoints, nodes };
@@ -212,7 +207,7 @@ export class ClusterService {
   }
 
   /** scale-in cluster: the cluster picks the node that leaves; the remaining members learn it. */
-  scaleIn(o: Op, req: Vnfm.ClusterScaleIn): Promise<Vnfm.ScaleInReply> {
+  scaleIn(o: Origin, req: Vnfm.ClusterScaleIn): Promise<Vnfm.ScaleInReply> {
     return this.lock.run(key(req.vnf, req.cluster), async () => {
       const c = await this.mustGet(req.vnf, req.cluster);
       const step = o.step ?? o.op;
@@ -227,7 +222,7 @@ export class ClusterService {
         Participant.vnf,
         next.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
         { members } satisfies Agent.ClusterReconfigure,
-        { op: o.op, cluster: req.cluster, node, label: LEAVE_LABEL[req.pick], step: `${o.step ?? o.op}/members`, ...RECONFIGURE },
+        { op: o.op, cluster: req.cluster, node, label: LEAVE_LABEL[req.pick], step: partOf(o, 'members'), ...RECONFIGURE },
       );
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node, pick: req.pick, members: next.members }, 'node left cluster');
       return { cluster: req.cluster, node, members };
@@ -235,7 +230,7 @@ export class ClusterService {
   }
 
   /** destroy application: stop application, destroy application; a dead agent counts as stopped. */
-  destroyApp(o: Op, req: Vnfm.AppDestroy): Promise<Vnfm.AppDestroyReply> {
+  destroyApp(o: Origin, req: Vnfm.AppDestroy): Promise<Vnfm.AppDestroyReply> {
     return this.lock.run(key(req.vnf, req.cluster), async () => {
       const c = await this.mustGet(req.vnf, req.cluster);
       mustBeNodeOf(req);
@@ -248,7 +243,7 @@ export class ClusterService {
         {
           ...meta,
           label: Label.stopApplication,
-          step: `${o.step ?? o.op}/stop`,
+          step: partOf(o, 'stop'),
           timeoutMs: 20_000,
         },
       );
@@ -259,7 +254,7 @@ export class ClusterService {
         {
           ...meta,
           label: Label.destroyApplicationOptional,
-          step: `${o.step ?? o.op}/destroy`,
+          step: partOf(o, 'destroy'),
           timeoutMs: 20_000,
         },
       );

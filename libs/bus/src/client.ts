@@ -1,5 +1,5 @@
 import { headers as natsHeaders, nuid, type Msg, type NatsConnection, errors as natsErrors } from '@nats-io/transport-node';
-import { errorBody, Header, InFlight, inFlightSubject, isErrorReply, Participant, Trace } from '@vnf-lcm/contracts';
+import { errorBody, Header, InFlight, inFlightSubject, isErrorReply, Participant, type StepRef, Trace } from '@vnf-lcm/contracts';
 import { ArrowWriter, orderedConnection, publishWithId } from './arrows.js';
 import { BusError } from './errors.js';
 
@@ -8,8 +8,8 @@ export interface CallOptions {
   op: string;
   /** the diagram's label for this arrow; no label means the message is not part of the trace */
   label?: string;
-  /** idempotency key of the step within the operation */
-  step?: string;
+  /** the step's reference (common/step.ts): sent as a header, carried by the arrows */
+  step?: StepRef;
   timeoutMs?: number;
   /**
    * The target may be dead (healing): no responder or no reply counts as done. The return arrow
@@ -163,6 +163,27 @@ export class Bus {
   }
 
   /**
+   * Not an arrow: the saga takes here the result of `step`, which it started ahead of its turn,
+   * so that the trace reads that step's arrows here (Trace.inReadingOrder). Recorded once per step.
+   */
+  place(op: string, step: StepRef): void {
+    const at = performance.timeOrigin + performance.now();
+    const entry: Trace.Entry = {
+      op,
+      from: this.me,
+      to: this.me,
+      act: '',
+      label: '',
+      ts: new Date(at).toISOString(),
+      at: Math.round(at * 1000) / 1000,
+      via: 'place',
+      step,
+      place: step,
+    };
+    this.arrows.write(entry, `${step}/place`);
+  }
+
+  /**
    * Writes the arrows recorded so far to the connection, ahead of a message that follows them
    * but is not sent through this bus (a reply).
    */
@@ -173,6 +194,7 @@ export class Bus {
   private record(o: CallOptions, from: Participant, to: Participant, act: Trace.Entry['act'], label: string, via: string): void {
     const at = performance.timeOrigin + performance.now();
     const entry: Trace.Entry = { op: o.op, from, to, act, label, ts: new Date(at).toISOString(), at: Math.round(at * 1000) / 1000, via };
+    if (o.step) entry.step = o.step;
     if (o.node) entry.node = o.node;
     if (o.cluster) entry.cluster = o.cluster;
     // an id per arrow, so that an arrow written again after a reconnect is stored once

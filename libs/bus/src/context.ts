@@ -1,8 +1,8 @@
 import type { NatsContext } from '@nestjs/microservices';
-import { Header } from '@vnf-lcm/contracts';
+import { Header, type Origin } from '@vnf-lcm/contracts';
 
-/** The operation id and step key a request carries, if any. */
-export function opOf(ctx: NatsContext): { op: string; step?: string } {
+/** Where a request comes from: the operation id and step reference it carries, if any. */
+export function opOf(ctx: NatsContext): Origin {
   const h = ctx.getHeaders?.();
   return { op: h?.get(Header.op) || 'none', step: h?.get(Header.step) || undefined };
 }

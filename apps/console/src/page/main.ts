@@ -7,7 +7,8 @@
  */
 import { credsAuthenticator, wsconnect, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, type ConsumerMessages } from '@nats-io/jetstream';
-import type { Events, Query, Records, Trace } from '@vnf-lcm/contracts';
+import type { Events, Query, Records } from '@vnf-lcm/contracts';
+import * as Trace from '@vnf-lcm/contracts/trace';
 import type { ConsoleSubjects } from '../main.js';
 import { sequenceSvg } from '../sequence.js';
 import { clusterGraph } from './topology.js';
@@ -193,11 +194,13 @@ function drawTrace(): void {
   if (!shown) return;
   const op = ops.find((o) => o.id === shown!.op);
   const title = op ? `${op.algorithm} of ${op.vnf} (${op.state})` : shown.op;
-  $('trace-title').textContent = `${shown.op}: ${shown.entries.length} arrows`;
+  // in the diagram's order: a host started ahead of its turn is drawn where the saga took it
+  const arrows = Trace.inReadingOrder(shown.entries);
+  $('trace-title').textContent = `${shown.op}: ${arrows.length} arrows`;
   const el = $('trace');
   el.dataset.op = shown.op;
-  el.dataset.arrows = String(shown.entries.length);
-  el.innerHTML = sequenceSvg(shown.entries, title);
+  el.dataset.arrows = String(arrows.length);
+  el.innerHTML = sequenceSvg(arrows, title);
 }
 
 /**

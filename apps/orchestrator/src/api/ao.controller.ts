@@ -172,6 +172,6 @@ export class AoController {
     const entries = await this.trace.entries(p.op);
     const title = `${o.value.algorithm} ${o.value.vnf} ${p.op}`;
     const final = Records.FINAL_STATES.includes(o.value.state);
-    return { op: p.op, wsd: Trace.render(entries, title), entries: entries.length, waiting: final ? [] : Trace.waiting(entries) };
+    return { op: p.op, wsd: Trace.render(entries, title), entries: entries.filter(Trace.isArrow).length, waiting: final ? [] : Trace.waiting(entries) };
   }
 }

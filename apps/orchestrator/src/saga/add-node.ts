@@ -15,18 +15,34 @@ export interface AddNode {
   hostLabel: string;
 }
 
+/** A node whose id is chosen and whose host is active: the first half of adding it. */
+export interface Prepared {
+  node: string;
+  host: Vim.HostInfo;
+}
+
 /**
- * "add new node to cluster", as deployment, scale-out, healing, upgrade and migrate draw it:
- * activate (new) virtual host, activate application, scale-out cluster, reconfigure each client.
- * `k` makes the step keys unique within the operation. Returns the new node's id.
+ * How many hosts of a loop's nodes are activated ahead of their turn (ADR 25): a host (a process
+ * or a container, then its agent) is the slow part of adding a node, and it needs nothing of the
+ * nodes before it. 1: one node at a time, as the diagrams draw it.
  */
-export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Promise<string> {
+export const HOSTS_AHEAD = Math.max(1, Number(process.env.AO_HOSTS_AHEAD ?? 4));
+/**
+ * In a rolling replacement (upgrade, migrate) one host ahead: the next new node's, while this
+ * one's old node leaves. More would hold more hosts than the cluster needs for longer.
+ */
+export const ROLLING_AHEAD = Math.min(HOSTS_AHEAD, 2);
+
+/**
+ * The first half of "add new node to cluster": its id and `activate (new) virtual host`. The undo
+ * that removes the node again is registered as soon as it has an id, however far it then gets:
+ * the node is a new one, so its host is a plain `remove virtual host`, not `remove old virtual host`.
+ */
+export async function prepareNode(s: Saga, book: VnfBook, k: string, a: AddNode, idChosen = () => undefined as void): Promise<Prepared> {
   const { vnf } = a;
   const cluster = a.cluster.name;
   const node = await s.local(`${k}/id`, 'choose node id', { cluster }, () => book.newNodeId(vnf, cluster));
-  const meta = { cluster, node };
-  // undone by removing the node again, however far it got: the node is the new one, so its host
-  // is a plain `remove virtual host`, not the diagrams' `remove old virtual host`
+  idChosen();
   const undo: RemoveNode = { vnf, cluster, clients: a.clients, pick: Vnfm.Pick.node, node, hostLabel: Label.removeVirtualHost, partial: true };
   s.onUndo(`remove ${node}`, () => removeNode(s, book, `undo/${k}`, undo));
 
@@ -37,9 +53,62 @@ export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode): Pr
   // and within the cluster's limits, where its zone's driver enforces them
   const limits = { ...a.cluster.resources };
   const where = { vnf, cluster, node, zone: a.zone ?? a.cluster.zone, ...image, ...limits };
-  const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.Subject.hostActivate, where, meta);
+  const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.Subject.hostActivate, where, { cluster, node });
+  return { node, host };
+}
+
+/**
+ * The nodes of a loop, `keys` in loop order, each prepared up to HOSTS_AHEAD nodes ahead of its
+ * turn. Ids are chosen one after the other, so the nodes are numbered in loop order.
+ */
+export class NodesAhead {
+  private readonly started: Promise<Prepared>[] = [];
+  private ids: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly s: Saga,
+    private readonly book: VnfBook,
+    private readonly keys: string[],
+    private readonly a: AddNode,
+    private readonly window = HOSTS_AHEAD,
+  ) {}
+
+  /** node `i`'s preparation, started now (with the next ones, up to the window) if it was not */
+  node(i: number): Promise<Prepared> {
+    for (let j = i; j < Math.min(i + this.window, this.keys.length); j++) this.started[j] ??= this.start(j);
+    return this.started[i];
+  }
+
+  private start(j: number): Promise<Prepared> {
+    return this.s.early(async () => {
+      // the id step alone waits for the one before it; the hosts then start side by side
+      const turn = this.ids;
+      let chosen!: () => void;
+      this.ids = new Promise<void>((r) => (chosen = r));
+      await turn;
+      try {
+        return await prepareNode(this.s, this.book, this.keys[j], this.a, chosen);
+      } finally {
+        chosen();
+      }
+    });
+  }
+}
+
+/**
+ * "add new node to cluster", as deployment, scale-out, healing, upgrade and migrate draw it:
+ * activate (new) virtual host, activate application, scale-out cluster, reconfigure each client.
+ * `k` makes the step keys unique within the operation; `prepared`, the node's first half when it
+ * was started ahead of its turn. Returns the new node's id.
+ */
+export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode, prepared?: Promise<Prepared>): Promise<string> {
+  const { vnf } = a;
+  const cluster = a.cluster.name;
+  const { node, host } = prepared ? await s.take(prepared, `${k}/host`) : await prepareNode(s, book, k, a);
+  const meta = { cluster, node };
   await s.notify(a.hostLabel, meta, { address: host.address, zone: host.zone });
 
+  const spec = a.app ?? a.cluster.app;
   const appTimeout = (a.cluster.health?.timeoutMs ?? 30_000) + 15_000;
   // as this kind of host runs it: a docker host takes the app's `docker` command, args and cwd
   const run = Descriptor.appOnHost(spec, host.driver);

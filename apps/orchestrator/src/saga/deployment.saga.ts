@@ -1,6 +1,6 @@
 import { Descriptor, Label, Vnfm } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
-import { addNode } from './add-node.js';
+import { addNode, NodesAhead } from './add-node.js';
 import type { Saga } from './saga.js';
 
 export type DeploymentParams = {
@@ -31,9 +31,10 @@ export async function deployment(s: Saga, book: VnfBook, p: DeploymentParams): P
     await s.vnfm(`${c}/activate`, Label.activateCluster, Vnfm.Subject.clusterActivate, { vnf, spec: cluster }, { cluster: c });
     await s.notify(Label.activateCluster, { cluster: c });
 
-    // loop over all cluster nodes
-    for (let i = 1; i <= cluster.nodes; i++) {
-      await addNode(s, book, `${c}/${i}`, { vnf, cluster, clients, hostLabel: Label.activateVirtualHost });
-    }
+    // loop over all cluster nodes: their hosts activated ahead of their turn (ADR 25)
+    const keys = Array.from({ length: cluster.nodes }, (_, i) => `${c}/${i + 1}`);
+    const add = { vnf, cluster, clients, hostLabel: Label.activateVirtualHost };
+    const ahead = new NodesAhead(s, book, keys, add);
+    for (const [i, k] of keys.entries()) await addNode(s, book, k, add, ahead.node(i));
   }
 }

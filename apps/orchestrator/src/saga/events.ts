@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Bus } from '@vnf-lcm/bus';
-import { Events, Label, Participant, type Records } from '@vnf-lcm/contracts';
+import { Events, Label, Participant, type Records, StepRef } from '@vnf-lcm/contracts';
 import { operationState } from '../metrics.js';
 import type { StepMeta } from './saga.js';
 
@@ -16,7 +16,7 @@ export class OpEvents {
   /** `DevOps->AO: request ...` (or `VNFM->AO:`): drawn once the operation record exists */
   opened(r: Records.OpRecord, label: string): void {
     const from = r.requestedBy === 'VNFM' ? Participant.vnfm : Participant.devops;
-    this.bus.arrow(Participant.ao, { op: r.id, label }, 'request', from);
+    this.bus.arrow(Participant.ao, { op: r.id, label, step: StepRef.of(r.id, 'request') }, 'request', from);
   }
 
   /**
@@ -46,7 +46,7 @@ export class OpEvents {
       ...(details ? { details } : {}),
     };
     const subject = Events.subject(r.vnf, r.id);
-    this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify, once, ...meta }, subject);
+    this.bus.arrow(Participant.devops, { op: r.id, label: Label.notify, once, step: once, ...meta }, subject);
     this.bus.publishOnce(subject, event, once);
   }
 
@@ -57,8 +57,9 @@ export class OpEvents {
    */
   async closing(r: Records.OpRecord): Promise<void> {
     const { id, vnf, requestedBy } = r;
-    this.bus.arrow(Participant.devops, { op: id, label: Label.notify, once: `${id}/end/devops` }, Events.subject(vnf, id));
-    if (requestedBy === 'VNFM') this.bus.arrow(Participant.vnfm, { op: id, label: Label.notify, once: `${id}/end/vnfm` }, Events.subject(vnf, id));
+    const step = StepRef.of(id, 'end');
+    this.bus.arrow(Participant.devops, { op: id, label: Label.notify, once: `${step}/devops`, step }, Events.subject(vnf, id));
+    if (requestedBy === 'VNFM') this.bus.arrow(Participant.vnfm, { op: id, label: Label.notify, once: `${step}/vnfm`, step }, Events.subject(vnf, id));
     await this.bus.settled();
   }
 }

@@ -1,6 +1,6 @@
 import { Label, Vnfm } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
-import { addNode } from './add-node.js';
+import { addNode, HOSTS_AHEAD, NodesAhead } from './add-node.js';
 import { removeNode } from './remove-node.js';
 import type { Saga } from './saga.js';
 
@@ -17,6 +17,11 @@ export async function healing(s: Saga, book: VnfBook, p: HealParams): Promise<vo
   const { v, spec, clients } = await book.cluster(s.record.vnf, p.cluster);
   const zone = v.nodes[p.cluster]?.find((n) => n.node === p.node)?.zone;
 
+  // the new node's host is activated while the old node is removed (ADR 25): it is the slow
+  // part of the replacement, and it needs nothing of the old node
+  const add = { vnf: v.name, cluster: spec, clients, zone, hostLabel: Label.activateNewVirtualHost };
+  const replacement = HOSTS_AHEAD > 1 ? new NodesAhead(s, book, ['new'], add).node(0) : undefined;
+
   // remove old node from cluster
   await removeNode(s, book, 'old', {
     vnf: v.name,
@@ -29,5 +34,5 @@ export async function healing(s: Saga, book: VnfBook, p: HealParams): Promise<vo
   });
 
   // add new node to cluster
-  await addNode(s, book, 'new', { vnf: v.name, cluster: spec, clients, zone, hostLabel: Label.activateNewVirtualHost });
+  await addNode(s, book, 'new', add, replacement);
 }

@@ -60,7 +60,8 @@ export class OperationRunner {
     const saga = this.saga(op, log);
     try {
       if (op.record.state !== OpState.processing) this.events.state(await op.write((r) => ({ ...r, state: OpState.processing })));
-      await sagaFor(op.record, this.book)(saga);
+      // steps started ahead settle first: none may write the record once the operation has ended
+      await sagaFor(op.record, this.book)(saga).finally(() => saga.settle());
       await this.end(op, OpState.completed, saga);
       log.info({ algorithm: op.record.algorithm }, 'operation completed');
     } catch (err) {
@@ -100,7 +101,7 @@ export class OperationRunner {
     const saga = this.saga(op, log);
     saga.replay = true;
     try {
-      await sagaFor(op.record, this.book)(saga);
+      await sagaFor(op.record, this.book)(saga).finally(() => saga.settle());
     } catch (err) {
       if (!(err instanceof ReplayEnd)) return this.failTemp(op, { ...(op.record.error ?? { err_code: 'internal', description: 'replay failed' }) }, log);
     }

@@ -1,6 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Bus, BusError, type Logger } from '@vnf-lcm/bus';
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
-import { Label, Participant, type Records } from '@vnf-lcm/contracts';
+import { Label, Participant, type Records, StepRef } from '@vnf-lcm/contracts';
 import { stepDone } from '../metrics.js';
 import type { OpHandle } from '../records/op-handle.js';
 import type { OpEvents } from './events.js';
@@ -33,6 +34,9 @@ export const stepRetry: RetryPolicy = retry(transient, {
  */
 export const STEP_TIMEOUT_MS = { vim: 20_000, vnfm: 15_000, removeHost: 35_000, destroyApp: 30_000 } as const;
 
+/** set while steps run ahead of their turn (Saga.early): they are not the step the saga is at */
+const early = new AsyncLocalStorage<true>();
+
 export interface StepMeta {
   cluster?: string;
   node?: string;
@@ -51,6 +55,10 @@ export class Saga {
 
   private lastKey = 'start';
   private undoing = false;
+  /** steps started ahead of their turn, until they settle */
+  private readonly ahead = new Set<Promise<unknown>>();
+  /** the step each failure of a step run ahead came from, for the operation's error */
+  private readonly failedAt = new WeakMap<object, string>();
   /** replay only: no step is sent, the saga runs until the first step not yet done */
   replay = false;
 
@@ -119,6 +127,39 @@ export class Saga {
     this.undos.push({ name, run });
   }
 
+  /**
+   * Starts `fn` (made of steps) now, beside the saga's own line, for steps whose turn comes later:
+   * the slow part of adding a node, its host, while the node before it gets its application. The
+   * result is taken with take() where the diagram has the steps; a failure waits for it there.
+   */
+  early<T>(fn: () => Promise<T>): Promise<T> {
+    const p = early.run(true, fn);
+    this.ahead.add(p);
+    p.catch(() => undefined).finally(() => this.ahead.delete(p));
+    return p;
+  }
+
+  /**
+   * The result of steps started by early(): the saga is now at step `key`, and the trace reads
+   * that step's arrows here, where the diagram has them (Trace.inReadingOrder).
+   */
+  async take<T>(started: Promise<T>, key: string): Promise<T> {
+    try {
+      const result = await started;
+      this.lastKey = key;
+      this.bus.place(this.record.id, StepRef.of(this.record.id, key));
+      return result;
+    } catch (err) {
+      this.lastKey = (err instanceof Object && this.failedAt.get(err)) || key;
+      throw err;
+    }
+  }
+
+  /** Waits until no step started ahead runs any more (before the operation ends or rolls back). */
+  async settle(): Promise<void> {
+    while (this.ahead.size > 0) await Promise.allSettled([...this.ahead]);
+  }
+
   /** whether the step `key` is recorded (done, in this run or before a resume) */
   done(key: string): boolean {
     return this.record.steps.some((s) => s.key === key);
@@ -130,6 +171,7 @@ export class Saga {
 
   /** Runs the registered undos in reverse order; each is made of steps, so each runs once. */
   async rollback(): Promise<void> {
+    await this.settle();
     this.undoing = true;
     for (const u of [...this.undos].reverse()) {
       this.log.info({ undo: u.name }, 'undoing');
@@ -146,13 +188,28 @@ export class Saga {
 
   /** published once: see OpEvents.step */
   private async publish(key: string, step: string, meta: StepMeta, details?: Record<string, unknown>): Promise<undefined> {
-    this.events.step(this.record, `${this.record.id}/${key}`, step, meta, details);
+    this.events.step(this.record, StepRef.of(this.record.id, key), step, meta, details);
     this.log.info({ step, ...meta }, 'notify');
     return undefined;
   }
 
   private async step<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>, keep?: (result: T) => unknown): Promise<T> {
+    if (early.getStore()) return this.stepAhead(key, label, meta, fn, keep);
     this.lastKey = key;
+    return this.run(key, label, meta, fn, keep);
+  }
+
+  /** a step run ahead of its turn: when it fails, the operation's error names it */
+  private async stepAhead<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>, keep?: (result: T) => unknown): Promise<T> {
+    try {
+      return await this.run(key, label, meta, fn, keep);
+    } catch (err) {
+      if (err instanceof Object && !this.failedAt.has(err)) this.failedAt.set(err, key);
+      throw err;
+    }
+  }
+
+  private async run<T>(key: string, label: string, meta: StepMeta, fn: () => Promise<T>, keep?: (result: T) => unknown): Promise<T> {
     const done = this.record.steps.find((s) => s.key === key);
     if (done) return done.result as T;
     if (this.replay) throw new ReplayEnd();
@@ -183,6 +240,6 @@ export class Saga {
   }
 
   private callOpts(key: string, label: string, meta: StepMeta) {
-    return { op: this.record.id, label, step: `${this.record.id}/${key}`, ...meta };
+    return { op: this.record.id, label, step: StepRef.of(this.record.id, key), ...meta };
   }
 }

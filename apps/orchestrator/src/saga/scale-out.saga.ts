@@ -1,6 +1,6 @@
 import { Label } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
-import { addNode } from './add-node.js';
+import { addNode, NodesAhead } from './add-node.js';
 import type { Saga } from './saga.js';
 
 export type ScaleParams = {
@@ -14,8 +14,9 @@ export type ScaleParams = {
 export async function scaleOut(s: Saga, book: VnfBook, p: ScaleParams): Promise<void> {
   const { v, spec, clients } = await book.cluster(s.record.vnf, p.cluster);
 
-  // loop until required capacity is reached
-  for (let i = 1; i <= p.to - p.from; i++) {
-    await addNode(s, book, `${i}`, { vnf: v.name, cluster: spec, clients, hostLabel: Label.activateVirtualHost });
-  }
+  // loop until required capacity is reached: the hosts activated ahead of their turn (ADR 25)
+  const keys = Array.from({ length: p.to - p.from }, (_, i) => `${i + 1}`);
+  const add = { vnf: v.name, cluster: spec, clients, hostLabel: Label.activateVirtualHost };
+  const ahead = new NodesAhead(s, book, keys, add);
+  for (const [i, k] of keys.entries()) await addNode(s, book, k, add, ahead.node(i));
 }

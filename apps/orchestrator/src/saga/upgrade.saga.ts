@@ -1,6 +1,6 @@
 import { Descriptor, Label, Vnfm } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
-import { addNode } from './add-node.js';
+import { addNode, NodesAhead, ROLLING_AHEAD } from './add-node.js';
 import { removeNode } from './remove-node.js';
 import type { Saga } from './saga.js';
 
@@ -24,10 +24,20 @@ export async function upgrade(s: Saga, book: VnfBook, p: UpgradeParams): Promise
   const { v, spec, clients } = await book.cluster(s.record.vnf, p.cluster);
   const base = { vnf: v.name, cluster: p.cluster, clients };
 
+  // the next new node's host is activated while this one's old node leaves (ADR 25)
+  const add = { vnf: v.name, cluster: spec, clients, app: p.app, hostLabel: Label.activateNewVirtualHost };
+  const ahead = new NodesAhead(
+    s,
+    book,
+    Array.from({ length: p.count }, (_, i) => `${i + 1}/new`),
+    add,
+    ROLLING_AHEAD,
+  );
+
   // loop until all cluster nodes are upgraded
   for (let i = 1; i <= p.count; i++) {
     // add new node to cluster
-    await addNode(s, book, `${i}/new`, { vnf: v.name, cluster: spec, clients, app: p.app, hostLabel: Label.activateNewVirtualHost });
+    await addNode(s, book, `${i}/new`, add, ahead.node(i - 1));
 
     // remove old node from cluster
     await removeNode(s, book, `${i}/old`, {
