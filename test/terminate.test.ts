@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Access, Lifecycle, Query, Vnfm, type Records } from '@vnf-lcm/contracts';
@@ -40,8 +40,28 @@ const nodesOf = (v: Records.VnfRecord) =>
 let deployOp: string;
 let before: string[];
 
+/**
+ * examples/web.yaml, its backend held before it starts while a file `hold-<node>` is in the test's
+ * folder: an operation adding that node cannot end before the test lets it (by removing the file)
+ */
+const held = () =>
+  example('web', (d) => {
+    writeFileSync(
+      join(sys.dir, 'held.mjs'),
+      [
+        "import { existsSync } from 'node:fs';",
+        `while (existsSync('${sys.dir}/hold-' + process.env.VNF_NODE)) await new Promise((r) => setTimeout(r, 50));`,
+        `await import('${join(ROOT, 'examples/apps/backend.mjs')}');`,
+      ].join('\n'),
+    );
+    const b = d.clusters.find((c) => c.name === 'backend')!;
+    b.app = { ...b.app, args: ['held.mjs'], cwd: sys.dir };
+    // a held node is not given up on while the test holds it, however slow the machine
+    b.health = { ...b.health!, timeoutMs: 60_000 };
+  });
+
 test('deploy examples/web.yaml', async () => {
-  const r = await sys.deploy(example('web'));
+  const r = await sys.deploy(held());
   expect(r.state).toBe('COMPLETED');
   deployOp = r.id;
   before = nodesOf(await sys.vnf('web'));
@@ -50,8 +70,12 @@ test('deploy examples/web.yaml', async () => {
 });
 
 test('refused while another operation runs, for an unknown vnf, for a bad name, and to an observer: nothing changes', async () => {
+  // the scale-out's new backend waits for the test: the scale-out still runs when terminate comes
+  const hold = join(sys.dir, `hold-web-backend-${(await sys.vnf('web')).nextSeq.backend + 1}`);
+  writeFileSync(hold, '');
   const scale = await sys.req<Lifecycle.Reply>(Lifecycle.Subject.scaleOut, { vnf: 'web', cluster: 'backend', by: 1 });
   const busy = await sys.raw(Lifecycle.Subject.terminate, { vnf: 'web' });
+  rmSync(hold);
   expect(busy.error).toMatchObject({
     err_code: 'conflict',
     description: expect.stringMatching(/running operation/),

@@ -1,8 +1,9 @@
 import { isCasConflict } from '@vnf-lcm/bus';
+import type { Records } from '@vnf-lcm/contracts';
 import type { OpStore } from './op-store.js';
 
+/** how many times a write that got no answer is looked into and tried again (about 20 s: NATS restarting) */
 const WRITE_ATTEMPTS = 15;
-import type { Records } from '@vnf-lcm/contracts';
 
 export class LostOwnership extends Error {
   constructor(op: string) {
@@ -10,6 +11,9 @@ export class LostOwnership extends Error {
     this.name = 'LostOwnership';
   }
 }
+
+/** What a handle needs of the records: read one whole, write one with compare-and-set. */
+export type OpRecords = Pick<OpStore, 'get' | 'update'>;
 
 /**
  * The one writer of an operation record. It keeps the revision it last wrote and writes with
@@ -22,7 +26,7 @@ export class OpHandle {
   lost = false;
 
   constructor(
-    private readonly kv: OpStore,
+    private readonly kv: OpRecords,
     public record: Records.OpRecord,
     private revision: number,
   ) {}
@@ -38,34 +42,53 @@ export class OpHandle {
       // appended to a new array), and a deep copy of a record holding every step cost O(steps) at
       // each step: 9 ms per step at the end of a 1000-node deployment (bench/scale)
       const value = change({ ...this.record });
-      /** an attempt got no answer: it may have been stored all the same */
-      let unanswered = false;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          this.revision = await this.kv.update(this.record.id, value, this.revision);
-          break;
-        } catch (err) {
-          if (isCasConflict(err)) {
-            // the record is this write, stored by the attempt that got no answer (a NATS server
-            // killed with the answer on its way): not another orchestrator's
-            const landed = unanswered ? await this.kv.get(this.record.id).catch(() => undefined) : undefined;
-            if (landed && JSON.stringify(landed.value) === JSON.stringify(value)) {
-              this.revision = landed.revision;
-              break;
-            }
-            this.lost = true;
-            throw new LostOwnership(this.record.id);
-          }
-          unanswered = true;
-          // NATS is away (restarting, reconnecting): the record waits for it, it does not give up
-          if (attempt >= WRITE_ATTEMPTS) throw err;
-          await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-        }
-      }
+      await this.store(value);
       this.record = value;
       return value;
     });
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Writes `value` over the revision this handle holds. A write that got no answer (NATS away,
+   * or the answer lost on its way back) may have been stored all the same: the record is read
+   * before writing again, and says which. Still ours: it was not, write again. This write: it
+   * was, done. Anything else: another orchestrator advanced it. A read that gets no answer
+   * either is asked again, as the write would be: NATS away is not the operation lost.
+   */
+  private async store(value: Records.OpRecord): Promise<void> {
+    const id = this.record.id;
+    let unanswered: unknown;
+    for (let attempt = 0; ; attempt++) {
+      if (unanswered !== undefined) {
+        if (attempt > WRITE_ATTEMPTS) throw unanswered;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+        const now = await this.kv.get(id).then(
+          (v) => ({ v }),
+          () => undefined,
+        );
+        if (!now) continue;
+        if (now.v && JSON.stringify(now.v.value) === JSON.stringify(value)) {
+          this.revision = now.v.revision;
+          return;
+        }
+        if (now.v?.revision !== this.revision) return this.lose(id);
+      }
+      try {
+        this.revision = await this.kv.update(id, value, this.revision);
+        return;
+      } catch (err) {
+        // a write refused before any went unanswered is another orchestrator's; after one, it
+        // may be that write, stored late (a reconnecting client sends what it held): read, as above
+        if (isCasConflict(err) && unanswered === undefined) return this.lose(id);
+        unanswered = err;
+      }
+    }
+  }
+
+  private lose(id: string): never {
+    this.lost = true;
+    throw new LostOwnership(id);
   }
 }

@@ -11,8 +11,12 @@ import { Access, Query, type Records } from '@vnf-lcm/contracts';
  */
 export const STEP_PAGE_BYTES = Math.max(1024, Number(process.env.AO_STEP_PAGE_BYTES) || 64 * 1024);
 
-/** An operation record as stored: its newest steps, and where the older ones are. */
-export type OpHead = Records.OpRecord & { stepPages?: Records.StepPage[] };
+/**
+ * An operation record as stored: its newest steps only, and where the older ones are. Not a
+ * whole record (get() gives that): its steps are read-only, so that a head given where a whole
+ * record is wanted (to resume it, to count its steps) does not compile.
+ */
+export type OpHead = Omit<Records.OpRecord, 'steps'> & { steps: readonly Records.StepRecord[]; stepPages?: Records.StepPage[] };
 
 /**
  * The operation records (`ao-ops`) with their steps split off into immutable pages
@@ -53,6 +57,17 @@ export class OpStore {
   /** the stored heads: every field but the older steps (their count is in stepPages) */
   async values(): Promise<OpHead[]> {
     return this.heads.values();
+  }
+
+  /**
+   * Deletes an operation record: its head first (from then on it is neither listed nor resumed),
+   * then every page under its id, those no head names too (written by an orchestrator that then
+   * lost the record to another). Whatever prunes operation records deletes them with this.
+   */
+  async delete(id: string): Promise<void> {
+    await this.heads.delete(id);
+    this.pages.delete(id);
+    for (const key of await this.steps.keys(`${id}.>`)) if (await this.steps.get(key)) await this.steps.delete(key);
   }
 
   async create(id: string, r: Records.OpRecord): Promise<number> {

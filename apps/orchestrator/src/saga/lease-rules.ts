@@ -13,7 +13,7 @@ export const LEASE_MS = Number(process.env.AO_LEASE_MS ?? 3000);
 export const ACTIVE: readonly Records.OpState[] = [OpState.starting, OpState.processing, OpState.rollingBack];
 
 /** An active operation whose lease ran out at `nowMs`: its orchestrator is gone, any other may take it. */
-export function orphaned(r: Records.OpRecord, nowMs: number): boolean {
+export function orphaned(r: Pick<Records.OpRecord, 'state' | 'leaseUntil'>, nowMs: number): boolean {
   return ACTIVE.includes(r.state) && (r.leaseUntil ?? 0) <= nowMs;
 }
 

@@ -1,5 +1,5 @@
 import { BusError } from '@vnf-lcm/bus';
-import { Label, Vim, Vnfm, type Descriptor } from '@vnf-lcm/contracts';
+import { Label, Vim, Vnfm, type Descriptor, type Records } from '@vnf-lcm/contracts';
 import { addNode, type AddNode } from './add-node.js';
 import type { VnfBook } from '../records/vnf-book.js';
 import { STEP_TIMEOUT_MS, type Saga } from './saga.js';
@@ -18,9 +18,18 @@ export interface RemoveNode {
   hostLabel: string;
   /** undoing a node that may never have joined (or never got a host): skip what is not there */
   partial?: boolean;
-  /** how the undo puts a node back: the application and zone the removed one had */
-  restore?: { app?: Descriptor.AppSpec; zone?: string };
+  /**
+   * the undo puts a node back: one like the removed node (its version and zone, as the VNF
+   * record had them); the application and zone named here where the record does not tell
+   */
+  restore?: Restore;
 }
+
+export type Restore = { app?: Descriptor.AppSpec; zone?: string };
+
+/** What the removed node ran and where, kept with the leave's answer for its undo. */
+export type Was = { version?: string; zone?: string };
+type Left = Vnfm.ScaleInReply & { was?: Was };
 
 /**
  * "remove old node from cluster", as scale-in, healing, upgrade and migrate draw it: scale-in
@@ -32,12 +41,17 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
 
   // the cluster determines the node that leaves, as `pick` says (the newest, one of an old version...)
   const scaleIn: Vnfm.ClusterScaleIn = { vnf, cluster, pick: a.pick, node: a.node, version: a.version, zone: a.zone };
-  const leave = () => s.vnfm<Vnfm.ScaleInReply>(`${k}/leave`, Label.scaleInCluster, Vnfm.Subject.clusterScaleIn, scaleIn, { cluster, node: a.node });
-  const left = a.partial ? await leave().catch(notFound({ cluster, node: a.node!, members: [] })) : await leave();
+  // what the leaving node runs and where is read before it leaves and kept with the answer: a
+  // cluster may run two versions or span two zones, and the undo puts back one like it, even
+  // after a restart, once the record has dropped the node
+  const members = a.restore && !s.done(`${k}/leave`) ? ((await book.get(vnf))?.nodes[cluster] ?? []) : [];
+  const keep = (r: Left): Left => ({ ...r, was: r.was ?? wasOf(members.find((n) => n.node === r.node)) });
+  const leave = () => s.vnfm<Left>(`${k}/leave`, Label.scaleInCluster, Vnfm.Subject.clusterScaleIn, scaleIn, { cluster, node: a.node }, undefined, keep);
+  const left = keep(a.partial ? await leave().catch(notFound({ cluster, node: a.node!, members: [] })) : await leave());
   const meta = { cluster, node: left.node };
   // from here on the node is out of the cluster: its undo is registered now, so that a removal
   // that fails or is cancelled half way is finished and a node put back, not left one short
-  if (a.restore) putBack(s, book, k, a, a.restore, left.node);
+  if (a.restore) putBack(s, book, k, a, a.restore, left.node, left.was);
   // the AO's record agrees with the cluster before the diagram's notify
   await s.local(`${k}/unrecord`, 'record node removal', meta, () => book.removeNode(vnf, cluster, left.node));
   await s.notify(Label.scaleInCluster, meta);
@@ -58,12 +72,27 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
   return left.node;
 }
 
+const wasOf = (n: Records.NodeRecord | undefined): Was | undefined => (n ? { version: n.version, zone: n.zone } : undefined);
+
+/**
+ * What a node put back in place of a removed one runs, and where: what the removed node ran
+ * (its version, from the cluster's versions) and where it was; what the removal names
+ * (`restore`) where that is not known (a version the cluster no longer holds, a node the record
+ * did not list); else, left undefined, the cluster's own app and zone.
+ */
+export function putBackAs(restore: Restore, was: Was | undefined, spec: Descriptor.ClusterSpec): Restore & { unknownVersion?: string } {
+  const zone = was?.zone ?? restore.zone;
+  if (!was?.version) return { app: restore.app, zone };
+  const app = [restore.app, spec.app, ...(spec.versions ?? [])].find((x) => x?.version === was.version);
+  return app ? { app, zone } : { app: restore.app, zone, unknownVersion: was.version };
+}
+
 /**
  * The undo of a removal: what the removal did not get to is finished first (the node left the
  * cluster: it does not come back), then a new node like the one removed (its application and
  * zone) joins again.
  */
-function putBack(s: Saga, book: VnfBook, k: string, a: RemoveNode, restore: NonNullable<RemoveNode['restore']>, removed: string) {
+function putBack(s: Saga, book: VnfBook, k: string, a: RemoveNode, restore: Restore, removed: string, was: Was | undefined) {
   s.onUndo(`put back a node for ${removed}`, async () => {
     const { vnf, cluster } = a;
     const meta = { cluster, node: removed };
@@ -74,7 +103,10 @@ function putBack(s: Saga, book: VnfBook, k: string, a: RemoveNode, restore: NonN
         .catch(notFound(undefined));
     if (!s.done(`${k}/host`)) await s.vim(`undo/${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: removed }, meta, STEP_TIMEOUT_MS.removeHost);
     const { spec } = await book.cluster(a.vnf, a.cluster);
-    const again: AddNode = { vnf: a.vnf, cluster: spec, clients: a.clients, app: restore.app, zone: restore.zone, hostLabel: Label.activateNewVirtualHost };
+    const { app, zone, unknownVersion } = putBackAs(restore, was, spec);
+    if (unknownVersion)
+      s.log.warn({ ...meta, version: unknownVersion, instead: (app ?? spec.app).version }, 'version of the removed node no longer known: putting back another');
+    const again: AddNode = { vnf: a.vnf, cluster: spec, clients: a.clients, app, zone, hostLabel: Label.activateNewVirtualHost };
     await addNode(s, book, `undo/${k}/add`, again);
   });
 }

@@ -21,7 +21,10 @@ export function terminationPlan(v: Records.VnfRecord): TerminateParams {
  * Terminate, as docs/sequences/terminate.wsd draws it: scale-in.wsd's "remove old node from
  * cluster" for every node, cluster by cluster, clients first. Once the operation completes the
  * runner marks the VNF NOT_INSTANTIATED (ADR 20). Each removal registers scale-in's undo, so a
- * rollback puts nodes back, providers before clients (undos run newest first).
+ * rollback puts nodes back, providers before clients (undos run newest first), each like the one
+ * removed: its own version and zone (`restore: {}` names none of its own: remove-node.ts reads them
+ * from the VNF record), since a cluster may run two versions or span two zones after an upgrade
+ * or a migration that stopped half way.
  */
 export async function terminate(s: Saga, book: VnfBook, p: TerminateParams): Promise<void> {
   const vnf = s.record.vnf;

@@ -53,7 +53,7 @@ export function vnfSummary(v: VnfRecord): VnfSummary {
 }
 
 /** `stepPages`: a stored record's steps kept apart, counted with the rest */
-export function opSummary(o: OpRecord & { stepPages?: { count: number }[] }): OpSummary {
+export function opSummary(o: Omit<OpRecord, 'steps'> & { steps: readonly unknown[]; stepPages?: { count: number }[] }): OpSummary {
   const params: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(o.params)) {
     // the big ones: a deployment's descriptor, an upgrade's app specs
