@@ -13,7 +13,8 @@ import { BACKEND, startOnce } from './lib/baseline.mjs';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' }, secure: { type: 'boolean', default: false } } });
 const RUNS = Number(args.runs);
-const TARGET = { detectionMs: 1000, recoveryP50Ms: 3000 };
+// issue 12: a death noticed within 100 ms, the replacement serving within half a second (median)
+const TARGET = { detectionMs: 100, recoveryP50Ms: 500 };
 
 const sys = new BenchSystem(48 + 100, {}, { secure: args.secure });
 try {
