@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { envOf, findProcesses } from './procs.js';
 import { Installation } from '@vnf-lcm/auth';
+import { CORE_PROBES, waitForServices } from '@vnf-lcm/bus/ready';
 import { Access, Deploy, Events, isErrorReply, Query, Records, Vim } from '@vnf-lcm/contracts';
 import { freePorts, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from './nats-server.js';
 
@@ -240,23 +241,9 @@ export class System {
     return n;
   }
 
+  /** Until the orchestrator, the VNFM and the VIM adapter each answer (one instance of each is enough). */
   async waitReady(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (const [subject, body] of [
-      [Query.Subject.vnfList, {}],
-      [Vim.Subject.hostList, {}],
-      ['vnf.vnfm.cluster-get', { vnf: 'probe' }],
-    ] as const) {
-      for (;;) {
-        try {
-          await this.nc.request(subject, JSON.stringify(body), { timeout: 1000 });
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw new Error(`service on ${subject} not ready: ${(err as Error).message}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    }
+    await waitForServices(this.nc, CORE_PROBES, { timeoutMs });
   }
 
   /** A raw request: the JSON reply, error replies included. */
