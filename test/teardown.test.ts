@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { hostProcesses, processesUnder, ROOT } from './support/system.js';
+import { saidLines } from './support/launcher.js';
+import { freePorts } from './support/nats-server.js';
+import { hostProcesses, killProcessesUnder, processesUnder, ROOT } from './support/system.js';
 
 /**
  * Ctrl-C of the launcher, with and without --teardown, over one --data folder (issue 13.7):
@@ -33,17 +34,6 @@ writeFileSync(
     .replaceAll('cwd: apps', `cwd: ${join(ROOT, 'examples/apps')}`),
 );
 const NODES = ['web-backend-1', 'web-backend-2', 'web-backend-3', 'web-frontend-1', 'web-frontend-2'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** One run of the launcher: its output as `[service] msg` lines, and Ctrl-C as a terminal sends it. */
 class Run {
@@ -79,18 +69,7 @@ class Run {
   }
 
   said(): string {
-    return this.out
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => {
-        try {
-          const r = JSON.parse(l) as { service: string; msg: string };
-          return `[${r.service}] ${r.msg}`;
-        } catch {
-          return l;
-        }
-      })
-      .join('\n');
+    return saidLines(this.out);
   }
 
   async until(re: RegExp, timeoutMs = 90_000): Promise<RegExpExecArray> {
@@ -122,6 +101,20 @@ class Run {
 /** the hosts' folders the process driver made under the zone's root */
 const hostFolders = () => (existsSync(hostsRoot) ? readdirSync(hostsRoot).filter((f) => statSync(join(hostsRoot, f)).isDirectory()) : []);
 
+/**
+ * What a teardown left, all at once so that a failure shows the whole of it: its exit code, the
+ * healings the VNFM asked for (`said`: the run's output), and the agents, applications, host
+ * folders and processes still there.
+ */
+const leftAfter = (code: number | null, said: string) => ({
+  code,
+  healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
+  left: hostProcesses(dir),
+  folders: hostFolders(),
+  processes: processesUnder(dir).length,
+});
+const NOTHING_LEFT = { code: 0, healingAsked: 0, left: { agents: [], apps: [] }, folders: [], processes: 0 };
+
 const opsOf = async (nc: NatsConnection) =>
   (await nc.request('vnf.ao.op-list', JSON.stringify({ vnf: 'web' }), { timeout: 5000 })).json<{
     ops: { id: string; algorithm: string; state: string; requestedBy: string; startedAt: string }[];
@@ -131,7 +124,7 @@ let run: Run | undefined;
 /** the same ports at every start, as an operator's launcher has: the agents left running reconnect there */
 let ports: [number, number];
 beforeAll(async () => {
-  ports = [await freePort(), await freePort()];
+  ports = (await freePorts(2)) as [number, number];
 });
 
 afterAll(async () => {
@@ -140,13 +133,7 @@ afterAll(async () => {
     await run.ctrlC();
     clearTimeout(t);
   }
-  for (const pid of processesUnder(dir)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  killProcessesUnder(dir);
   rmSync(dir, { recursive: true, force: true });
 }, T);
 
@@ -165,19 +152,7 @@ test(
     const code = await run.ctrlC();
     const said = run.said();
     // all at once, so that a failure shows the whole of what was left
-    expect({
-      code,
-      healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
-      left: hostProcesses(dir),
-      folders: hostFolders(),
-      processes: processesUnder(dir).length,
-    }).toEqual({
-      code: 0,
-      healingAsked: 0,
-      left: { agents: [], apps: [] },
-      folders: [],
-      processes: 0,
-    });
+    expect(leftAfter(code, said)).toEqual(NOTHING_LEFT);
     expect(said).toMatch(/^\[vnf-lcm\] web terminated \(op \S+\)$/m);
     expect(said).toMatch(/^\[vnf-lcm\] stopped$/m);
   },
@@ -261,19 +236,7 @@ test(
     await run.until(/^\[vim-adapter\] virtual host activated$/m);
     const code = await run.ctrlC();
     const said = run.said();
-    expect({
-      code,
-      healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
-      left: hostProcesses(dir),
-      folders: hostFolders(),
-      processes: processesUnder(dir).length,
-    }).toEqual({
-      code: 0,
-      healingAsked: 0,
-      left: { agents: [], apps: [] },
-      folders: [],
-      processes: 0,
-    });
+    expect(leftAfter(code, said)).toEqual(NOTHING_LEFT);
     expect(said).toMatch(/^\[vnf-lcm\] web: waiting for operation \S+ to end before terminating$/m);
     expect(said).toMatch(/^\[vnf-lcm\] web terminated \(op \S+\)$/m);
   },
@@ -289,19 +252,7 @@ async function cutShort(flags: string[], cut: (r: Run) => Promise<void>, said: R
   await cut(run);
   const code = await exit;
   const out = run.said();
-  expect({
-    code,
-    healingAsked: out.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
-    left: hostProcesses(dir),
-    folders: hostFolders(),
-    processes: processesUnder(dir).length,
-  }).toEqual({
-    code: 0,
-    healingAsked: 0,
-    left: { agents: [], apps: [] },
-    folders: [],
-    processes: 0,
-  });
+  expect(leftAfter(code, out)).toEqual(NOTHING_LEFT);
   expect(out).toMatch(said);
   expect(out).not.toMatch(/^\[vnf-lcm\] web terminated/m);
   // the backends go last and slowly: some were left to the sweep

@@ -332,7 +332,7 @@ export class System {
       /* the VIM may be down in this test */
     }
     for (const s of this.procs.keys()) await this.kill(s, 'SIGTERM');
-    killStragglers(this.dir);
+    killProcessesUnder(this.dir);
     await this.nc?.close().catch(() => undefined);
     await this.keeper?.close();
     if (this.cluster) await this.cluster.stop();
@@ -372,7 +372,8 @@ export function hostProcesses(dir: string): { agents: string[]; apps: string[] }
   return { agents: agents.sort(), apps: apps.sort() };
 }
 
-function killStragglers(dir: string) {
+/** kill -9 of every process processesUnder(dir) finds: what a test leaves running, after it. */
+export function killProcessesUnder(dir: string): void {
   for (const pid of processesUnder(dir)) {
     try {
       process.kill(pid, 'SIGKILL');
