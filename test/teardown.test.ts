@@ -11,8 +11,10 @@ import { hostProcesses, killProcessesUnder, processesUnder, ROOT } from './suppo
  * Ctrl-C of the launcher, with and without --teardown, over one --data folder (issue 13.7):
  * with it, every VNF is terminated through the AO (no healing races the removals) and nothing
  * of the hosts is left; without it, the hosts outlive the launcher and the next start on the
- * same folder takes them back. Its own folder, free ports and 127.70/16.
+ * same folder takes them back. Its own folder, free ports and 127.70/16 (VNF_TEST_OCTET moves it
+ * elsewhere, as it moves a System).
  */
+const OCTET = Number(process.env.VNF_TEST_OCTET ?? 70);
 const T = 240_000;
 const dir = mkdtempSync(join(tmpdir(), 'vnf-teardown-'));
 // agents run as an unprivileged user when the test runs as root: it must reach the hosts' folders
@@ -52,7 +54,7 @@ class Run {
       VNF_HEARTBEAT_MS: '100',
       VNF_APP_ROOTS: `${join(ROOT, 'examples')}:${FIXTURES}`,
       VNFM_FAILURE_MS: '350',
-      VIM_ZONES: JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: '127.70.0.0/16', root: hostsRoot }] }),
+      VIM_ZONES: JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: `127.${OCTET}.0.0/16`, root: hostsRoot }] }),
     };
     delete env.NATS_URL; // the launcher must start its own server
     const args = ['--data', data, '--port', String(port), '--monitor', String(monitor), '--no-console', ...flags];
@@ -143,7 +145,7 @@ test(
   'Ctrl-C with --teardown terminates the VNF through the AO: no agent, application or host folder is left, no healing is asked for, exit 0',
   async () => {
     run = new Run(...ports, ['--fresh', '--teardown', '--deploy', descriptor]);
-    await run.until(/^\[vnf-lcm\] web: curl http:\/\/127\.70\.\d+\.\d+:8000\/$/m);
+    await run.until(new RegExp(`^\\[vnf-lcm\\] web: curl http://127\\.${OCTET}\\.\\d+\\.\\d+:8000/$`, 'm'));
     await run.until(/^\[vnf-lcm\] running; Ctrl-C stops everything$/m);
     expect(hostProcesses(dir)).toEqual({ agents: NODES, apps: NODES });
     expect(hostFolders().length).toBe(NODES.length);
