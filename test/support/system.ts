@@ -303,6 +303,11 @@ export class System {
     return Promise.all((await this.vnfs()).map((v) => this.vnf(v.name)));
   }
 
+  /** every node of every VNF record, sorted: what the hosts, agents and applications must be */
+  async recordNodes(): Promise<string[]> {
+    return (await this.vnfRecords()).flatMap((v) => Object.values(v.nodes).flatMap((ns) => ns.map((n) => n.node))).sort();
+  }
+
   /** every operation's summary, oldest first, op-list page by page */
   async ops(vnf?: string, pageSize?: number): Promise<Query.OpSummary[]> {
     return Query.listAll(
