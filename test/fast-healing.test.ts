@@ -72,16 +72,7 @@ afterAll(async () => {
 }, 90_000);
 
 /** The healing of `node` the VNFM asked for, as soon as the orchestrator has it (looked at every 20 ms). */
-async function healingOf(vnf: string, node: string, timeoutMs = 15_000): Promise<Query.OpSummary> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf });
-    const op = ops.find((o) => o.algorithm === 'healing' && o.params.node === node);
-    if (op) return op;
-    if (Date.now() > deadline) throw new Error(`no healing of ${node} requested`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const healingOf = (vnf: string, node: string) => sys.healingOf(vnf, node, { everyMs: 20 });
 
 async function healings(vnf: string, nodes: string[]): Promise<Query.OpSummary[]> {
   const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Agent, Query, Vim, type Records } from '@vnf-lcm/contracts';
+import { Agent, Vim } from '@vnf-lcm/contracts';
 import { ROOT, System } from './support/system.js';
 
 /**
@@ -60,7 +60,7 @@ test('a hollow node that dies is reported down and healed by a new one', async (
   sys.nc.subscribe(Vim.hostDown(victim), { callback: () => void downs.push(victim) });
   const killed = await sys.req<{ found: boolean }>(Agent.HollowControl.kill('hollow'), { node: victim });
   expect(killed.found).toBe(true);
-  const healing = await healingOf('hollow', victim);
+  const healing = await sys.healingOf('hollow', victim);
   expect((await sys.waitOp(healing.id)).state).toBe('COMPLETED');
   expect(downs).toEqual([victim]);
   const after = (await sys.vnf('hollow')).nodes.many;
@@ -73,14 +73,3 @@ test('a hollow node that dies is reported down and healed by a new one', async (
   // the dead node answers no more: its subjects are gone with it
   await expect(sys.nc.request(Agent.subject(Agent.Verb.status, victim), '{}', { timeout: 500 })).rejects.toThrow();
 }, 120_000);
-
-async function healingOf(vnf: string, node: string, timeoutMs = 15_000): Promise<Query.OpSummary> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf });
-    const op = ops.find((o) => o.algorithm === 'healing' && o.params.node === node);
-    if (op) return op;
-    if (Date.now() > deadline) throw new Error(`no healing of ${node}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -308,6 +308,23 @@ export class System {
     return (await this.vnfRecords()).flatMap((v) => Object.values(v.nodes).flatMap((ns) => ns.map((n) => n.node))).sort();
   }
 
+  /**
+   * The healing of `node` the orchestrator has for `vnf`, as soon as it has one (asked every
+   * `everyMs`): the VNFM asks for it on its own when a node dies. `requestedBy` narrows it to who
+   * asked.
+   */
+  async healingOf(vnf: string, node: string, o: { timeoutMs?: number; everyMs?: number; requestedBy?: string } = {}): Promise<Query.OpSummary> {
+    const { timeoutMs = 15_000, everyMs = 50, requestedBy } = o;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { ops } = await this.req<Query.OpListReply>(Query.Subject.opList, { vnf });
+      const op = ops.find((x) => x.algorithm === 'healing' && x.params.node === node && (!requestedBy || x.requestedBy === requestedBy));
+      if (op) return op;
+      if (Date.now() > deadline) throw new Error(`no healing of ${node} requested in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  }
+
   /** every operation's summary, oldest first, op-list page by page */
   async ops(vnf?: string, pageSize?: number): Promise<Query.OpSummary[]> {
     return Query.listAll(
