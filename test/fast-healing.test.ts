@@ -23,7 +23,8 @@ const sys = new System(59, { VNF_APP_ROOTS: `${join(ROOT, 'examples')}:/srv` }, 
 const SCOPE = sys.dockerScope!;
 const SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
 const docker = new DockerClient(SOCKET);
-const BOX = /^127\.159\.\d{1,3}\.\d{1,3}$/;
+/** the docker zone's range, 127.<octet + 100>/16 (VNF_TEST_OCTET moves it with the System) */
+const BOX = new RegExp(`^127\\.${sys.octet + 100}\\.\\d{1,3}\\.\\d{1,3}$`);
 
 /** every host-down the VIM published, as the test (admin) hears it */
 const downs: { node: string; reason: string; at: number }[] = [];
