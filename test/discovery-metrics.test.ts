@@ -201,13 +201,4 @@ describe('after a deployment', () => {
 });
 
 /** The healing the VNFM asked for on its own, once it ended. */
-async function healedByVnfm(node: string, timeoutMs = 30_000): Promise<Records.OpRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'web' });
-    const op = ops.find((o) => o.algorithm === 'healing' && o.params.node === node && o.requestedBy === 'VNFM');
-    if (op) return sys.waitOp(op.id);
-    if (Date.now() > deadline) throw new Error(`no healing of ${node} requested`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const healedByVnfm = async (node: string) => sys.waitOp((await sys.healingOf('web', node, { timeoutMs: 30_000, everyMs: 100, requestedBy: 'VNFM' })).id);

@@ -29,14 +29,7 @@ async function waitSteps(op: string, n: number) {
 
 /** Every record node has one host, one agent and one application; nothing else runs. */
 async function expectClean() {
-  const vnfs = await sys.vnfRecords();
-  const nodes = vnfs
-    .flatMap((v) =>
-      Object.values(v.nodes)
-        .flat()
-        .map((n) => n.node),
-    )
-    .sort();
+  const nodes = await sys.recordNodes();
   expect((await sys.hosts()).map((h) => h.node).sort()).toEqual(nodes);
   expect(hostProcesses(sys.dir)).toEqual({ agents: nodes, apps: nodes });
 }

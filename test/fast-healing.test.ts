@@ -23,7 +23,8 @@ const sys = new System(59, { VNF_APP_ROOTS: `${join(ROOT, 'examples')}:/srv` }, 
 const SCOPE = sys.dockerScope!;
 const SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
 const docker = new DockerClient(SOCKET);
-const BOX = /^127\.159\.\d{1,3}\.\d{1,3}$/;
+/** the docker zone's range, 127.<octet + 100>/16 (VNF_TEST_OCTET moves it with the System) */
+const BOX = new RegExp(`^127\\.${sys.octet + 100}\\.\\d{1,3}\\.\\d{1,3}$`);
 
 /** every host-down the VIM published, as the test (admin) hears it */
 const downs: { node: string; reason: string; at: number }[] = [];
@@ -72,16 +73,7 @@ afterAll(async () => {
 }, 90_000);
 
 /** The healing of `node` the VNFM asked for, as soon as the orchestrator has it (looked at every 20 ms). */
-async function healingOf(vnf: string, node: string, timeoutMs = 15_000): Promise<Query.OpSummary> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf });
-    const op = ops.find((o) => o.algorithm === 'healing' && o.params.node === node);
-    if (op) return op;
-    if (Date.now() > deadline) throw new Error(`no healing of ${node} requested`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const healingOf = (vnf: string, node: string) => sys.healingOf(vnf, node, { everyMs: 20 });
 
 async function healings(vnf: string, nodes: string[]): Promise<Query.OpSummary[]> {
   const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf });

@@ -1,4 +1,4 @@
-import { Agent, Lifecycle, Query, type Records } from '@vnf-lcm/contracts';
+import { Agent, Lifecycle, Query } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { count, diagram, fits } from './support/seqcheck.js';
 import { hostProcesses, httpGet, System } from './support/system.js';
@@ -11,16 +11,7 @@ beforeAll(async () => {
 afterAll(() => sys.stop(), 60_000);
 
 /** The next healing operation the VNFM asked for on its own, once it ended. */
-async function healedByVnfm(node: string, timeoutMs = 30_000): Promise<Records.OpRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'web' });
-    const op = ops.find((o) => o.algorithm === 'healing' && o.params.node === node);
-    if (op) return sys.waitOp(op.id);
-    if (Date.now() > deadline) throw new Error(`no healing of ${node} requested`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const healedByVnfm = async (node: string) => sys.waitOp((await sys.healingOf('web', node, { timeoutMs: 30_000, everyMs: 100 })).id);
 
 async function expectServingOnlyOn(nodes: string[]) {
   const v = await sys.vnf('web');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Agent, Query, Vim, type Records } from '@vnf-lcm/contracts';
+import { Agent, Vim } from '@vnf-lcm/contracts';
 import { ROOT, System } from './support/system.js';
 
 /**
@@ -41,7 +41,9 @@ test('20 hollow nodes deploy as one VNF, each answering on its real agent subjec
   const hosts = (await sys.hosts()).filter((h) => h.zone === 'hollow');
   expect(hosts).toHaveLength(N);
   expect(new Set(hosts.map((h) => h.address)).size).toBe(N);
-  expect(hosts.every((h) => h.driver === 'hollow' && h.state === 'running' && /^127\.69\.(19[2-9]|2\d\d)\./.test(h.address))).toBe(true);
+  expect(hosts.every((h) => h.driver === 'hollow' && h.state === 'running' && new RegExp(`^127\\.${sys.octet}\\.(19[2-9]|2\\d\\d)\\.`).test(h.address))).toBe(
+    true,
+  );
   // the agent's own reply shape: the application running, the full membership known
   const st = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, nodes[0].node), {});
   expect(st).toMatchObject({ node: nodes[0].node, vnf: 'hollow', cluster: 'many', app: { state: 'running', version: 'v1', port: 8080 } });
@@ -60,7 +62,7 @@ test('a hollow node that dies is reported down and healed by a new one', async (
   sys.nc.subscribe(Vim.hostDown(victim), { callback: () => void downs.push(victim) });
   const killed = await sys.req<{ found: boolean }>(Agent.HollowControl.kill('hollow'), { node: victim });
   expect(killed.found).toBe(true);
-  const healing = await healingOf('hollow', victim);
+  const healing = await sys.healingOf('hollow', victim);
   expect((await sys.waitOp(healing.id)).state).toBe('COMPLETED');
   expect(downs).toEqual([victim]);
   const after = (await sys.vnf('hollow')).nodes.many;
@@ -73,14 +75,3 @@ test('a hollow node that dies is reported down and healed by a new one', async (
   // the dead node answers no more: its subjects are gone with it
   await expect(sys.nc.request(Agent.subject(Agent.Verb.status, victim), '{}', { timeout: 500 })).rejects.toThrow();
 }, 120_000);
-
-async function healingOf(vnf: string, node: string, timeoutMs = 15_000): Promise<Query.OpSummary> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf });
-    const op = ops.find((o) => o.algorithm === 'healing' && o.params.node === node);
-    if (op) return op;
-    if (Date.now() > deadline) throw new Error(`no healing of ${node}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -1,17 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { readFileSync } from 'node:fs';
 import { findProcesses } from './support/procs.js';
-import { httpGet, processesUnder, ROOT } from './support/system.js';
+import { saidLines } from './support/launcher.js';
+import { freePorts } from './support/nats-server.js';
+import { httpGet, killProcessesUnder, processesUnder, ROOT } from './support/system.js';
 
 /**
  * The launcher as `npm run demo` runs it: its own nats-server, the three services supervised,
- * the example deployed, and Ctrl-C tearing it all down. Its own folder, ports and 127.46/16.
+ * the example deployed, and Ctrl-C tearing it all down. Its own folder, ports and 127.46/16
+ * (VNF_TEST_OCTET moves it elsewhere, as it moves a System).
  */
+const OCTET = Number(process.env.VNF_TEST_OCTET ?? 46);
 const T = 120_000;
 const dir = mkdtempSync(join(tmpdir(), 'vnf-launcher-'));
 // agents run as an unprivileged user when the test runs as root: it must reach the hosts' folders
@@ -28,17 +31,6 @@ let natsPort: number;
 let monitorPort: number;
 let consolePort: number;
 let wsPort: number;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<V>(fn: () => V | undefined | Promise<V | undefined>, what: string, timeoutMs = 60_000): Promise<V> {
   const deadline = Date.now() + timeoutMs;
@@ -62,19 +54,7 @@ const records = () =>
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as { service: string; level: string; msg: string });
 /** its messages as `[service] msg` lines, for the checks that read them */
-const said = () =>
-  out
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => {
-      try {
-        const r = JSON.parse(l) as { service: string; msg: string };
-        return `[${r.service}] ${r.msg}`;
-      } catch {
-        return l;
-      }
-    })
-    .join('\n');
+const said = () => saidLines(out);
 
 const exited = () => launcher.exitCode !== null || launcher.signalCode !== null;
 
@@ -91,13 +71,10 @@ function exitWithin(ms: number): Promise<number | null | undefined> {
 }
 
 beforeAll(async () => {
-  natsPort = await freePort();
-  monitorPort = await freePort();
-  consolePort = await freePort();
-  wsPort = await freePort();
+  [natsPort, monitorPort, consolePort, wsPort] = await freePorts(4);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    VIM_ZONES: JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: '127.46.0.0/16', root: join(dir, 'hosts') }] }),
+    VIM_ZONES: JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: `127.${OCTET}.0.0/16`, root: join(dir, 'hosts') }] }),
   };
   delete env.NATS_URL; // the launcher must start its own server
   const args = [
@@ -134,13 +111,7 @@ afterAll(async () => {
     launcher.kill('SIGINT');
     if ((await gone) === undefined) launcher.kill('SIGKILL');
   }
-  for (const pid of processesUnder(dir)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  killProcessesUnder(dir);
   rmSync(dir, { recursive: true, force: true });
 }, T);
 
@@ -148,7 +119,7 @@ test(
   'deploys the example and prints a URL where a frontend answers with a backend',
   async () => {
     const url = await until(() => /\bcurl (http:\/\/\S+)/.exec(said())?.[1], 'a curl line', 90_000);
-    expect(url).toMatch(/^http:\/\/127\.46\.\d+\.\d+:8000\/$/);
+    expect(url).toMatch(new RegExp(`^http://127\\.${OCTET}\\.\\d+\\.\\d+:8000/$`));
     const r = await httpGet(url);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ node: expect.stringMatching(/^web-backend-\d+$/), version: 'v1' });

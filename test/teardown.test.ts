@@ -1,17 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
-import { hostProcesses, processesUnder, ROOT } from './support/system.js';
+import { saidLines } from './support/launcher.js';
+import { freePorts } from './support/nats-server.js';
+import { hostProcesses, killProcessesUnder, processesUnder, ROOT } from './support/system.js';
 
 /**
  * Ctrl-C of the launcher, with and without --teardown, over one --data folder (issue 13.7):
  * with it, every VNF is terminated through the AO (no healing races the removals) and nothing
  * of the hosts is left; without it, the hosts outlive the launcher and the next start on the
- * same folder takes them back. Its own folder, free ports and 127.70/16.
+ * same folder takes them back. Its own folder, free ports and 127.70/16 (VNF_TEST_OCTET moves it
+ * elsewhere, as it moves a System).
  */
+const OCTET = Number(process.env.VNF_TEST_OCTET ?? 70);
 const T = 240_000;
 const dir = mkdtempSync(join(tmpdir(), 'vnf-teardown-'));
 // agents run as an unprivileged user when the test runs as root: it must reach the hosts' folders
@@ -34,17 +37,6 @@ writeFileSync(
 );
 const NODES = ['web-backend-1', 'web-backend-2', 'web-backend-3', 'web-frontend-1', 'web-frontend-2'];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** One run of the launcher: its output as `[service] msg` lines, and Ctrl-C as a terminal sends it. */
 class Run {
   out = '';
@@ -62,7 +54,7 @@ class Run {
       VNF_HEARTBEAT_MS: '100',
       VNF_APP_ROOTS: `${join(ROOT, 'examples')}:${FIXTURES}`,
       VNFM_FAILURE_MS: '350',
-      VIM_ZONES: JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: '127.70.0.0/16', root: hostsRoot }] }),
+      VIM_ZONES: JSON.stringify({ defaultZone: 'local', zones: [{ name: 'local', driver: 'process', range: `127.${OCTET}.0.0/16`, root: hostsRoot }] }),
     };
     delete env.NATS_URL; // the launcher must start its own server
     const args = ['--data', data, '--port', String(port), '--monitor', String(monitor), '--no-console', ...flags];
@@ -79,18 +71,7 @@ class Run {
   }
 
   said(): string {
-    return this.out
-      .split('\n')
-      .filter((l) => l.trim())
-      .map((l) => {
-        try {
-          const r = JSON.parse(l) as { service: string; msg: string };
-          return `[${r.service}] ${r.msg}`;
-        } catch {
-          return l;
-        }
-      })
-      .join('\n');
+    return saidLines(this.out);
   }
 
   async until(re: RegExp, timeoutMs = 90_000): Promise<RegExpExecArray> {
@@ -122,6 +103,20 @@ class Run {
 /** the hosts' folders the process driver made under the zone's root */
 const hostFolders = () => (existsSync(hostsRoot) ? readdirSync(hostsRoot).filter((f) => statSync(join(hostsRoot, f)).isDirectory()) : []);
 
+/**
+ * What a teardown left, all at once so that a failure shows the whole of it: its exit code, the
+ * healings the VNFM asked for (`said`: the run's output), and the agents, applications, host
+ * folders and processes still there.
+ */
+const leftAfter = (code: number | null, said: string) => ({
+  code,
+  healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
+  left: hostProcesses(dir),
+  folders: hostFolders(),
+  processes: processesUnder(dir).length,
+});
+const NOTHING_LEFT = { code: 0, healingAsked: 0, left: { agents: [], apps: [] }, folders: [], processes: 0 };
+
 const opsOf = async (nc: NatsConnection) =>
   (await nc.request('vnf.ao.op-list', JSON.stringify({ vnf: 'web' }), { timeout: 5000 })).json<{
     ops: { id: string; algorithm: string; state: string; requestedBy: string; startedAt: string }[];
@@ -131,7 +126,7 @@ let run: Run | undefined;
 /** the same ports at every start, as an operator's launcher has: the agents left running reconnect there */
 let ports: [number, number];
 beforeAll(async () => {
-  ports = [await freePort(), await freePort()];
+  ports = (await freePorts(2)) as [number, number];
 });
 
 afterAll(async () => {
@@ -140,13 +135,7 @@ afterAll(async () => {
     await run.ctrlC();
     clearTimeout(t);
   }
-  for (const pid of processesUnder(dir)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  killProcessesUnder(dir);
   rmSync(dir, { recursive: true, force: true });
 }, T);
 
@@ -156,7 +145,7 @@ test(
   'Ctrl-C with --teardown terminates the VNF through the AO: no agent, application or host folder is left, no healing is asked for, exit 0',
   async () => {
     run = new Run(...ports, ['--fresh', '--teardown', '--deploy', descriptor]);
-    await run.until(/^\[vnf-lcm\] web: curl http:\/\/127\.70\.\d+\.\d+:8000\/$/m);
+    await run.until(new RegExp(`^\\[vnf-lcm\\] web: curl http://127\\.${OCTET}\\.\\d+\\.\\d+:8000/$`, 'm'));
     await run.until(/^\[vnf-lcm\] running; Ctrl-C stops everything$/m);
     expect(hostProcesses(dir)).toEqual({ agents: NODES, apps: NODES });
     expect(hostFolders().length).toBe(NODES.length);
@@ -165,19 +154,7 @@ test(
     const code = await run.ctrlC();
     const said = run.said();
     // all at once, so that a failure shows the whole of what was left
-    expect({
-      code,
-      healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
-      left: hostProcesses(dir),
-      folders: hostFolders(),
-      processes: processesUnder(dir).length,
-    }).toEqual({
-      code: 0,
-      healingAsked: 0,
-      left: { agents: [], apps: [] },
-      folders: [],
-      processes: 0,
-    });
+    expect(leftAfter(code, said)).toEqual(NOTHING_LEFT);
     expect(said).toMatch(/^\[vnf-lcm\] web terminated \(op \S+\)$/m);
     expect(said).toMatch(/^\[vnf-lcm\] stopped$/m);
   },
@@ -261,19 +238,7 @@ test(
     await run.until(/^\[vim-adapter\] virtual host activated$/m);
     const code = await run.ctrlC();
     const said = run.said();
-    expect({
-      code,
-      healingAsked: said.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
-      left: hostProcesses(dir),
-      folders: hostFolders(),
-      processes: processesUnder(dir).length,
-    }).toEqual({
-      code: 0,
-      healingAsked: 0,
-      left: { agents: [], apps: [] },
-      folders: [],
-      processes: 0,
-    });
+    expect(leftAfter(code, said)).toEqual(NOTHING_LEFT);
     expect(said).toMatch(/^\[vnf-lcm\] web: waiting for operation \S+ to end before terminating$/m);
     expect(said).toMatch(/^\[vnf-lcm\] web terminated \(op \S+\)$/m);
   },
@@ -289,19 +254,7 @@ async function cutShort(flags: string[], cut: (r: Run) => Promise<void>, said: R
   await cut(run);
   const code = await exit;
   const out = run.said();
-  expect({
-    code,
-    healingAsked: out.match(/^\[vnfm\] node failed/gm)?.length ?? 0,
-    left: hostProcesses(dir),
-    folders: hostFolders(),
-    processes: processesUnder(dir).length,
-  }).toEqual({
-    code: 0,
-    healingAsked: 0,
-    left: { agents: [], apps: [] },
-    folders: [],
-    processes: 0,
-  });
+  expect(leftAfter(code, out)).toEqual(NOTHING_LEFT);
   expect(out).toMatch(said);
   expect(out).not.toMatch(/^\[vnf-lcm\] web terminated/m);
   // the backends go last and slowly: some were left to the sweep

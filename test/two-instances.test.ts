@@ -57,14 +57,7 @@ async function expectServing(name: string) {
 
 /** one host, agent and application per node, each host on its own address (the two VIM adapters share the zones' folders) */
 async function expectClean() {
-  const vnfs = await sys.vnfRecords();
-  const nodes = vnfs
-    .flatMap((v) =>
-      Object.values(v.nodes)
-        .flat()
-        .map((n) => n.node),
-    )
-    .sort();
+  const nodes = await sys.recordNodes();
   const hosts = await sys.hosts();
   expect(hosts.map((h) => h.node).sort()).toEqual(nodes);
   expect(hosts.map((h) => h.address).filter((a, i, all) => all.indexOf(a) !== i)).toEqual([]);

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, Query, type Records } from '@vnf-lcm/contracts';
+import { Agent } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { Load, type Sample } from './support/load.js';
 import { waitDead } from './support/procs.js';
@@ -53,16 +53,7 @@ afterAll(() => sys.stop(), 60_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The healing of `node` the VNFM asked for on its own, once it ended. */
-async function healedByVnfm(vnf: string, node: string, timeoutMs = 30_000): Promise<Records.OpRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf });
-    const op = ops.find((o) => o.algorithm === 'healing' && o.params.node === node);
-    if (op) return sys.waitOp(op.id);
-    if (Date.now() > deadline) throw new Error(`no healing of ${node} requested`);
-    await sleep(50);
-  }
-}
+const healedByVnfm = async (vnf: string, node: string) => sys.waitOp((await sys.healingOf(vnf, node, { timeoutMs: 30_000 })).id);
 
 /** What the frontend logged about failed upstreams: `{upstream, error, method, retry}` each. */
 function frontendFailures(frontend: string): { upstream: string; error: string; method: string; retry: string | null }[] {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
+import { CORE_PROBES, waitForServices } from '@vnf-lcm/bus/ready';
 import { Events, Query, Records, Vim } from '@vnf-lcm/contracts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -116,22 +117,9 @@ export class BenchSystem {
     return r;
   }
 
+  /** Until the orchestrator, the VNFM and the VIM adapter each answer (libs/bus ready.ts). */
   async waitReady() {
-    const deadline = Date.now() + 60_000;
-    for (const [subject, body] of [
-      [Query.Subject.vnfList, {}],
-      [Vim.Subject.hostList, {}],
-      ['vnf.vnfm.cluster-get', { vnf: 'probe' }],
-    ])
-      for (;;) {
-        try {
-          await this.nc.request(subject, JSON.stringify(body), { timeout: 1000 });
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw new Error(`no service answers on ${subject}: ${err.message}`);
-          await sleep(100);
-        }
-      }
+    await waitForServices(this.nc, CORE_PROBES, { timeoutMs: 60_000 });
   }
 
   /**

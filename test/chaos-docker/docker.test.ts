@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Agent, Deploy, Lifecycle, Query, Records, Vim, type Descriptor } from '@vnf-lcm/contracts';
+import { Deploy, Query, Records, Vim } from '@vnf-lcm/contracts';
 import { DockerClient, type ContainerSummary } from '../../apps/vim-adapter/src/drivers/docker/client.js';
-import { example } from '../support/examples.js';
+import * as chaos from '../support/chaos.js';
 import { diagram, fits, withoutRepeats } from '../support/seqcheck.js';
-import { hostProcesses, httpGet, ROOT, System } from '../support/system.js';
+import { ROOT, System } from '../support/system.js';
 import { dockerReady } from '../support/docker.js';
 
 /**
@@ -47,36 +47,19 @@ afterAll(async () => {
   await removeOurContainers();
 }, 90_000);
 
-type Algorithm = 'deployment' | 'scale-out' | 'scale-in' | 'healing' | 'upgrade' | 'migrate';
-const ALGO: Record<Algorithm, string> = { deployment: 'dep', 'scale-out': 'out', 'scale-in': 'in', healing: 'heal', upgrade: 'upg', migrate: 'mig' };
+type Algorithm = Exclude<chaos.Algorithm, 'terminate'>;
 /** as the matrix's agent kill: just after a new host came up, so that the next steps talk to it */
 const KILL_AT: Record<Algorithm, number> = { deployment: 13, 'scale-out': 3, 'scale-in': 4, healing: 11, upgrade: 20, migrate: 20 };
-
-const withVersion = (a: Descriptor.AppSpec, v: string): Descriptor.AppSpec => ({ ...a, version: v });
 
 /**
  * Two backends (with a v2) behind one frontend on a process host; the backend's app runs on both
  * kinds of host (ADR 16), in `box` unless the test migrates it there.
  */
 const descriptor = (name: string, zone: string) =>
-  example('web', (d) => {
-    const [b, f] = d.clusters;
-    d.name = name;
-    b.nodes = 2;
+  chaos.twoBackends(name, (b) => {
     b.zone = zone;
     b.app = { ...b.app, cwd: MACHINE_CWD, image: IMAGE, docker: { cwd: IMAGE_CWD } };
-    b.versions = [withVersion(b.app, 'v2')];
-    f.nodes = 1;
   });
-
-const END: Record<Algorithm, { backend: number; version: string }> = {
-  deployment: { backend: 2, version: 'v1' },
-  'scale-out': { backend: 3, version: 'v1' },
-  'scale-in': { backend: 1, version: 'v1' },
-  healing: { backend: 2, version: 'v1' },
-  upgrade: { backend: 2, version: 'v2' },
-  migrate: { backend: 2, version: 'v1' },
-};
 
 /**
  * Whether the test starts the killed container again (host-activate) right after the kill, as
@@ -87,35 +70,9 @@ const END: Record<Algorithm, { backend: number; version: string }> = {
 const RESTART = !process.env.VNF_CHAOS_DOCKER_NO_RESTART;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const nodesOf = (v: Records.VnfRecord) => Object.values(v.nodes).flat();
-const ACTIVE = ['STARTING', 'PROCESSING'];
-
-async function begin(name: string, algorithm: Algorithm): Promise<string> {
-  const zone = algorithm === 'migrate' ? 'local' : 'box';
-  if (algorithm === 'deployment') return (await sys.req<Deploy.Reply>(Deploy.Subject, { descriptor: descriptor(name, zone) })).op;
-  const deployed = await sys.deploy(descriptor(name, zone));
-  expect(deployed.state).toBe('COMPLETED');
-  const v = await sys.vnf(name);
-  const [subject, body] = {
-    'scale-out': [Lifecycle.Subject.scaleOut, { vnf: name, cluster: 'backend', by: 1 }],
-    'scale-in': [Lifecycle.Subject.scaleIn, { vnf: name, cluster: 'backend', by: 1 }],
-    healing: [Lifecycle.Subject.heal, { vnf: name, node: v.nodes.backend[0].node }],
-    upgrade: [Lifecycle.Subject.upgrade, { vnf: name, cluster: 'backend', version: 'v2' }],
-    migrate: [Lifecycle.Subject.migrate, { vnf: name, cluster: 'backend', zone: 'box' }],
-  }[algorithm] as [string, object];
-  return (await sys.req<Lifecycle.Reply>(subject, body)).op;
-}
 
 async function opGet(op: string): Promise<Records.OpRecord> {
   return (await sys.req<Query.OpGetReply>(Query.Subject.opGet, { op })).op;
-}
-
-async function waitSteps(op: string, n: number): Promise<Records.OpRecord> {
-  for (;;) {
-    const r = await opGet(op);
-    if (r.steps.length >= n || !ACTIVE.includes(r.state)) return r;
-    await sleep(20);
-  }
 }
 
 /**
@@ -125,10 +82,10 @@ async function waitSteps(op: string, n: number): Promise<Records.OpRecord> {
  */
 async function killContainer(name: string, op: string, n: number): Promise<{ node: string; at: Records.OpRecord }> {
   for (let k = n; ; k++) {
-    const r = await waitSteps(op, k);
-    if (!ACTIVE.includes(r.state)) throw new Error(`${name}: the operation ended (${r.state}) before a container of it ran`);
+    const r = await chaos.waitSteps(sys, op, k);
+    if (!chaos.ACTIVE.includes(r.state)) throw new Error(`${name}: the operation ended (${r.state}) before a container of it ran`);
     const latest = [...r.steps].reverse().find((s) => s.node)?.node;
-    const leaving = new Set(r.steps.filter((s) => /scale-in cluster|record node removal|destroy application|remove/.test(s.label)).map((s) => s.node));
+    const leaving = chaos.leavingNodes(r);
     const running = (await ours(name)).filter((c) => c.State === 'running' && !leaving.has(c.Labels['vnf-lcm.node']));
     const c = running.find((c) => c.Labels['vnf-lcm.node'] === latest) ?? running[0];
     if (!c) continue;
@@ -148,66 +105,20 @@ async function killContainer(name: string, op: string, n: number): Promise<{ nod
 }
 
 /**
- * Waits until the VNF is at rest: no operation of it running, and every node of its record one
- * running host (docker: one running container of this scope), for longer than the VNFM takes to
- * see a silent node (VNFM_FAILURE_MS), so that a healing still to be asked for is asked first.
- * Returns the operations of the VNF that began after `op` (the healings the kill led to).
+ * The nodes of the record down: its host not running, or (docker) not exactly one running
+ * container of this scope.
  */
-async function settle(name: string, op: Records.OpRecord, timeoutMs = 30_000): Promise<Query.OpSummary[]> {
-  const deadline = Date.now() + timeoutMs;
-  let quietSince: number | undefined;
-  let why = '';
-  for (;;) {
-    const [v, { ops }, hosts, containers] = await Promise.all([
-      sys.vnf(name),
-      sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: name }),
-      sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name }).then((x) => x.hosts),
-      ours(name),
-    ]);
-    const busy = ops.filter((o) => ACTIVE.includes(o.state)).map((o) => `${o.algorithm} ${o.state}`);
-    const record = nodesOf(v);
-    const down = record.filter((n) => {
-      const h = hosts.find((h) => h.node === n.node);
-      if (h?.state !== 'running') return true;
-      if (n.zone !== 'box') return false;
+async function down(v: Records.VnfRecord, hosts: Vim.HostInfo[]): Promise<string[]> {
+  const containers = await ours(v.name);
+  const boxedDown = chaos
+    .nodesOf(v)
+    .filter((n) => n.zone === 'box')
+    .filter((n) => {
       const cs = containers.filter((c) => c.Labels['vnf-lcm.node'] === n.node);
       return cs.length !== 1 || cs[0].State !== 'running';
-    });
-    const ok = !busy.length && !v.activeOp && !down.length;
-    why = `busy: ${busy.join(', ') || '-'}; activeOp: ${v.activeOp ?? '-'}; down: ${down.map((n) => n.node).join(', ') || '-'}`;
-    if (!ok) quietSince = undefined;
-    else if ((quietSince ??= Date.now()) + 2_500 <= Date.now()) return ops.filter((o) => o.id !== op.id && o.startedAt >= op.startedAt);
-    if (Date.now() > deadline) throw new Error(`${name} did not come to rest: ${why}`);
-    await sleep(200);
-  }
-}
-
-/** Counts, versions, zones, the frontend's upstreams and every backend's members. */
-async function expectEndState(name: string, algorithm: Algorithm, gone: string[]) {
-  const end = END[algorithm];
-  const v = await sys.vnf(name);
-  expect(v).toMatchObject({ state: 'INSTANTIATED' });
-  expect(v.activeOp).toBeUndefined();
-  expect(v.nodes.backend).toHaveLength(end.backend);
-  expect(v.nodes.frontend).toHaveLength(1);
-  expect(v.nodes.backend.map((n) => [n.version, n.zone])).toEqual(Array(end.backend).fill([end.version, 'box']));
-  expect(v.nodes.frontend.map((n) => [n.version, n.zone])).toEqual([['v1', 'local']]);
-  expect(v.descriptor.clusters[0].app.version).toBe(end.version);
-  for (const g of gone) expect(v.nodes.backend.map((n) => n.node)).not.toContain(g);
-  const backends = v.nodes.backend.map((n) => n.node).sort();
-  for (const f of v.nodes.frontend) {
-    const ups = (await httpGet(`http://${f.address}:${f.port}/upstreams`)).body as { node: string }[];
-    expect({ frontend: f.node, upstreams: ups.map((u) => u.node).sort() }).toEqual({ frontend: f.node, upstreams: backends });
-  }
-  for (const n of v.nodes.backend) {
-    const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {});
-    expect({ node: n.node, version: s.app.version, members: s.members.map((m) => m.node).sort() }).toEqual({
-      node: n.node,
-      version: end.version,
-      members: backends,
-    });
-    expect((await httpGet(`http://${n.address}:${n.port}/`)).body).toMatchObject({ node: n.node, version: end.version });
-  }
+    })
+    .map((n) => n.node);
+  return [...new Set([...chaos.hostsDown(v, hosts), ...boxedDown])];
 }
 
 /**
@@ -217,24 +128,19 @@ async function expectEndState(name: string, algorithm: Algorithm, gone: string[]
  */
 async function expectNothingLeaked(name: string) {
   const v = await sys.vnf(name);
-  const all = nodesOf(v)
-    .map((n) => n.node)
-    .sort();
-  const boxed = nodesOf(v)
+  const boxed = chaos
+    .nodesOf(v)
     .filter((n) => n.zone === 'box')
     .map((n) => n.node)
     .sort();
-  const local = nodesOf(v)
+  const local = chaos
+    .nodesOf(v)
     .filter((n) => n.zone !== 'box')
     .map((n) => n.node)
     .sort();
-  const hosts = await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name });
-  expect(hosts.hosts.map((h) => h.node).sort()).toEqual(all);
   const containers = await ours(name);
   expect(containers.map((c) => [c.Labels['vnf-lcm.node'], c.State]).sort()).toEqual(boxed.map((n) => [n, 'running']));
-  const mine = (n: string) => new RegExp(`^${name}-(backend|frontend)-\\d+$`).test(n);
-  const { agents, apps } = hostProcesses(sys.dir);
-  expect({ agents: agents.filter(mine), apps: apps.filter(mine) }).toEqual({ agents: local, apps: local });
+  await chaos.expectHostsAndProcesses(sys, name, local);
 }
 
 async function dump(name: string) {
@@ -248,9 +154,10 @@ describe('docker driver', () => {
       'in the middle of %s: completes, fits the diagram, healed after, ends as undisturbed, leaks nothing',
       async (algorithm) => {
         const t0 = Date.now();
-        const name = `d-box-${ALGO[algorithm]}`;
+        const name = `d-box-${chaos.ALGO[algorithm]}`;
         await sys.waitReady();
-        const op = await begin(name, algorithm);
+        // every backend ends in `box`: a migration moves it there from local
+        const op = await chaos.begin(sys, descriptor(name, algorithm === 'migrate' ? 'local' : 'box'), algorithm, 'box');
         const { node: killed, at } = await killContainer(name, op, KILL_AT[algorithm]);
         const tKill = Date.now();
         const done = await sys.waitOp(op);
@@ -259,7 +166,7 @@ describe('docker driver', () => {
         console.log(`${name}: killed the container of ${killed} after ${at.steps.length} steps; ${done.state} ${done.error ? JSON.stringify(done.error) : ''}`);
         if (done.state !== 'COMPLETED') await dump(name);
         expect({ state: done.state, error: done.error }).toEqual({ state: 'COMPLETED', error: undefined });
-        const after = await settle(name, done).catch(async (err) => {
+        const after = await chaos.settle(sys, name, done, down).catch(async (err) => {
           await dump(name);
           throw err;
         });
@@ -275,15 +182,11 @@ describe('docker driver', () => {
         expect({ state: done.state, error: done.error }).toEqual({ state: 'COMPLETED', error: undefined });
         expect(fit).toMatchObject({ ok: true });
         // what came after: only healings of the killed node, each completed and fitting its diagram
-        for (const o of after) {
-          expect({ algorithm: o.algorithm, node: o.params.node, state: o.state }).toEqual({ algorithm: 'healing', node: killed, state: 'COMPLETED' });
-          expect(fits(diagram('healing'), withoutRepeats(await sys.trace(o.id)))).toMatchObject({ ok: true });
-        }
-        expect(after.length).toBeLessThanOrEqual(1);
+        await chaos.expectOnlyHealingOf(sys, killed, after);
         // the healed node is replaced; the killed one, started again, may stay: then (below) with
         // exactly one running container, as every node of the record
         const gone = [...(algorithm === 'healing' ? [done.params.node as string] : []), ...after.map((o) => o.params.node as string)];
-        await expectEndState(name, algorithm, gone);
+        await chaos.expectEndState(sys, name, chaos.endState(algorithm, 'box'), gone, { appAnswers: true });
         await expectNothingLeaked(name);
       },
       120_000,
@@ -343,8 +246,8 @@ describe('docker driver', () => {
         expect({ state: done.state, error: done.error }).toEqual({ state: 'COMPLETED', error: undefined });
         expect(fit).toMatchObject({ ok: true });
         // no death here: nothing but the deployment ran on this VNF
-        expect(await settle(name, done)).toEqual([]);
-        await expectEndState(name, 'deployment', []);
+        expect(await chaos.settle(sys, name, done, down)).toEqual([]);
+        await chaos.expectEndState(sys, name, chaos.endState('deployment', 'box'), [], { appAnswers: true });
         await expectNothingLeaked(name);
         // the node whose container the VIM left half-made still has exactly that one container
         expect((await ours(name)).filter((c) => c.Labels['vnf-lcm.node'] === hit!.node)).toHaveLength(1);
@@ -356,7 +259,7 @@ describe('docker driver', () => {
   test("no container of this run's scope is left but the record's", async () => {
     const vnfs = await sys.vnfRecords();
     const boxed: string[] = [];
-    for (const s of vnfs) for (const n of nodesOf(s)) if (n.zone === 'box') boxed.push(n.node);
+    for (const s of vnfs) for (const n of chaos.nodesOf(s)) if (n.zone === 'box') boxed.push(n.node);
     expect((await ours()).map((c) => c.Labels['vnf-lcm.node']).sort()).toEqual(boxed.sort());
   });
 });

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, Deploy, Lifecycle, Query, Vim, Vnfm, type Descriptor, type Records } from '@vnf-lcm/contracts';
-import { example } from '../support/examples.js';
+import { Vim, Vnfm, type Records } from '@vnf-lcm/contracts';
+import * as chaos from '../support/chaos.js';
+import { waitDead } from '../support/procs.js';
 import { diagram, fits, withoutRepeats } from '../support/seqcheck.js';
-import { hostProcesses, httpGet, System, type Service } from '../support/system.js';
+import { System, type Service } from '../support/system.js';
 
 /**
  * The chaos matrix: every service (and an agent) killed with -9 in the middle of every
@@ -21,19 +22,9 @@ afterAll(async () => {
 }, 60_000);
 
 type Victim = Service | 'agent' | 'nats' | 'none';
-type Algorithm = 'deployment' | 'scale-out' | 'scale-in' | 'healing' | 'upgrade' | 'migrate' | 'terminate';
+type Algorithm = chaos.Algorithm;
 
 const SHORT: Record<Victim, string> = { none: 'ctl', orchestrator: 'orc', vnfm: 'vnfm', 'vim-adapter': 'vim', agent: 'agt', nats: 'nats' };
-const ALGO: Record<Algorithm, string> = {
-  deployment: 'dep',
-  'scale-out': 'out',
-  'scale-in': 'in',
-  healing: 'heal',
-  upgrade: 'upg',
-  migrate: 'mig',
-  terminate: 'term',
-};
-
 /**
  * How many steps are recorded before the kill: about the middle of each run of a VNF with two
  * backend nodes and one frontend node (deployment 28 steps, scale-out 9, scale-in 8, healing
@@ -47,80 +38,6 @@ const MIDDLE: Record<Algorithm, number> = { deployment: 14, 'scale-out': 4, 'sca
  */
 const AGENT_AT: Record<Algorithm, number> = { deployment: 13, 'scale-out': 3, 'scale-in': 4, healing: 11, upgrade: 20, migrate: 20, terminate: 10 };
 
-const withVersion = (a: Descriptor.AppSpec, v: string): Descriptor.AppSpec => ({ ...a, version: v });
-
-/** Two backends (with a v2 to upgrade to) behind one frontend. */
-const descriptor = (name: string) =>
-  example('web', (d) => {
-    const [b, f] = d.clusters;
-    d.name = name;
-    b.nodes = 2;
-    b.versions = [withVersion(b.app, 'v2')];
-    f.nodes = 1;
-  });
-
-/** What an undisturbed run of the algorithm leaves (terminate: nothing, expectTerminated). */
-interface EndState {
-  backend: number;
-  version: string;
-  zone: string;
-}
-const END: Record<Exclude<Algorithm, 'terminate'>, EndState> = {
-  deployment: { backend: 2, version: 'v1', zone: 'local' },
-  'scale-out': { backend: 3, version: 'v1', zone: 'local' },
-  'scale-in': { backend: 1, version: 'v1', zone: 'local' },
-  healing: { backend: 2, version: 'v1', zone: 'local' },
-  upgrade: { backend: 2, version: 'v2', zone: 'local' },
-  migrate: { backend: 2, version: 'v1', zone: 'edge' },
-};
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const nodesOf = (v: Records.VnfRecord) =>
-  Object.values(v.nodes)
-    .flat()
-    .map((n) => n.node)
-    .sort();
-
-/** Starts the operation under test; the VNF is deployed first unless deployment is the test. */
-async function begin(name: string, algorithm: Algorithm): Promise<string> {
-  if (algorithm === 'deployment') return (await sys.req<Deploy.Reply>(Deploy.Subject, { descriptor: descriptor(name) })).op;
-  const deployed = await sys.deploy(descriptor(name));
-  expect(deployed.state).toBe('COMPLETED');
-  const v = await sys.vnf(name);
-  const [subject, body] = {
-    'scale-out': [Lifecycle.Subject.scaleOut, { vnf: name, cluster: 'backend', by: 1 }],
-    'scale-in': [Lifecycle.Subject.scaleIn, { vnf: name, cluster: 'backend', by: 1 }],
-    healing: [Lifecycle.Subject.heal, { vnf: name, node: v.nodes.backend[0].node }],
-    upgrade: [Lifecycle.Subject.upgrade, { vnf: name, cluster: 'backend', version: 'v2' }],
-    migrate: [Lifecycle.Subject.migrate, { vnf: name, cluster: 'backend', zone: 'edge' }],
-    terminate: [Lifecycle.Subject.terminate, { vnf: name }],
-  }[algorithm] as [string, object];
-  return (await sys.req<Lifecycle.Reply>(subject, body)).op;
-}
-
-/** Polls vnf.ao.op-get until the operation recorded `n` steps (or ended). */
-async function waitSteps(op: string, n: number): Promise<Records.OpRecord> {
-  for (;;) {
-    const { op: r } = await sys.req<Query.OpGetReply>(Query.Subject.opGet, { op });
-    if (r.steps.length >= n || !['STARTING', 'PROCESSING'].includes(r.state)) return r;
-    await sleep(20);
-  }
-}
-
-/** A killed process may linger a moment as a zombie of its parent: dead either way. */
-async function waitDead(pid: number) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (stat[stat.lastIndexOf(')') + 2] === 'Z') return;
-    } catch {
-      return;
-    }
-    await sleep(10);
-  }
-  throw new Error(`process ${pid} did not die`);
-}
-
 /**
  * kill -9 of the agent of the node the operation works on (its latest step's node), restarted
  * the way its host does it: vnf.vim.host-activate. A node whose host is gone or on its way out
@@ -131,7 +48,7 @@ let killedNode: string | undefined;
 
 async function killAgent(name: string, r: Records.OpRecord): Promise<string> {
   const latest = [...r.steps].reverse().find((s) => s.node)?.node;
-  const leaving = new Set(r.steps.filter((s) => /scale-in cluster|record node removal|destroy application|remove/.test(s.label)).map((s) => s.node));
+  const leaving = chaos.leavingNodes(r);
   const hosts = await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name }).then((x) => x.hosts);
   const usable = (h: Vim.HostInfo) => h.state === 'running' && h.pid && !leaving.has(h.node);
   const v = await sys.vnf(name);
@@ -140,7 +57,7 @@ async function killAgent(name: string, r: Records.OpRecord): Promise<string> {
   if (!host) throw new Error(`no agent of ${name} to kill: ${JSON.stringify(hosts)}`);
   killedNode = host.node;
   process.kill(host.pid!, 'SIGKILL');
-  await waitDead(host.pid!);
+  if (!(await waitDead(host.pid!))) throw new Error(`agent ${host.pid} of ${host.node} did not die`);
   await sys.req(Vim.Subject.hostActivate, { vnf: name, cluster: host.cluster, node: host.node }, 20_000);
   return `${host.node} (latest step: ${latest ?? 'none'})`;
 }
@@ -155,56 +72,11 @@ async function disturb(victim: Victim, name: string, r: Records.OpRecord): Promi
   return victim;
 }
 
-/**
- * After a killed agent: waits until the VNF is at rest (no operation running, no active operation,
- * every node's host running) for longer than the VNFM takes to see a silent node. The VIM reports
- * a dead agent at once (ADR 17), so the VNFM may ask to heal the killed node: refused while the
- * operation runs, accepted if it has just ended. Returns the operations begun after `op`.
- */
-async function settle(name: string, op: Records.OpRecord, timeoutMs = 30_000): Promise<Query.OpSummary[]> {
-  const deadline = Date.now() + timeoutMs;
-  let quietSince: number | undefined;
-  for (;;) {
-    const [v, { ops }, { hosts }] = await Promise.all([
-      sys.vnf(name),
-      sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: name }),
-      sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name }),
-    ]);
-    const busy = ops.some((o) => ['STARTING', 'PROCESSING', 'ROLLING_BACK'].includes(o.state));
-    const down = nodesOf(v).some((n) => hosts.find((h) => h.node === n)?.state !== 'running');
-    if (busy || v.activeOp || down) quietSince = undefined;
-    else if ((quietSince ??= Date.now()) + 2_500 <= Date.now()) return ops.filter((o) => o.id !== op.id && o.startedAt >= op.startedAt);
-    if (Date.now() > deadline) throw new Error(`${name} did not come to rest`);
-    await sleep(200);
-  }
-}
-
 /** Node counts, versions, zones, memberships and every frontend's upstreams, as undisturbed. */
-async function expectEndState(name: string, algorithm: Algorithm, healed: string[] = []) {
+async function expectEndStateOf(name: string, algorithm: Algorithm, healed: string[] = []) {
   if (algorithm === 'terminate') return expectTerminated(name);
-  const end = END[algorithm];
-  const v = await sys.vnf(name);
-  expect(v).toMatchObject({ state: 'INSTANTIATED' });
-  expect(v.activeOp).toBeUndefined();
-  expect(v.nodes.backend).toHaveLength(end.backend);
-  expect(v.nodes.frontend).toHaveLength(1);
-  expect(v.nodes.backend.map((n) => [n.version, n.zone])).toEqual(Array(end.backend).fill([end.version, end.zone]));
-  expect(v.nodes.frontend.map((n) => [n.version, n.zone])).toEqual([['v1', 'local']]);
-  expect(v.descriptor.clusters[0].app.version).toBe(end.version);
-  for (const h of healed) expect(v.nodes.backend.map((n) => n.node)).not.toContain(h);
-  const backends = v.nodes.backend.map((n) => n.node).sort();
-  for (const f of v.nodes.frontend) {
-    const ups = (await httpGet(`http://${f.address}:${f.port}/upstreams`)).body as { node: string }[];
-    expect({ frontend: f.node, upstreams: ups.map((u) => u.node).sort() }).toEqual({ frontend: f.node, upstreams: backends });
-  }
-  for (const n of v.nodes.backend) {
-    const s = await sys.req<Agent.Status>(Agent.subject(Agent.Verb.status, n.node), {});
-    expect({ node: n.node, version: s.app.version, members: s.members.map((m) => m.node).sort() }).toEqual({
-      node: n.node,
-      version: end.version,
-      members: backends,
-    });
-  }
+  // the backend stays local, but where the migration takes it
+  await chaos.expectEndState(sys, name, chaos.endState(algorithm, algorithm === 'migrate' ? 'edge' : 'local'), healed);
 }
 
 /** A terminated VNF: its record NOT_INSTANTIATED with no node, and no member left in the VNFM. */
@@ -221,13 +93,14 @@ async function expectTerminated(name: string) {
  * VNF runs. (Per VNF, so that a case that failed does not fail the next ones too.)
  */
 async function expectNothingLeaked(name: string) {
-  const nodes = nodesOf(await sys.vnf(name));
-  // node ids are <vnf>-<cluster>-<n>, and no VNF here is named <other vnf>-backend or -frontend
-  const ours = (n: string) => new RegExp(`^${name}-(backend|frontend)-\\d+$`).test(n);
-  const hosts = await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name });
-  expect(hosts.hosts.map((h) => h.node).sort()).toEqual(nodes);
-  const { agents, apps } = hostProcesses(sys.dir);
-  expect({ agents: agents.filter(ours), apps: apps.filter(ours) }).toEqual({ agents: nodes, apps: nodes });
+  await chaos.expectHostsAndProcesses(
+    sys,
+    name,
+    chaos
+      .nodesOf(await sys.vnf(name))
+      .map((n) => n.node)
+      .sort(),
+  );
 }
 
 /** What the agents and applications of a VNF said, for a case that failed. */
@@ -256,10 +129,10 @@ const CASES = (v: Victim) => ALGORITHMS.flatMap((a) => Array.from({ length: TRIA
 describe.each(VICTIMS.map((v) => [v === 'none' ? 'undisturbed (control)' : `kill -9 of the ${v}`, v] as const))('%s', (_title, victim) => {
   test.each(CASES(victim))('in the middle of %s (trial %i): completes, fits the diagram, ends as undisturbed, leaks nothing', async (algorithm, trial) => {
     const t0 = Date.now();
-    const name = `c-${SHORT[victim]}-${ALGO[algorithm]}${TRIALS(victim) > 1 ? `-${trial}` : ''}`;
+    const name = `c-${SHORT[victim]}-${chaos.ALGO[algorithm]}${TRIALS(victim) > 1 ? `-${trial}` : ''}`;
     await sys.waitReady();
-    const op = await begin(name, algorithm);
-    const at = await waitSteps(op, (victim === 'agent' ? AGENT_AT : MIDDLE)[algorithm]);
+    const op = await chaos.begin(sys, chaos.twoBackends(name), algorithm, 'edge');
+    const at = await chaos.waitSteps(sys, op, (victim === 'agent' ? AGENT_AT : MIDDLE)[algorithm]);
     const what = await disturb(victim, name, at);
     const tKill = Date.now();
     const done = await sys.waitOp(op);
@@ -278,14 +151,10 @@ describe.each(VICTIMS.map((v) => [v === 'none' ? 'undisturbed (control)' : `kill
     expect({ state: done.state, error: done.error }).toEqual({ state: 'COMPLETED', error: undefined });
     expect(fit).toMatchObject({ ok: true });
     // a killed agent may be healed once the operation has ended: only that, completed, fitting
-    const after = victim === 'agent' ? await settle(name, done) : [];
-    for (const o of after) {
-      expect({ algorithm: o.algorithm, node: o.params.node, state: o.state }).toEqual({ algorithm: 'healing', node: killedNode, state: 'COMPLETED' });
-      expect(fits(diagram('healing'), withoutRepeats(await sys.trace(o.id)))).toMatchObject({ ok: true });
-    }
-    expect(after.length).toBeLessThanOrEqual(1);
+    const after = victim === 'agent' ? await chaos.settle(sys, name, done, chaos.hostsDown) : [];
+    await chaos.expectOnlyHealingOf(sys, killedNode, after);
     const healed = [...(algorithm === 'healing' ? [done.params.node as string] : []), ...after.map((o) => o.params.node as string)];
-    await expectEndState(name, algorithm, healed);
+    await expectEndStateOf(name, algorithm, healed);
     await expectNothingLeaked(name);
   });
 });

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { envOf, findProcesses } from './procs.js';
 import { Installation } from '@vnf-lcm/auth';
+import { CORE_PROBES, waitForServices } from '@vnf-lcm/bus/ready';
 import { Access, Deploy, Events, isErrorReply, Query, Records, Vim } from '@vnf-lcm/contracts';
 import { freePorts, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from './nats-server.js';
 
@@ -240,23 +241,9 @@ export class System {
     return n;
   }
 
+  /** Until the orchestrator, the VNFM and the VIM adapter each answer (one instance of each is enough). */
   async waitReady(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (const [subject, body] of [
-      [Query.Subject.vnfList, {}],
-      [Vim.Subject.hostList, {}],
-      ['vnf.vnfm.cluster-get', { vnf: 'probe' }],
-    ] as const) {
-      for (;;) {
-        try {
-          await this.nc.request(subject, JSON.stringify(body), { timeout: 1000 });
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw new Error(`service on ${subject} not ready: ${(err as Error).message}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    }
+    await waitForServices(this.nc, CORE_PROBES, { timeoutMs });
   }
 
   /** A raw request: the JSON reply, error replies included. */
@@ -316,6 +303,28 @@ export class System {
     return Promise.all((await this.vnfs()).map((v) => this.vnf(v.name)));
   }
 
+  /** every node of every VNF record, sorted: what the hosts, agents and applications must be */
+  async recordNodes(): Promise<string[]> {
+    return (await this.vnfRecords()).flatMap((v) => Object.values(v.nodes).flatMap((ns) => ns.map((n) => n.node))).sort();
+  }
+
+  /**
+   * The healing of `node` the orchestrator has for `vnf`, as soon as it has one (asked every
+   * `everyMs`): the VNFM asks for it on its own when a node dies. `requestedBy` narrows it to who
+   * asked.
+   */
+  async healingOf(vnf: string, node: string, o: { timeoutMs?: number; everyMs?: number; requestedBy?: string } = {}): Promise<Query.OpSummary> {
+    const { timeoutMs = 15_000, everyMs = 50, requestedBy } = o;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { ops } = await this.req<Query.OpListReply>(Query.Subject.opList, { vnf });
+      const op = ops.find((x) => x.algorithm === 'healing' && x.params.node === node && (!requestedBy || x.requestedBy === requestedBy));
+      if (op) return op;
+      if (Date.now() > deadline) throw new Error(`no healing of ${node} requested in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  }
+
   /** every operation's summary, oldest first, op-list page by page */
   async ops(vnf?: string, pageSize?: number): Promise<Query.OpSummary[]> {
     return Query.listAll(
@@ -345,7 +354,7 @@ export class System {
       /* the VIM may be down in this test */
     }
     for (const s of this.procs.keys()) await this.kill(s, 'SIGTERM');
-    killStragglers(this.dir);
+    killProcessesUnder(this.dir);
     await this.nc?.close().catch(() => undefined);
     await this.keeper?.close();
     if (this.cluster) await this.cluster.stop();
@@ -385,7 +394,8 @@ export function hostProcesses(dir: string): { agents: string[]; apps: string[] }
   return { agents: agents.sort(), apps: apps.sort() };
 }
 
-function killStragglers(dir: string) {
+/** kill -9 of every process processesUnder(dir) finds: what a test leaves running, after it. */
+export function killProcessesUnder(dir: string): void {
   for (const pid of processesUnder(dir)) {
     try {
       process.kill(pid, 'SIGKILL');

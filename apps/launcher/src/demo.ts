@@ -3,29 +3,10 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createInterface } from 'node:readline';
-import { Query, Vim, type Records } from '@vnf-lcm/contracts';
+import { Query, type Records } from '@vnf-lcm/contracts';
 import { parseLine, type LogRecord } from './log-lines.js';
 
 const vnfctl = resolve(dirname(fileURLToPath(import.meta.url)), '../../vnfctl/dist/main.js');
-
-/** Every service answers a harmless read: they are connected and subscribed. */
-export async function waitForServices(nc: NatsConnection, timeoutMs = 60_000): Promise<void> {
-  const probes = [Query.Subject.vnfList, Vim.Subject.hostList, 'vnf.vnfm.cluster-get'];
-  const deadline = Date.now() + timeoutMs;
-  for (const subject of probes) {
-    for (;;) {
-      try {
-        await nc.request(subject, subject === 'vnf.vnfm.cluster-get' ? '{"vnf":"probe"}' : subject === Query.Subject.vnfList ? '{"limit":1}' : '{}', {
-          timeout: 1000,
-        });
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`no answer on ${subject}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  }
-}
 
 /** Deploys with vnfctl, as an operator would, then prints where to send traffic. */
 export async function deployAndShow(

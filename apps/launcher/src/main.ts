@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { authFromEnv, Installation, natsAuthOptions, type TlsFiles } from '@vnf-lcm/auth';
 import { Access } from '@vnf-lcm/contracts';
+import { CORE_PROBES, waitForServices } from '@vnf-lcm/bus/ready';
 import { Supervised } from './supervisor.js';
 import { formatRecord, LOG_FORMATS, record, type LogFormat, type LogRecord } from './log-lines.js';
-import { deployAndShow, waitForServices } from './demo.js';
+import { deployAndShow } from './demo.js';
 import { removeHostsLeft, terminateAll } from './teardown.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -196,7 +197,7 @@ try {
   // the keeper holds the operator's key: it revokes the identities of removed nodes
   if (security) keeper = await security.startKeeper(url, (fields, msg) => print(record('keeper', msg, 'info', fields)));
   await waitForServices(nc);
-  log('services up: orchestrator, vnfm, vim-adapter');
+  log(`services up: ${CORE_PROBES.map((p) => p.service).join(', ')}`);
   if (o.deploy) {
     const ok = await deployAndShow(nc, url, resolve(o.deploy), log, print, envOf(Access.Role.devops));
     if (!ok) log('deployment did not complete; see `vnfctl ops` and `vnfctl trace <op>`', 'error');

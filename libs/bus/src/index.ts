@@ -12,3 +12,4 @@ export * from './lock.js';
 export * from './after-reply.js';
 export * from './wire/index.js';
 export * from './micro.js';
+export * from './ready.js';
