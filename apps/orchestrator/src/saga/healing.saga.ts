@@ -31,6 +31,7 @@ export async function healing(s: Saga, book: VnfBook, p: HealParams): Promise<vo
     clients,
     hostLabel: Label.removeOldVirtualHost,
     restore: { zone },
+    behind: true,
   });
 
   // add new node to cluster

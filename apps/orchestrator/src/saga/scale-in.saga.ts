@@ -11,6 +11,14 @@ export async function scaleIn(s: Saga, book: VnfBook, p: ScaleParams): Promise<v
   // loop until required capacity is reached
   for (let i = 1; i <= p.from - p.to; i++) {
     // remove old node from cluster
-    await removeNode(s, book, `${i}`, { vnf: v.name, cluster: p.cluster, pick: Vnfm.Pick.newest, clients, hostLabel: Label.removeVirtualHost, restore: {} });
+    await removeNode(s, book, `${i}`, {
+      vnf: v.name,
+      cluster: p.cluster,
+      pick: Vnfm.Pick.newest,
+      clients,
+      hostLabel: Label.removeVirtualHost,
+      restore: {},
+      behind: true,
+    });
   }
 }
