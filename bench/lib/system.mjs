@@ -110,6 +110,11 @@ export class BenchSystem {
     return this.security?.env(role) ?? {};
   }
 
+  /** every zone's hosts, each zone asked of its own adapters */
+  hosts() {
+    return Vim.listAllHosts((subject, body) => this.request(subject, body));
+  }
+
   async request(subject, body, timeout = 10_000) {
     const r = (await this.nc.request(subject, JSON.stringify(body), { timeout })).json();
     if (r?.error) throw new Error(`${subject}: ${r.error.err_code}: ${r.error.description}`);
@@ -120,7 +125,7 @@ export class BenchSystem {
     const deadline = Date.now() + 60_000;
     for (const [subject, body] of [
       [Query.Subject.vnfList, {}],
-      [Vim.Subject.hostList, {}],
+      [Vim.ZONE_LIST, {}],
       ['vnf.vnfm.cluster-get', { vnf: 'probe' }],
     ])
       for (;;) {
@@ -171,8 +176,8 @@ export class BenchSystem {
     this.stopping ??= (async () => {
       await this.kill('vnfm', 'SIGTERM'); // first, so that it does not heal the hosts being removed
       try {
-        const { hosts } = await this.request(Vim.Subject.hostList, {});
-        await Promise.all(hosts.map((h) => this.request(Vim.Subject.hostRemove, { node: h.node }, 20_000).catch(() => undefined)));
+        const hosts = await this.hosts();
+        await Promise.all(hosts.map((h) => this.request(Vim.subject(Vim.Verb.hostRemove, h.zone), { node: h.node }, 20_000).catch(() => undefined)));
       } catch {
         /* the VIM is down: the sweep below does it */
       }

@@ -142,7 +142,7 @@ async function killContainer(name: string, op: string, n: number): Promise<{ nod
     // restarted the way the matrix restarts a killed agent: vnf.vim.host-activate (the VIM starts
     // the dead container again, with a new identity). Without it the operation does not complete:
     // see RESTART below.
-    if (RESTART) await sys.req(Vim.Subject.hostActivate, { vnf: name, cluster: c.Labels['vnf-lcm.cluster'], node }, 20_000);
+    if (RESTART) await sys.req(Vim.subject(Vim.Verb.hostActivate, c.Labels['vnf-lcm.zone']), { vnf: name, cluster: c.Labels['vnf-lcm.cluster'], node }, 20_000);
     return { node, at: r };
   }
 }
@@ -161,7 +161,7 @@ async function settle(name: string, op: Records.OpRecord, timeoutMs = 30_000): P
     const [v, { ops }, hosts, containers] = await Promise.all([
       sys.vnf(name),
       sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: name }),
-      sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name }).then((x) => x.hosts),
+      sys.hosts(name),
       ours(name),
     ]);
     const busy = ops.filter((o) => ACTIVE.includes(o.state)).map((o) => `${o.algorithm} ${o.state}`);
@@ -228,7 +228,7 @@ async function expectNothingLeaked(name: string) {
     .filter((n) => n.zone !== 'box')
     .map((n) => n.node)
     .sort();
-  const hosts = await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name });
+  const hosts = await sys.hosts(name).then((hosts) => ({ hosts }));
   expect(hosts.hosts.map((h) => h.node).sort()).toEqual(all);
   const containers = await ours(name);
   expect(containers.map((c) => [c.Labels['vnf-lcm.node'], c.State]).sort()).toEqual(boxed.map((n) => [n, 'running']));

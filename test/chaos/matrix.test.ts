@@ -132,7 +132,7 @@ let killedNode: string | undefined;
 async function killAgent(name: string, r: Records.OpRecord): Promise<string> {
   const latest = [...r.steps].reverse().find((s) => s.node)?.node;
   const leaving = new Set(r.steps.filter((s) => /scale-in cluster|record node removal|destroy application|remove/.test(s.label)).map((s) => s.node));
-  const hosts = await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name }).then((x) => x.hosts);
+  const hosts = await sys.hosts(name);
   const usable = (h: Vim.HostInfo) => h.state === 'running' && h.pid && !leaving.has(h.node);
   const v = await sys.vnf(name);
   const host =
@@ -141,7 +141,7 @@ async function killAgent(name: string, r: Records.OpRecord): Promise<string> {
   killedNode = host.node;
   process.kill(host.pid!, 'SIGKILL');
   await waitDead(host.pid!);
-  await sys.req(Vim.Subject.hostActivate, { vnf: name, cluster: host.cluster, node: host.node }, 20_000);
+  await sys.req(Vim.subject(Vim.Verb.hostActivate, host.zone), { vnf: name, cluster: host.cluster, node: host.node }, 20_000);
   return `${host.node} (latest step: ${latest ?? 'none'})`;
 }
 
@@ -168,7 +168,7 @@ async function settle(name: string, op: Records.OpRecord, timeoutMs = 30_000): P
     const [v, { ops }, { hosts }] = await Promise.all([
       sys.vnf(name),
       sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: name }),
-      sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name }),
+      sys.hosts(name).then((hosts) => ({ hosts })),
     ]);
     const busy = ops.some((o) => ['STARTING', 'PROCESSING', 'ROLLING_BACK'].includes(o.state));
     const down = nodesOf(v).some((n) => hosts.find((h) => h.node === n)?.state !== 'running');
@@ -224,7 +224,7 @@ async function expectNothingLeaked(name: string) {
   const nodes = nodesOf(await sys.vnf(name));
   // node ids are <vnf>-<cluster>-<n>, and no VNF here is named <other vnf>-backend or -frontend
   const ours = (n: string) => new RegExp(`^${name}-(backend|frontend)-\\d+$`).test(n);
-  const hosts = await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name });
+  const hosts = await sys.hosts(name).then((hosts) => ({ hosts }));
   expect(hosts.hosts.map((h) => h.node).sort()).toEqual(nodes);
   const { agents, apps } = hostProcesses(sys.dir);
   expect({ agents: agents.filter(ours), apps: apps.filter(ours) }).toEqual({ agents: nodes, apps: nodes });
@@ -239,7 +239,7 @@ async function dumpHosts(name: string) {
       return '(none)';
     }
   };
-  for (const h of (await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name })).hosts)
+  for (const h of await sys.hosts(name))
     if (h.ref)
       console.log(`${h.node} (${h.state}, pid ${h.pid})\n--- agent.log\n${tail(join(h.ref, 'agent.log'))}\n--- app.log\n${tail(join(h.ref, 'app/app.log'))}`);
 }

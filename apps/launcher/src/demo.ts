@@ -10,7 +10,7 @@ const vnfctl = resolve(dirname(fileURLToPath(import.meta.url)), '../../vnfctl/di
 
 /** Every service answers a harmless read: they are connected and subscribed. */
 export async function waitForServices(nc: NatsConnection, timeoutMs = 60_000): Promise<void> {
-  const probes = [Query.Subject.vnfList, Vim.Subject.hostList, 'vnf.vnfm.cluster-get'];
+  const probes = [Query.Subject.vnfList, Vim.ZONE_LIST, 'vnf.vnfm.cluster-get'];
   const deadline = Date.now() + timeoutMs;
   for (const subject of probes) {
     for (;;) {
