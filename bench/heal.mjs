@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent, Query, Vim } from '@vnf-lcm/contracts';
+import { Agent, Query } from '@vnf-lcm/contracts';
 import { BenchSystem, ROOT, sleep, stats, ms } from './lib/system.mjs';
 import { BACKEND, startOnce } from './lib/baseline.mjs';
 
@@ -37,7 +37,7 @@ try {
   for (let run = 0; run < RUNS; run++) {
     const v = await sys.vnf('heal');
     const victim = v.nodes.backend[run % v.nodes.backend.length].node;
-    const host = (await sys.request(Vim.Subject.hostList, {})).hosts.find((h) => h.node === victim);
+    const host = (await sys.hosts()).find((h) => h.node === victim);
     const status = await sys.request(Agent.subject(Agent.Verb.status, victim), {});
     const t0 = Date.now();
     process.kill(host.pid, 'SIGKILL');

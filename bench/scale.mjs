@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { Agent, Deploy, Events, Query, Vim } from '@vnf-lcm/contracts';
+import { Agent, Deploy, Events, Query } from '@vnf-lcm/contracts';
 import { BenchSystem, ROOT, sleep } from './lib/system.mjs';
 
 const OCTET = 69;
@@ -187,7 +187,7 @@ async function oneRun(run) {
     const d2 = await deploy(sys, n2);
     // the heartbeats of every node, for a few seconds, before memory and CPU are read
     const pids = Object.fromEntries(SERVICES.map((s) => [s, sys.children.get(s).pid]));
-    const hollowPid = (await sys.request(Vim.Subject.hostList, {})).hosts.find((h) => h.zone === 'hollow')?.pid;
+    const hollowPid = (await sys.hosts()).find((h) => h.zone === 'hollow')?.pid;
     await sleep(2_000);
     const cpu0 = Object.fromEntries(SERVICES.map((s) => [s, cpuSeconds(pids[s])]));
     const w0 = performance.now();

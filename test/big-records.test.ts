@@ -295,7 +295,7 @@ describe('every service killed and started again', () => {
       expect((await sys.req<Query.OpGetReply>(Query.Subject.opGet, { op: web.id })).op.steps).toHaveLength(web.steps);
 
       // a host of a known VNF that no record lists: the orphan check must see and remove it
-      const stray = await sys.req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'big-01', cluster: 'c00', node: 'big-01-c00-99' });
+      const stray = await sys.req<Vim.HostInfo>(Vim.subject(Vim.Verb.hostActivate, 'local'), { vnf: 'big-01', cluster: 'c00', node: 'big-01-c00-99' });
       for (const deadline = Date.now() + 30_000; (await sys.hosts()).some((h) => h.node === stray.node); ) {
         if (Date.now() > deadline) throw new Error('the orphan was not removed');
         await sleep(200);

@@ -58,7 +58,7 @@ describe('the agent, asked directly', () => {
     [{ env: { LD_PRELOAD: '/tmp/evil.so' } }, '/app/env/LD_PRELOAD'],
     [{ env: { NODE_OPTIONS: '--require /tmp/evil.js' } }, '/app/env/NODE_OPTIONS'],
   ])('refuses %j on a new host as invalid_request, creating and spawning nothing', async (change, field) => {
-    const { node } = await sys.req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'probe', cluster: 'bad', node: 'probe-bad-1' });
+    const { node } = await sys.req<Vim.HostInfo>(Vim.subject(Vim.Verb.hostActivate, 'local'), { vnf: 'probe', cluster: 'bad', node: 'probe-bad-1' });
     const r = await sys.raw(Agent.subject(Agent.Verb.appCreate, node), body(node, change));
     expect(r.error).toEqual({
       code: 400,
@@ -82,7 +82,7 @@ describe('the agent, asked directly', () => {
   });
 
   test('accepts a cwd in its roots (the test folder is one): the roots come from its own environment', async () => {
-    const { node } = await sys.req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'probe', cluster: 'good', node: 'probe-good-1' });
+    const { node } = await sys.req<Vim.HostInfo>(Vim.subject(Vim.Verb.hostActivate, 'local'), { vnf: 'probe', cluster: 'good', node: 'probe-good-1' });
     const r = await sys.raw(Agent.subject(Agent.Verb.appCreate, node), body(node, { cwd: join(sys.dir, 'anywhere') }));
     expect(r).toMatchObject({ node, app: { state: 'created' } });
   });

@@ -13,7 +13,7 @@ afterAll(() => sys.stop(), 60_000);
 async function expectNothingCreated() {
   expect((await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs).toEqual([]);
   expect((await sys.req<Query.OpListReply>(Query.Subject.opList, {})).ops).toEqual([]);
-  expect((await sys.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts).toEqual([]);
+  expect(await sys.hosts()).toEqual([]);
 }
 
 /** What there is: VNF records, operations, hosts; a refused request must leave it as it was. */
@@ -21,7 +21,7 @@ async function everything() {
   return {
     vnfs: (await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs,
     ops: (await sys.req<Query.OpListReply>(Query.Subject.opList, {})).ops,
-    hosts: (await sys.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts,
+    hosts: await sys.hosts(),
   };
 }
 
@@ -120,7 +120,7 @@ describe('a raw NATS client', () => {
     });
     expect((await sys.req<Query.VnfListReply>(Query.Subject.vnfList, {})).vnfs.map((v) => v.name)).toEqual(['tiny']);
     expect(await sys.req<Query.OpListReply>(Query.Subject.opList, {})).toEqual(before);
-    expect((await sys.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts.map((h) => h.node)).toEqual(['tiny-web-api-1']);
+    expect((await sys.hosts()).map((h) => h.node)).toEqual(['tiny-web-api-1']);
   });
   test('two vnfs whose node ids would meet, asked at the same moment: never both deployed', async () => {
     const yaml = (name: string, cluster: string) =>

@@ -85,7 +85,9 @@ describe('service discovery ($SRV, NATS ADR-32)', () => {
     for (const e of ao.endpoints!) expect(e.name).toMatch(/^[A-Za-z0-9_-]+$/);
 
     const [vim] = await discover('$SRV.INFO.vim-adapter');
-    expect(vim.endpoints!.map((e) => e.subject)).toEqual(expect.arrayContaining(['vnf.vim.host-activate', 'vnf.vim.host-list']));
+    expect(vim.endpoints!.map((e) => e.subject)).toEqual(
+      expect.arrayContaining(['vnf.vim.host-activate.local', 'vnf.vim.host-list.edge', 'vnf.vim.zone-list']),
+    );
     const one = await discover(`$SRV.INFO.vnfm.${(await discover('$SRV.PING.vnfm'))[0].id}`);
     expect(one).toHaveLength(1);
     expect(one[0].endpoints!.map((e) => e.subject)).toContain('vnf.vnfm.cluster-scale-out');
@@ -153,7 +155,7 @@ describe('after a deployment', () => {
     expect(deploy.processing_time).toBeGreaterThan(0);
     expect(deploy.average_processing_time).toBe(Math.trunc(deploy.processing_time! / deploy.num_requests!));
     // the steps of the deployment reached the VIM and the VNFM, once per node
-    expect(by('vim-adapter').endpoints!.find((e) => e.subject === 'vnf.vim.host-activate')!.num_requests).toBeGreaterThanOrEqual(5);
+    expect(by('vim-adapter').endpoints!.find((e) => e.subject === 'vnf.vim.host-activate.local')!.num_requests).toBeGreaterThanOrEqual(5);
     expect(by('vnfm').endpoints!.find((e) => e.subject === 'vnf.vnfm.app-activate')!.num_requests).toBeGreaterThanOrEqual(5);
   });
 

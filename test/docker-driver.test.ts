@@ -73,7 +73,7 @@ async function startVim(): Promise<void> {
   vim = spawn(process.execPath, [VIM_MAIN], { cwd: tmp, env: vimEnv(), stdio: ['ignore', openSync(log, 'a'), openSync(log, 'a')] });
   for (let i = 0; i < 150; i++) {
     try {
-      await nc.request(Vim.Subject.hostList, '{}', { timeout: 500 });
+      await nc.request(Vim.ZONE_LIST, '{}', { timeout: 500 });
       return;
     } catch {
       if (vim.exitCode !== null) break;
@@ -96,9 +96,9 @@ async function req<T>(subject: string, body: unknown, timeout = 40_000): Promise
   return (await nc.request(subject, JSON.stringify(body), { timeout, headers: h })).json<Reply<T>>();
 }
 
-const activate = (node: string, zone?: string) => req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'dkt', cluster: 'web', node, ...(zone ? { zone } : {}) });
-const remove = (node: string) => req<Vim.HostRemoveReply>(Vim.Subject.hostRemove, { node });
-const list = async () => (await req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts;
+const activate = (node: string, zone = 'dock') => req<Vim.HostInfo>(Vim.subject(Vim.Verb.hostActivate, zone), { vnf: 'dkt', cluster: 'web', node });
+const remove = (node: string, zone = 'dock') => req<Vim.HostRemoveReply>(Vim.subject(Vim.Verb.hostRemove, zone), { node });
+const list = () => Vim.listAllHosts(<T>(s: string, b: object) => req<T>(s, b) as Promise<T>);
 const nameOf = (node: string) => `vnf-${SCOPE}-${node}`;
 
 async function container(node: string): Promise<ContainerInspect | undefined> {
@@ -336,11 +336,17 @@ test(
 );
 
 test("a cluster's CPU and memory limits reach the container, enforced by Docker; without them the zone's apply", async () => {
-  const limited = await req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'dkt', cluster: 'web', node: 'dkt-web-40', cpus: 0.5, memoryMiB: 64 });
+  const limited = await req<Vim.HostInfo>(Vim.subject(Vim.Verb.hostActivate, 'dock'), {
+    vnf: 'dkt',
+    cluster: 'web',
+    node: 'dkt-web-40',
+    cpus: 0.5,
+    memoryMiB: 64,
+  });
   expect(limited).toMatchObject({ state: 'running' });
   const c = (await container('dkt-web-40'))!;
   expect(c.HostConfig).toMatchObject({ NanoCpus: 500_000_000, Memory: 64 * 1024 * 1024 });
-  const refused = await req(Vim.Subject.hostActivate, { vnf: 'dkt', cluster: 'web', node: 'dkt-web-41', cpus: -1, memoryMiB: 1 });
+  const refused = await req(Vim.subject(Vim.Verb.hostActivate, 'dock'), { vnf: 'dkt', cluster: 'web', node: 'dkt-web-41', cpus: -1, memoryMiB: 1 });
   expect(refused).toMatchObject({ error: { err_code: 'invalid_request' } });
   expect(await container('dkt-web-41')).toBeUndefined();
   expect(await remove('dkt-web-40')).toMatchObject({ removed: true });
@@ -364,7 +370,7 @@ test(
     expect(await connz()).toContain('vnf-agent/dkt-f');
     const status = await req<Agent.Status>(Agent.subject(Agent.Verb.status, 'dkt-f'), {});
     expect(status).toMatchObject({ node: 'dkt-f', address: '127.47.64.1' });
-    expect(await remove('dkt-f')).toEqual({ node: 'dkt-f', removed: true });
+    expect(await remove('dkt-f', 'bare')).toEqual({ node: 'dkt-f', removed: true });
   },
   TIMEOUT,
 );
@@ -379,7 +385,7 @@ test(
     const c = (await container('dkt-e'))!;
     expect(c.HostConfig).toMatchObject({ Memory: 6 * 1024 * 1024, NanoCpus: 0.5e9 });
     expect(c.State.Running).toBe(false);
-    expect(await remove('dkt-e')).toEqual({ node: 'dkt-e', removed: true });
+    expect(await remove('dkt-e', 'tiny')).toEqual({ node: 'dkt-e', removed: true });
     expect(await container('dkt-e')).toBeUndefined();
   },
   TIMEOUT,

@@ -83,7 +83,7 @@ test('kill -9 of the agent being talked to, restarted by its host: the operation
   process.kill(host.pid!, 'SIGKILL');
   expect(await waitDead(host.pid!)).toBe(true);
   // its host brings it back (the VIM restarts a dead agent of a known host on activate)
-  await sys.req('vnf.vim.host-activate', { vnf: 'kill-orc', cluster: 'backend', node: host.node });
+  await sys.req('vnf.vim.host-activate.local', { vnf: 'kill-orc', cluster: 'backend', node: host.node });
   const op = await sys.waitOp(r.op);
   expect(op.state).toBe('COMPLETED');
   expect((await sys.vnf('kill-orc')).nodes.backend).toHaveLength(4);

@@ -185,7 +185,7 @@ test(
     try {
       const { vnfs } = (await devops.request('vnf.ao.vnf-list', '{}', { timeout: 5000 })).json<{ vnfs: { name: string }[] }>();
       expect(vnfs.map((v) => v.name)).toEqual(['web']);
-      await expect(devops.request('vnf.vim.host-list', '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
+      await expect(devops.request('vnf.vim.host-list.local', '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
     } finally {
       await devops.close();
     }

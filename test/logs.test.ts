@@ -217,9 +217,9 @@ test('DevOps may ask the AO but not the VIM: vnf.vim.host-logs is a permissions 
   try {
     const ok = await nc.request(Query.Subject.nodeLogs, JSON.stringify({ node: procNode, tail: 1 }), { timeout: 10_000 });
     expect((ok.json() as Query.NodeLogsReply).lines).toHaveLength(1);
-    await expect(nc.request(Vim.Subject.hostLogs, JSON.stringify({ node: procNode, source: 'agent', tail: 1 }), { timeout: 3_000 })).rejects.toThrow(
-      /Permissions Violation/i,
-    );
+    await expect(
+      nc.request(Vim.subject(Vim.Verb.hostLogs, 'local'), JSON.stringify({ node: procNode, source: 'agent', tail: 1 }), { timeout: 3_000 }),
+    ).rejects.toThrow(/Permissions Violation/i);
   } finally {
     await nc.close();
   }

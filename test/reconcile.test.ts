@@ -42,7 +42,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   }
 }
 
-const activate = (vnf: string, cluster: string, node: string) => sys.req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf, cluster, node });
+const activate = (vnf: string, cluster: string, node: string) => sys.req<Vim.HostInfo>(Vim.subject(Vim.Verb.hostActivate, 'local'), { vnf, cluster, node });
 
 /** The VIM adapter's JSON log lines with this message. */
 function vimLog(msg: string): any[] {

@@ -78,7 +78,7 @@ test('a DevOps identity cannot reach internal subjects, forge events or traces, 
       JSON.stringify({ provider: 'backend', endpoints: [{ node: 'x', address: '127.0.0.1', port: 9 }] }),
     );
     devops.publish(Agent.subject(Agent.Verb.appStop, backend), '{}');
-    devops.publish('vnf.vim.host-remove', JSON.stringify({ node: backend }));
+    devops.publish('vnf.vim.host-remove.local', JSON.stringify({ node: backend }));
     devops.publish('vnf.vnfm.cluster-scale-in', JSON.stringify({ vnf: 'web', cluster: 'backend', pick: 'newest' }));
     devops.publish('vnf.vnfm.app-destroy', JSON.stringify({ vnf: 'web', cluster: 'backend', node: backend }));
     devops.publish(Agent.heartbeat(backend), JSON.stringify({ node: backend, app: { state: 'failed' }, ts: new Date().toISOString() }));
@@ -91,7 +91,7 @@ test('a DevOps identity cannot reach internal subjects, forge events or traces, 
   for (const subject of [
     Agent.subject(Agent.Verb.clientReconfigure, frontend),
     Agent.subject(Agent.Verb.appStop, backend),
-    'vnf.vim.host-remove',
+    'vnf.vim.host-remove.local',
     'vnf.vnfm.cluster-scale-in',
     'vnf.vnfm.app-destroy',
     Agent.heartbeat(backend),
@@ -103,7 +103,7 @@ test('a DevOps identity cannot reach internal subjects, forge events or traces, 
   ])
     expect(said).toContainEqual(expect.stringMatching(new RegExp(`Permissions Violation for Publish to "${subject.replace(/[.$*]/g, '\\$&')}"`)));
   // a request is refused the same way, at once
-  await expect(devops.request('vnf.vim.host-list', '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
+  await expect(devops.request('vnf.vim.host-list.local', '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
   // reading what another role hears is refused too
   const subs = await refusals(devops, () => devops.subscribe(Agent.HEARTBEAT_ALL));
   expect(subs).toContainEqual(expect.stringMatching(/Permissions Violation for Subscription to "vnf\.agent\.heartbeat\.\*"/));
@@ -151,7 +151,7 @@ describe('one identity per node', () => {
     expect(said).toContainEqual(expect.stringMatching(/Publish to "vnf\.agent\.heartbeat\.web-backend-1"/));
     expect(said).toContainEqual(expect.stringMatching(/Publish to "vnf\.agent\.hello\./));
     expect(said).toContainEqual(expect.stringMatching(/Publish to "vnf\.agent\.app-stop\./));
-    for (const subject of ['vnf.vim.host-list', 'vnf.vnfm.cluster-get', 'vnf.ao.vnf-list', 'vnf.ao.node-health', 'vnf.ao.node-logs', 'vnf.ao.terminate'])
+    for (const subject of ['vnf.vim.host-list.local', 'vnf.vnfm.cluster-get', 'vnf.ao.vnf-list', 'vnf.ao.node-health', 'vnf.ao.node-logs', 'vnf.ao.terminate'])
       await expect(node.request(subject, '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await snapshot()).toEqual(before);

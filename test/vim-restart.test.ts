@@ -42,7 +42,7 @@ test('the VIM adapter killed and restarted between two deployments leaks and dup
   expect(procs.apps).toEqual(recorded.sort());
 
   // activating an existing host again returns it and starts nothing
-  const again = await sys.req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'one', cluster: 'backend', node: before[0].node });
+  const again = await sys.req<Vim.HostInfo>(Vim.subject(Vim.Verb.hostActivate, 'local'), { vnf: 'one', cluster: 'backend', node: before[0].node });
   expect(again.address).toBe(before[0].address);
   expect(hostProcesses(sys.dir)).toEqual(procs);
 });
@@ -53,7 +53,7 @@ test('a host whose agent does not answer on this bus is not taken as running: ac
   const host = (await sys.hosts()).find((h) => h.vnf === 'one')!;
   process.kill(host.pid!, 'SIGSTOP');
   try {
-    const again = await sys.req<Vim.HostInfo>(Vim.Subject.hostActivate, { vnf: 'one', cluster: host.cluster, node: host.node }, 30_000);
+    const again = await sys.req<Vim.HostInfo>(Vim.subject(Vim.Verb.hostActivate, 'local'), { vnf: 'one', cluster: host.cluster, node: host.node }, 30_000);
     expect(again.address).toBe(host.address);
     expect(again.pid).not.toBe(host.pid);
     expect(await sys.req(Agent.subject(Agent.Verb.status, host.node), {})).toMatchObject({ node: host.node });

@@ -111,6 +111,11 @@ export class BenchSystem {
     return this.security?.env(role) ?? {};
   }
 
+  /** every zone's hosts, each zone asked of its own adapters */
+  hosts() {
+    return Vim.listAllHosts((subject, body) => this.request(subject, body));
+  }
+
   async request(subject, body, timeout = 10_000) {
     const r = (await this.nc.request(subject, JSON.stringify(body), { timeout })).json();
     if (r?.error) throw new Error(`${subject}: ${r.error.err_code}: ${r.error.description}`);
@@ -159,8 +164,8 @@ export class BenchSystem {
     this.stopping ??= (async () => {
       await this.kill('vnfm', 'SIGTERM'); // first, so that it does not heal the hosts being removed
       try {
-        const { hosts } = await this.request(Vim.Subject.hostList, {});
-        await Promise.all(hosts.map((h) => this.request(Vim.Subject.hostRemove, { node: h.node }, 20_000).catch(() => undefined)));
+        const hosts = await this.hosts();
+        await Promise.all(hosts.map((h) => this.request(Vim.subject(Vim.Verb.hostRemove, h.zone), { node: h.node }, 20_000).catch(() => undefined)));
       } catch {
         /* the VIM is down: the sweep below does it */
       }

@@ -99,7 +99,7 @@ async function killContainer(name: string, op: string, n: number): Promise<{ nod
     // restarted the way the matrix restarts a killed agent: vnf.vim.host-activate (the VIM starts
     // the dead container again, with a new identity). Without it the operation does not complete:
     // see RESTART below.
-    if (RESTART) await sys.req(Vim.Subject.hostActivate, { vnf: name, cluster: c.Labels['vnf-lcm.cluster'], node }, 20_000);
+    if (RESTART) await sys.req(Vim.subject(Vim.Verb.hostActivate, c.Labels['vnf-lcm.zone']), { vnf: name, cluster: c.Labels['vnf-lcm.cluster'], node }, 20_000);
     return { node, at: r };
   }
 }

@@ -49,7 +49,7 @@ let killedNode: string | undefined;
 async function killAgent(name: string, r: Records.OpRecord): Promise<string> {
   const latest = [...r.steps].reverse().find((s) => s.node)?.node;
   const leaving = chaos.leavingNodes(r);
-  const hosts = await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name }).then((x) => x.hosts);
+  const hosts = await sys.hosts(name);
   const usable = (h: Vim.HostInfo) => h.state === 'running' && h.pid && !leaving.has(h.node);
   const v = await sys.vnf(name);
   const host =
@@ -58,7 +58,7 @@ async function killAgent(name: string, r: Records.OpRecord): Promise<string> {
   killedNode = host.node;
   process.kill(host.pid!, 'SIGKILL');
   if (!(await waitDead(host.pid!))) throw new Error(`agent ${host.pid} of ${host.node} did not die`);
-  await sys.req(Vim.Subject.hostActivate, { vnf: name, cluster: host.cluster, node: host.node }, 20_000);
+  await sys.req(Vim.subject(Vim.Verb.hostActivate, host.zone), { vnf: name, cluster: host.cluster, node: host.node }, 20_000);
   return `${host.node} (latest step: ${latest ?? 'none'})`;
 }
 
@@ -112,7 +112,7 @@ async function dumpHosts(name: string) {
       return '(none)';
     }
   };
-  for (const h of (await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name })).hosts)
+  for (const h of await sys.hosts(name))
     if (h.ref)
       console.log(`${h.node} (${h.state}, pid ${h.pid})\n--- agent.log\n${tail(join(h.ref, 'agent.log'))}\n--- app.log\n${tail(join(h.ref, 'app/app.log'))}`);
 }

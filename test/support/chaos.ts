@@ -99,7 +99,7 @@ export async function settle(
     const [v, { ops }, { hosts }] = await Promise.all([
       sys.vnf(name),
       sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: name }),
-      sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name }),
+      sys.hosts(name).then((hosts) => ({ hosts })),
     ]);
     const busy = ops.filter((o) => [...ACTIVE, 'ROLLING_BACK'].includes(o.state)).map((o) => `${o.algorithm} ${o.state}`);
     const gone = await down(v, hosts);
@@ -173,8 +173,8 @@ export async function expectHostsAndProcesses(sys: System, name: string, process
   const all = nodesOf(await sys.vnf(name))
     .map((n) => n.node)
     .sort();
-  const hosts = await sys.req<Vim.HostListReply>(Vim.Subject.hostList, { vnf: name });
-  expect(hosts.hosts.map((h) => h.node).sort()).toEqual(all);
+  const hosts = await sys.hosts(name);
+  expect(hosts.map((h) => h.node).sort()).toEqual(all);
   const ours = (n: string) => new RegExp(`^${name}-(backend|frontend)-\\d+$`).test(n);
   const { agents, apps } = hostProcesses(sys.dir);
   expect({ agents: agents.filter(ours), apps: apps.filter(ours) }).toEqual({ agents: processNodes, apps: processNodes });

@@ -46,6 +46,12 @@ export interface SystemOptions {
    * `auth: false` (default false)
    */
   hollowZone?: boolean;
+  /**
+   * a VIM adapter per zone (ADR 26), each serving only its own (VIM_SERVE_ZONES), as on a machine
+   * per zone: `vim-adapter-local`, `vim-adapter-edge`, ... instead of one `vim-adapter` serving all
+   * (default false)
+   */
+  vimPerZone?: boolean;
 }
 
 /** the services' documented metrics ports (README, Observe) */
@@ -83,6 +89,7 @@ export class System {
   /** the loopback range 127.<octet>.0.0/16; VNF_TEST_OCTET moves a test with one System elsewhere */
   readonly octet: number;
   private readonly hollowZone: boolean;
+  private readonly vimPerZone: boolean;
 
   /** `env` is added to every service's environment (e.g. shorter timers for one test) */
   constructor(
@@ -100,6 +107,7 @@ export class System {
     if (this.clustered && !this.auth) throw new Error('a test cluster is secured: cluster needs auth');
     this.instances = o.instances ?? 1;
     this.hollowZone = o.hollowZone ?? false;
+    this.vimPerZone = o.vimPerZone ?? false;
     if (o.dockerZone) this.dockerScope = `t${this.octet}-${process.pid}-${++systems}`;
     // agents and applications run as an unprivileged user when the tests run as root: it must
     // get through this folder to the hosts' own (mkdtemp makes it owner-only)
@@ -130,6 +138,7 @@ export class System {
 
   /** the keys of a service's instances: `vnfm`, `vnfm-2`, ... */
   keysOf(s: Service): string[] {
+    if (s === 'vim-adapter' && this.vimPerZone) return this.zones.zones.map((z) => `${s}-${z.name}`);
     return Array.from({ length: this.instances }, (_, i) => (i === 0 ? s : `${s}-${i + 1}`));
   }
 
@@ -147,7 +156,8 @@ export class System {
       this.nats = await startNatsServer(join(this.dir, 'nats'), { config: this.security.configFile });
       this.keeper = await this.security.startKeeper(this.nats.url);
     } else this.nats = await startNatsServer(join(this.dir, 'nats'));
-    for (const s of ['orchestrator', 'vnfm', 'vim-adapter'] as Service[]) for (const key of this.keysOf(s)) this.startService(s, key);
+    for (const s of ['orchestrator', 'vnfm', 'vim-adapter'] as Service[])
+      for (const key of this.keysOf(s)) this.startService(s, key, s === 'vim-adapter' && this.vimPerZone ? { VIM_SERVE_ZONES: key.slice(`${s}-`.length) } : {});
     // the test itself may do anything (tear down hosts, look at internal subjects): admin
     this.nc = await this.connectAs(Access.Role.admin, 'test');
     await this.waitReady();
@@ -197,8 +207,8 @@ export class System {
     return `http://${this.metricsAddress}:${METRICS_PORT[s]}/metrics`;
   }
 
-  /** `key` names a second instance of the same service (e.g. two orchestrators) */
-  startService(s: Service, key: string = s): ChildProcess {
+  /** `key` names a second instance of the same service (e.g. two orchestrators); `extra` is added to its environment */
+  startService(s: Service, key: string = s, extra: Record<string, string> = {}): ChildProcess {
     const out = openSync(join(this.dir, `${key}.log`), 'a');
     const p = spawn(process.execPath, [dist(s)], {
       env: {
@@ -212,6 +222,7 @@ export class System {
         // a second instance of a service would want its first's port: no metrics
         ...(this.metrics && key === s ? { VNF_METRICS_ADDRESS: this.metricsAddress, VNF_METRICS_PORT: String(METRICS_PORT[s]) } : { VNF_METRICS_PORT: '0' }),
         ...this.env,
+        ...extra,
       },
       stdio: ['ignore', out, out],
     });
@@ -243,7 +254,9 @@ export class System {
 
   /** Until the orchestrator, the VNFM and the VIM adapter each answer (one instance of each is enough). */
   async waitReady(timeoutMs = 30_000): Promise<void> {
-    await waitForServices(this.nc, CORE_PROBES, { timeoutMs });
+    // every zone served: with an adapter per zone, each zone's own (zone-list is any adapter's)
+    const zones = this.zones.zones.map(({ name }) => ({ service: `vim-adapter of ${name}`, subject: Vim.subject(Vim.Verb.hostList, name), body: {} }));
+    await waitForServices(this.nc, [...CORE_PROBES, ...zones], { timeoutMs });
   }
 
   /** A raw request: the JSON reply, error replies included. */
@@ -335,8 +348,14 @@ export class System {
     );
   }
 
-  async hosts(): Promise<Vim.HostInfo[]> {
-    return (await this.req<Vim.HostListReply>(Vim.Subject.hostList, {})).hosts;
+  /** every zone's hosts (of one VNF), each zone asked of its own adapters */
+  async hosts(vnf?: string): Promise<Vim.HostInfo[]> {
+    return Vim.listAllHosts((s, b) => this.req(s, b), vnf ? { vnf } : {});
+  }
+
+  /** one zone's hosts */
+  async zoneHosts(zone: string): Promise<Vim.HostInfo[]> {
+    return (await this.req<Vim.HostListReply>(Vim.subject(Vim.Verb.hostList, zone), {})).hosts;
   }
 
   /** Events of one VNF as they come. */
@@ -347,12 +366,13 @@ export class System {
   }
 
   async stop(): Promise<void> {
-    try {
-      const hosts = await this.hosts();
-      await Promise.all(hosts.map((h) => this.raw(Vim.Subject.hostRemove, { node: h.node }, 20_000).catch(() => undefined)));
-    } catch {
-      /* the VIM may be down in this test */
-    }
+    // zone by zone: one zone's adapter may be down in this test, not the others'
+    await Promise.all(
+      this.zones.zones.map(async ({ name }) => {
+        const hosts = await this.zoneHosts(name).catch(() => []);
+        await Promise.all(hosts.map((h) => this.raw(Vim.subject(Vim.Verb.hostRemove, name), { node: h.node }, 20_000).catch(() => undefined)));
+      }),
+    );
     for (const s of this.procs.keys()) await this.kill(s, 'SIGTERM');
     killProcessesUnder(this.dir);
     await this.nc?.close().catch(() => undefined);

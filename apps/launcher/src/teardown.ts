@@ -120,11 +120,12 @@ export async function terminateAll(nc: NatsConnection, log: Log, timeoutMs: numb
  * healing can start for a node whose host goes here, nor a new host be made meanwhile.
  */
 export async function removeHostsLeft(nc: NatsConnection, log: Log): Promise<void> {
-  const { hosts } = await ask<Vim.HostListReply>(nc, Vim.Subject.hostList, {});
+  // every zone's, each asked of its own adapters (ADR 26)
+  const hosts = await Vim.listAllHosts((subject, body) => ask(nc, subject, body));
   const failed: string[] = [];
   await Promise.all(
     hosts.map((h) =>
-      ask(nc, Vim.Subject.hostRemove, { node: h.node }, HOST_REMOVE_MS).catch((err: Error) => {
+      ask(nc, Vim.subject(Vim.Verb.hostRemove, h.zone), { node: h.node }, HOST_REMOVE_MS).catch((err: Error) => {
         failed.push(h.node);
         log(`teardown: host of ${h.node} not removed: ${err.message}`, 'error', { node: h.node });
       }),

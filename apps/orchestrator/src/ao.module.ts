@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AoController } from './api/ao.controller.js';
 import { DeployService } from './api/deploy.service.js';
 import { LifecycleService } from './api/lifecycle.service.js';
+import { VimZones } from './api/vim-zones.js';
 import { TraceService } from './api/trace.service.js';
 import { RecordsStore } from './records/records.store.js';
 import { VnfBook } from './records/vnf-book.js';
@@ -25,6 +26,7 @@ import { VnfLock } from './saga/vnf-lock.js';
     OperatorActions,
     DeployService,
     LifecycleService,
+    VimZones,
     TraceService,
   ],
 })

@@ -55,6 +55,23 @@ test.each([
   expect(() => load({ VIM_ZONES: text })).toThrow(message);
 });
 
+test("VIM_SERVE_ZONES: an adapter serves its own zones and checks only their drivers' options", () => {
+  // zone b's root would be another machine's: its options are not this adapter's to check
+  const two = JSON.stringify({
+    zones: [
+      { name: 'a', driver: 'process', range: '127.1.0.0/16', root: 'x' },
+      { name: 'b', driver: 'process', range: '10.0.0.0/8', root: 'y' },
+    ],
+  });
+  const c = load({ VIM_ZONES: two, VIM_SERVE_ZONES: ' a ' });
+  expect(c).toMatchObject({ defaultZone: 'a', serves: ['a'] });
+  expect(c.zones.map((z) => z.name)).toEqual(['a', 'b']);
+  expect(() => load({ VIM_ZONES: two })).toThrow('inside 127.0.0.0/8');
+  expect(load({}).serves).toEqual(['local']);
+  expect(() => load({ VIM_ZONES: two, VIM_SERVE_ZONES: 'a,mars' })).toThrow('VIM_SERVE_ZONES: zone "mars" is not one of the zones (a, b)');
+  expect(() => load({ VIM_ZONES: two, VIM_SERVE_ZONES: ' , ' })).toThrow('VIM_SERVE_ZONES names no zone');
+});
+
 test('reconciliation: defaults, overrides, and refusals', () => {
   expect(loadReconcileConfig({})).toEqual({ everyMs: 5_000, graceMs: 60_000, remove: true });
   expect(loadReconcileConfig({ VIM_RECONCILE_MS: '300', VIM_ORPHAN_GRACE_MS: '0', VIM_ORPHAN_REMOVE: 'false' })).toEqual({

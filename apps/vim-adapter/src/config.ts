@@ -12,12 +12,18 @@ export interface ZoneConfig {
 export interface VimConfig {
   defaultZone: string;
   zones: ZoneConfig[];
+  /**
+   * The zones this adapter serves (VIM_SERVE_ZONES; default: every zone): their hosts are on this
+   * machine. Every adapter reads the same zones, each serving its own (ADR 26).
+   */
+  serves: string[];
 }
 
 /** The embedded default: one local zone of process hosts under the working directory. */
 export const DEFAULT_CONFIG: VimConfig = {
   defaultZone: 'local',
   zones: [{ name: 'local', driver: 'process', range: '127.10.0.0/16', root: '.vnf-lcm/hosts/local' }],
+  serves: ['local'],
 };
 
 /** A configuration the adapter cannot start with; the message says what to fix. */
@@ -25,9 +31,16 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** VIM_ZONES (inline JSON) wins over VIM_CONFIG (a YAML or JSON file); nothing set means the default. */
+/**
+ * VIM_ZONES (inline JSON) wins over VIM_CONFIG (a YAML or JSON file); nothing set means the
+ * default. VIM_SERVE_ZONES (a comma list) names the zones this adapter serves.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): VimConfig {
-  if (env.VIM_ZONES) return checkConfig(parseText(env.VIM_ZONES, 'VIM_ZONES'));
+  const serves = env.VIM_SERVE_ZONES?.split(',')
+    .map((z) => z.trim())
+    .filter(Boolean);
+  if (env.VIM_SERVE_ZONES !== undefined && serves?.length === 0) throw new ConfigError('VIM_SERVE_ZONES names no zone');
+  if (env.VIM_ZONES) return checkConfig(parseText(env.VIM_ZONES, 'VIM_ZONES'), serves);
   if (env.VIM_CONFIG) {
     let text: string;
     try {
@@ -35,9 +48,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VimConfig {
     } catch (err) {
       throw new ConfigError(`cannot read VIM_CONFIG file ${env.VIM_CONFIG}: ${(err as Error).message}`);
     }
-    return checkConfig(parseText(text, env.VIM_CONFIG));
+    return checkConfig(parseText(text, env.VIM_CONFIG), serves);
   }
-  return checkConfig(structuredClone(DEFAULT_CONFIG));
+  return checkConfig(structuredClone(DEFAULT_CONFIG), serves);
 }
 
 // YAML is a superset of JSON, so one parser reads both.
@@ -50,7 +63,7 @@ function parseText(text: string, source: string): unknown {
 }
 
 /** Shape checks common to every driver; each driver checks its own options when it is built. */
-export function checkConfig(raw: unknown): VimConfig {
+export function checkConfig(raw: unknown, serves?: string[]): VimConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError(`vim config must be a mapping with "zones", got ${Array.isArray(raw) ? 'a list' : typeof raw}`);
   const { defaultZone, zones } = raw as Record<string, unknown>;
@@ -67,7 +80,9 @@ export function checkConfig(raw: unknown): VimConfig {
   }
   const def = defaultZone ?? (zones[0] as ZoneConfig).name;
   if (typeof def !== 'string' || !seen.has(def)) throw new ConfigError(`defaultZone ${JSON.stringify(def)} is not one of the zones (${[...seen].join(', ')})`);
-  return { defaultZone: def, zones: zones as ZoneConfig[] };
+  for (const z of serves ?? [])
+    if (!seen.has(z)) throw new ConfigError(`VIM_SERVE_ZONES: zone ${JSON.stringify(z)} is not one of the zones (${[...seen].join(', ')})`);
+  return { defaultZone: def, zones: zones as ZoneConfig[], serves: [...new Set(serves ?? seen)] };
 }
 
 /** How the adapter reconciles the hosts that exist with the hosts the orchestrator's records own. */

@@ -32,11 +32,13 @@ export class HostService {
     @Inject(Zones) private readonly zones: Zones,
     @Inject(Orphans) private readonly orphans: Orphans,
   ) {
-    countHostsOf(async () => (await this.list({})).hosts);
+    // the zones served here: each adapter tells of its own
+    countHostsOf(async () => (await Promise.all(this.zones.names().map((z) => this.list(z, {})))).flatMap((l) => l.hosts));
   }
 
-  activate(o: Origin, req: Vim.HostActivate): Promise<HostInfo> {
-    const driver = this.zones.driver(req.zone);
+  /** a host in `zone`; a node that has a host in another zone served here is a conflict */
+  activate(o: Origin, zone: string, req: Vim.HostActivate): Promise<HostInfo> {
+    const driver = this.zones.driver(zone);
     const { vnf, cluster, node } = req;
     const { op } = o;
     const create = { op, node, cluster, label: Label.createVirtualHost, step: partOf(o, 'create') };
@@ -45,7 +47,7 @@ export class HostService {
       const found = await this.zones.find(node);
       if (found) {
         const { host } = found;
-        if (host.vnf !== vnf || host.cluster !== cluster || (req.zone && host.zone !== req.zone))
+        if (host.vnf !== vnf || host.cluster !== cluster || host.zone !== zone)
           throw rpcError('conflict', `node ${node} is already a host of ${host.vnf}/${host.cluster} in zone ${host.zone}`, { host });
         if (host.state === 'creating') return this.finishStart(found.driver, host, create, start);
         if (host.state === 'running') {
@@ -100,16 +102,16 @@ export class HostService {
   }
 
   /** `only` (reconciliation) is asked about the host found, under the node's lock; false leaves it. */
-  remove(o: Origin, req: Vim.HostRemove, only?: (host: HostInfo) => boolean): Promise<Vim.HostRemoveReply> {
+  remove(o: Origin, zone: string, req: Vim.HostRemove, only?: (host: HostInfo) => boolean): Promise<Vim.HostRemoveReply> {
     const { node } = req;
     const { op } = o;
+    const driver = this.zones.driver(zone);
     return this.nodes.run(node, async () => {
-      const found = await this.zones.find(node);
-      if (!found) {
-        this.log.info({ op, node }, 'no such virtual host: nothing to remove');
+      const host = await driver.get(node);
+      if (!host) {
+        this.log.info({ op, node, zone }, 'no such virtual host: nothing to remove');
         return { node, removed: false };
       }
-      const { driver, host } = found;
       if (only && !only(host)) {
         this.log.info({ op, vnf: host.vnf, node }, 'virtual host changed meanwhile: not removed');
         return { node, removed: false };
@@ -147,18 +149,17 @@ export class HostService {
   }
 
   /** a host's log, from its driver; no such host is not_found */
-  async logs(req: Vim.HostLogs): Promise<Query.NodeLogsReply> {
-    const found = await this.zones.find(req.node);
-    if (!found) throw rpcError('not_found', `no virtual host for node ${req.node}`);
-    const { driver, host } = found;
+  async logs(zone: string, req: Vim.HostLogs): Promise<Query.NodeLogsReply> {
+    const driver = this.zones.driver(zone);
+    const host = await driver.get(req.node);
+    if (!host) throw rpcError('not_found', `no virtual host for node ${req.node} in zone ${zone}`);
     if (!driver.logs) throw rpcError('unavailable', `the ${driver.kind} driver of zone ${host.zone} cannot show logs`);
     const r = await driver.logs(host, { source: req.source, tail: req.tail, ...(req.cursor !== undefined ? { cursor: req.cursor } : {}) });
     return { node: req.node, ...r };
   }
 
-  async list(req: Vim.HostList): Promise<Vim.HostListReply> {
-    const drivers = req.zone ? [this.zones.driver(req.zone)] : this.zones.all();
-    const hosts = (await Promise.all(drivers.map((d) => d.list()))).flat();
+  async list(zone: string, req: Vim.HostList): Promise<Vim.HostListReply> {
+    const hosts = await this.zones.driver(zone).list();
     return { hosts: hosts.filter((h) => !req.vnf || h.vnf === req.vnf).map((h) => this.orphans.show(h)) };
   }
 }

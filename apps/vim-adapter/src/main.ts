@@ -22,10 +22,11 @@ try {
   log.fatal({ source }, `invalid vim configuration: ${err.message}`);
   process.exit(2);
 }
-log.info({ defaultZone: config.defaultZone, zones: config.zones.map((z) => `${z.name}:${z.driver}`) }, 'zones');
+log.info({ defaultZone: config.defaultZone, zones: config.zones.map((z) => `${z.name}:${z.driver}`), serves: config.serves }, 'zones');
 log.info(reconcile, reconcile.everyMs > 0 ? 'host reconciliation' : 'host reconciliation off');
 
 // agents are detached, so stopping the adapter (SIGTERM or otherwise) leaves every host running.
-// A queue group, as the other services: two adapters of the same zones (docs/cluster.md) share
-// the requests, instead of both creating the host each request names
+// A queue group, as the other services (zone-list); each served zone's subjects have a queue group
+// of their own (host.controller.ts): two adapters of one zone (docs/cluster.md) share its requests,
+// instead of both creating the host each request names
 await main({ name: 'vim-adapter', queue: 'vim-adapter', participant: Participant.vim, module: vimModule(config, reconcile), log });

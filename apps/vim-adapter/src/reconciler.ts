@@ -16,7 +16,8 @@ export const RECONCILE = Symbol('reconcile-config');
 const OWNERS_TIMEOUT_MS = 5_000;
 
 /**
- * Compares the hosts that really exist in every zone with the nodes the orchestrator's records
+ * Compares the hosts that really exist in the zones served here (each adapter reconciles its own)
+ * with the nodes the orchestrator's records
  * own. A host nobody owns is reported, and removed once it has stayed an orphan for the grace
  * period. When ownership cannot be known (the orchestrator does not answer) the round does
  * nothing: a host is never removed on a guess.
@@ -121,7 +122,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     const where = { op, vnf: h.vnf, node: h.node, zone: h.zone, address: h.address, orphanSince };
     try {
       // the same host only: one created again under this node id since the listing is left alone
-      const r = await this.watch.removing(h.node, () => this.hosts.remove({ op }, { node: h.node }, (now) => now.createdAt === h.createdAt));
+      const r = await this.watch.removing(h.node, () => this.hosts.remove({ op }, h.zone, { node: h.node }, (now) => now.createdAt === h.createdAt));
       this.orphans.forget(h.node);
       if (r.removed) this.log.info(where, 'orphan host removed');
     } catch (err) {

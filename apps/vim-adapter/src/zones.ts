@@ -1,20 +1,31 @@
 import { rpcError } from '@vnf-lcm/bus';
+import type { Vim } from '@vnf-lcm/contracts';
 import type { Driver, HostInfo } from './drivers/driver.js';
 
-/** The configured zones, each with its driver; a request naming no zone gets the default one. */
+/**
+ * The zones this adapter serves, each with its driver, and the names of every configured zone
+ * (those of other machines' adapters included): what zone-list answers.
+ */
 export class Zones {
   constructor(
     readonly defaultZone: string,
+    /** every configured zone, served here or not */
+    readonly known: readonly string[],
     private readonly drivers: Map<string, Driver>,
   ) {}
 
+  /** the zones served here */
   names(): string[] {
     return [...this.drivers.keys()];
   }
 
-  driver(zone = this.defaultZone): Driver {
+  list(): Vim.ZoneListReply {
+    return { defaultZone: this.defaultZone, zones: [...this.known] };
+  }
+
+  driver(zone: string): Driver {
     const d = this.drivers.get(zone);
-    if (!d) throw rpcError('not_found', `unknown zone ${zone}`, { zones: this.names() });
+    if (!d) throw rpcError('not_found', `zone ${zone} is not served by this VIM adapter`, { zones: this.names() });
     return d;
   }
 
@@ -22,7 +33,7 @@ export class Zones {
     return [...this.drivers.values()];
   }
 
-  /** The host of a node, in whichever zone it lives: node ids are unique across zones. */
+  /** The host of a node in whichever zone served here it lives: node ids are unique across zones. */
   async find(node: string): Promise<{ driver: Driver; host: HostInfo } | undefined> {
     for (const driver of this.drivers.values()) {
       const host = await driver.get(node);

@@ -25,7 +25,7 @@ export interface Probe {
 export const CORE_PROBES = [
   { service: 'orchestrator', subject: Query.Subject.vnfList, body: { limit: 1 } },
   { service: 'vnfm', subject: Vnfm.Subject.clusterGet, body: { vnf: 'probe' } },
-  { service: 'vim-adapter', subject: Vim.Subject.hostList, body: {} },
+  { service: 'vim-adapter', subject: Vim.ZONE_LIST, body: {} },
 ] as const satisfies readonly Probe[];
 
 export const READY_DEFAULTS = {

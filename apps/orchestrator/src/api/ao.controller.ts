@@ -24,10 +24,12 @@ export class AoController {
   @MessagePattern(Query.Subject.nodeLogs)
   async nodeLogs(@Payload() p: Query.NodeLogs): Promise<Query.NodeLogsReply> {
     const vnfs = await this.store.vnfs.values();
-    const known = vnfs.some((v) => Object.values(v.nodes).some((ns) => ns.some((n) => n.node === p.node)));
+    const known = vnfs.flatMap((v) => Object.values(v.nodes).flat()).find((n) => n.node === p.node);
     if (!known) throw rpcError('not_found', `unknown node ${p.node}`);
     const req: Vim.HostLogs = { node: p.node, source: p.source ?? 'app', tail: p.tail ?? 100, ...(p.cursor !== undefined ? { cursor: p.cursor } : {}) };
-    return this.bus.call<Query.NodeLogsReply>(Participant.vim, Vim.Subject.hostLogs, req, { op: 'none', timeoutMs: 10_000 }).catch((err: unknown) => {
+    // asked of the adapters of the node's zone, which the record has
+    const subject = Vim.subject(Vim.Verb.hostLogs, known.zone);
+    return this.bus.call<Query.NodeLogsReply>(Participant.vim, subject, req, { op: 'none', timeoutMs: 10_000 }).catch((err: unknown) => {
       const e = toErrorBody(err);
       throw rpcError(e.err_code, e.description, e.details);
     });

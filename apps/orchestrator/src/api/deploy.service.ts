@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { Bus, LOG, rpcError, toErrorBody, type Logger } from '@vnf-lcm/bus';
-import { Deploy, Descriptor, Label, nodeIdPrefix, Participant, Records, Vim } from '@vnf-lcm/contracts';
+import { LOG, rpcError, type Logger } from '@vnf-lcm/bus';
+import { Deploy, Descriptor, Label, nodeIdPrefix, Records } from '@vnf-lcm/contracts';
 import { APP_ROOTS, checkedDescriptor } from './app-policy.js';
 import { OperationStarter } from '../saga/starter.js';
 import { VnfBook, now } from '../records/vnf-book.js';
+import { VimZones } from './vim-zones.js';
 
 /** DevOps->AO: request\nupdate. */
 @Injectable()
@@ -11,7 +12,7 @@ export class DeployService implements OnModuleInit {
   constructor(
     @Inject(OperationStarter) private readonly ops: OperationStarter,
     @Inject(VnfBook) private readonly book: VnfBook,
-    @Inject(Bus) private readonly bus: Bus,
+    @Inject(VimZones) private readonly zones: VimZones,
     @Inject(LOG) private readonly log: Logger,
   ) {}
 
@@ -21,11 +22,13 @@ export class DeployService implements OnModuleInit {
   }
 
   async request(req: Deploy.Request): Promise<Deploy.Reply> {
-    const d = checkedDescriptor(req.descriptor);
-    await this.zonesKnown(d);
+    const asked = checkedDescriptor(req.descriptor);
+    const d = await this.placed(asked);
+    // a record from before zones were written into it holds the descriptor as it was asked
+    const same = (v: Records.VnfRecord) => [canonical(d), canonical(asked)].includes(canonical(v.descriptor));
     const existing = await this.book.get(d.name);
     if (existing && !existing.activeOp) {
-      if (canonical(existing.descriptor) === canonical(d)) {
+      if (same(existing)) {
         if (existing.state === 'INSTANTIATED')
           return { op: '', vnf: d.name, state: Records.OpState.completed, created: false, message: `vnf ${d.name} is already deployed with this descriptor` };
       } else if (existing.state === 'INSTANTIATED') {
@@ -53,15 +56,9 @@ export class DeployService implements OnModuleInit {
       // operation that ended meanwhile may have deployed it
       plan: (v) => {
         if (v.state === 'INSTANTIATED')
-          throw rpcError(
-            'conflict',
-            canonical(v.descriptor) === canonical(d)
-              ? `vnf ${d.name} is already deployed with this descriptor`
-              : `vnf ${d.name} is deployed with another descriptor`,
-            {
-              hint: 'scale, upgrade or migrate it, or deploy under another name',
-            },
-          );
+          throw rpcError('conflict', same(v) ? `vnf ${d.name} is already deployed with this descriptor` : `vnf ${d.name} is deployed with another descriptor`, {
+            hint: 'scale, upgrade or migrate it, or deploy under another name',
+          });
         return { descriptor: d };
       },
       confirm: unshared,
@@ -70,27 +67,13 @@ export class DeployService implements OnModuleInit {
   }
 
   /**
-   * The VIM knows its zones: a cluster naming one it has not is refused now, as a migration to it
-   * is, instead of stopping the deployment in FAILED_TEMP at its first host. Asked only when a
-   * cluster names a zone (the default one always exists), once per zone.
+   * Every cluster's zone, as the record will keep it (ADR 26): a zone the VIM does not know is
+   * refused now, as a migration to it is, instead of stopping the deployment in FAILED_TEMP at its
+   * first host; a cluster that names none gets the default zone, which does not change for it later.
    */
-  private async zonesKnown(d: Descriptor.VnfDescriptor): Promise<void> {
-    const named = [...new Set(d.clusters.flatMap((c) => (c.zone ? [c.zone] : [])))];
-    const unknown = new Map<string, unknown>();
-    await Promise.all(
-      named.map((zone) =>
-        this.bus.call(Participant.vim, Vim.Subject.hostList, { zone }, { op: 'none', timeoutMs: 5000 }).catch((err: unknown) => {
-          const e = toErrorBody(err);
-          // anything else (the VIM down, a timeout) is answered as migrate answers it
-          if (e.err_code !== 'not_found') throw rpcError(e.err_code, e.description, e.details);
-          unknown.set(zone, (e.details as { zones?: unknown } | undefined)?.zones);
-        }),
-      ),
-    );
-    if (unknown.size === 0) return;
-    const issues = d.clusters.flatMap((c, i) => (c.zone && unknown.has(c.zone) ? [{ field: `/clusters/${i}/zone`, message: `unknown zone ${c.zone}` }] : []));
-    const zones = [...unknown.values()].find((z) => z !== undefined);
-    throw rpcError('not_found', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { issues, ...(zones ? { zones } : {}) });
+  private async placed(d: Descriptor.VnfDescriptor): Promise<Descriptor.VnfDescriptor> {
+    const { defaultZone } = await this.zones.check(d.clusters.flatMap((c, i) => (c.zone ? [{ field: `/clusters/${i}/zone`, zone: c.zone }] : [])));
+    return { ...d, clusters: d.clusters.map((c) => (c.zone ? c : { ...c, zone: defaultZone })) };
   }
 }
 

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Bus, rpcError, toErrorBody } from '@vnf-lcm/bus';
-import { Descriptor, Label, Lifecycle, Participant, Records, Vim } from '@vnf-lcm/contracts';
+import { rpcError } from '@vnf-lcm/bus';
+import { Descriptor, Label, Lifecycle, Records } from '@vnf-lcm/contracts';
 import { VnfBook } from '../records/vnf-book.js';
 import type { Params } from '../saga/algorithms.js';
 import { OperationStarter } from '../saga/starter.js';
 import { terminationPlan } from '../saga/terminate.saga.js';
 import { asRpc, checkApp } from './app-policy.js';
+import { VimZones } from './vim-zones.js';
 import { appPointer, clusterOf, deployed, healPlan, knownVersion, migratePlan, scalePlan, upgradeCount } from './plans.js';
 
 /** The algorithms started after deployment, each by the request its diagram opens with. */
@@ -29,7 +30,7 @@ export class LifecycleService {
   constructor(
     @Inject(OperationStarter) private readonly ops: OperationStarter,
     @Inject(VnfBook) private readonly book: VnfBook,
-    @Inject(Bus) private readonly bus: Bus,
+    @Inject(VimZones) private readonly zones: VimZones,
   ) {}
 
   /** Every node goes, clients first; the VNF ends NOT_INSTANTIATED and may be deployed again (ADR 20). */
@@ -73,10 +74,7 @@ export class LifecycleService {
   async migrate(req: Lifecycle.Migrate): Promise<Lifecycle.Reply> {
     clusterOf(await this.deployed(req.vnf), req.cluster);
     // the VIM knows its zones: an unknown one is refused before anything starts
-    await this.bus.call(Participant.vim, Vim.Subject.hostList, { zone: req.zone }, { op: 'none', timeoutMs: 5000 }).catch((err: unknown) => {
-      const e = toErrorBody(err);
-      throw rpcError(e.err_code, e.description, e.details);
-    });
+    await this.zones.check([{ field: '/zone', zone: req.zone }]);
     return this.start(req, Records.Algorithm.migrate, (v) => {
       const params = migratePlan(v, req.cluster, req.zone);
       return { params: { ...params, rollback: req.rollback ?? true }, what: `migration of ${params.cluster} to zone ${req.zone} (${params.count} nodes)` };

@@ -18,7 +18,10 @@ export class VnfBook {
   /** What a saga on one cluster starts from: the VNF, the cluster's spec, the clusters that depend on it. */
   async cluster(vnf: string, name: string): Promise<{ v: Records.VnfRecord; spec: Descriptor.ClusterSpec; clients: string[] }> {
     const v = (await this.get(vnf))!;
-    return { v, spec: v.descriptor.clusters.find((c) => c.name === name)!, clients: Descriptor.clientsOf(v.descriptor, name).map((c) => c.name) };
+    const spec = v.descriptor.clusters.find((c) => c.name === name)!;
+    // a record deployed before deployment wrote every cluster's zone (ADR 26): its nodes say where it is
+    const zone = spec.zone ?? v.nodes[name]?.[0]?.zone;
+    return { v, spec: zone ? { ...spec, zone } : spec, clients: Descriptor.clientsOf(v.descriptor, name).map((c) => c.name) };
   }
 
   /**
@@ -57,12 +60,14 @@ export class VnfBook {
     }));
   }
 
-  async removeNode(vnf: string, cluster: string, node: string): Promise<void> {
-    await this.store.vnfs.mutate(vnf, (r) => ({
-      ...r!,
-      nodes: { ...r!.nodes, [cluster]: (r!.nodes[cluster] ?? []).filter((x) => x.node !== node) },
-      updatedAt: now(),
-    }));
+  /** Returns the zone the node was in, if the record had it: its host is to be removed there. */
+  async removeNode(vnf: string, cluster: string, node: string): Promise<string | undefined> {
+    let zone: string | undefined;
+    await this.store.vnfs.mutate(vnf, (r) => {
+      zone = r!.nodes[cluster]?.find((x) => x.node === node)?.zone;
+      return { ...r!, nodes: { ...r!.nodes, [cluster]: (r!.nodes[cluster] ?? []).filter((x) => x.node !== node) }, updatedAt: now() };
+    });
+    return zone;
   }
 }
 

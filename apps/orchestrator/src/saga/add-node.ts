@@ -43,7 +43,10 @@ export async function prepareNode(s: Saga, book: VnfBook, k: string, a: AddNode,
   const cluster = a.cluster.name;
   const node = await s.local(`${k}/id`, 'choose node id', { cluster }, () => book.newNodeId(vnf, cluster));
   idChosen();
-  const undo: RemoveNode = { vnf, cluster, clients: a.clients, pick: Vnfm.Pick.node, node, hostLabel: Label.removeVirtualHost, partial: true };
+  // every cluster's zone is in its record (ADR 26): deployment writes the default one
+  const zone = a.zone ?? a.cluster.zone;
+  if (!zone) throw new Error(`cluster ${cluster} of ${vnf} has no zone in its record`);
+  const undo: RemoveNode = { vnf, cluster, clients: a.clients, pick: Vnfm.Pick.node, node, hostLabel: Label.removeVirtualHost, partial: true, hostZone: zone };
   s.onUndo(`remove ${node}`, () => removeNode(s, book, `undo/${k}`, undo));
 
   // the AO's record knows the version that runs now (an upgrade changes it), so it always says
@@ -52,8 +55,8 @@ export async function prepareNode(s: Saga, book: VnfBook, k: string, a: AddNode,
   const image = spec.image ? { image: spec.image } : {};
   // and within the cluster's limits, where its zone's driver enforces them
   const limits = { ...a.cluster.resources };
-  const where = { vnf, cluster, node, zone: a.zone ?? a.cluster.zone, ...image, ...limits };
-  const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.Subject.hostActivate, where, { cluster, node });
+  const where: Vim.HostActivate = { vnf, cluster, node, ...image, ...limits };
+  const host = await s.vim<Vim.HostInfo>(`${k}/host`, a.hostLabel, Vim.subject(Vim.Verb.hostActivate, zone), where, { cluster, node });
   return { node, host };
 }
 

@@ -18,6 +18,8 @@ export interface RemoveNode {
   hostLabel: string;
   /** undoing a node that may never have joined (or never got a host): skip what is not there */
   partial?: boolean;
+  /** the zone of the node's host, when the record may not have the node (an undo of adding it) */
+  hostZone?: string;
   /**
    * the undo puts a node back: one like the removed node (its version and zone, as the VNF
    * record had them); the application and zone named here where the record does not tell
@@ -58,7 +60,8 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
   // that fails or is cancelled half way is finished and a node put back, not left one short
   if (a.restore) putBack(s, book, k, a, a.restore, left.node, left.was);
   // the AO's record agrees with the cluster before the diagram's notify
-  await s.local(`${k}/unrecord`, 'record node removal', meta, () => book.removeNode(vnf, cluster, left.node));
+  // the removal's record step returns the node's zone: where its host is to be removed (ADR 26)
+  const zone = (await s.local(`${k}/unrecord`, 'record node removal', meta, () => book.removeNode(vnf, cluster, left.node))) ?? left.was?.zone ?? a.hostZone;
   await s.notify(Label.scaleInCluster, meta);
 
   // loop over all clients
@@ -72,7 +75,7 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
   const cleanUp = async () => {
     await (a.partial ? destroy().catch(notFound(undefined)) : destroy());
     await s.notify(Label.destroyApplication, meta, undefined, `${k}/app`);
-    await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: left.node }, meta, STEP_TIMEOUT_MS.removeHost);
+    await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, hostRemove(zone, left.node), { node: left.node }, meta, STEP_TIMEOUT_MS.removeHost);
     await s.notify(a.hostLabel, meta, undefined, `${k}/host`);
   };
   // the node serves no one any more: its application's drain and its host's removal need not
@@ -106,17 +109,23 @@ function putBack(s: Saga, book: VnfBook, k: string, a: RemoveNode, restore: Rest
   s.onUndo(`put back a node for ${removed}`, async () => {
     const { vnf, cluster } = a;
     const meta = { cluster, node: removed };
-    if (!s.done(`${k}/unrecord`)) await s.local(`undo/${k}/unrecord`, 'record node removal', meta, () => book.removeNode(vnf, cluster, removed));
+    // the zone of its host, as the removal's record step found it (or the undo's, here)
+    let zone = s.recorded<string>(`${k}/unrecord`) ?? s.recorded<string>(`undo/${k}/unrecord`);
+    if (!s.done(`${k}/unrecord`)) zone = await s.local(`undo/${k}/unrecord`, 'record node removal', meta, () => book.removeNode(vnf, cluster, removed));
     if (!s.done(`${k}/app`))
       await s
         .vnfm(`undo/${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: removed }, meta, STEP_TIMEOUT_MS.destroyApp)
         .catch(notFound(undefined));
-    if (!s.done(`${k}/host`)) await s.vim(`undo/${k}/host`, a.hostLabel, Vim.Subject.hostRemove, { node: removed }, meta, STEP_TIMEOUT_MS.removeHost);
+    if (!s.done(`${k}/host`))
+      await s.vim(`undo/${k}/host`, a.hostLabel, hostRemove(zone ?? was?.zone ?? a.hostZone, removed), { node: removed }, meta, STEP_TIMEOUT_MS.removeHost);
     const { spec } = await book.cluster(a.vnf, a.cluster);
-    const { app, zone, unknownVersion } = putBackAs(restore, was, spec);
-    if (unknownVersion)
-      s.log.warn({ ...meta, version: unknownVersion, instead: (app ?? spec.app).version }, 'version of the removed node no longer known: putting back another');
-    const again: AddNode = { vnf: a.vnf, cluster: spec, clients: a.clients, app, zone, hostLabel: Label.activateNewVirtualHost };
+    const like = putBackAs(restore, was, spec);
+    if (like.unknownVersion)
+      s.log.warn(
+        { ...meta, version: like.unknownVersion, instead: (like.app ?? spec.app).version },
+        'version of the removed node no longer known: putting back another',
+      );
+    const again: AddNode = { vnf: a.vnf, cluster: spec, clients: a.clients, app: like.app, zone: like.zone, hostLabel: Label.activateNewVirtualHost };
     await addNode(s, book, `undo/${k}/add`, again);
   });
 }
@@ -127,4 +136,10 @@ function notFound<T>(fallback: T) {
     if (err instanceof BusError && err.err_code === 'not_found') return fallback;
     throw err;
   };
+}
+
+/** The host-remove subject of the node's zone: the record says where each node is (ADR 26). */
+function hostRemove(zone: string | undefined, node: string): string {
+  if (!zone) throw new Error(`the zone of node ${node} is not recorded: its host cannot be removed`);
+  return Vim.subject(Vim.Verb.hostRemove, zone);
 }

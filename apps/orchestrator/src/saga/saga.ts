@@ -191,6 +191,11 @@ export class Saga {
     return this.record.steps.some((s) => s.key === key);
   }
 
+  /** what the step `key` returned, if it is recorded */
+  recorded<T>(key: string): T | undefined {
+    return this.record.steps.find((s) => s.key === key)?.result as T | undefined;
+  }
+
   get canRollBack(): boolean {
     return this.undos.length > 0;
   }

@@ -12,16 +12,22 @@ export const DRIVERS: Record<string, DriverKind<any>> = {
   hollow: hollowDriver,
 };
 
-/** Validates every zone's driver options; throws ConfigError naming the zone and the problem. */
+/**
+ * Validates the driver options of every zone the adapter serves; throws ConfigError naming the
+ * zone and the problem. The other zones are other machines': their folders are not here.
+ */
 export function checkDrivers(config: VimConfig): unknown[] {
-  return config.zones.map((z) => {
+  return served(config).map((z) => {
     const kind = DRIVERS[z.driver];
     if (!kind) throw new ConfigError(`zone ${z.name}: unknown driver ${z.driver} (known: ${Object.keys(DRIVERS).join(', ')})`);
     return kind.check(z);
   });
 }
 
+/** The drivers of the zones the adapter serves, by zone. */
 export function buildDrivers(config: VimConfig, deps: DriverDeps): Map<string, Driver> {
   const options = checkDrivers(config);
-  return new Map(config.zones.map((z, i) => [z.name, DRIVERS[z.driver].create(options[i], deps)]));
+  return new Map(served(config).map((z, i) => [z.name, DRIVERS[z.driver].create(options[i], deps)]));
 }
+
+const served = (config: VimConfig) => config.zones.filter((z) => config.serves.includes(z.name));

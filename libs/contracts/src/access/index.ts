@@ -67,6 +67,9 @@ export const Bucket = { vnfs: 'ao-vnfs', ops: 'ao-ops', opSteps: 'ao-op-steps', 
 /** VIM -> keeper: forget a removed node's identity (the body carries the node's user JWT) */
 export const REVOKE_SUBJECT = 'vnf.auth.node-revoke';
 
+/** the VIM's requests in every zone (`vnf.vim.host-activate.*`), and the zone list */
+const vimRequests = [...Object.values(Vim.Verb).map((v) => Vim.subject(v, '*')), Vim.ZONE_LIST];
+
 const aoReads = Object.values(Query.Subject);
 const aoAll = [Deploy.Subject, ...Object.values(Lifecycle.Subject), ...aoReads, ...Object.values(Query.Action)];
 
@@ -75,7 +78,7 @@ export const TABLE: Record<Role, Grant> = {
     why: 'answers $SRV discovery and vnf.ao.*; drives the VIM and the VNFM; owns the VNF and operation records; publishes events',
     sub: [...aoAll, `${IN_FLIGHT_PREFIX}.ao.>`, inbox(Role.orchestrator), ...srvOf(Role.orchestrator)],
     pub: [
-      ...Object.values(Vim.Subject),
+      ...vimRequests,
       ...Object.values(Vnfm.Subject),
       inFlight('vim'),
       inFlight('vnfm'),
@@ -113,7 +116,7 @@ export const TABLE: Record<Role, Grant> = {
   },
   [Role.vimAdapter]: {
     why: 'answers $SRV discovery and vnf.vim.*; hears agents say hello; shuts agents down; says when a host died on its own; reads the VNF records of its hosts for orphans; revokes removed nodes',
-    sub: [...Object.values(Vim.Subject), `${IN_FLIGHT_PREFIX}.vim.>`, Agent.hello('*'), inbox(Role.vimAdapter), ...srvOf(Role.vimAdapter)],
+    sub: [...vimRequests, `${IN_FLIGHT_PREFIX}.vim.>`, Agent.hello('*'), inbox(Role.vimAdapter), ...srvOf(Role.vimAdapter)],
     pub: [...agentVerbs([Agent.Verb.shutdown, Agent.Verb.status]), inFlight('agent'), Vim.HOST_DOWN_ALL, Query.Subject.vnfGet, REVOKE_SUBJECT, ...TRACE_WRITE],
     responds: true,
   },

@@ -4,19 +4,42 @@ import { TOKEN_RE } from '../common/headers.js';
 
 const TOKEN = TOKEN_RE;
 
-/** AO->VIM requests. A virtual host is named by its node id. */
-export const Subject = {
-  hostActivate: 'vnf.vim.host-activate',
-  hostRemove: 'vnf.vim.host-remove',
-  hostList: 'vnf.vim.host-list',
-  hostLogs: 'vnf.vim.host-logs',
+/**
+ * AO->VIM requests, each on its zone's subject: `vnf.vim.<verb>.<zone>`, the zone last (the target
+ * last, as NATS ADR-6 has it, so that access control can grant one zone's subjects). Each zone is
+ * served by the VIM adapters that run where its hosts are, in a queue group per zone (ADR 26): a
+ * zone no adapter serves has no responders. A virtual host is named by its node id.
+ */
+export const Verb = {
+  hostActivate: 'host-activate',
+  hostRemove: 'host-remove',
+  hostList: 'host-list',
+  hostLogs: 'host-logs',
 } as const;
+export type Verb = (typeof Verb)[keyof typeof Verb];
+
+export const PREFIX = 'vnf.vim';
+/** `vnf.vim.host-activate.edge`; `*` for the zone: the verb in every zone (access grants) */
+export const subject = (verb: Verb, zone: string): string => `${PREFIX}.${verb}.${zone}`;
+/** The queue group of one zone's adapters: two adapters of a zone share its requests. */
+export const queueOf = (zone: string): string => `vim-adapter-${zone}`;
+
+/**
+ * Any VIM adapter answers (queue group `vim-adapter`) with the zones of its configuration, which
+ * every adapter shares (docs/cluster.md): what a deployment or migration may name, and the
+ * default zone, which the AO writes into the VNF record of a cluster that names none.
+ */
+export const ZONE_LIST = `${PREFIX}.zone-list`;
+
+export interface ZoneListReply {
+  defaultZone: string;
+  zones: string[];
+}
 
 export class HostActivate {
   @Matches(TOKEN) vnf!: string;
   @Matches(TOKEN) cluster!: string;
   @Matches(TOKEN) node!: string;
-  @IsOptional() @Matches(TOKEN) zone?: string;
   /** the image of the application the node will run (its app spec's `image`): a docker host runs it instead of its zone's; a process host ignores it */
   @IsOptional() @Matches(new RegExp(IMAGE_PATTERN)) image?: string;
   /** the cluster's limits for each node (its descriptor's `resources`); a process host ignores them */
@@ -37,7 +60,6 @@ export class HostLogs {
 }
 
 export class HostList {
-  @IsOptional() @Matches(TOKEN) zone?: string;
   @IsOptional() @Matches(TOKEN) vnf?: string;
 }
 
@@ -93,4 +115,18 @@ export interface HostDown {
   reason: string;
   /** when the driver saw it (ISO 8601) */
   at: string;
+}
+
+/** A request as each caller makes it (its connection, its timeouts): the reply body, or a throw. */
+export type Ask = <T>(subject: string, body: object) => Promise<T>;
+
+/**
+ * Every zone's hosts: the zones asked of any adapter, then each zone's host-list from the adapters
+ * that serve it. A zone nobody serves makes it fail (the caller's ask says how): a list that
+ * silently lacks a zone would look like a zone without hosts.
+ */
+export async function listAllHosts(ask: Ask, filter: HostList = {}): Promise<HostInfo[]> {
+  const { zones } = await ask<ZoneListReply>(ZONE_LIST, {});
+  const lists = await Promise.all(zones.map((zone) => ask<HostListReply>(subject(Verb.hostList, zone), filter)));
+  return lists.flatMap((l) => l.hosts);
 }
