@@ -56,7 +56,8 @@ test('a terminate cancelled puts back each node as it was: its own version and z
   ]);
   // the cluster's own app and zone, what a node put back would get by default, are neither
   expect(v0.descriptor.clusters[0]).toMatchObject({ app: { version: 'v1' } });
-  expect(v0.descriptor.clusters[0].zone).toBeUndefined();
+  // (deployment wrote the default zone into the record: ADR 26)
+  expect(v0.descriptor.clusters[0].zone).toBe('local');
 
   const r = await sys.req<Lifecycle.Reply>(Lifecycle.Subject.terminate, { vnf: 'mixed' });
   // both nodes have left the cluster; the second is still stopping (1.5 s): cancel now
