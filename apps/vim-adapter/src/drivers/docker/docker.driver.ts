@@ -417,6 +417,8 @@ export class DockerDriver implements Driver {
 
   /** running from now on; the hello file says so once written (see `vouched`) */
   private async markRunning(host: HostInfo, id: string): Promise<HostInfo> {
+    // inspected first: the engine holds the container while it writes into it
+    const c = await this.docker.inspect(id);
     const said = `${JSON.stringify({ at: new Date().toISOString() })}\n`;
     const write: Promise<void> = this.docker.putArchive(id, VIM_DIR, tar([{ name: HELLO_FILE, type: 'file', mode: 0o644, body: said }])).then(
       () => {
@@ -429,7 +431,6 @@ export class DockerDriver implements Driver {
       },
     );
     this.vouched.set(id, write);
-    const c = await this.docker.inspect(id);
     return (await this.hostOf(c)) ?? { ...host, state: 'running', ref: id };
   }
 
