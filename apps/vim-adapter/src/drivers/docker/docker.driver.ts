@@ -83,6 +83,8 @@ export class DockerDriver implements Driver {
    * leaves a host 'creating' whose agent answers, which the next activate confirms (finishStart).
    */
   private readonly vouched = new Map<string, Promise<void>>();
+  /** containers this adapter created and has not started yet: no identity in them to revoke */
+  private readonly fresh = new Set<string>();
 
   constructor(
     private readonly o: DockerZone,
@@ -130,6 +132,7 @@ export class DockerDriver implements Driver {
           if (err instanceof DockerNotFound) throw rpcError('unavailable', `image ${image} is not on the docker host`, { image, zone: this.zone });
           throw err;
         }
+        this.fresh.add(id);
         // the VIM's folder and the agent's working folder come with start(), in the one archive
         // it puts anyway (each PUT costs the engine 60–100 ms)
         const host = newHost(spec, this.zone, this.kind, address, id, createdAt);
@@ -162,7 +165,7 @@ export class DockerDriver implements Driver {
         log.warn({ vnf: host.vnf, node: host.node, container: id }, 'stopping container of an unfinished start');
         await this.docker.stop(id, QUICK_STOP_S);
       }
-      const identity = await this.replaceIdentity(host.node, id);
+      const identity = await this.replaceIdentity(host.node, id, this.fresh.delete(id) && c.State.Status === 'created');
       const caFile = process.env.NATS_TLS_CA;
       const ca = caFile ? await readFile(caFile, 'utf8') : undefined;
       // the folders and the files in one archive, at every start: a VIM killed between `docker
@@ -239,6 +242,7 @@ export class DockerDriver implements Driver {
       }
       this.jwts.delete(c.Id);
       this.vouched.delete(c.Id);
+      this.fresh.delete(c.Id);
       this.deps.log.info({ vnf: host.vnf, node: host.node, address: host.address, container: c.Id }, 'docker host destroyed');
     });
   }
@@ -546,12 +550,13 @@ export class DockerDriver implements Driver {
 
   /**
    * A new identity for the agent about to start; the one an earlier agent of this host had (now
-   * stopped) is revoked first, so that one node never has two identities that connect.
+   * stopped) is revoked first, so that one node never has two identities that connect. `fresh`:
+   * created by this adapter and never started, so there is none (no HEAD, which mounts its file system).
    */
-  private async replaceIdentity(node: string, id: string) {
+  private async replaceIdentity(node: string, id: string, fresh: boolean) {
     const { identities } = this.deps;
     if (!identities.enabled) return undefined;
-    const previous = await this.identityOf(id);
+    const previous = fresh ? undefined : await this.identityOf(id);
     if (previous) await identities.revoke(previous, node);
     return identities.mint(node);
   }
