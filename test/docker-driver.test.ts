@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { Installation } from '@vnf-lcm/auth';
+import { AgentMinter, Installation } from '@vnf-lcm/auth';
 import { Access, Agent, Header, Vim } from '@vnf-lcm/contracts';
 import { DockerClient, DockerNotFound, type ContainerInspect } from '../apps/vim-adapter/src/drivers/docker/client.js';
 import { tar, untar } from '../apps/vim-adapter/src/drivers/docker/tar.js';
@@ -202,6 +202,9 @@ test(
     expect(JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString())).toMatchObject({ name: 'dkt-a' });
     expect(c.Config.Env).toContain('NATS_CREDS=-');
     expect(JSON.stringify(c)).not.toMatch(/SEED|SU[A-Z2-7]{50,}/);
+    // the hello is recorded in the container too (after the reply): what a restarted adapter reads
+    for (let i = 0; i < 50 && !((await docker.stat(c.Id, '/vnf-lcm/hello'))?.size ?? 0); i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await docker.stat(c.Id, '/vnf-lcm/hello'))?.size).toBeGreaterThan(0);
   },
   TIMEOUT,
 );
@@ -331,6 +334,22 @@ test(
     expect((await list()).map((h) => h.node)).not.toContain('dkt-a');
     // again: nothing there, no error
     expect(await remove('dkt-a')).toEqual({ node: 'dkt-a', removed: false });
+  },
+  TIMEOUT,
+);
+
+test(
+  'a host another adapter of the same zones started again: its removal revokes the identity in the container, not the one this adapter wrote',
+  async () => {
+    const h = await activate('dkt-g');
+    expect(h).toMatchObject({ state: 'running' });
+    const mine = await identityIn(h.ref!);
+    // what the other adapter's start leaves in the container: an identity of its own
+    const theirs = (await AgentMinter.fromFile(security.id.agentSignerFile()).mint('dkt-g')).jwt;
+    expect(theirs.length).toBe(mine.length);
+    await docker.putArchive(h.ref!, '/vnf-lcm', tar([{ name: 'identity.jwt', type: 'file', mode: 0o644, body: theirs }]));
+    expect(await remove('dkt-g')).toEqual({ node: 'dkt-g', removed: true });
+    expect(security.id.revocations()[subjectOf(theirs)]).toBeGreaterThan(0);
   },
   TIMEOUT,
 );

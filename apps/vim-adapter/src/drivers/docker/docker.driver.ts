@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { KeyedLock, natsUrl, rpcError } from '@vnf-lcm/bus';
@@ -30,7 +31,8 @@ const AGENT_MOUNT_LABEL = 'vnf-lcm.agent.mount';
 /**
  * The VIM's own folder in each container, root's and read-only to the container's user:
  * - `identity.jwt`: the public JWT of the node identity its agent runs with (what the keeper needs
- *   to revoke it): an identity changes with every start, labels cannot;
+ *   to revoke it): an identity changes with every start, labels cannot; its mtime is the JWT's
+ *   fingerprint, so that a HEAD tells whether it is still the one this adapter wrote;
  * - `hello`: empty from a start until the agent's hello, then that hello: a running container whose
  *   agent never announced itself is 'creating', as a process host is until then;
  * - `ca.pem`: the CA of the server's certificate, when the adapter has one (NATS_TLS_CA);
@@ -53,6 +55,8 @@ const STOP_GRACE_S = 5;
 /** the event stream, once dropped, is opened again after this, doubling up to the max */
 const EVENTS_RETRY_MS = 250;
 const EVENTS_RETRY_MAX_MS = 5_000;
+/** identity JWTs remembered (a few hundred bytes each) */
+const MAX_REMEMBERED = 4_096;
 
 /**
  * A virtual host is a container `vnf-<node>` of its application's image (else the zone's), on the host network with its
@@ -66,6 +70,21 @@ export class DockerDriver implements Driver {
   readonly docker: DockerClient;
   private readonly alloc = new KeyedLock();
   private readonly volumes = new KeyedLock();
+  /**
+   * The identity JWT this adapter last wrote into each container, by container id: reading it back
+   * (GET archive) costs the engine 60–100 ms, a HEAD of the file 2 ms. Checked against the file's
+   * fingerprint before use: another adapter of the same zones may have started it since.
+   */
+  private readonly jwts = new Map<string, string>();
+  /**
+   * Containers whose agent said hello while the hello file saying so is still being written (or
+   * could not be): running for this adapter meanwhile. The file is written after the start's
+   * reply, not before it (a PUT costs the engine 60–100 ms): a VIM that dies before it is written
+   * leaves a host 'creating' whose agent answers, which the next activate confirms (finishStart).
+   */
+  private readonly vouched = new Map<string, Promise<void>>();
+  /** containers this adapter created and has not started yet: no identity in them to revoke */
+  private readonly fresh = new Set<string>();
 
   constructor(
     private readonly o: DockerZone,
@@ -89,10 +108,9 @@ export class DockerDriver implements Driver {
       this.guard(async () => {
         const existing = await this.get(spec.node);
         if (existing) return existing;
-        const containers = await this.docker.list(this.filters());
+        const [containers, agent] = await Promise.all([this.docker.list(this.filters()), this.agentRoot()]);
         const taken = containers.map((c) => c.Labels?.[Labels.address]).filter((a): a is string => !!a);
         const address = allocate(this.o.range, taken, this.zone);
-        const agent = await this.agentRoot();
         const image = spec.image ?? this.o.image;
         const createdAt = new Date().toISOString();
         const labels: Record<string, string> = {
@@ -114,13 +132,9 @@ export class DockerDriver implements Driver {
           if (err instanceof DockerNotFound) throw rpcError('unavailable', `image ${image} is not on the docker host`, { image, zone: this.zone });
           throw err;
         }
-        try {
-          // the VIM's folder and the agent's working folder, before anything runs
-          await this.docker.putArchive(id, '/', this.skeleton());
-        } catch (err) {
-          await this.docker.remove(id, { force: true }).catch(() => undefined);
-          throw err;
-        }
+        this.fresh.add(id);
+        // the VIM's folder and the agent's working folder come with start(), in the one archive
+        // it puts anyway (each PUT costs the engine 60–100 ms)
         const host = newHost(spec, this.zone, this.kind, address, id, createdAt);
         this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, container: name, image }, 'docker host created');
         return host;
@@ -134,6 +148,9 @@ export class DockerDriver implements Driver {
       const c = await this.inspect(host.node);
       if (!c) throw rpcError('unavailable', `container ${this.nameOf(host.node)} of node ${host.node} is gone`, { node: host.node });
       const id = c.Id;
+      // a hello file still being written for an earlier start is written before this start's
+      await this.vouched.get(id);
+      this.vouched.delete(id);
       // the agent's environment was fixed at creation: with NATS_CREDS=- it waits for credentials
       const takesCreds = c.Config.Env?.includes('NATS_CREDS=-') ?? false;
       if (takesCreds !== this.deps.identities.enabled) {
@@ -148,18 +165,13 @@ export class DockerDriver implements Driver {
         log.warn({ vnf: host.vnf, node: host.node, container: id }, 'stopping container of an unfinished start');
         await this.docker.stop(id, QUICK_STOP_S);
       }
-      // a VIM killed between `docker create` and the skeleton left the container half made: every
-      // start puts it again (only folders: the files in them are untouched)
-      await this.docker.putArchive(id, '/', this.skeleton());
-      const identity = await this.replaceIdentity(host.node, id);
-      const files: { name: string; body: string }[] = [
-        { name: IDENTITY_FILE, body: identity?.jwt ?? '' },
-        // not said hello yet (this start's, whatever an earlier one's said)
-        { name: HELLO_FILE, body: '' },
-      ];
-      const ca = process.env.NATS_TLS_CA;
-      if (ca) files.push({ name: CA_FILE, body: await readFile(ca, 'utf8') });
-      await this.docker.putArchive(id, VIM_DIR, tar(files.map((f) => ({ name: f.name, type: 'file', mode: 0o644, body: f.body }))));
+      const identity = await this.replaceIdentity(host.node, id, this.fresh.delete(id) && c.State.Status === 'created');
+      const caFile = process.env.NATS_TLS_CA;
+      const ca = caFile ? await readFile(caFile, 'utf8') : undefined;
+      // the folders and the files in one archive, at every start: a VIM killed between `docker
+      // create` and here left a container without them (the files in the working folder are untouched)
+      await this.docker.putArchive(id, '/', this.vimFiles(identity?.jwt ?? '', ca));
+      if (identity) this.remember(id, identity.jwt);
 
       const hello = await HelloWaiter.open(nc, host.node);
       let stdin: Socket | undefined;
@@ -228,6 +240,9 @@ export class DockerDriver implements Driver {
       } catch (err) {
         if (!(err instanceof DockerNotFound)) throw err;
       }
+      this.jwts.delete(c.Id);
+      this.vouched.delete(c.Id);
+      this.fresh.delete(c.Id);
       this.deps.log.info({ vnf: host.vnf, node: host.node, address: host.address, container: c.Id }, 'docker host destroyed');
     });
   }
@@ -386,8 +401,8 @@ export class DockerDriver implements Driver {
     else if (status === 'running' || status === 'paused') {
       // 'creating' until start() saw the agent's hello, whatever docker says: an agent that never
       // announced itself is not vouched for
-      const hello = await this.docker.stat(c.Id, `${VIM_DIR}/${HELLO_FILE}`).catch(() => undefined);
-      state = hello && hello.size > 0 ? 'running' : 'creating';
+      const said = this.vouched.has(c.Id) || ((await this.docker.stat(c.Id, `${VIM_DIR}/${HELLO_FILE}`).catch(() => undefined))?.size ?? 0) > 0;
+      state = said ? 'running' : 'creating';
     } else state = 'stopped';
     return {
       node: l[Labels.node],
@@ -404,10 +419,22 @@ export class DockerDriver implements Driver {
     };
   }
 
+  /** running from now on; the hello file says so once written (see `vouched`) */
   private async markRunning(host: HostInfo, id: string): Promise<HostInfo> {
-    const said = `${JSON.stringify({ at: new Date().toISOString() })}\n`;
-    await this.docker.putArchive(id, VIM_DIR, tar([{ name: HELLO_FILE, type: 'file', mode: 0o644, body: said }]));
+    // inspected first: the engine holds the container while it writes into it
     const c = await this.docker.inspect(id);
+    const said = `${JSON.stringify({ at: new Date().toISOString() })}\n`;
+    const write: Promise<void> = this.docker.putArchive(id, VIM_DIR, tar([{ name: HELLO_FILE, type: 'file', mode: 0o644, body: said }])).then(
+      () => {
+        if (this.vouched.get(id) === write) this.vouched.delete(id);
+      },
+      (err: Error) => {
+        // removed meanwhile: nothing left to vouch for; otherwise running for this adapter only
+        if (err instanceof DockerNotFound) this.vouched.delete(id);
+        else this.deps.log.warn({ vnf: host.vnf, node: host.node, container: id, err: err.message }, 'could not record the hello in the container');
+      },
+    );
+    this.vouched.set(id, write);
     return (await this.hostOf(c)) ?? { ...host, state: 'running', ref: id };
   }
 
@@ -458,11 +485,18 @@ export class DockerDriver implements Driver {
     };
   }
 
-  /** `/vnf-lcm` (root's) and `/vnf-lcm/host` (the container user's alone) */
-  private skeleton(): Buffer {
+  /**
+   * `/vnf-lcm` (root's) with the identity, the CA and an empty hello (this start's has not come,
+   * whatever an earlier one's said), and `/vnf-lcm/host` (the container user's alone)
+   */
+  private vimFiles(jwt: string, ca: string | undefined): Buffer {
+    const dir = VIM_DIR.slice(1);
+    const file = (name: string, body: string, mtime?: number) => ({ name: `${dir}/${name}`, type: 'file' as const, mode: 0o644, body, mtime });
     return tar([
-      { name: VIM_DIR.slice(1), type: 'dir', mode: 0o755 },
-      { name: `${VIM_DIR.slice(1)}/${HELLO_FILE}`, type: 'file', mode: 0o644, body: '' },
+      { name: dir, type: 'dir', mode: 0o755 },
+      file(IDENTITY_FILE, jwt, fingerprint(jwt)),
+      file(HELLO_FILE, ''),
+      ...(ca === undefined ? [] : [file(CA_FILE, ca)]),
       { name: WORKDIR.slice(1), type: 'dir', mode: 0o700, uid: this.o.uid, gid: this.o.gid },
     ]);
   }
@@ -516,17 +550,22 @@ export class DockerDriver implements Driver {
 
   /**
    * A new identity for the agent about to start; the one an earlier agent of this host had (now
-   * stopped) is revoked first, so that one node never has two identities that connect.
+   * stopped) is revoked first, so that one node never has two identities that connect. `fresh`:
+   * created by this adapter and never started, so there is none (no HEAD, which mounts its file system).
    */
-  private async replaceIdentity(node: string, id: string) {
+  private async replaceIdentity(node: string, id: string, fresh: boolean) {
     const { identities } = this.deps;
     if (!identities.enabled) return undefined;
-    const previous = await this.identityOf(id);
+    const previous = fresh ? undefined : await this.identityOf(id);
     if (previous) await identities.revoke(previous, node);
     return identities.mint(node);
   }
 
   private async identityOf(id: string): Promise<string | undefined> {
+    const st = await this.docker.stat(id, `${VIM_DIR}/${IDENTITY_FILE}`);
+    if (!st || st.size === 0) return undefined;
+    const known = this.jwts.get(id);
+    if (known && st.size === Buffer.byteLength(known) && Date.parse(st.mtime) === fingerprint(known) * 1000) return known;
     try {
       const files = untar(await this.docker.getArchive(id, `${VIM_DIR}/${IDENTITY_FILE}`));
       return files.get(IDENTITY_FILE)?.toString('utf8').trim() || undefined;
@@ -536,7 +575,13 @@ export class DockerDriver implements Driver {
     }
   }
 
-  /** undefined once the agent said hello; otherwise why it did not */
+  private remember(id: string, jwt: string): void {
+    this.jwts.delete(id);
+    this.jwts.set(id, jwt);
+    // containers removed by another adapter are never deleted here: the oldest go
+    if (this.jwts.size > MAX_REMEMBERED) this.jwts.delete(this.jwts.keys().next().value!);
+  }
+
   /** the agent up, or why not: its container stopped or went first */
   private helloOrFailure(hello: HelloWaiter, id: string): Promise<string | undefined> {
     const stop = new AbortController();
@@ -578,6 +623,11 @@ export class DockerDriver implements Driver {
       throw err;
     }
   }
+}
+
+/** what an identity file's mtime is set to: 31 bits of the JWT's hash, as seconds since the epoch */
+function fingerprint(jwt: string): number {
+  return createHash('sha256').update(jwt).digest().readUInt32BE(0) & 0x7fffffff;
 }
 
 interface AgentRoot {

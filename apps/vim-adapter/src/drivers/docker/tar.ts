@@ -10,13 +10,15 @@ export interface TarEntry {
   uid?: number;
   gid?: number;
   body?: Buffer | string;
+  /** seconds since the epoch; default now */
+  mtime?: number;
 }
 
 const BLOCK = 512;
 
 export function tar(entries: TarEntry[]): Buffer {
   const out: Buffer[] = [];
-  const mtime = Math.floor(Date.now() / 1000);
+  const now = Math.floor(Date.now() / 1000);
   for (const e of entries) {
     const body = e.type === 'file' ? Buffer.from(e.body ?? '') : Buffer.alloc(0);
     const name = e.type === 'dir' && !e.name.endsWith('/') ? `${e.name}/` : e.name;
@@ -27,7 +29,7 @@ export function tar(entries: TarEntry[]): Buffer {
     octal(h, 108, 8, e.uid ?? 0);
     octal(h, 116, 8, e.gid ?? 0);
     octal(h, 124, 12, body.length);
-    octal(h, 136, 12, mtime);
+    octal(h, 136, 12, e.mtime ?? now);
     h.fill(' ', 148, 156); // checksum counted as spaces
     h.write(e.type === 'dir' ? '5' : '0', 156, 1, 'ascii');
     h.write('ustar\u000000', 257, 8, 'binary');
