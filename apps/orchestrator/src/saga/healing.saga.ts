@@ -31,7 +31,6 @@ export async function healing(s: Saga, book: VnfBook, p: HealParams): Promise<vo
     clients,
     hostLabel: Label.removeOldVirtualHost,
     restore: { zone },
-    behind: true,
   });
 
   // add new node to cluster

@@ -34,14 +34,7 @@ export async function migrate(s: Saga, book: VnfBook, p: MigrateParams): Promise
     await addNode(s, book, `${i}/new`, add, ahead.node(i - 1));
 
     // remove old node from cluster
-    await removeNode(s, book, `${i}/old`, {
-      ...base,
-      pick: Vnfm.Pick.oldZone,
-      zone: p.zone,
-      hostLabel: Label.removeOldVirtualHost,
-      restore: { zone: p.from },
-      behind: true,
-    });
+    await removeNode(s, book, `${i}/old`, { ...base, pick: Vnfm.Pick.oldZone, zone: p.zone, hostLabel: Label.removeOldVirtualHost, restore: { zone: p.from } });
   }
   await s.local('zone', 'record zone', { cluster: p.cluster }, () => book.setCluster(v.name, p.cluster, { zone: p.zone }));
 }

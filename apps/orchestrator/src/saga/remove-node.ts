@@ -25,11 +25,6 @@ export interface RemoveNode {
    * record had them); the application and zone named here where the record does not tell
    */
   restore?: Restore;
-  /**
-   * the node's clean-up (destroy application, remove host) runs beside what follows, once the
-   * node has left the cluster and its clients (ADR 25); the operation waits for it at its end
-   */
-  behind?: boolean;
 }
 
 export type Restore = { app?: Descriptor.AppSpec; zone?: string };
@@ -72,16 +67,11 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
 
   const destroy = () =>
     s.vnfm(`${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: left.node }, meta, STEP_TIMEOUT_MS.destroyApp);
-  const cleanUp = async () => {
-    await (a.partial ? destroy().catch(notFound(undefined)) : destroy());
-    await s.notify(Label.destroyApplication, meta, undefined, `${k}/app`);
-    await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, hostRemove(zone, left.node), { node: left.node }, meta, STEP_TIMEOUT_MS.removeHost);
-    await s.notify(a.hostLabel, meta, undefined, `${k}/host`);
-  };
-  // the node serves no one any more: its application's drain and its host's removal need not
-  // hold up the next node (ADR 25); the operation still ends only once they are done
-  if (a.behind) s.behind([`${k}/app`, `${k}/host`], cleanUp);
-  else await cleanUp();
+  await (a.partial ? destroy().catch(notFound(undefined)) : destroy());
+  await s.notify(Label.destroyApplication, meta);
+
+  await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, hostRemove(zone, left.node), { node: left.node }, meta, STEP_TIMEOUT_MS.removeHost);
+  await s.notify(a.hostLabel, meta);
   return left.node;
 }
 

@@ -61,12 +61,7 @@ export class OperationRunner {
     try {
       if (op.record.state !== OpState.processing) this.events.state(await op.write((r) => ({ ...r, state: OpState.processing })));
       // steps started ahead settle first: none may write the record once the operation has ended
-      await sagaFor(
-        op.record,
-        this.book,
-      )(saga)
-        .then(() => saga.caughtUp())
-        .finally(() => saga.settle());
+      await sagaFor(op.record, this.book)(saga).finally(() => saga.settle());
       await this.end(op, OpState.completed, saga);
       log.info({ algorithm: op.record.algorithm }, 'operation completed');
     } catch (err) {

@@ -59,8 +59,6 @@ export class Saga {
   private readonly ahead = new Set<Promise<unknown>>();
   /** the step each failure of a step run ahead came from, for the operation's error */
   private readonly failedAt = new WeakMap<object, string>();
-  /** steps left behind the saga's line (behind()), in the order they were left */
-  private readonly trailing: Promise<unknown>[] = [];
   /** replay only: no step is sent, the saga runs until the first step not yet done */
   replay = false;
 
@@ -157,30 +155,6 @@ export class Saga {
     }
   }
 
-  /**
-   * Runs `fn` (made of steps) beside the saga's own line from here on, for steps nothing after
-   * them waits for: the clean-up of a node that has left its cluster and its clients (its
-   * application, its host). The trace reads the steps `keys` here, where the diagram has them;
-   * the operation ends only once they are done, and fails if one fails (caughtUp).
-   */
-  behind(keys: string[], fn: () => Promise<unknown>): void {
-    for (const key of keys) this.bus.place(this.record.id, StepRef.of(this.record.id, key));
-    this.trailing.push(this.early(fn));
-  }
-
-  /** Waits for the steps left behind (behind()); the first that failed fails the operation here. */
-  async caughtUp(): Promise<void> {
-    for (const p of this.trailing.splice(0)) {
-      try {
-        await p;
-      } catch (err) {
-        const at = err instanceof Object ? this.failedAt.get(err) : undefined;
-        if (at) this.lastKey = at;
-        throw err;
-      }
-    }
-  }
-
   /** Waits until no step started ahead runs any more (before the operation ends or rolls back). */
   async settle(): Promise<void> {
     while (this.ahead.size > 0) await Promise.allSettled([...this.ahead]);
@@ -211,10 +185,9 @@ export class Saga {
   }
 
   /** AO->DevOps: notify, an event on vnf.evt.<vnf>.<op>. */
-  async notify(step: string, meta: StepMeta = {}, details?: Record<string, unknown>, after = this.lastKey): Promise<void> {
-    // a step of its own, so that a resumed operation does not notify twice; steps run beside the
-    // saga's line name the step they follow (`after`), the saga's own follow the last one
-    const key = `${after}/notify`;
+  async notify(step: string, meta: StepMeta = {}, details?: Record<string, unknown>): Promise<void> {
+    // a step of its own, so that a resumed operation does not notify twice
+    const key = `${this.lastKey}/notify`;
     await this.step(key, Label.notify, meta, () => this.publish(key, step, meta, details));
   }
 

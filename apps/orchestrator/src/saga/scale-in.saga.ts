@@ -11,14 +11,6 @@ export async function scaleIn(s: Saga, book: VnfBook, p: ScaleParams): Promise<v
   // loop until required capacity is reached
   for (let i = 1; i <= p.from - p.to; i++) {
     // remove old node from cluster
-    await removeNode(s, book, `${i}`, {
-      vnf: v.name,
-      cluster: p.cluster,
-      pick: Vnfm.Pick.newest,
-      clients,
-      hostLabel: Label.removeVirtualHost,
-      restore: {},
-      behind: true,
-    });
+    await removeNode(s, book, `${i}`, { vnf: v.name, cluster: p.cluster, pick: Vnfm.Pick.newest, clients, hostLabel: Label.removeVirtualHost, restore: {} });
   }
 }

@@ -46,7 +46,6 @@ export async function upgrade(s: Saga, book: VnfBook, p: UpgradeParams): Promise
       version: p.app.version,
       hostLabel: Label.removeOldVirtualHost,
       restore: { app: p.from },
-      behind: true,
     });
   }
   await s.local('version', 'record version', { cluster: p.cluster }, () => book.setVersion(v.name, p.cluster, p.app, p.from));
