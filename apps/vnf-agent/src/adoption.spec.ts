@@ -83,25 +83,25 @@ describe('recovery when the agent restarts (a real application)', () => {
     expect(await waitDead(app.pid!)).toBe(true);
   });
 
-  test('the recorded pid gone: stopped, with the reason, and saved so', async () => {
+  test('the recorded pid gone: failed (nobody stopped it), with the reason, and saved so', async () => {
     const gone = spawn(process.execPath, ['-e', '0']);
     await once(gone, 'exit');
     save({ state: 'running', pid: gone.pid, healthy: true, starts: 1 });
     const apps = each.manager();
-    const expected = { state: 'stopped', version: 'v1', port: 18201, reason: 'application was gone when the agent restarted' };
+    const expected = { state: 'failed', version: 'v1', port: 18201, reason: 'application was gone when the agent restarted' };
     expect(apps.status().app).toEqual(expected);
-    expect(saved()).toMatchObject({ state: 'stopped', reason: expected.reason });
+    expect(saved()).toMatchObject({ state: 'failed', reason: expected.reason });
     expect(saved().pid).toBeUndefined();
   });
 
-  test('the recorded pid alive but another process (a reused pid): stopped, and that process left alone', async () => {
+  test('the recorded pid alive but another process (a reused pid): failed, and that process left alone', async () => {
     const { n } = each;
     const stranger = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     n.spawned.push(stranger);
     await once(stranger, 'spawn');
     save({ state: 'starting', pid: stranger.pid, starts: 1 });
     const apps = each.manager();
-    expect(apps.status().app).toMatchObject({ state: 'stopped', reason: 'application was gone when the agent restarted' });
+    expect(apps.status().app).toMatchObject({ state: 'failed', reason: 'application was gone when the agent restarted' });
     expect(alive(stranger.pid!)).toBe(true);
   });
 

@@ -86,7 +86,9 @@ export function recover(host: AppHost, monitor: HealthMonitor): AppProcess | und
     host.log.info({ pid }, 'application adopted');
     if (s.state === 'running') monitor.start();
   } else if (wasUp) {
-    Object.assign(s, { state: 'stopped', pid: undefined, healthy: undefined, reason: 'application was gone when the agent restarted' });
+    // nobody stopped it: it died with the agent (a container killed, a host rebooted). Failed, not
+    // stopped, so that the VNFM heals the node: a stopped application is one an operation stopped
+    Object.assign(s, { state: 'failed', pid: undefined, healthy: undefined, reason: 'application was gone when the agent restarted' });
     host.log.warn({ pid }, 'application was gone when the agent restarted');
   }
   const stray = takeOver(host, s.state === 'absent' ? undefined : s.app, 'none');
