@@ -83,19 +83,6 @@ async function deploy() {
   return sys.waitOp(op, 60_000 + N * 10_000);
 }
 
-/** the raw trace entries of one operation, in stream (causal) order */
-async function traceEntries(op) {
-  const consumer = await jetstream(sys.nc).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
-  const messages = await consumer.consume();
-  const entries = [];
-  for await (const m of messages) {
-    entries.push(m.json());
-    if (m.info.pending === 0) break;
-  }
-  await messages.close().catch(() => undefined);
-  return entries;
-}
-
 // --- analysis ----------------------------------------------------------------------------------
 
 /**
@@ -561,7 +548,7 @@ try {
   await sys.start();
   const op = await deploy();
   if (op.state !== Records.OpState.completed) throw new Error(`deployment ended ${op.state}: ${op.error?.err_code}: ${op.error?.description}`);
-  const metrics = analyse(op, await traceEntries(op.id));
+  const metrics = analyse(op, await sys.traceEntries(op.id));
   const floor = await busFloor(sys.url);
   const baselineMs = await baseline();
 

@@ -10,9 +10,8 @@
 //   node bench/docker-heal.mjs [--runs 5] [--octet 84] [--verbose: each run's arrows]
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { jetstream } from '@nats-io/jetstream';
-import { Events, Query, Trace } from '@vnf-lcm/contracts';
-import { BenchSystem, ROOT, sleep } from './lib/system.mjs';
+import { Events, Query } from '@vnf-lcm/contracts';
+import { BenchSystem, exampleFrontend, ROOT, sleep } from './lib/system.mjs';
 import { api, containersWith, killContainer, SOCKET } from './lib/engine.mjs';
 import http from 'node:http';
 
@@ -45,18 +44,6 @@ const backend = {
   reload: { signal: 'SIGHUP' },
 };
 const health = { http: '/health', intervalMs: 20, timeoutMs: 20_000 };
-
-async function traceEntries(op) {
-  const consumer = await jetstream(sys.nc).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
-  const messages = await consumer.consume();
-  const entries = [];
-  for await (const m of messages) {
-    entries.push(m.json());
-    if (m.info.pending === 0) break;
-  }
-  await messages.close().catch(() => undefined);
-  return entries;
-}
 
 /** each `+` paired with its `-`: start (ms from t0), duration, depth */
 function arrows(entries, t0) {
@@ -117,7 +104,7 @@ async function heal(run) {
   if (!started) throw new Error('no healing');
   const done = await sys.waitOp(started);
   if (done.state !== 'COMPLETED') throw new Error(`healing ${started} ended ${done.state}: ${done.error?.description}`);
-  const rows = arrows(await traceEntries(started), t0);
+  const rows = arrows(await sys.traceEntries(started), t0);
   console.log(
     `\nrun ${run + 1} (kill at ${t0}): kill→die event ${dieAt - t0} ms, kill→op start ${Date.parse(done.startedAt) - t0} ms, kill→op end ${Date.parse(done.endedAt) - t0} ms`,
   );
@@ -153,17 +140,7 @@ try {
   await sys.start();
   const descriptor = {
     name: 'dh',
-    clusters: [
-      { name: 'backend', nodes: 3, min: 0, max: 6, zone: 'box', app: backend, health },
-      {
-        name: 'frontend',
-        nodes: 1,
-        zone: 'local',
-        dependsOn: ['backend'],
-        app: { version: 'v1', command: 'node', args: ['frontend.mjs'], cwd: join(ROOT, 'examples/apps'), port: 8000, reload: { signal: 'SIGHUP' } },
-        health,
-      },
-    ],
+    clusters: [{ name: 'backend', nodes: 3, min: 0, max: 6, zone: 'box', app: backend, health }, exampleFrontend(health)],
   };
   const { op } = await sys.request('vnf.ao.deploy', { descriptor });
   const d = await sys.waitOp(op);

@@ -19,7 +19,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Query } from '@vnf-lcm/contracts';
-import { BenchSystem, ROOT, sleep } from './lib/system.mjs';
+import { BenchSystem, exampleFrontend, ROOT, sleep } from './lib/system.mjs';
 import { Load } from './lib/load.mjs';
 import { api, containersWith, inspectService, killContainer, removeContainer, swarmState, tasksOf } from './lib/engine.mjs';
 
@@ -200,17 +200,7 @@ async function removeService(name) {
 async function lcmDeployUpgradeTarget() {
   const descriptor = {
     name: 'up',
-    clusters: [
-      { name: 'backend', nodes: UPGRADE_N, min: 0, max: 2 * UPGRADE_N, zone: 'box', app: backendApp('v1'), health },
-      {
-        name: 'frontend',
-        nodes: 1,
-        zone: 'local',
-        dependsOn: ['backend'],
-        app: { version: 'v1', command: 'node', args: ['frontend.mjs'], cwd: join(ROOT, 'examples/apps'), port: 8000, reload: { signal: 'SIGHUP' } },
-        health,
-      },
-    ],
+    clusters: [{ name: 'backend', nodes: UPGRADE_N, min: 0, max: 2 * UPGRADE_N, zone: 'box', app: backendApp('v1'), health }, exampleFrontend(health)],
   };
   const { op } = await sys.request('vnf.ao.deploy', { descriptor });
   await opDone(op);

@@ -7,12 +7,19 @@ import { chmodSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jetstream } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { CORE_PROBES, waitForServices } from '@vnf-lcm/bus/ready';
-import { Events, Query, Records, Vim } from '@vnf-lcm/contracts';
+import { Events, Query, Records, Trace, Vim } from '@vnf-lcm/contracts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The example frontend (examples/apps/frontend.mjs) as a cluster in front of `backend`, on a process zone. */
+export function exampleFrontend(health) {
+  const app = { version: 'v1', command: 'node', args: ['frontend.mjs'], cwd: join(ROOT, 'examples/apps'), port: 8000, reload: { signal: 'SIGHUP' } };
+  return { name: 'frontend', nodes: 1, zone: 'local', dependsOn: ['backend'], app, health };
+}
 
 export class BenchSystem {
   /**
@@ -120,6 +127,19 @@ export class BenchSystem {
     const r = (await this.nc.request(subject, JSON.stringify(body), { timeout })).json();
     if (r?.error) throw new Error(`${subject}: ${r.error.err_code}: ${r.error.description}`);
     return r;
+  }
+
+  /** An operation's raw trace entries in stream (causal) order: arrows and placements (ADR 25). */
+  async traceEntries(op) {
+    const consumer = await jetstream(this.nc).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
+    const messages = await consumer.consume();
+    const entries = [];
+    for await (const m of messages) {
+      entries.push(m.json());
+      if (m.info.pending === 0) break;
+    }
+    await messages.close().catch(() => undefined);
+    return entries;
   }
 
   /** Until the orchestrator, the VNFM and the VIM adapter each answer (libs/bus ready.ts). */
