@@ -1,8 +1,9 @@
+import type { OnModuleDestroy } from '@nestjs/common';
 import { rpcError } from '@vnf-lcm/bus';
 import type { Driver, HostInfo } from './drivers/driver.js';
 
 /** The configured zones, each with its driver; a request naming no zone gets the default one. */
-export class Zones {
+export class Zones implements OnModuleDestroy {
   constructor(
     readonly defaultZone: string,
     private readonly drivers: Map<string, Driver>,
@@ -20,6 +21,11 @@ export class Zones {
 
   all(): Driver[] {
     return [...this.drivers.values()];
+  }
+
+  /** on the adapter's stop: each driver lets go of what it holds for itself (hosts keep running) */
+  onModuleDestroy(): void {
+    for (const d of this.drivers.values()) d.close?.();
   }
 
   /** The host of a node, in whichever zone it lives: node ids are unique across zones. */

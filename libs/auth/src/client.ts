@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { credsAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { credsAuthenticator, type ConnectionOptions, type TlsOptions } from '@nats-io/transport-node';
 // the roles' module alone: an agent connects with this file and must not load every contract
 import { inboxPrefix } from '@vnf-lcm/contracts/access/roles';
 
@@ -7,8 +8,12 @@ import { inboxPrefix } from '@vnf-lcm/contracts/access/roles';
 export interface ClientAuth {
   /** a NATS credentials file (user JWT and seed), as `nsc` and the launcher write them; `-` for stdin */
   creds?: string;
+  /** the credentials file's text itself, handed over in memory (a spare agent's assignment); before `creds` */
+  credsText?: string;
   /** the CA that signed the server's certificate: with it the client requires TLS and verifies */
   tlsCa?: string;
+  /** that CA's secure context made ahead (caContext), used instead of reading tlsCa at connect */
+  secureContext?: SecureContext;
 }
 
 /** A credentials or CA file a client cannot use; the message names the file and the variable. */
@@ -28,17 +33,29 @@ export function authFromEnv(env: NodeJS.ProcessEnv = process.env): ClientAuth {
  */
 export function natsAuthOptions(a: ClientAuth): Partial<ConnectionOptions> {
   const o: Partial<ConnectionOptions> = {};
-  if (a.creds) {
-    const text = readOnce(a.creds, 'credentials file (NATS_CREDS / --creds)');
+  const text =
+    a.credsText !== undefined ? new TextEncoder().encode(a.credsText) : a.creds ? readOnce(a.creds, 'credentials file (NATS_CREDS / --creds)') : undefined;
+  if (text) {
     o.authenticator = credsAuthenticator(text);
     const prefix = inboxPrefix(roleOf(new TextDecoder().decode(text)));
     if (prefix) o.inboxPrefix = prefix;
   }
-  if (a.tlsCa) {
+  if (a.secureContext) {
+    // passed on to tls.connect as it is; verified against the context's CA as with caFile
+    o.tls = { secureContext: a.secureContext } as TlsOptions;
+  } else if (a.tlsCa) {
     readOnce(a.tlsCa, 'CA file (NATS_TLS_CA / --tls-ca)');
     o.tls = { caFile: a.tlsCa };
   }
   return o;
+}
+
+/**
+ * The CA's secure context, made once: OpenSSL parsing the CA costs a Node.js client about 8 ms at
+ * its first connect, which a spare agent pays before it knows its node (ADR 27).
+ */
+export function caContext(path: string): SecureContext {
+  return createSecureContext({ ca: Buffer.from(readOnce(path, 'CA file (NATS_TLS_CA / --tls-ca)')) });
 }
 
 function readOnce(path: string, what: string): Uint8Array {

@@ -17,6 +17,8 @@ export interface ProcessZone {
   exitGraceMs: number;
   /** when the adapter is root: the unprivileged user agents and applications run as */
   runAs?: RunAs;
+  /** keep a spare agent ready for the next host start (ADR 27); VIM_SPARE_AGENT=0 turns it off */
+  spareAgent: boolean;
 }
 
 const LOOPBACK = parseCidr('127.0.0.0/8')!;
@@ -49,5 +51,6 @@ export function checkProcessZone(z: ZoneConfig, env: NodeJS.ProcessEnv = process
       if (why) throw new ConfigError(`zone ${z.name}: agents run as ${runAs.user}, but ${why}`);
     }
   }
-  return { zone: z.name, range, root, agentMain, helloTimeoutMs: 15_000, exitGraceMs: 10_000, runAs };
+  const spareAgent = env.VIM_SPARE_AGENT !== '0';
+  return { zone: z.name, range, root, agentMain, helloTimeoutMs: 15_000, exitGraceMs: 10_000, runAs, spareAgent };
 }

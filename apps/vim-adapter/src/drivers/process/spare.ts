@@ -1,0 +1,183 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Logger } from '@vnf-lcm/bus';
+import { Agent } from '@vnf-lcm/contracts';
+import type { ProcessZone } from './options.js';
+import { pidAlive, terminate } from './pids.js';
+
+/** a spare's output until it is assigned (its own log afterwards): Node.js's own words if it fails */
+export const SPARE_LOG = 'spare-agent.log';
+/** how long after a ready spare died the next one is started: one that keeps dying cannot spin */
+const RESPAWN_MS = 1_000;
+
+interface Held {
+  child: ChildProcess;
+  pid: number;
+  ready: boolean;
+  /** the agent's code as it was when the spare loaded it: a spare of older code is not used */
+  codeMtime: number;
+  onExit: (code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+/**
+ * One spare agent per process zone (docs/adr/0027-warm-spare-agent.md): a vnf-agent started
+ * ahead, as a host's agent is (same code, user and environment, but no node, no identity), that
+ * has loaded its code, node:tls and the CA's secure context and waits on stdin for its
+ * assignment. A host start takes it instead of paying Node.js's and TLS's start-up again; the
+ * next one is started once that host said hello. It is no host: it has no folder, so no listing
+ * or reconciliation sees it. It ends with the adapter: killed on close, and when the adapter dies
+ * its stdin ends, on which it exits.
+ */
+export class SparePool {
+  private held?: Held;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  /** how many bytes its command line has room for (the title it takes once assigned) */
+  private readonly room: number;
+
+  constructor(
+    private readonly o: ProcessZone,
+    /** the environment a host's agent gets, before anything of a host is added */
+    private readonly baseEnv: () => NodeJS.ProcessEnv,
+    private readonly log: Logger,
+  ) {
+    this.room = this.args().reduce((n, a) => n + Buffer.byteLength(a) + 1, Buffer.byteLength(process.execPath) + 1);
+  }
+
+  get enabled(): boolean {
+    return this.o.spareAgent && !this.closed;
+  }
+
+  /** Starts a spare unless there is one (or one is due); in the background, nothing waits for it. */
+  fill(): void {
+    if (!this.enabled || this.held || this.timer) return;
+    try {
+      this.held = this.spawn();
+    } catch (err) {
+      this.log.warn({ zone: this.o.zone, err: (err as Error).message }, 'spare agent not started: hosts start cold');
+    }
+  }
+
+  /**
+   * The spare, for `node`'s agent, if one is alive and fit for it; it is the pool's no more (the
+   * caller assigns it or stops it). undefined: start cold. A spare of code built since is stopped.
+   */
+  take(node: string): ChildProcess | undefined {
+    const h = this.held;
+    if (!h) return undefined;
+    this.held = undefined;
+    h.child.off('exit', h.onExit);
+    const alive = h.child.exitCode === null && h.child.signalCode === null && pidAlive(h.pid, Agent.Spare.flag);
+    const fits = Buffer.byteLength(Agent.agentTitle(process.execPath, this.o.agentMain, node)) < this.room;
+    if (alive && fits && codeMtime(this.o.agentMain) === h.codeMtime) {
+      this.log.debug({ zone: this.o.zone, node, pid: h.pid, ready: h.ready }, 'spare agent taken');
+      return h.child;
+    }
+    if (alive) {
+      this.log.info({ zone: this.o.zone, node, pid: h.pid, fits }, 'spare agent unfit (the agent was rebuilt since): stopped, starting cold');
+      this.dismiss(h);
+    }
+    return undefined;
+  }
+
+  /** Hands the spare its node: one message, then the end of its stdin. */
+  assign(child: ChildProcess, a: Agent.SpareAssignment): void {
+    child.stdin?.on('error', () => undefined); // a spare that died meanwhile: its exit is reported by the caller's wait
+    child.stdin?.end(JSON.stringify(a));
+  }
+
+  /** No more spares; the one held is stopped (adapter shutdown). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const h = this.held;
+    this.held = undefined;
+    if (h) {
+      h.child.off('exit', h.onExit);
+      this.dismiss(h);
+    }
+  }
+
+  private args(): string[] {
+    return [this.o.agentMain, Agent.Spare.flag, Agent.Spare.room];
+  }
+
+  private spawn(): Held {
+    const env = this.baseEnv();
+    // nothing of the bus but the CA's public certificate until it has its node: no identity, no URL
+    for (const k of Object.keys(env)) if (k.startsWith('NATS_') && k !== 'NATS_TLS_CA') delete env[k];
+    env.VNF_SPARE_READY_FD = '3';
+    const runAs = this.o.runAs;
+    if (runAs) Object.assign(env, { HOME: this.o.root, USER: runAs.user, LOGNAME: runAs.user });
+    const codeAt = codeMtime(this.o.agentMain);
+    const out = openSync(join(this.o.root, SPARE_LOG), 'a');
+    let child: ChildProcess;
+    try {
+      // detached as a host's agent is: it becomes one, and outlives the adapter then
+      child = spawn(process.execPath, this.args(), {
+        cwd: this.o.root,
+        env,
+        detached: true,
+        stdio: ['pipe', out, out, 'pipe'],
+        ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      });
+    } finally {
+      closeSync(out);
+    }
+    const pid = child.pid;
+    if (!pid) {
+      child.on('error', () => undefined);
+      throw new Error('no pid');
+    }
+    const started = Date.now();
+    const h: Held = {
+      child,
+      pid,
+      ready: false,
+      codeMtime: codeAt,
+      onExit: (code, signal) => {
+        if (this.held !== h) return;
+        this.held = undefined;
+        this.log.warn({ zone: this.o.zone, pid, code, signal, ready: h.ready, ms: Date.now() - started }, 'spare agent exited');
+        // one that never got ready would fail again: the next host start tries (cold) and fills
+        if (h.ready && this.enabled)
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.fill();
+          }, RESPAWN_MS).unref();
+      },
+    };
+    child.on('error', (err) => this.log.warn({ zone: this.o.zone, pid, err: err.message }, 'spare agent failed'));
+    child.once('exit', h.onExit);
+    const ready = child.stdio[3] as Readable | null;
+    ready?.on('error', () => undefined);
+    ready?.once('data', () => {
+      h.ready = true;
+      ready.destroy();
+      this.log.debug({ zone: this.o.zone, pid, ms: Date.now() - started }, 'spare agent ready');
+    });
+    // none of its pipes keeps the adapter running
+    for (const s of [child.stdin, ready]) (s as { unref?: () => void } | null)?.unref?.();
+    child.unref();
+    this.log.debug({ zone: this.o.zone, pid }, 'spare agent started');
+    return h;
+  }
+
+  /** its stdin ends (on which it exits), and a signal in case it does not at once */
+  private dismiss(h: Held): void {
+    h.child.stdin?.on('error', () => undefined);
+    h.child.stdin?.end();
+    void terminate(h.pid, Agent.Spare.flag, { group: true, graceMs: 1_000 });
+  }
+}
+
+function codeMtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Number.NaN;
+  }
+}
