@@ -28,7 +28,7 @@ export function pidAlive(pid: number | undefined, marker?: string): boolean {
  * memory (`<node> <agent> --node=<id>`): /proc then shows one string, the words split by blanks.
  */
 export function hasArg(cmdline: string[] | undefined, arg: string): boolean {
-  return cmdline !== undefined && cmdline.some((a) => a === arg || (a.includes(' ') && a.split(' ').includes(arg)));
+  return cmdline?.some((a) => a === arg || (a.includes(' ') && a.split(' ').includes(arg))) === true;
 }
 
 /** the folder `pid` runs in; undefined when gone or not ours to read */

@@ -22,16 +22,16 @@ interface Held {
 }
 
 /**
- * One spare agent per process zone (docs/adr/0027-warm-spare-agent.md): a vnf-agent started
- * ahead, as a host's agent is (same code, user and environment, but no node, no identity), that
- * has loaded its code, node:tls and the CA's secure context and waits on stdin for its
- * assignment. A host start takes it instead of paying Node.js's and TLS's start-up again; the
- * next one is started once that host said hello. It is no host: it has no folder, so no listing
- * or reconciliation sees it. It ends with the adapter: killed on close, and when the adapter dies
- * its stdin ends, on which it exits.
+ * The spare agents of a process zone, one unless VIM_SPARE_AGENT says how many
+ * (docs/adr/0027-warm-spare-agent.md): vnf-agents started ahead, as a host's agent is (same code,
+ * user and environment, but no node, no identity), that have loaded their code, node:tls and the
+ * CA's secure context and wait on stdin for an assignment. A host start takes one instead of
+ * paying Node.js's and TLS's start-up again; its replacement is started once that host said
+ * hello. A spare is no host: it has no folder, so no listing or reconciliation sees it. It ends
+ * with the adapter: killed on close, and when the adapter dies its stdin ends, on which it exits.
  */
 export class SparePool {
-  private held?: Held;
+  private readonly held: Held[] = [];
   private timer?: NodeJS.Timeout;
   private closed = false;
   /** how many bytes its command line has room for (the title it takes once assigned) */
@@ -47,16 +47,19 @@ export class SparePool {
   }
 
   get enabled(): boolean {
-    return this.o.spareAgent && !this.closed;
+    return this.o.spareAgents > 0 && !this.closed;
   }
 
-  /** Starts a spare unless there is one (or one is due); in the background, nothing waits for it. */
+  /** Starts spares up to their number (unless one is due); in the background, nothing waits for them. */
   fill(): void {
-    if (!this.enabled || this.held || this.timer) return;
-    try {
-      this.held = this.spawn();
-    } catch (err) {
-      this.log.warn({ zone: this.o.zone, err: (err as Error).message }, 'spare agent not started: hosts start cold');
+    if (!this.enabled || this.timer) return;
+    while (this.held.length < this.o.spareAgents) {
+      try {
+        this.held.push(this.spawn());
+      } catch (err) {
+        this.log.warn({ zone: this.o.zone, err: (err as Error).message }, 'spare agent not started: hosts start cold');
+        return;
+      }
     }
   }
 
@@ -65,9 +68,9 @@ export class SparePool {
    * caller assigns it or stops it). undefined: start cold. A spare of code built since is stopped.
    */
   take(node: string): ChildProcess | undefined {
-    const h = this.held;
+    // the one started first: most likely ready
+    const h = this.held.shift();
     if (!h) return undefined;
-    this.held = undefined;
     h.child.off('exit', h.onExit);
     const alive = h.child.exitCode === null && h.child.signalCode === null && pidAlive(h.pid, Agent.Spare.flag);
     const fits = Buffer.byteLength(Agent.agentTitle(process.execPath, this.o.agentMain, node)) < this.room;
@@ -93,9 +96,7 @@ export class SparePool {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    const h = this.held;
-    this.held = undefined;
-    if (h) {
+    for (const h of this.held.splice(0)) {
       h.child.off('exit', h.onExit);
       this.dismiss(h);
     }
@@ -139,11 +140,12 @@ export class SparePool {
       ready: false,
       codeMtime: codeAt,
       onExit: (code, signal) => {
-        if (this.held !== h) return;
-        this.held = undefined;
+        const at = this.held.indexOf(h);
+        if (at < 0) return;
+        this.held.splice(at, 1);
         this.log.warn({ zone: this.o.zone, pid, code, signal, ready: h.ready, ms: Date.now() - started }, 'spare agent exited');
         // one that never got ready would fail again: the next host start tries (cold) and fills
-        if (h.ready && this.enabled)
+        if (h.ready && this.enabled && !this.timer)
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.fill();
