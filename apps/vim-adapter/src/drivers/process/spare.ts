@@ -91,14 +91,18 @@ export class SparePool {
     child.stdin?.end(JSON.stringify(a));
   }
 
-  /** No more spares; the one held is stopped (adapter shutdown). */
+  /**
+   * No more spares; those held are killed at once (adapter shutdown): a spare has nothing to lose,
+   * no application, no connection, and must be gone when the adapter is.
+   */
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
     for (const h of this.held.splice(0)) {
       h.child.off('exit', h.onExit);
-      this.dismiss(h);
+      h.child.stdin?.destroy();
+      if (pidAlive(h.pid, Agent.Spare.flag)) h.child.kill('SIGKILL');
     }
   }
 
