@@ -38,8 +38,9 @@ export function natsAuthOptions(a: ClientAuth): Partial<ConnectionOptions> {
   const text =
     a.credsText !== undefined ? new TextEncoder().encode(a.credsText) : a.creds ? readOnce(a.creds, 'credentials file (NATS_CREDS / --creds)') : undefined;
   if (text) {
-    o.authenticator = credsAuth(text);
+    // the JWT's role first: its errors name what is wrong with the file
     const prefix = inboxPrefix(roleOf(new TextDecoder().decode(text)));
+    o.authenticator = credsAuth(text);
     if (prefix) o.inboxPrefix = prefix;
   }
   if (a.secureContext) {
@@ -67,7 +68,12 @@ export function credsAuth(creds: Uint8Array): Authenticator {
   const jwt = re.exec(text)?.[1].trim();
   const seed = re.exec(text)?.[1].trim();
   if (!jwt || !seed) throw new AuthConfigError('credentials file holds no user JWT and seed');
-  const kp = NativeKeyPair.fromSeed(new TextEncoder().encode(seed));
+  let kp: NativeKeyPair;
+  try {
+    kp = NativeKeyPair.fromSeed(new TextEncoder().encode(seed));
+  } catch (err) {
+    throw new AuthConfigError(`credentials file holds a malformed seed: ${(err as Error).message}`);
+  }
   const nkey = kp.getPublicKey();
   return (nonce?: string) => ({ jwt, nkey, sig: nonce ? encode(kp.sign(new TextEncoder().encode(nonce))) : '' });
 }

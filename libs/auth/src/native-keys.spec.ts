@@ -36,4 +36,6 @@ test("credsAuth answers a server's nonce exactly as nats.js's credsAuthenticator
   const creds = fmtCreds('eyJhbGciOiJlZDI1NTE5LW5rZXkifQ.eyJzdWIiOiJVIn0.c2ln', user);
   for (const nonce of ['8OKqUtoF5pAnDMA', undefined]) expect(credsAuth(creds)(nonce)).toEqual(credsAuthenticator(creds)(nonce));
   expect(() => credsAuth(new TextEncoder().encode('no armor here'))).toThrow(/no user JWT and seed/);
+  const badSeed = new TextDecoder().decode(creds).replace(/SU[A-Z2-7]+/, 'SUNOTASEED');
+  expect(() => credsAuth(new TextEncoder().encode(badSeed))).toThrow(/malformed seed/);
 });
