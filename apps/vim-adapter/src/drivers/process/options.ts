@@ -22,7 +22,7 @@ export interface ProcessZone {
 }
 
 const LOOPBACK = parseCidr('127.0.0.0/8')!;
-/** each an idle Node.js process of about 40 MB resident */
+/** each an idle Node.js process of about 48 MB resident, 11 MB of it its own */
 const MAX_SPARES = 16;
 const KEYS = new Set(['name', 'driver', 'range', 'root', 'user']);
 

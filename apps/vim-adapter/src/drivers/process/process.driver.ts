@@ -124,7 +124,15 @@ export class ProcessDriver implements Driver {
     if (pid) await this.save({ ...started, pid, state: 'creating' });
     if (spare) {
       const log = join(dir, AGENT_LOG);
-      await this.agentMayWrite(log);
+      try {
+        await this.agentMayWrite(log);
+      } catch (err) {
+        // never assigned: it ends as a spare would (its outcome, an exit, is nobody's to wait for)
+        spare.kill('SIGKILL');
+        hello.close();
+        this.spares.fill();
+        throw err;
+      }
       this.spares.assign(spare, { env: hostEnv, creds: identity && Buffer.from(identity.creds).toString('utf8'), log });
     }
     const failure = await outcome.finally(() => this.spares.fill());
