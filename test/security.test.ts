@@ -5,7 +5,7 @@ import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/trans
 import { AgentMinter } from '@vnf-lcm/auth';
 import { Access, Agent, Events, Query, type Records } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
-import { findProcesses } from './support/procs.js';
+import { argsOf, findProcesses } from './support/procs.js';
 import { hostProcesses, httpGet, System } from './support/system.js';
 
 /**
@@ -180,7 +180,7 @@ describe('one identity per node', () => {
     const uidOf = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
     const vnfUid = Number(execFileSync('id', ['-u', 'vnf-lcm'], { encoding: 'utf8' }).trim());
     expect(vnfUid).toBeGreaterThan(0);
-    const agents = findProcesses((p) => p.cmd.some((a) => a.startsWith('--node=web-')) && p.cwd.startsWith(sys.dir));
+    const agents = findProcesses((p) => argsOf(p).some((a) => a.startsWith('--node=web-')) && p.cwd.startsWith(sys.dir));
     const apps = findProcesses((p) => p.env.includes('VNF_VNF=web') && p.env.some((e) => e.startsWith('VNF_CONFIG=') && e.includes(sys.dir)));
     expect(agents).toHaveLength(5);
     expect(apps).toHaveLength(5);

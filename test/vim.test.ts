@@ -8,7 +8,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Agent, Header, Trace, Vim } from '@vnf-lcm/contracts';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
-import { alive, findProcesses, waitDead } from './support/procs.js';
+import { alive, argsOf, findProcesses, waitDead } from './support/procs.js';
 
 /**
  * The VIM adapter with its process driver, as a real process against a real nats-server: hosts
@@ -88,7 +88,7 @@ const list = async (filter: Record<string, string> = {}) => (await req<Vim.HostL
 
 /** Live processes that are the agent of `node` in this test's root (working dir = host folder). */
 function agentsOf(node: string): number[] {
-  return findProcesses((p) => p.cmd.includes(`--node=${node}`) && p.cwd === join(root, node));
+  return findProcesses((p) => argsOf(p).includes(`--node=${node}`) && p.cwd === join(root, node));
 }
 
 function processesUnder(dir: string): number[] {

@@ -56,4 +56,10 @@ export function findProcesses(match: (p: Proc) => boolean): number[] {
   return out;
 }
 
+/**
+ * A process's arguments word by word: an agent started from a spare (ADR 27) shows its command
+ * line as one title (`<node> <agent> --node=<id>`) written over its arguments.
+ */
+export const argsOf = (p: Proc): string[] => p.cmd.flatMap((a) => (a.includes(' ') ? a.split(' ') : [a]));
+
 export const envOf = (p: Proc, name: string): string | undefined => p.env.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1);

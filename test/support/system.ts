@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { envOf, findProcesses } from './procs.js';
+import { argsOf, envOf, findProcesses } from './procs.js';
 import { Installation } from '@vnf-lcm/auth';
 import { CORE_PROBES, waitForServices } from '@vnf-lcm/bus/ready';
 import { Access, Deploy, Events, isErrorReply, Query, Records, Vim } from '@vnf-lcm/contracts';
@@ -406,7 +406,9 @@ export function hostProcesses(dir: string): { agents: string[]; apps: string[] }
   const apps: string[] = [];
   findProcesses((p) => {
     if (!p.env.some((e) => e.includes(dir)) && !p.cmd.some((a) => a.includes(dir))) return false;
-    const node = p.cmd.find((a) => a.startsWith('--node='))?.slice(7);
+    const node = argsOf(p)
+      .find((a) => a.startsWith('--node='))
+      ?.slice(7);
     if (node) agents.push(node);
     else if (envOf(p, 'VNF_CONFIG')) apps.push(envOf(p, 'VNF_NODE')!);
     return false;

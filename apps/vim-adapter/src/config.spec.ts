@@ -19,6 +19,14 @@ test('nothing set gives one local process zone under the working directory', () 
   expect(z.agentMain).toMatch(/apps\/vnf-agent\/dist\/(main\.js|agent\.bundle\.mjs)$/);
 });
 
+test('VIM_SPARE_AGENT: one spare agent per process zone unless it says how many, 0 none; anything else stops the adapter', () => {
+  const z = load({}).zones[0];
+  expect(checkProcessZone(z, {}).spareAgents).toBe(1);
+  expect(checkProcessZone(z, { VIM_SPARE_AGENT: '0' }).spareAgents).toBe(0);
+  expect(checkProcessZone(z, { VIM_SPARE_AGENT: '3' }).spareAgents).toBe(3);
+  for (const bad of ['-1', 'yes', '1.5', '17']) expect(() => checkProcessZone(z, { VIM_SPARE_AGENT: bad })).toThrow(/VIM_SPARE_AGENT must be a whole number/);
+});
+
 test('VIM_CONFIG reads yaml', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vim-config-'));
   try {

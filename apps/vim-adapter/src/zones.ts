@@ -1,3 +1,4 @@
+import type { OnModuleDestroy } from '@nestjs/common';
 import { rpcError } from '@vnf-lcm/bus';
 import type { Vim } from '@vnf-lcm/contracts';
 import type { Driver, HostInfo } from './drivers/driver.js';
@@ -6,7 +7,7 @@ import type { Driver, HostInfo } from './drivers/driver.js';
  * The zones this adapter serves, each with its driver, and the names of every configured zone
  * (those of other machines' adapters included): what zone-list answers.
  */
-export class Zones {
+export class Zones implements OnModuleDestroy {
   constructor(
     readonly defaultZone: string,
     /** every configured zone, served here or not */
@@ -31,6 +32,11 @@ export class Zones {
 
   all(): Driver[] {
     return [...this.drivers.values()];
+  }
+
+  /** on the adapter's stop: each driver lets go of what it holds for itself (hosts keep running) */
+  onModuleDestroy(): void {
+    for (const d of this.drivers.values()) d.close?.();
   }
 
   /** The host of a node in whichever zone served here it lives: node ids are unique across zones. */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Agent, Descriptor } from '@vnf-lcm/contracts';
 import { refuseUnsafeApp } from './app-policy.js';
-import type { AgentEnv } from './env.js';
+import type { AgentEnv } from './assignment.js';
 import type { Log } from './log.js';
 import type { AppProcess, SpawnOptions } from './process.js';
 import { emptyState, HostPaths, StateStore, type AgentState } from './state.js';

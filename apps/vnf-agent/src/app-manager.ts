@@ -5,7 +5,7 @@ import { recover } from './adoption.js';
 import { AppConfig, lost } from './app-config.js';
 import { AppHost } from './app-host.js';
 import { APP_ROOTS, refuseUnsafeApp } from './app-policy.js';
-import type { AgentEnv } from './env.js';
+import type { AgentEnv } from './assignment.js';
 import { sameJson } from './files.js';
 import { HealthMonitor } from './health-monitor.js';
 import { Launcher } from './launcher.js';

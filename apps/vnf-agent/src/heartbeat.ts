@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import * as Agent from '@vnf-lcm/contracts/agent';
 import type { AppManager } from './app-manager.js';
-import type { AgentEnv } from './env.js';
+import type { AgentEnv } from './assignment.js';
 import type { Log } from './log.js';
 import { errorText, readMetrics } from './probe.js';
 

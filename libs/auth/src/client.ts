@@ -1,14 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { credsAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { Authenticator, ConnectionOptions, TlsOptions } from '@nats-io/transport-node';
+import { encode } from '@nats-io/nkeys';
 // the roles' module alone: an agent connects with this file and must not load every contract
 import { inboxPrefix } from '@vnf-lcm/contracts/access/roles';
+import { NativeKeyPair } from './native-keys.js';
 
 /** How a client proves who it is and checks whom it talks to; both optional (an open server). */
 export interface ClientAuth {
   /** a NATS credentials file (user JWT and seed), as `nsc` and the launcher write them; `-` for stdin */
   creds?: string;
+  /** the credentials file's text itself, handed over in memory (a spare agent's assignment); before `creds` */
+  credsText?: string;
   /** the CA that signed the server's certificate: with it the client requires TLS and verifies */
   tlsCa?: string;
+  /** that CA's secure context made ahead (caContext), used instead of reading tlsCa at connect */
+  secureContext?: SecureContext;
 }
 
 /** A credentials or CA file a client cannot use; the message names the file and the variable. */
@@ -28,17 +35,55 @@ export function authFromEnv(env: NodeJS.ProcessEnv = process.env): ClientAuth {
  */
 export function natsAuthOptions(a: ClientAuth): Partial<ConnectionOptions> {
   const o: Partial<ConnectionOptions> = {};
-  if (a.creds) {
-    const text = readOnce(a.creds, 'credentials file (NATS_CREDS / --creds)');
-    o.authenticator = credsAuthenticator(text);
+  const text =
+    a.credsText !== undefined ? new TextEncoder().encode(a.credsText) : a.creds ? readOnce(a.creds, 'credentials file (NATS_CREDS / --creds)') : undefined;
+  if (text) {
+    // the JWT's role first: its errors name what is wrong with the file
     const prefix = inboxPrefix(roleOf(new TextDecoder().decode(text)));
+    o.authenticator = credsAuth(text);
     if (prefix) o.inboxPrefix = prefix;
   }
-  if (a.tlsCa) {
+  if (a.secureContext) {
+    // passed on to tls.connect as it is; verified against the context's CA as with caFile
+    o.tls = { secureContext: a.secureContext } as TlsOptions;
+  } else if (a.tlsCa) {
     readOnce(a.tlsCa, 'CA file (NATS_TLS_CA / --tls-ca)');
     o.tls = { caFile: a.tlsCa };
   }
   return o;
+}
+
+/** a credentials file's two armored blocks (user JWT, then seed), as nats.js reads them */
+const ARMORED = /\s*(?:(?:[-]{3,}[^\n]*[-]{3,}\n)(.+)(?:\n\s*[-]{3,}[^\n]*[-]{3,}\n))/gi;
+
+/**
+ * nats.js's credsAuthenticator, signing the server's nonce with Node's own ed25519 (OpenSSL)
+ * instead of nkeys' JavaScript: its first signature in a process runs interpreted, about 25 ms at
+ * every start of every client (an agent's above all), then about 6 ms each; this one ~0.1 ms.
+ * Same key, same signature (ed25519 is deterministic), same reply.
+ */
+export function credsAuth(creds: Uint8Array): Authenticator {
+  const text = new TextDecoder().decode(creds);
+  const re = new RegExp(ARMORED);
+  const jwt = re.exec(text)?.[1].trim();
+  const seed = re.exec(text)?.[1].trim();
+  if (!jwt || !seed) throw new AuthConfigError('credentials file holds no user JWT and seed');
+  let kp: NativeKeyPair;
+  try {
+    kp = NativeKeyPair.fromSeed(new TextEncoder().encode(seed));
+  } catch (err) {
+    throw new AuthConfigError(`credentials file holds a malformed seed: ${(err as Error).message}`);
+  }
+  const nkey = kp.getPublicKey();
+  return (nonce?: string) => ({ jwt, nkey, sig: nonce ? encode(kp.sign(new TextEncoder().encode(nonce))) : '' });
+}
+
+/**
+ * The CA's secure context, made once: OpenSSL parsing the CA costs a Node.js client about 8 ms at
+ * its first connect, which a spare agent pays before it knows its node (ADR 27).
+ */
+export function caContext(path: string): SecureContext {
+  return createSecureContext({ ca: Buffer.from(readOnce(path, 'CA file (NATS_TLS_CA / --tls-ca)')) });
 }
 
 function readOnce(path: string, what: string): Uint8Array {

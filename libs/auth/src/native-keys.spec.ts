@@ -1,4 +1,7 @@
+import { credsAuthenticator } from '@nats-io/transport-node';
 import { createAccount, createUser, fromPublic, fromSeed, Prefix } from '@nats-io/nkeys';
+import { fmtCreds } from '@nats-io/jwt';
+import { credsAuth } from './client.js';
 import { NativeKeyPair, verifyWith } from './native-keys.js';
 
 describe("NativeKeyPair: nkeys' keys on Node's ed25519", () => {
@@ -26,4 +29,13 @@ describe("NativeKeyPair: nkeys' keys on Node's ed25519", () => {
   test('a new key is a user key when asked for one', () => {
     expect(NativeKeyPair.create(Prefix.User).getPublicKey()).toMatch(/^U[A-Z2-7]{55}$/);
   });
+});
+
+test("credsAuth answers a server's nonce exactly as nats.js's credsAuthenticator does", async () => {
+  const user = createUser();
+  const creds = fmtCreds('eyJhbGciOiJlZDI1NTE5LW5rZXkifQ.eyJzdWIiOiJVIn0.c2ln', user);
+  for (const nonce of ['8OKqUtoF5pAnDMA', undefined]) expect(credsAuth(creds)(nonce)).toEqual(credsAuthenticator(creds)(nonce));
+  expect(() => credsAuth(new TextEncoder().encode('no armor here'))).toThrow(/no user JWT and seed/);
+  const badSeed = new TextDecoder().decode(creds).replace(/SU[A-Z2-7]+/, 'SUNOTASEED');
+  expect(() => credsAuth(new TextEncoder().encode(badSeed))).toThrow(/malformed seed/);
 });

@@ -73,6 +73,11 @@ export interface Driver {
    * the driver's own (a byte offset, a timestamp). A driver without it cannot show logs.
    */
   logs?(host: HostInfo, o: LogsOptions): Promise<LogsReply>;
+  /**
+   * The adapter is stopping: release what the driver holds for itself (the process driver's spare
+   * agent), never a host.
+   */
+  close?(): void;
 }
 
 export interface LogsOptions {

@@ -119,3 +119,4 @@ export interface AppConfig {
 
 export * from './schema.js';
 export * from './hollow.js';
+export * from './spare.js';

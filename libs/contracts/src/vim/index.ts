@@ -75,6 +75,8 @@ export interface HostInfo {
   /** driver-specific: the folder of a process host, the container id of a docker host */
   ref?: string;
   pid?: number;
+  /** process driver: this start's agent was a spare, ready before the host (docs/adr/0027); absent when started cold */
+  warm?: boolean;
   createdAt: string;
   /** host-list only: no VNF record owns this host; the VIM removes it once the grace period has passed */
   orphan?: boolean;

@@ -17,9 +17,13 @@ export interface ProcessZone {
   exitGraceMs: number;
   /** when the adapter is root: the unprivileged user agents and applications run as */
   runAs?: RunAs;
+  /** how many spare agents are kept ready for the next host starts (ADR 27): VIM_SPARE_AGENT, default 1, 0 none */
+  spareAgents: number;
 }
 
 const LOOPBACK = parseCidr('127.0.0.0/8')!;
+/** each an idle Node.js process of about 48 MB resident, 11 MB of it its own */
+const MAX_SPARES = 16;
 const KEYS = new Set(['name', 'driver', 'range', 'root', 'user']);
 
 // dist/drivers/process/options.js -> apps/vnf-agent/dist/; the bundle (npm run build makes it)
@@ -49,5 +53,10 @@ export function checkProcessZone(z: ZoneConfig, env: NodeJS.ProcessEnv = process
       if (why) throw new ConfigError(`zone ${z.name}: agents run as ${runAs.user}, but ${why}`);
     }
   }
-  return { zone: z.name, range, root, agentMain, helloTimeoutMs: 15_000, exitGraceMs: 10_000, runAs };
+  const spareAgents = Number(env.VIM_SPARE_AGENT || 1);
+  if (!Number.isInteger(spareAgents) || spareAgents < 0 || spareAgents > MAX_SPARES)
+    throw new ConfigError(
+      `VIM_SPARE_AGENT must be a whole number of spare agents per zone from 0 to ${MAX_SPARES}, got ${JSON.stringify(env.VIM_SPARE_AGENT)}`,
+    );
+  return { zone: z.name, range, root, agentMain, helloTimeoutMs: 15_000, exitGraceMs: 10_000, runAs, spareAgents };
 }

@@ -1,3 +1,4 @@
+import { readlinkSync, realpathSync } from 'node:fs';
 import { HAS_PROC, procCmdline, procEnviron, procPids, procStat } from '@vnf-lcm/bus/procfs';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -18,7 +19,25 @@ export function pidAlive(pid: number | undefined, marker?: string): boolean {
   if (!HAS_PROC) return true;
   const state = procStat(pid)?.state;
   if (state === undefined || state === 'Z') return false;
-  return marker === undefined || procCmdline(pid)?.includes(marker) === true;
+  return marker === undefined || hasArg(procCmdline(pid), marker);
+}
+
+/**
+ * Whether a command line holds `arg`: as one of its arguments, or as a word of its title. An
+ * agent started from a spare (ADR 27) writes its command line as one title over its arguments'
+ * memory (`<node> <agent> --node=<id>`): /proc then shows one string, the words split by blanks.
+ */
+export function hasArg(cmdline: string[] | undefined, arg: string): boolean {
+  return cmdline?.some((a) => a === arg || (a.includes(' ') && a.split(' ').includes(arg))) === true;
+}
+
+/** the folder `pid` runs in; undefined when gone or not ours to read */
+function cwdOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -68,11 +87,22 @@ export async function terminate(pid: number, marker: string | undefined, o: { gr
 }
 
 /**
- * Live processes whose command line carries `marker` and whose environment names `workdir` as
- * VNF_WORKDIR: the agents of one host, recorded or not (an adapter can die between spawning an
- * agent and recording its pid).
+ * Live processes whose command line carries `marker` and that run in `workdir` (a cold agent is
+ * started there and names it as VNF_WORKDIR; a spare moves there once assigned, its environment
+ * as /proc shows it being the one it started with): the agents of one host, recorded or not (an
+ * adapter can die between spawning an agent and recording its pid).
  */
 export function agentsOf(marker: string, workdir: string): number[] {
+  // /proc shows the folder's real path
+  let real = workdir;
+  try {
+    real = realpathSync(workdir);
+  } catch {
+    /* gone: then so are its agents' folders, and the environment is what is left to tell */
+  }
   // gone, or not ours to read: not one of them
-  return procPids().filter((pid) => procCmdline(pid)?.includes(marker) && procEnviron(pid)?.includes(`VNF_WORKDIR=${workdir}`) && pidAlive(pid, marker));
+  return procPids().filter(
+    (pid) =>
+      hasArg(procCmdline(pid), marker) && (cwdOf(pid) === real || procEnviron(pid)?.includes(`VNF_WORKDIR=${workdir}`) === true) && pidAlive(pid, marker),
+  );
 }

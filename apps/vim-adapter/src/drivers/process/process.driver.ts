@@ -4,7 +4,7 @@ import { chmod, chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { natsUrl, rpcError } from '@vnf-lcm/bus';
 import { HAS_PROC, procEnviron } from '@vnf-lcm/bus/procfs';
-import { TOKEN_RE } from '@vnf-lcm/contracts';
+import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
 import { HelloWaiter } from '../hello.js';
 import { KeyedLock } from '@vnf-lcm/bus';
 import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
@@ -13,6 +13,7 @@ import { allocate, newHost } from '../address.js';
 import { withRootLock } from './root-lock.js';
 import type { ProcessZone } from './options.js';
 import { agentsOf, pidAlive, processStart, terminate, waitExit } from './pids.js';
+import { SparePool } from './spare.js';
 
 const HOST_FILE = 'host.json';
 const AGENT_LOG = 'agent.log';
@@ -23,7 +24,7 @@ const AGENT_STATE = 'agent-state.json';
 /** the node's user JWT (public: no key in it), what the keeper needs to revoke it */
 const IDENTITY_FILE = 'identity.jwt';
 /** variables meant for the VIM adapter only, not for the agents it spawns: its own identity above all */
-const PRIVATE_ENV = ['VIM_ZONES', 'VIM_CONFIG', 'VNF_AGENT_MAIN', 'NATS_CREDS', 'VIM_AGENT_SIGNER'];
+const PRIVATE_ENV = ['VIM_ZONES', 'VIM_CONFIG', 'VNF_AGENT_MAIN', 'NATS_CREDS', 'VIM_AGENT_SIGNER', 'VIM_SPARE_AGENT'];
 /** how often the agents of running hosts are looked at (one read of /proc/<pid>/stat each) */
 const WATCH_MS = 50;
 
@@ -44,12 +45,15 @@ export class ProcessDriver implements Driver {
    */
   private readonly children = new Map<number, string | undefined>();
   private onDown?: HostDownListener;
+  /** the zone's spare agent (ADR 27): filled after the first start, taken by the next */
+  private readonly spares: SparePool;
 
   constructor(
     private readonly o: ProcessZone,
     private readonly deps: DriverDeps,
   ) {
     this.zone = o.zone;
+    this.spares = new SparePool(o, agentEnv, deps.log);
   }
 
   async create(spec: HostSpec): Promise<HostInfo> {
@@ -91,44 +95,51 @@ export class ProcessDriver implements Driver {
       log.warn({ vnf: host.vnf, node: host.node, pid: previous }, 'stopping agent of an unfinished start');
       await terminate(previous, marker(host.node), { group: true, graceMs: 2_000 });
     }
+    // a new identity each start, the spare's too: a spare never holds one before its node
     const identity = await this.replaceIdentity(host);
     const hello = await HelloWaiter.open(nc, host.node);
-    const out = openSync(join(dir, AGENT_LOG), 'a');
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of PRIVATE_ENV) delete env[k];
-    Object.assign(env, { NATS_URL: natsUrl(), VNF_NODE: host.node, VNF_ADDRESS: host.address, VNF_WORKDIR: dir });
-    // the credentials go through a pipe, never a file or the environment its application could read
-    if (identity) env.NATS_CREDS = '-';
-    const runAs = this.o.runAs;
-    if (runAs) Object.assign(env, { HOME: dir, USER: runAs.user, LOGNAME: runAs.user });
+    // what the agent learns of its host: a cold agent in its environment, a spare in its assignment
+    const hostEnv: Agent.SpareAssignment['env'] = { NATS_URL: natsUrl(), VNF_NODE: host.node, VNF_ADDRESS: host.address, VNF_WORKDIR: dir };
+    if (this.o.runAs) hostEnv.HOME = dir;
+    const spare = this.spares.take(host.node);
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [this.o.agentMain, marker(host.node)], {
-        cwd: dir,
-        env,
-        detached: true,
-        stdio: [identity ? 'pipe' : 'ignore', out, out],
-        ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
-      });
+      child = spare ?? this.spawnCold(host, hostEnv, identity !== undefined);
     } catch (err) {
       hello.close();
+      this.spares.fill();
       throw err;
-    } finally {
-      closeSync(out);
     }
-    if (identity && child.stdin) {
+    if (!spare && identity && child.stdin) {
       child.stdin.on('error', () => undefined); // an agent that died at once: its exit is reported below
       child.stdin.end(Buffer.from(identity.creds));
     }
-    child.unref();
     // listening at once: an early exit or spawn error must not go unseen while we save
     const outcome = this.helloOrFailure(hello, child);
     const pid = child.pid;
+    // this start's record, without what an earlier start of the host said
+    const { warm: _earlier, ...record } = host;
+    const started: HostInfo = spare ? { ...record, warm: true } : record;
     // saved before waiting, so that an adapter dying now still finds (and can stop) this agent
-    if (pid) await this.save({ ...host, pid, state: 'creating' });
-    const failure = await outcome;
+    if (pid) await this.save({ ...started, pid, state: 'creating' });
+    if (spare) {
+      const log = join(dir, AGENT_LOG);
+      try {
+        await this.agentMayWrite(log);
+      } catch (err) {
+        // never assigned: it ends as a spare would (its outcome, an exit, is nobody's to wait for)
+        spare.kill('SIGKILL');
+        hello.close();
+        this.spares.fill();
+        throw err;
+      }
+      this.spares.assign(spare, { env: hostEnv, creds: identity && Buffer.from(identity.creds).toString('utf8'), log });
+    }
+    const failure = await outcome.finally(() => this.spares.fill());
     if (failure || !pid) {
       if (pid) await terminate(pid, marker(host.node), { group: true, graceMs: 2_000 });
+      // a spare that never took its node keeps the spare's marker
+      if (pid && spare) await terminate(pid, Agent.Spare.flag, { group: true, graceMs: 2_000 });
       log.warn({ vnf: host.vnf, node: host.node, reason: failure }, 'agent failed to start');
       throw rpcError('step_failed', 'virtual host did not start', {
         node: host.node,
@@ -136,7 +147,7 @@ export class ProcessDriver implements Driver {
         log: tail(join(dir, AGENT_LOG)),
       });
     }
-    const running: HostInfo = { ...host, pid, state: 'running' };
+    const running: HostInfo = { ...started, pid, state: 'running' };
     await this.save(running);
     // our child: its exit is known at once (a host-down within a millisecond), and how it ended
     this.children.set(pid, undefined);
@@ -146,8 +157,49 @@ export class ProcessDriver implements Driver {
       this.children.delete(pid);
     });
     this.follow(host.node, pid);
-    log.info({ vnf: host.vnf, node: host.node, pid, address: host.address }, 'agent started');
+    log.info({ vnf: host.vnf, node: host.node, pid, address: host.address, warm: !!spare }, spare ? 'agent started from a spare' : 'agent started');
     return running;
+  }
+
+  /** A host's agent started as today: its node on the command line and in its environment. */
+  private spawnCold(host: HostInfo, hostEnv: Agent.SpareAssignment['env'], identity: boolean): ChildProcess {
+    const dir = this.dirOf(host.node);
+    const env: NodeJS.ProcessEnv = { ...agentEnv(), ...hostEnv };
+    // the credentials go through a pipe, never a file or the environment its application could read
+    if (identity) env.NATS_CREDS = '-';
+    const runAs = this.o.runAs;
+    if (runAs) Object.assign(env, { USER: runAs.user, LOGNAME: runAs.user });
+    const out = openSync(join(dir, AGENT_LOG), 'a');
+    try {
+      const child = spawn(process.execPath, [this.o.agentMain, marker(host.node)], {
+        cwd: dir,
+        env,
+        detached: true,
+        stdio: [identity ? 'pipe' : 'ignore', out, out],
+        ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      });
+      child.unref();
+      return child;
+    } finally {
+      closeSync(out);
+    }
+  }
+
+  /**
+   * A spare opens the host's log itself (a cold agent is handed it open): as the unprivileged
+   * user it may append to it through the group, while the file stays ours (the folder is sticky).
+   */
+  private async agentMayWrite(log: string): Promise<void> {
+    const runAs = this.o.runAs;
+    closeSync(openSync(log, 'a'));
+    if (!runAs) return;
+    await chown(log, 0, runAs.gid);
+    await chmod(log, 0o660);
+  }
+
+  /** The zone's spare stops with the adapter; hosts' agents do not. */
+  close(): void {
+    this.spares.close();
   }
 
   async confirm(host: HostInfo): Promise<HostInfo> {
@@ -318,6 +370,13 @@ export class ProcessDriver implements Driver {
     await writeFile(`${file}.tmp`, `${JSON.stringify(host, null, 2)}\n`);
     await rename(`${file}.tmp`, file);
   }
+}
+
+/** What every agent of the zone, spare or cold, starts with: the adapter's environment without its own secrets. */
+function agentEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of PRIVATE_ENV) delete env[k];
+  return env;
 }
 
 /** The argument that names the node on the agent's command line, and that liveness looks for. */
