@@ -1,33 +1,19 @@
 // Example backend: a small HTTP service that says who it is, for the "web" example VNF.
 // Plain Node 20, no dependencies: the agent spawns it with `node backend.mjs` and the VNF_* env.
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { configReader, drainOnSignal, logger } from './app-kit.mjs';
 
 const env = process.env;
 const NODE = env.VNF_NODE ?? 'backend';
 const ADDRESS = env.VNF_ADDRESS ?? '127.0.0.1';
 const PORT = Number(env.VNF_PORT ?? 8080);
 const CONFIG = env.VNF_CONFIG;
+const log = logger(NODE);
+const readConfig = configReader(CONFIG, log);
 const UNHEALTHY = env.BACKEND_UNHEALTHY === '1';
 const START_DELAY_MS = Number(env.BACKEND_START_DELAY_MS ?? 0);
 const GRACE_MS = 5000;
 const WINDOW_S = 5;
-
-function log(level, msg, extra = {}) {
-  process.stdout.write(`${JSON.stringify({ level, msg, node: NODE, time: new Date().toISOString(), ...extra })}\n`);
-}
-
-// The agent replaces the file atomically (temp + rename), so a read sees the old or the new one,
-// never half of it. A missing file only means we run outside an agent.
-function readConfig() {
-  if (!CONFIG) return null;
-  try {
-    return JSON.parse(readFileSync(CONFIG, 'utf8'));
-  } catch (err) {
-    if (err.code !== 'ENOENT') log('error', 'cannot read config; keeping the previous one', { path: CONFIG, error: err.message });
-    return null;
-  }
-}
 
 let config = readConfig() ?? {};
 const identity = () => ({
@@ -64,12 +50,11 @@ function rps() {
 
 let requestsTotal = 0;
 let inflight = 0;
-let shuttingDown = false;
 
 function send(res, status, body) {
   const headers = { 'content-type': 'application/json', 'x-node': NODE };
   // Without this, a keep-alive client could hold the connection open and delay our exit.
-  if (shuttingDown) headers.connection = 'close';
+  if (drain.draining) headers.connection = 'close';
   const data = JSON.stringify(body);
   headers['content-length'] = Buffer.byteLength(data);
   res.writeHead(status, headers).end(data);
@@ -105,30 +90,7 @@ process.on('SIGHUP', () => {
   log('info', 'config reloaded', { members: (config.members ?? []).map((m) => m.node) });
 });
 
-function shutdown(signal) {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  log('info', 'shutting down', { signal, inflight });
-  server.close(() => {
-    log('info', 'stopped');
-    process.exit(0);
-  });
-  // Idle keep-alive connections would otherwise keep server.close() waiting; connections that
-  // go idle later (their response began before shutdown) are swept up by the interval.
-  server.closeIdleConnections();
-  setInterval(() => server.closeIdleConnections(), 100).unref();
-  setTimeout(() => {
-    log('warn', 'grace period over; exiting with requests still open', { inflight });
-    process.exit(1);
-  }, GRACE_MS).unref();
-}
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
-
-server.on('error', (err) => {
-  log('error', 'server error', { error: err.message, code: err.code });
-  process.exit(1);
-});
+const drain = drainOnSignal(server, { log, graceMs: GRACE_MS, detail: () => ({ inflight }) });
 
 setTimeout(() => {
   server.listen(PORT, ADDRESS, () => log('info', 'listening', { address: ADDRESS, port: PORT, ...identity() }));

@@ -1,8 +1,8 @@
 // Example frontend: a round-robin HTTP reverse proxy in front of the clusters it depends on.
 // Plain Node 20, no dependencies: the agent spawns it with `node frontend.mjs` and the VNF_* env,
 // and sends SIGHUP after rewriting VNF_CONFIG with the providers' current endpoints.
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { configReader, drainOnSignal, logger } from './app-kit.mjs';
 import { pipeline } from 'node:stream';
 
 const env = process.env;
@@ -10,6 +10,8 @@ const NODE = env.VNF_NODE ?? 'frontend';
 const ADDRESS = env.VNF_ADDRESS ?? '127.0.0.1';
 const PORT = Number(env.VNF_PORT ?? 8000);
 const CONFIG = env.VNF_CONFIG;
+const log = logger(NODE);
+const readConfig = configReader(CONFIG, log);
 const UPSTREAM_CLUSTER = env.UPSTREAM_CLUSTER || null;
 // Retries on another upstream after a failure before any response byte. Two (three tries in
 // all) ride out one or two dead nodes; each try on a dead node costs only a refused connect.
@@ -37,22 +39,6 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 const RETRYABLE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
 // Of those, the ones that say nothing listens there: the upstream is ejected for EJECT_MS.
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-function log(level, msg, extra = {}) {
-  process.stdout.write(`${JSON.stringify({ level, msg, node: NODE, time: new Date().toISOString(), ...extra })}\n`);
-}
-
-// The agent replaces the file atomically (temp + rename), so a read sees the old or the new one,
-// never half of it. A missing file only means we run outside an agent.
-function readConfig() {
-  if (!CONFIG) return null;
-  try {
-    return JSON.parse(readFileSync(CONFIG, 'utf8'));
-  } catch (err) {
-    if (err.code !== 'ENOENT') log('error', 'cannot read config; keeping the previous one', { path: CONFIG, error: err.message });
-    return null;
-  }
-}
 
 // The current upstream list. It is only ever replaced, never mutated, so a request that picked
 // an upstream from it keeps a consistent view whatever reloads happen meanwhile.
@@ -133,11 +119,9 @@ function eject(u) {
   log('warn', 'upstream ejected', { upstream: u.node, ms: EJECT_MS });
 }
 
-let shuttingDown = false;
-
 function send(res, status, body) {
   const headers = { 'content-type': 'application/json', 'x-frontend': NODE };
-  if (shuttingDown) headers.connection = 'close';
+  if (drain.draining) headers.connection = 'close';
   const data = JSON.stringify(body);
   headers['content-length'] = Buffer.byteLength(data);
   res.writeHead(status, headers).end(data);
@@ -181,7 +165,7 @@ function forward(x, u, stale = true) {
   upReq.on('response', (upRes) => {
     const headers = { ...upRes.headers, 'x-frontend': NODE, 'x-upstream': u.node };
     for (const h of HOP_BY_HOP) delete headers[h];
-    if (shuttingDown) headers.connection = 'close';
+    if (drain.draining) headers.connection = 'close';
     res.writeHead(upRes.statusCode, upRes.statusMessage, headers);
     // pipeline tears down both sides if either fails, e.g. the client going away mid-response.
     pipeline(upRes, res, (err) => {
@@ -266,30 +250,7 @@ process.on('SIGHUP', () => {
   if (config) applyConfig(config);
 });
 
-function shutdown(signal) {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  log('info', 'shutting down', { signal });
-  server.close(() => {
-    log('info', 'stopped');
-    process.exit(0);
-  });
-  // Idle keep-alive connections would otherwise keep server.close() waiting; connections that
-  // go idle later (their response began before shutdown) are swept up by the interval.
-  server.closeIdleConnections();
-  setInterval(() => server.closeIdleConnections(), 100).unref();
-  setTimeout(() => {
-    log('warn', 'grace period over; exiting with requests still open');
-    process.exit(1);
-  }, GRACE_MS).unref();
-}
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
-
-server.on('error', (err) => {
-  log('error', 'server error', { error: err.message, code: err.code });
-  process.exit(1);
-});
+const drain = drainOnSignal(server, { log, graceMs: GRACE_MS });
 
 applyConfig(readConfig() ?? {});
 server.listen(PORT, ADDRESS, () => log('info', 'listening', { address: ADDRESS, port: PORT, pid: process.pid, upstreams: upstreams.length }));
