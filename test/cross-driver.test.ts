@@ -65,6 +65,22 @@ async function underLoad(zone: string): Promise<{ op: Records.OpRecord; samples:
   return { op, samples: await load.stop() };
 }
 
+/**
+ * The backend migrated to `zone` under load: completed, no failed request, and its three nodes
+ * in that zone, on addresses of its range. Returns what the caller checks further.
+ */
+async function migratedUnderLoad(zone: string, range: RegExp) {
+  const { op, samples } = await underLoad(zone);
+  expect(op.state).toBe('COMPLETED');
+  expect(samples.length).toBeGreaterThan(100);
+  expect(Load.failures(samples)).toEqual([]);
+  const v = await sys.vnf('web');
+  const nodes = v.nodes.backend.map((n) => n.node).sort();
+  expect(nodes).toHaveLength(3);
+  for (const n of v.nodes.backend) expect([n.zone, n.address]).toEqual([zone, expect.stringMatching(range)]);
+  return { op, samples, v, nodes };
+}
+
 /** The working folder of each backend application of this System, by node, as the kernel says (a container's as seen inside it). */
 function backendCwds(): Record<string, string> {
   const out: Record<string, string> = {};
@@ -88,17 +104,8 @@ test('the backend, deployed on process hosts, runs in its machine cwd', async ()
 
 test('migrating the backend to the docker zone under load: no failed request, every node a container of its image', async () => {
   const before = await sys.vnf('web');
-  const { op, samples } = await underLoad('box');
-  expect(op.state).toBe('COMPLETED');
-  expect(samples.length).toBeGreaterThan(100);
-  expect(Load.failures(samples)).toEqual([]);
-
-  const v = await sys.vnf('web');
-  const nodes = v.nodes.backend.map((n) => n.node).sort();
-  expect(nodes).toHaveLength(3);
+  const { op, samples, v, nodes } = await migratedUnderLoad('box', BOX);
   for (const n of v.nodes.backend) {
-    expect(n.zone).toBe('box');
-    expect(n.address).toMatch(BOX);
     // the frontend (a process host) reaches the container on its own loopback address
     expect((await httpGet(`http://${n.address}:${n.port}/`)).body).toMatchObject({ node: n.node, version: 'v1' });
   }
@@ -130,18 +137,7 @@ test('migrating the backend to the docker zone under load: no failed request, ev
 }, 180_000);
 
 test('migrating it back to the process zone under load: no failed request, no container left', async () => {
-  const { op, samples } = await underLoad('local');
-  expect(op.state).toBe('COMPLETED');
-  expect(samples.length).toBeGreaterThan(100);
-  expect(Load.failures(samples)).toEqual([]);
-
-  const v = await sys.vnf('web');
-  const nodes = v.nodes.backend.map((n) => n.node).sort();
-  expect(nodes).toHaveLength(3);
-  for (const n of v.nodes.backend) {
-    expect(n.zone).toBe('local');
-    expect(n.address).toMatch(LOCAL);
-  }
+  const { op, v, nodes } = await migratedUnderLoad('local', LOCAL);
   expect(await ours()).toEqual([]);
   expect(backendCwds()).toEqual(Object.fromEntries(nodes.map((n) => [n, MACHINE_CWD])));
   const all = Object.values(v.nodes)

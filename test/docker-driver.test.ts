@@ -10,6 +10,7 @@ import { Access, Agent, Header, Vim } from '@vnf-lcm/contracts';
 import { DockerClient, DockerNotFound, type ContainerInspect } from '../apps/vim-adapter/src/drivers/docker/client.js';
 import { tar, untar } from '../apps/vim-adapter/src/drivers/docker/tar.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
+import { runToExit } from './support/run.js';
 import { dockerReady } from './support/docker.js';
 
 /**
@@ -414,11 +415,7 @@ test(
   'a bad docker zone stops the adapter at start with a message naming the zone',
   async () => {
     const bad = JSON.stringify({ zones: [{ name: 'dock', driver: 'docker', range: '10.0.0.0/8' }] });
-    const p = spawn(process.execPath, [VIM_MAIN], { cwd: tmp, env: { ...vimEnv(), VIM_ZONES: bad }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.stderr!.on('data', (d) => (out += d));
-    const [code] = await once(p, 'exit');
+    const { code, out } = await runToExit(VIM_MAIN, { cwd: tmp, env: { ...vimEnv(), VIM_ZONES: bad } });
     expect(code).toBe(2);
     expect(out).toContain('zone dock: range 10.0.0.0/8 must lie inside 127.0.0.0/8 with the host network');
   },

@@ -8,6 +8,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Agent, Header, Trace, Vim } from '@vnf-lcm/contracts';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
+import { runToExit } from './support/run.js';
 import { alive, argsOf, findProcesses, waitDead } from './support/procs.js';
 
 /**
@@ -332,11 +333,7 @@ test(
   'a bad zone configuration stops the adapter at start with a clear message',
   async () => {
     const bad = JSON.stringify({ zones: [{ name: 'local', driver: 'process', range: '10.0.0.0/8', root }] });
-    const p = spawn(process.execPath, [VIM_MAIN], { cwd: tmp, env: { ...vimEnv(), VIM_ZONES: bad }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.stderr!.on('data', (d) => (out += d));
-    const [code] = await once(p, 'exit');
+    const { code, out } = await runToExit(VIM_MAIN, { cwd: tmp, env: { ...vimEnv(), VIM_ZONES: bad } });
     expect(code).toBe(2);
     expect(out).toContain('range 10.0.0.0/8 must lie inside 127.0.0.0/8');
   },

@@ -1,7 +1,6 @@
 import { Descriptor, Label, Vnfm } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
-import { addNode, NodesAhead, ROLLING_AHEAD } from './add-node.js';
-import { removeNode } from './remove-node.js';
+import { replaceNodes } from './rolling.js';
 import type { Saga } from './saga.js';
 
 export type RollingParams = {
@@ -22,31 +21,21 @@ export type UpgradeParams = RollingParams & {
  */
 export async function upgrade(s: Saga, book: VnfBook, p: UpgradeParams): Promise<void> {
   const { v, spec, clients } = await book.cluster(s.record.vnf, p.cluster);
-  const base = { vnf: v.name, cluster: p.cluster, clients };
-
-  // the next new node's host is activated while this one's old node leaves (ADR 25)
-  const add = { vnf: v.name, cluster: spec, clients, app: p.app, hostLabel: Label.activateNewVirtualHost };
-  const ahead = new NodesAhead(
+  // loop until all cluster nodes are upgraded: add new node to cluster, remove old node from cluster
+  await replaceNodes(
     s,
     book,
-    Array.from({ length: p.count }, (_, i) => `${i + 1}/new`),
-    add,
-    ROLLING_AHEAD,
-  );
-
-  // loop until all cluster nodes are upgraded
-  for (let i = 1; i <= p.count; i++) {
-    // add new node to cluster
-    await addNode(s, book, `${i}/new`, add, ahead.node(i - 1));
-
-    // remove old node from cluster
-    await removeNode(s, book, `${i}/old`, {
-      ...base,
+    p.count,
+    { vnf: v.name, cluster: spec, clients, app: p.app, hostLabel: Label.activateNewVirtualHost },
+    {
+      vnf: v.name,
+      cluster: p.cluster,
+      clients,
       pick: Vnfm.Pick.oldVersion,
       version: p.app.version,
       hostLabel: Label.removeOldVirtualHost,
       restore: { app: p.from },
-    });
-  }
+    },
+  );
   await s.local('version', 'record version', { cluster: p.cluster }, () => book.setVersion(v.name, p.cluster, p.app, p.from));
 }
