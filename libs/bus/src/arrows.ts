@@ -50,6 +50,8 @@ export class ArrowWriter {
   /** the connection's own request, not drained (acked mode) */
   private readonly rawRequest: NatsConnection['request'];
   private resend?: NodeJS.Timeout;
+  /** the INFO of the connection last written to */
+  private info?: NatsConnection['info'];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -71,6 +73,7 @@ export class ArrowWriter {
     if (this.draining) clearImmediate(this.draining);
     this.draining = undefined;
     if (this.queued.length === 0) return;
+    this.resendAfterReconnect();
     const queued = this.queued;
     this.queued = [];
     for (const { entry, msgID } of queued) {
@@ -172,6 +175,23 @@ export class ArrowWriter {
         this.confirming = undefined;
       }
     })());
+  }
+
+  /**
+   * A new connection since the last write (each one starts with the server's INFO, a new object):
+   * what the old connection may have lost is written again first, so that an arrow recorded now
+   * is never stored ahead of one recorded before it. The reconnect event (watchReconnects) may
+   * come after the first write on the new connection: seen there, a VIM's `destroy virtual host`
+   * was stored ahead of the return of its `stop virtual host`.
+   */
+  private resendAfterReconnect(): void {
+    const info = this.nc.info;
+    if (info === this.info) return;
+    const first = this.info === undefined;
+    this.info = info;
+    if (first || this.acked) return;
+    this.generation++;
+    for (const sent of this.unconfirmed) this.send(sent);
   }
 
   private async watchReconnects(): Promise<void> {
