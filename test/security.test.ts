@@ -104,6 +104,8 @@ test('a DevOps identity cannot reach internal subjects, forge events or traces, 
     expect(said).toContainEqual(expect.stringMatching(new RegExp(`Permissions Violation for Publish to "${subject.replace(/[.$*]/g, '\\$&')}"`)));
   // a request is refused the same way, at once
   await expect(devops.request('vnf.vim.host-list.local', '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
+  // the VIM's zone list (ADR 26) is the orchestrator's to ask, not an operator's
+  await expect(devops.request('vnf.vim.zone-list', '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
   // reading what another role hears is refused too
   const subs = await refusals(devops, () => devops.subscribe(Agent.HEARTBEAT_ALL));
   expect(subs).toContainEqual(expect.stringMatching(/Permissions Violation for Subscription to "vnf\.agent\.heartbeat\.\*"/));
@@ -151,7 +153,15 @@ describe('one identity per node', () => {
     expect(said).toContainEqual(expect.stringMatching(/Publish to "vnf\.agent\.heartbeat\.web-backend-1"/));
     expect(said).toContainEqual(expect.stringMatching(/Publish to "vnf\.agent\.hello\./));
     expect(said).toContainEqual(expect.stringMatching(/Publish to "vnf\.agent\.app-stop\./));
-    for (const subject of ['vnf.vim.host-list.local', 'vnf.vnfm.cluster-get', 'vnf.ao.vnf-list', 'vnf.ao.node-health', 'vnf.ao.node-logs', 'vnf.ao.terminate'])
+    for (const subject of [
+      'vnf.vim.host-list.local',
+      'vnf.vim.zone-list',
+      'vnf.vnfm.cluster-get',
+      'vnf.ao.vnf-list',
+      'vnf.ao.node-health',
+      'vnf.ao.node-logs',
+      'vnf.ao.terminate',
+    ])
       await expect(node.request(subject, '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/i);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await snapshot()).toEqual(before);
