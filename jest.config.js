@@ -18,8 +18,8 @@ export default {
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: ['/test/chaos/', '/test/chaos-docker/'] },
     // every service killed in the middle of every algorithm: minutes long, so apart (CI runs it)
     { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.test.ts'] },
-    // the docker driver's chaos cases: not yet stable (a scale-in case fails now and then, a known
-    // create bug): run apart with npm run test:chaos:docker until they are, not in CI
+    // the docker driver's chaos cases: minutes long and need dockerd, so apart
+    // (npm run test:chaos:docker); CI runs them after the process matrix
     { ...common, displayName: 'chaos-docker', testMatch: ['<rootDir>/test/chaos-docker/**/*.test.ts'] },
   ],
 };

@@ -156,5 +156,6 @@ describe.each(VICTIMS.map((v) => [v === 'none' ? 'undisturbed (control)' : `kill
     const healed = [...(algorithm === 'healing' ? [done.params.node as string] : []), ...after.map((o) => o.params.node as string)];
     await expectEndStateOf(name, algorithm, healed);
     await expectNothingLeaked(name);
+    if (algorithm !== 'terminate') await chaos.release(sys, name);
   });
 });
