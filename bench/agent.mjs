@@ -7,7 +7,7 @@
 // the other, N processes started as the VIM starts an agent, each waited for before the next:
 //   node     `node` running an empty timer: the process alone (no NATS), start = spawn -> its first line
 //   floor    bench/lib/hello-floor.mjs bundled as the agent is: connect, subscribe, hello, heartbeat
-//   agent    the vnf-agent bundle (apps/vnf-agent/dist/agent.bundle.mjs), started cold
+//   agent    the vnf-agent bundle (apps/vnf-agent/dist/agent.bundle.cjs), started cold
 //   warm     the same bundle started as the VIM's spare (ADR 27): spawned and ready (its code,
 //            node:tls, the CA's context loaded) before the clock starts; start = its assignment
 //            written to its stdin -> hello: what a host start costs when the zone has a spare
@@ -38,7 +38,7 @@ const N = Number(args.agents);
 const RUNS = Number(args.runs);
 const OUT = resolve(args.out ?? join(ROOT, 'bench/results', args.open ? 'agent-open.json' : 'agent.json'));
 // BENCH_AGENT: another build of the agent, to compare two in the same hour
-const AGENT = process.env.BENCH_AGENT ? resolve(process.env.BENCH_AGENT) : join(ROOT, 'apps/vnf-agent/dist/agent.bundle.mjs');
+const AGENT = process.env.BENCH_AGENT ? resolve(process.env.BENCH_AGENT) : join(ROOT, 'apps/vnf-agent/dist/agent.bundle.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'vnf-bench-agent-'));
 
 const floor = join(dir, 'hello-floor.mjs');

@@ -49,7 +49,7 @@ const IMAGES = {
   nats: 'vnf-lcm/nats',
 };
 const AGENT_DIR = '/opt/vnf-agent';
-const BUNDLE = join(REPO, 'apps/vnf-agent/dist/agent.bundle.mjs');
+const BUNDLE = join(REPO, 'apps/vnf-agent/dist/agent.bundle.cjs');
 
 function fail(message) {
   process.stderr.write(`images: ${message}\n`);
@@ -296,14 +296,14 @@ await ensureImported('base', [IMAGES.base], base, ['ENV PATH=/usr/local/bin:/usr
 // that the application image's libc does not matter
 if (!existsSync(BUNDLE)) fail(`${BUNDLE} is missing: run npm run build first`);
 const loaderIn = `${AGENT_DIR}/${basename(rt.loader)}`;
-const agentCommand = [loaderIn, '--library-path', `${AGENT_DIR}/lib`, `${AGENT_DIR}/node`, `${AGENT_DIR}/agent.bundle.mjs`];
+const agentCommand = [loaderIn, '--library-path', `${AGENT_DIR}/lib`, `${AGENT_DIR}/node`, `${AGENT_DIR}/agent.bundle.cjs`];
 const agentTree = {
   dirs: [{ path: strip(`${AGENT_DIR}/lib`), mode: 0o755 }],
   files: [
     { path: strip(`${AGENT_DIR}/node`), from: rt.node, mode: 0o755 },
     { path: strip(loaderIn), from: realpathSync(rt.loader), mode: 0o755 },
     ...rt.libs.map((l) => ({ path: strip(`${AGENT_DIR}/lib/${l.name}`), from: realpathSync(l.path), mode: 0o644 })),
-    { path: strip(`${AGENT_DIR}/agent.bundle.mjs`), from: BUNDLE, mode: 0o644 },
+    { path: strip(`${AGENT_DIR}/agent.bundle.cjs`), from: BUNDLE, mode: 0o644 },
   ],
 };
 const agentChanges = [

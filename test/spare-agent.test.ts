@@ -82,7 +82,7 @@ test("a deployment's first hosts start cold, a later one from the zone's spare, 
     // the process the host record names, in its folder, named by its node as a cold agent is
     const p = procOf(h.pid!)!;
     expect(argsOf(p)).toContain(`--node=${h.node}`);
-    expect(p.cmd.join(' ')).toContain('agent.bundle.mjs');
+    expect(p.cmd.join(' ')).toContain('agent.bundle.cjs');
     expect(p.cwd).toBe(join(LOCAL(), h.node));
     expect(uidOf(h.pid!)).toBe(coldUid);
     // its own log, where a cold agent's goes

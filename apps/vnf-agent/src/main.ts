@@ -12,23 +12,29 @@ import { handlers, serve } from './requests.js';
  * waits here for its node (docs/adr/0027-warm-spare-agent.md). The state is recovered (and a
  * running application adopted) before the first request can arrive.
  */
-const a = readAssignment();
-const log = createLog({ service: 'vnf-agent', node: a.node });
-const apps = new AppManager(a, log);
-const life = new AgentLifecycle(apps, log);
+async function main(): Promise<void> {
+  const a = readAssignment();
+  const log = createLog({ service: 'vnf-agent', node: a.node });
+  const apps = new AppManager(a, log);
+  const life = new AgentLifecycle(apps, log);
 
-// SIGTERM (or SIGINT) stops the application before the agent exits, like a host's shutdown; a
-// second signal waits for the same end rather than killing the agent halfway
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void life.exit());
+  // SIGTERM (or SIGINT) stops the application before the agent exits, like a host's shutdown; a
+  // second signal waits for the same end rather than killing the agent halfway
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void life.exit());
 
-try {
-  life.nc = await connectBus(`vnf-agent/${a.node}`, a.natsUrl, a.auth);
-} catch (err) {
-  log.fatal({ err: (err as Error).message }, 'cannot connect to nats');
-  process.exit(1);
+  try {
+    life.nc = await connectBus(`vnf-agent/${a.node}`, a.natsUrl, a.auth);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot connect to nats');
+    process.exit(1);
+  }
+  await serve(life.nc, a.node, handlers(apps, life, log), log);
+  log.info({ server: life.nc.getServer(), ...(a.warm ? { warm: true } : {}) }, 'agent started');
+  // only now does anyone answer on our subjects, so only now may the VIM hear that we are up
+  life.heartbeat = new HeartbeatPublisher(life.nc, apps, a, log);
+  life.heartbeat.start();
 }
-await serve(life.nc, a.node, handlers(apps, life, log), log);
-log.info({ server: life.nc.getServer(), ...(a.warm ? { warm: true } : {}) }, 'agent started');
-// only now does anyone answer on our subjects, so only now may the VIM hear that we are up
-life.heartbeat = new HeartbeatPublisher(life.nc, apps, a, log);
-life.heartbeat.start();
+
+// no top-level await: the bundle is CommonJS, which Node.js loads in less memory than a module
+// graph (docs/adr/0028-agent-bundle-commonjs.md)
+void main();

@@ -1,28 +1,75 @@
-import http from 'node:http';
 import net from 'node:net';
 
 const MAX_BODY = 64 * 1024;
+const MAX_HEAD = 16 * 1024;
 
 export interface HttpAnswer {
   status: number;
   body: string;
 }
 
-/** One GET on a fresh connection (no keep-alive socket left behind to delay the app's stop). */
+/** An answer that is not HTTP/1.x: no status line, or no end of its head. */
+export class MalformedAnswerError extends Error {
+  constructor(detail: string) {
+    super(`malformed http answer: ${detail}`);
+    this.name = 'MalformedAnswerError';
+  }
+}
+
+/**
+ * One GET on a fresh connection, as HTTP/1.0: the server answers without chunks and closes the
+ * connection, so there is no keep-alive socket left behind to delay the app's stop. Written on
+ * node:net because node:http costs every agent about 1.7 MB resident for one request shape
+ * (docs/adr/0028-agent-bundle-commonjs.md). The body is cut at 64 KB.
+ */
 export function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer> {
+  const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        if (body.length < MAX_BODY) body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      sock.destroy();
+      if (err) return reject(err);
+      try {
+        resolve(parseAnswer(Buffer.concat(chunks)));
+      } catch (e) {
+        reject(e);
+      }
+    };
+    const sock = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 80) });
+    sock.setTimeout(timeoutMs, () => finish(new Error(`no answer in ${timeoutMs} ms`)));
+    sock.once('connect', () => sock.write(`GET ${u.pathname}${u.search} HTTP/1.0\r\nHost: ${u.host}\r\nAccept: */*\r\n\r\n`));
+    sock.on('data', (d: Buffer) => {
+      chunks.push(d);
+      size += d.length;
+      // enough read: the declared length, or the most we keep
+      if (size >= MAX_HEAD + MAX_BODY || complete(Buffer.concat(chunks))) finish();
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
+    sock.once('end', () => finish());
+    sock.once('close', () => finish());
+    sock.once('error', (err) => finish(err));
   });
+}
+
+const HEAD_END = '\r\n\r\n';
+
+/** whether the answer read so far holds its whole body, by its content-length */
+function complete(buf: Buffer): boolean {
+  const end = buf.indexOf(HEAD_END);
+  if (end < 0) return false;
+  const m = /\r\ncontent-length:\s*(\d+)/i.exec(buf.subarray(0, end).toString('latin1'));
+  return m !== null && buf.length - end - HEAD_END.length >= Number(m[1]);
+}
+
+function parseAnswer(buf: Buffer): HttpAnswer {
+  const end = buf.indexOf(HEAD_END);
+  if (end < 0) throw new MalformedAnswerError(buf.length ? 'no end of head' : 'empty');
+  const status = /^HTTP\/1\.[01] (\d{3})/.exec(buf.subarray(0, end).toString('latin1'));
+  if (!status) throw new MalformedAnswerError('no status line');
+  return { status: Number(status[1]), body: buf.subarray(end + HEAD_END.length, end + HEAD_END.length + MAX_BODY).toString('utf8') };
 }
 
 export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<void> {
