@@ -152,8 +152,13 @@ function takePlace(a: Assignment): void {
 
 /** The agent's start-up parameters, from its environment, or as a spare from its assignment. */
 export function readAssignment(): Assignment {
+  // cold: the credentials first, then the CA; a docker host's CA file is written while its
+  // agent starts, and before the VIM writes the credentials to its stdin
+  if (!process.argv.includes(Spare.flag)) {
+    const creds = coldCreds();
+    return fromEnv(creds, prepareTls(), false);
+  }
   const tls = prepareTls();
-  if (!process.argv.includes(Spare.flag)) return fromEnv(coldCreds(), tls, false);
   const spare = awaitAssignment();
   const a = fromEnv(spare.creds, tls, true);
   takePlace(a);

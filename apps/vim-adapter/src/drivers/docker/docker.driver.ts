@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { KeyedLock, natsUrl, rpcError } from '@vnf-lcm/bus';
-import { TOKEN_RE } from '@vnf-lcm/contracts';
+import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
 import { HelloWaiter } from '../hello.js';
 import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
 import { linesOf, textLogs } from '../log-text.js';
@@ -33,14 +33,11 @@ const AGENT_MOUNT_LABEL = 'vnf-lcm.agent.mount';
  * - `identity.jwt`: the public JWT of the node identity its agent runs with (what the keeper needs
  *   to revoke it): an identity changes with every start, labels cannot; its mtime is the JWT's
  *   fingerprint, so that a HEAD tells whether it is still the one this adapter wrote;
- * - `hello`: empty from a start until the agent's hello, then that hello: a running container whose
- *   agent never announced itself is 'creating', as a process host is until then;
  * - `ca.pem`: the CA of the server's certificate, when the adapter has one (NATS_TLS_CA);
  * - `host/`: the agent's working folder (VNF_WORKDIR), the container user's alone.
  */
 const VIM_DIR = '/vnf-lcm';
 const IDENTITY_FILE = 'identity.jwt';
-const HELLO_FILE = 'hello';
 const CA_FILE = 'ca.pem';
 const WORKDIR = `${VIM_DIR}/host`;
 /** the application's output, written by the agent (vnf-agent HostPaths.appLog) */
@@ -55,6 +52,8 @@ const STOP_GRACE_S = 5;
 /** the event stream, once dropped, is opened again after this, doubling up to the max */
 const EVENTS_RETRY_MS = 250;
 const EVENTS_RETRY_MAX_MS = 5_000;
+/** how long an agent gets to answer a status request before its host counts as 'creating' */
+const STATUS_TIMEOUT_MS = 500;
 /** identity JWTs remembered (a few hundred bytes each) */
 const MAX_REMEMBERED = 4_096;
 
@@ -77,12 +76,12 @@ export class DockerDriver implements Driver {
    */
   private readonly jwts = new Map<string, string>();
   /**
-   * Containers whose agent said hello while the hello file saying so is still being written (or
-   * could not be): running for this adapter meanwhile. The file is written after the start's
-   * reply, not before it (a PUT costs the engine 60–100 ms): a VIM that dies before it is written
-   * leaves a host 'creating' whose agent answers, which the next activate confirms (finishStart).
+   * Containers whose agent this adapter heard: its hello at start(), or an answer to a status
+   * request. A running container whose agent it has not heard is 'creating' until the agent
+   * answers. Asked, not written into the container: a hello file cost the engine a PUT (50–60 ms
+   * of its CPU) at every start, and a restarted adapter had to trust a file over the agent itself.
    */
-  private readonly vouched = new Map<string, Promise<void>>();
+  private readonly heard = new Set<string>();
   /** containers this adapter created and has not started yet: no identity in them to revoke */
   private readonly fresh = new Set<string>();
 
@@ -148,9 +147,8 @@ export class DockerDriver implements Driver {
       const c = await this.inspect(host.node);
       if (!c) throw rpcError('unavailable', `container ${this.nameOf(host.node)} of node ${host.node} is gone`, { node: host.node });
       const id = c.Id;
-      // a hello file still being written for an earlier start is written before this start's
-      await this.vouched.get(id);
-      this.vouched.delete(id);
+      // not heard from this start's agent yet
+      this.heard.delete(id);
       // the agent's environment was fixed at creation: with NATS_CREDS=- it waits for credentials
       const takesCreds = c.Config.Env?.includes('NATS_CREDS=-') ?? false;
       if (takesCreds !== this.deps.identities.enabled) {
@@ -170,8 +168,9 @@ export class DockerDriver implements Driver {
       const ca = caFile ? await readFile(caFile, 'utf8') : undefined;
       // the folders and the files in one archive, at every start: a VIM killed between `docker
       // create` and here left a container without them (the files in the working folder are untouched)
-      await this.docker.putArchive(id, '/', this.vimFiles(identity?.jwt ?? '', ca));
+      const files = () => this.docker.putArchive(id, '/', this.vimFiles(identity?.jwt ?? '', ca));
       if (identity) this.remember(id, identity.jwt);
+      else await files();
 
       const hello = await HelloWaiter.open(nc, host.node);
       let stdin: Socket | undefined;
@@ -180,9 +179,13 @@ export class DockerDriver implements Driver {
         // never a file, a label or the environment, which its application (or docker inspect) could read
         if (identity) stdin = await this.docker.attachStdin(id);
         await this.docker.start(id);
+        // an agent with an identity reads nothing before its credentials: the files are written
+        // while it boots (the PUT costs the engine about 50 ms, as long as the agent's own start)
+        if (identity) await files();
       } catch (err) {
         hello.close();
         stdin?.destroy();
+        if (identity) await this.docker.stop(id, QUICK_STOP_S).catch(() => undefined);
         throw err;
       }
       if (identity && stdin) {
@@ -241,7 +244,7 @@ export class DockerDriver implements Driver {
         if (!(err instanceof DockerNotFound)) throw err;
       }
       this.jwts.delete(c.Id);
-      this.vouched.delete(c.Id);
+      this.heard.delete(c.Id);
       this.fresh.delete(c.Id);
       this.deps.log.info({ vnf: host.vnf, node: host.node, address: host.address, container: c.Id }, 'docker host destroyed');
     });
@@ -399,10 +402,9 @@ export class DockerDriver implements Driver {
     const status = c.State.Status;
     if (status === 'created' || status === 'restarting') state = 'creating';
     else if (status === 'running' || status === 'paused') {
-      // 'creating' until start() saw the agent's hello, whatever docker says: an agent that never
-      // announced itself is not vouched for
-      const said = this.vouched.has(c.Id) || ((await this.docker.stat(c.Id, `${VIM_DIR}/${HELLO_FILE}`).catch(() => undefined))?.size ?? 0) > 0;
-      state = said ? 'running' : 'creating';
+      // 'creating' until its agent was heard, whatever docker says: an agent that never announced
+      // itself is not vouched for
+      state = this.heard.has(c.Id) || (await this.answers(l[Labels.node], c.Id)) ? 'running' : 'creating';
     } else state = 'stopped';
     return {
       node: l[Labels.node],
@@ -419,23 +421,23 @@ export class DockerDriver implements Driver {
     };
   }
 
-  /** running from now on; the hello file says so once written (see `vouched`) */
+  /** running from now on: its agent said hello */
   private async markRunning(host: HostInfo, id: string): Promise<HostInfo> {
-    // inspected first: the engine holds the container while it writes into it
+    this.heard.add(id);
     const c = await this.docker.inspect(id);
-    const said = `${JSON.stringify({ at: new Date().toISOString() })}\n`;
-    const write: Promise<void> = this.docker.putArchive(id, VIM_DIR, tar([{ name: HELLO_FILE, type: 'file', mode: 0o644, body: said }])).then(
-      () => {
-        if (this.vouched.get(id) === write) this.vouched.delete(id);
-      },
-      (err: Error) => {
-        // removed meanwhile: nothing left to vouch for; otherwise running for this adapter only
-        if (err instanceof DockerNotFound) this.vouched.delete(id);
-        else this.deps.log.warn({ vnf: host.vnf, node: host.node, container: id, err: err.message }, 'could not record the hello in the container');
-      },
-    );
-    this.vouched.set(id, write);
     return (await this.hostOf(c)) ?? { ...host, state: 'running', ref: id };
+  }
+
+  /** whether the node's agent answers its status now; remembered when it does (see `heard`) */
+  private async answers(node: string, id: string): Promise<boolean> {
+    try {
+      const reply = (await this.deps.nc.request(Agent.subject(Agent.Verb.status, node), '{}', { timeout: STATUS_TIMEOUT_MS })).json<{ error?: unknown }>();
+      if (reply?.error) return false;
+      this.heard.add(id);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private containerSpec(spec: HostSpec, address: string, labels: Record<string, string>, agent: AgentRoot, image: string): Record<string, unknown> {
@@ -486,8 +488,7 @@ export class DockerDriver implements Driver {
   }
 
   /**
-   * `/vnf-lcm` (root's) with the identity, the CA and an empty hello (this start's has not come,
-   * whatever an earlier one's said), and `/vnf-lcm/host` (the container user's alone)
+   * `/vnf-lcm` (root's) with the identity and the CA, and `/vnf-lcm/host` (the container user's alone)
    */
   private vimFiles(jwt: string, ca: string | undefined): Buffer {
     const dir = VIM_DIR.slice(1);
@@ -495,7 +496,6 @@ export class DockerDriver implements Driver {
     return tar([
       { name: dir, type: 'dir', mode: 0o755 },
       file(IDENTITY_FILE, jwt, fingerprint(jwt)),
-      file(HELLO_FILE, ''),
       ...(ca === undefined ? [] : [file(CA_FILE, ca)]),
       { name: WORKDIR.slice(1), type: 'dir', mode: 0o700, uid: this.o.uid, gid: this.o.gid },
     ]);
