@@ -64,7 +64,18 @@ const p90 = (a) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floo
 
 function memoryOf(pid) {
   const kb = (text, key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1024;
-  return { rss: kb(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS'), pss: kb(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss') };
+  return {
+    rss: kb(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS'),
+    pss: kb(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss'),
+    cpu: cpuMsOf(pid),
+  };
+}
+
+/** user + system CPU the process used so far, in ms (clock ticks of 10 ms) */
+function cpuMsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 async function startServer(runDir) {
@@ -145,7 +156,7 @@ async function runKind(kind, server, nc, minter, runDir) {
     }
     await sleep(1000);
     const mem = children.map((c) => memoryOf(c.pid));
-    return { starts, rss: mem.map((m) => m.rss), pss: mem.map((m) => m.pss) };
+    return { starts, rss: mem.map((m) => m.rss), pss: mem.map((m) => m.pss), cpu: mem.map((m) => m.cpu) };
   } finally {
     for (const c of children) c.kill('SIGKILL');
     await sleep(100);
@@ -179,6 +190,7 @@ const figures = Object.fromEntries(
         startP90: median(runs.map((r) => p90(r[k].starts))),
         rss: median(per('rss')),
         pss: median(per('pss')),
+        cpu: median(per('cpu')),
         runs: per('starts'),
       },
     ];
@@ -188,11 +200,13 @@ const fmt = (v) => v.toFixed(1);
 console.log(
   `\n${RUNS} runs of ${N} processes per kind, ${args.open ? 'open server' : 'secured server (TLS, a node identity each)'}; medians over runs of each run's median\n`,
 );
-console.log("| kind | spawn (warm: assignment) → hello p50 (ms) | p90 (ms) | VmRSS (MB) | Pss (MB) | runs' p50 (ms) |");
-console.log('| --- | ---: | ---: | ---: | ---: | --- |');
+console.log("| kind | spawn (warm: assignment) → hello p50 (ms) | p90 (ms) | VmRSS (MB) | Pss (MB) | CPU (ms) | runs' p50 (ms) |");
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
 for (const k of KINDS) {
   const f = figures[k];
-  console.log(`| ${k} | ${fmt(f.startP50)} | ${fmt(f.startP90)} | ${fmt(f.rss)} | ${fmt(f.pss)} | ${f.runs.map((x) => x.toFixed(0)).join(' ')} |`);
+  console.log(
+    `| ${k} | ${fmt(f.startP50)} | ${fmt(f.startP90)} | ${fmt(f.rss)} | ${fmt(f.pss)} | ${f.cpu.toFixed(0)} | ${f.runs.map((x) => x.toFixed(0)).join(' ')} |`,
+  );
 }
 // the comparisons need every kind
 if (['node', 'floor', 'agent', 'warm'].every((k) => figures[k])) {
