@@ -324,6 +324,27 @@ test(
   TIMEOUT,
 );
 
+test('the client waits for a container to stop as the engine tells it, and gives up after its timeout', async () => {
+  const run = async (ms: number) => {
+    const id = await docker.create(`vnf-wait-${SCOPE}-${ms}`, {
+      Image: 'vnf-lcm/examples:latest',
+      Cmd: ['node', '-e', `setTimeout(() => {}, ${ms})`],
+      Labels: { 'vnf-lcm.scope': SCOPE },
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await docker.start(id);
+    return id;
+  };
+  const short = await run(300);
+  await expect(docker.wait(short, 10_000)).resolves.toBe(true);
+  await expect(docker.wait(short, 1_000)).resolves.toBe(true); // stopped already: at once
+  const long = await run(60_000);
+  await expect(docker.wait(long, 300)).resolves.toBe(false);
+  await docker.remove(long, { force: true });
+  await docker.remove(short, { force: true });
+  await expect(docker.wait(short, 1_000)).rejects.toBeInstanceOf(DockerNotFound);
+});
+
 test(
   'host-remove stops the agent, revokes its identity and removes the container',
   async () => {

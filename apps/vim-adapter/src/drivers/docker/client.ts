@@ -22,6 +22,11 @@ export class DockerUnreachable extends DockerError {
   override name = 'DockerUnreachable';
 }
 
+/** The engine did not answer in time (it may be busy, or the call waits for something). */
+export class DockerTimeout extends DockerUnreachable {
+  override name = 'DockerTimeout';
+}
+
 /** 404: no such container, image, volume or path. */
 export class DockerNotFound extends DockerError {
   override name = 'DockerNotFound';
@@ -103,6 +108,20 @@ export class DockerClient {
   /** POST /containers/{id}/kill; a container not running is a DockerConflict */
   async kill(id: string, signal = 'SIGKILL'): Promise<void> {
     await this.call('POST', `/containers/${enc(id)}/kill?signal=${signal}`);
+  }
+
+  /**
+   * POST /containers/{id}/wait?condition=not-running: true once the container is not running
+   * (at once if it is not), false if it still runs after `timeoutMs`
+   */
+  async wait(id: string, timeoutMs: number): Promise<boolean> {
+    try {
+      await this.call('POST', `/containers/${enc(id)}/wait?condition=not-running`, undefined, timeoutMs);
+      return true;
+    } catch (err) {
+      if (err instanceof DockerTimeout) return false;
+      throw err;
+    }
   }
 
   /** DELETE /containers/{id}: `force` kills it first when it runs; anonymous volumes go with it */
@@ -307,7 +326,7 @@ export class DockerClient {
           });
         },
       );
-      req.once('timeout', () => req.destroy(new DockerUnreachable(`docker did not answer ${method} ${path.split('?')[0]} within ${timeoutMs} ms`)));
+      req.once('timeout', () => req.destroy(new DockerTimeout(`docker did not answer ${method} ${path.split('?')[0]} within ${timeoutMs} ms`)));
       req.once('error', (err) => reject(err instanceof DockerError ? err : unreachable(err)));
       req.end(payload);
     });
