@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Bus, KeyedLock, LOG, rpcError, type Logger } from '@vnf-lcm/bus';
 import { Agent, Label, type Origin, Participant, partOf, type Query, type Vim } from '@vnf-lcm/contracts';
 import type { Driver, HostInfo } from './drivers/driver.js';
+import { agentAnswers } from './drivers/hello.js';
 import { countHostsOf } from './metrics.js';
 import { Orphans } from './orphans.js';
 import { Zones } from './zones.js';
@@ -90,15 +91,8 @@ export class HostService {
     });
   }
 
-  /** whether the node's agent answers a status request (untraced: the start arrow covers it) */
-  private async answers(node: string): Promise<boolean> {
-    try {
-      const msg = await this.bus.nc.request(Agent.subject(Agent.Verb.status, node), '{}', { timeout: STATUS_TIMEOUT_MS });
-      const reply = msg.json<{ error?: unknown }>();
-      return !reply?.error;
-    } catch {
-      return false;
-    }
+  private answers(node: string): Promise<boolean> {
+    return agentAnswers(this.bus.nc, node, STATUS_TIMEOUT_MS);
   }
 
   /** `only` (reconciliation) is asked about the host found, under the node's lock; false leaves it. */

@@ -54,14 +54,22 @@ export class HelloWaiter {
     this.sub.unsubscribe();
   }
 
-  private async answers(): Promise<boolean> {
-    try {
-      await this.nc.request(Agent.subject(Agent.Verb.status, this.node), '{}', { timeout: PROBE_EVERY_MS });
-      return true;
-    } catch {
-      // not up yet, or NATS is away: the hello or the next probe says
-      return false;
-    }
+  private answers(): Promise<boolean> {
+    // not up yet, or NATS is away: the hello or the next probe says
+    return agentAnswers(this.nc, this.node, PROBE_EVERY_MS);
+  }
+}
+
+/**
+ * Whether a node's agent answers a status request within `timeoutMs`: it runs, with its
+ * identity, on this bus. Untraced: the arrow of the step that asks covers it.
+ */
+export async function agentAnswers(nc: NatsConnection, node: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const reply = (await nc.request(Agent.subject(Agent.Verb.status, node), '{}', { timeout: timeoutMs })).json<{ error?: unknown }>();
+    return !reply?.error;
+  } catch {
+    return false;
   }
 }
 

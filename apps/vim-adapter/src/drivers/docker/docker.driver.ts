@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { KeyedLock, natsUrl, rpcError } from '@vnf-lcm/bus';
-import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
-import { HelloWaiter } from '../hello.js';
+import { TOKEN_RE } from '@vnf-lcm/contracts';
+import { agentAnswers, HelloWaiter } from '../hello.js';
 import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
 import { linesOf, textLogs } from '../log-text.js';
 import { allocate, newHost } from '../address.js';
@@ -430,14 +430,9 @@ export class DockerDriver implements Driver {
 
   /** whether the node's agent answers its status now; remembered when it does (see `heard`) */
   private async answers(node: string, id: string): Promise<boolean> {
-    try {
-      const reply = (await this.deps.nc.request(Agent.subject(Agent.Verb.status, node), '{}', { timeout: STATUS_TIMEOUT_MS })).json<{ error?: unknown }>();
-      if (reply?.error) return false;
-      this.heard.add(id);
-      return true;
-    } catch {
-      return false;
-    }
+    const up = await agentAnswers(this.deps.nc, node, STATUS_TIMEOUT_MS);
+    if (up) this.heard.add(id);
+    return up;
   }
 
   private containerSpec(spec: HostSpec, address: string, labels: Record<string, string>, agent: AgentRoot, image: string): Record<string, unknown> {
