@@ -1,10 +1,17 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import { errors, type NatsConnection } from '@nats-io/transport-node';
 import { AgentMinter, type NodeIdentity } from '@vnf-lcm/auth';
 import { rpcError, type Logger } from '@vnf-lcm/bus';
 import { Access, isErrorReply } from '@vnf-lcm/contracts';
 import { ConfigError } from './config.js';
 
 const REVOKE_TIMEOUT_MS = 5_000;
+/**
+ * How long a revocation waits for the keeper to be there (it may be reconnecting after a NATS
+ * restart, or restarting itself) before the removal fails `unavailable`: within the AO's wait for a
+ * removal (STEP_TIMEOUT_MS.removeHost, 35 s), so that one attempt of the step rides it out.
+ */
+const KEEPER_WAIT_MS = 30_000;
+const KEEPER_RETRY_MS = 250;
 
 /**
  * Each node's own NATS identity: minted when its agent is started (allowed only that node's
@@ -49,10 +56,19 @@ export class NodeIdentities {
   /** Fails `unavailable` when the keeper does not confirm: a removal is not done until then. */
   async revoke(jwt: string, node: string): Promise<void> {
     let reply: unknown;
-    try {
-      reply = (await this.nc.request(Access.REVOKE_SUBJECT, JSON.stringify({ jwt }), { timeout: REVOKE_TIMEOUT_MS })).json();
-    } catch (err) {
-      throw rpcError('unavailable', `could not revoke the identity of node ${node}: ${(err as Error).message}`, { node });
+    let waited = false;
+    for (const until = Date.now() + KEEPER_WAIT_MS; ; ) {
+      try {
+        reply = (await this.nc.request(Access.REVOKE_SUBJECT, JSON.stringify({ jwt }), { timeout: REVOKE_TIMEOUT_MS })).json();
+        break;
+      } catch (err) {
+        // no keeper subscribed right now (seen after a NATS restart): wait for it, a while
+        const away = err instanceof errors.RequestError && err.isNoResponders();
+        if (!away || Date.now() >= until) throw rpcError('unavailable', `could not revoke the identity of node ${node}: ${(err as Error).message}`, { node });
+        if (!waited) this.log.warn({ node }, 'no keeper to revoke the node identity: waiting for it');
+        waited = true;
+        await new Promise((r) => setTimeout(r, KEEPER_RETRY_MS));
+      }
     }
     if (isErrorReply(reply)) {
       // minted for another installation (a data folder from another server): it connects to
