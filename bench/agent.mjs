@@ -13,7 +13,8 @@
 //            written to its stdin -> hello: what a host start costs when the zone has a spare
 // With all N of a kind running and idle for a second, each one's resident set (VmRSS) and
 // proportional set (Pss: pages shared with the other N, the node binary's above all, divided
-// among them, i.e. what each adds to the machine's memory) are read from /proc.
+// among them, i.e. what each adds to the machine's memory) are read from /proc, and its CPU time
+// so far (user + system: its start and that idle second).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -54,7 +54,7 @@ const EVENTS_RETRY_MS = 250;
 const EVENTS_RETRY_MAX_MS = 5_000;
 /** how long an agent gets to answer a status request before its host counts as 'creating' */
 const STATUS_TIMEOUT_MS = 500;
-/** identity JWTs remembered (a few hundred bytes each) */
+/** identity JWTs, and containers whose agent was heard, remembered (a few hundred bytes each at most) */
 const MAX_REMEMBERED = 4_096;
 
 /**
@@ -423,7 +423,7 @@ export class DockerDriver implements Driver {
 
   /** running from now on: its agent said hello */
   private async markRunning(host: HostInfo, id: string): Promise<HostInfo> {
-    this.heard.add(id);
+    this.hear(id);
     const c = await this.docker.inspect(id);
     return (await this.hostOf(c)) ?? { ...host, state: 'running', ref: id };
   }
@@ -431,8 +431,14 @@ export class DockerDriver implements Driver {
   /** whether the node's agent answers its status now; remembered when it does (see `heard`) */
   private async answers(node: string, id: string): Promise<boolean> {
     const up = await agentAnswers(this.deps.nc, node, STATUS_TIMEOUT_MS);
-    if (up) this.heard.add(id);
+    if (up) this.hear(id);
     return up;
+  }
+
+  /** bounded as `jwts` is: a container removed by someone else is never deleted here; forgetting one costs a status request */
+  private hear(id: string): void {
+    this.heard.add(id);
+    if (this.heard.size > MAX_REMEMBERED) this.heard.delete(this.heard.values().next().value!);
   }
 
   private containerSpec(spec: HostSpec, address: string, labels: Record<string, string>, agent: AgentRoot, image: string): Record<string, unknown> {
