@@ -7,7 +7,8 @@
 // the other, N processes started as the VIM starts an agent, each waited for before the next:
 //   node     `node` running an empty timer: the process alone (no NATS), start = spawn -> its first line
 //   floor    bench/lib/hello-floor.mjs bundled as the agent is: connect, subscribe, hello, heartbeat
-//   agent    the vnf-agent bundle (apps/vnf-agent/dist/agent.bundle.cjs), started cold
+//   agent    the vnf-agent as the VIM starts it (apps/vnf-agent/dist/agent.cjs: the bundle and its
+//            code cache, ADR 30), started cold
 //   warm     the same bundle started as the VIM's spare (ADR 27): spawned and ready (its code,
 //            node:tls, the CA's context loaded) before the clock starts; start = its assignment
 //            written to its stdin -> hello: what a host start costs when the zone has a spare
@@ -32,14 +33,19 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '5' },
     open: { type: 'boolean', default: false },
     out: { type: 'string' },
-    kinds: { type: 'string', default: 'node,floor,agent,warm' },
+    kinds: { type: 'string', default: process.env.BENCH_AGENT ? 'node,floor,other,agent,warm' : 'node,floor,agent,warm' },
   },
 });
 const N = Number(args.agents);
 const RUNS = Number(args.runs);
 const OUT = resolve(args.out ?? join(ROOT, 'bench/results', args.open ? 'agent-open.json' : 'agent.json'));
-// BENCH_AGENT: another build of the agent, to compare two in the same hour
-const AGENT = process.env.BENCH_AGENT ? resolve(process.env.BENCH_AGENT) : join(ROOT, 'apps/vnf-agent/dist/agent.bundle.cjs');
+const AGENT = join(ROOT, 'apps/vnf-agent/dist/agent.cjs');
+// BENCH_AGENT: another build of the agent (its agent.cjs, or an older agent.bundle.cjs), measured
+// as the kind `other`, cold, in the same runs as this one
+const OTHER = process.env.BENCH_AGENT ? resolve(process.env.BENCH_AGENT) : undefined;
+// every kind in the environment the VIM gives an agent: Node.js's own variables (NODE_OPTIONS,
+// NODE_EXTRA_CA_CERTS, ...) moved aside for the application (ADR 30)
+const AGENT_ENV = Agent.parkRuntimeEnv(process.env);
 const dir = mkdtempSync(join(tmpdir(), 'vnf-bench-agent-'));
 
 const floor = join(dir, 'hello-floor.mjs');
@@ -104,7 +110,7 @@ async function startServer(runDir) {
  * it says it is ready (fd 3), it waits on stdin for its assignment.
  */
 async function spare(server, runDir) {
-  const env = { ...process.env, LOG_LEVEL: 'info', VNF_SPARE_READY_FD: '3' };
+  const env = { ...AGENT_ENV, LOG_LEVEL: 'info', VNF_SPARE_READY_FD: '3' };
   for (const k of Object.keys(env)) if (k.startsWith('NATS_') || ['VNF_NODE', 'VNF_ADDRESS', 'VNF_WORKDIR'].includes(k)) delete env[k];
   if (server.security) env.NATS_TLS_CA = server.security.env('devops').NATS_TLS_CA;
   const child = spawn(process.execPath, [AGENT, Agent.Spare.flag, Agent.Spare.room], { cwd: runDir, env, stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
@@ -119,7 +125,7 @@ async function spare(server, runDir) {
 
 /** N processes of one kind, one after the other: each one's start, then everyone's memory. */
 async function runKind(kind, server, nc, minter, runDir) {
-  const file = { node: idle, floor, agent: AGENT }[kind];
+  const file = { node: idle, floor, agent: AGENT, other: OTHER }[kind];
   const starts = [];
   const children = [];
   try {
@@ -128,7 +134,7 @@ async function runKind(kind, server, nc, minter, runDir) {
       const work = join(runDir, node);
       mkdirSync(work);
       const hostEnv = { NATS_URL: server.url, VNF_NODE: node, VNF_ADDRESS: '127.0.0.1', VNF_WORKDIR: work };
-      const env = { ...process.env, ...hostEnv, LOG_LEVEL: 'info' };
+      const env = { ...AGENT_ENV, ...hostEnv, LOG_LEVEL: 'info' };
       delete env.NATS_CREDS;
       let creds;
       if (minter && kind !== 'node') {
@@ -165,6 +171,7 @@ async function runKind(kind, server, nc, minter, runDir) {
 }
 
 const KINDS = args.kinds.split(',');
+if (KINDS.includes('other') && !OTHER) throw new Error('the kind "other" is the build BENCH_AGENT names: set it');
 const runs = [];
 for (let r = 0; r < RUNS; r++) {
   const runDir = join(dir, `run-${r}`);
@@ -173,7 +180,8 @@ for (let r = 0; r < RUNS; r++) {
   const nc = server.security ? await server.security.connect(server.url, 'bench', 'admin') : await connect({ servers: server.url, name: 'bench' });
   const minter = server.security ? AgentMinter.fromFile(server.security.env('vim-adapter').VIM_AGENT_SIGNER) : undefined;
   const run = {};
-  for (const kind of KINDS) run[kind] = await runKind(kind, server, nc, minter, runDir);
+  // every other run the other way round, so that no kind always follows the same one
+  for (const kind of r % 2 ? [...KINDS].reverse() : KINDS) run[kind] = await runKind(kind, server, nc, minter, runDir);
   runs.push(run);
   await nc.close();
   server.p.kill('SIGKILL');
@@ -207,6 +215,12 @@ for (const k of KINDS) {
   const f = figures[k];
   console.log(
     `| ${k} | ${fmt(f.startP50)} | ${fmt(f.startP90)} | ${fmt(f.rss)} | ${fmt(f.pss)} | ${f.cpu.toFixed(0)} | ${f.runs.map((x) => x.toFixed(0)).join(' ')} |`,
+  );
+}
+if (figures.other && figures.agent) {
+  const [a, o] = [figures.agent, figures.other];
+  console.log(
+    `\nthis build / BENCH_AGENT's: start ${(a.startP50 / o.startP50).toFixed(2)} × (${fmt(a.startP50 - o.startP50)} ms), CPU ${(a.cpu / o.cpu).toFixed(2)} ×, Pss ${fmt(a.pss - o.pss)} MB`,
   );
 }
 // the comparisons need every kind

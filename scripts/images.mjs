@@ -49,7 +49,9 @@ const IMAGES = {
   nats: 'vnf-lcm/nats',
 };
 const AGENT_DIR = '/opt/vnf-agent';
-const BUNDLE = join(REPO, 'apps/vnf-agent/dist/agent.bundle.cjs');
+// the agent's entry, its bundle and the bundle's code cache (ADR 30): made by npm run build
+const AGENT_DIST = join(REPO, 'apps/vnf-agent/dist');
+const AGENT_FILES = ['agent.cjs', 'agent.bundle.cjs', 'agent.bundle.cache'];
 
 function fail(message) {
   process.stderr.write(`images: ${message}\n`);
@@ -294,16 +296,16 @@ await ensureImported('base', [IMAGES.base], base, ['ENV PATH=/usr/local/bin:/usr
 
 // 2. the agent root: the same runtime under /opt/vnf-agent, started through its own loader so
 // that the application image's libc does not matter
-if (!existsSync(BUNDLE)) fail(`${BUNDLE} is missing: run npm run build first`);
+for (const f of AGENT_FILES) if (!existsSync(join(AGENT_DIST, f))) fail(`${join(AGENT_DIST, f)} is missing: run npm run build first`);
 const loaderIn = `${AGENT_DIR}/${basename(rt.loader)}`;
-const agentCommand = [loaderIn, '--library-path', `${AGENT_DIR}/lib`, `${AGENT_DIR}/node`, `${AGENT_DIR}/agent.bundle.cjs`];
+const agentCommand = [loaderIn, '--library-path', `${AGENT_DIR}/lib`, `${AGENT_DIR}/node`, `${AGENT_DIR}/agent.cjs`];
 const agentTree = {
   dirs: [{ path: strip(`${AGENT_DIR}/lib`), mode: 0o755 }],
   files: [
     { path: strip(`${AGENT_DIR}/node`), from: rt.node, mode: 0o755 },
     { path: strip(loaderIn), from: realpathSync(rt.loader), mode: 0o755 },
     ...rt.libs.map((l) => ({ path: strip(`${AGENT_DIR}/lib/${l.name}`), from: realpathSync(l.path), mode: 0o644 })),
-    { path: strip(`${AGENT_DIR}/agent.bundle.cjs`), from: BUNDLE, mode: 0o644 },
+    ...AGENT_FILES.map((f) => ({ path: strip(`${AGENT_DIR}/${f}`), from: join(AGENT_DIST, f), mode: 0o644 })),
   ],
 };
 const agentChanges = [

@@ -151,6 +151,8 @@ describe.each([
       });
       expect(agent.length).toBeGreaterThan(0);
       expect(agent.some((l) => l.node === node() || JSON.stringify(l).includes(node()))).toBe(true);
+      // in a container as on the machine, the agent compiled from the build's code cache (ADR 30)
+      expect(agent.find((l) => l.msg === 'agent started')).toMatchObject({ codeCache: 'used' });
       const j = await vnfctl(['--json', 'logs', node(), '--agent', '--tail', '2']);
       expect(j.code).toBe(0);
       const reply = JSON.parse(j.stdout) as Query.NodeLogsReply;

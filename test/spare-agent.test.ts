@@ -58,6 +58,8 @@ async function scaleOut(): Promise<Vim.HostInfo> {
 }
 
 beforeAll(async () => {
+  // one of Node.js's own variables in the VIM's environment (as NODE_OPTIONS is, from jest)
+  sys.env.NODE_PENDING_DEPRECATION = '1';
   await sys.start();
   expect((await sys.deploy(example('web'))).state).toBe('COMPLETED');
 }, 120_000);
@@ -82,14 +84,19 @@ test("a deployment's first hosts start cold, a later one from the zone's spare, 
     // the process the host record names, in its folder, named by its node as a cold agent is
     const p = procOf(h.pid!)!;
     expect(argsOf(p)).toContain(`--node=${h.node}`);
-    expect(p.cmd.join(' ')).toContain('agent.bundle.cjs');
+    expect(p.cmd.join(' ')).toContain('agent.cjs');
     expect(p.cwd).toBe(join(LOCAL(), h.node));
     expect(uidOf(h.pid!)).toBe(coldUid);
     // its own log, where a cold agent's goes
     const log = (await sys.req<{ lines: string[] }>(Vim.subject(Vim.Verb.hostLogs, h.zone), { node: h.node, source: 'agent', tail: 50 })).lines.join('\n');
-    expect(log).toMatch(/"warm":true,"msg":"agent started"/);
+    // compiled from the build's code cache, not from source (ADR 30): a spare as a cold agent
+    expect(log).toMatch(/"warm":true,"codeCache":"used","msg":"agent started"/);
     // a fresh identity of its own: not a spare's, not another node's
     expect(readFileSync(join(LOCAL(), h.node, 'identity.jwt'), 'utf8')).toMatch(/^ey/);
+  }
+  for (const h of hosts.filter((x) => !x.warm)) {
+    const log = (await sys.req<{ lines: string[] }>(Vim.subject(Vim.Verb.hostLogs, h.zone), { node: h.node, source: 'agent', tail: 50 })).lines.join('\n');
+    expect(log).toMatch(/"codeCache":"used","msg":"agent started"/);
   }
   const jwts = hosts.map((h) => readFileSync(join(LOCAL(), h.node, 'identity.jwt'), 'utf8'));
   expect(new Set(jwts).size).toBe(hosts.length);
@@ -97,6 +104,24 @@ test("a deployment's first hosts start cold, a later one from the zone's spare, 
   const nodes = hosts.map((h) => h.node).sort();
   expect(hostProcesses(sys.dir)).toEqual({ agents: nodes, apps: nodes });
 }, 60_000);
+
+test("no agent, cold or warm, starts with Node.js's variables (NODE_*): its application gets them as the VIM has them", async () => {
+  const agents = findProcesses((p) => argsOf(p).some((a) => a.startsWith('--node=web-')) && p.cwd.startsWith(sys.dir));
+  const apps = findProcesses((p) => p.env.includes('VNF_VNF=web') && p.env.some((e) => e.startsWith('VNF_CONFIG=') && e.includes(sys.dir)));
+  expect(agents.length).toBeGreaterThanOrEqual(5);
+  expect(apps.length).toBeGreaterThanOrEqual(5);
+  const envOf = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  for (const pid of agents) {
+    expect(envOf(pid).filter((e) => e.startsWith('NODE_'))).toEqual([]);
+    expect(envOf(pid)).toContain(`${Agent.RuntimeEnv.prefix}NODE_PENDING_DEPRECATION=1`);
+  }
+  for (const pid of [...spares().map((s) => s.pid)]) expect(envOf(pid).filter((e) => e.startsWith('NODE_'))).toEqual([]);
+  for (const pid of apps) {
+    expect(envOf(pid)).toContain('NODE_PENDING_DEPRECATION=1');
+    if (process.env.NODE_OPTIONS) expect(envOf(pid)).toContain(`NODE_OPTIONS=${process.env.NODE_OPTIONS}`);
+    expect(envOf(pid).filter((e) => e.startsWith(Agent.RuntimeEnv.prefix))).toEqual([]);
+  }
+});
 
 test('a spare is no host: not listed, no orphan, no node and nothing of the bus but the CA', async () => {
   const [spare] = await until('a spare in zone local', () => {

@@ -16,7 +16,7 @@ test('nothing set gives one local process zone under the working directory', () 
   expect(c.defaultZone).toBe('local');
   const z = checkProcessZone(c.zones[0], {});
   expect(z.root).toBe(join(process.cwd(), '.vnf-lcm/hosts/local'));
-  expect(z.agentMain).toMatch(/apps\/vnf-agent\/dist\/(main\.js|agent\.bundle\.cjs)$/);
+  expect(z.agentMain).toMatch(/apps\/vnf-agent\/dist\/(main\.js|agent\.cjs)$/);
 });
 
 test('VIM_SPARE_AGENT: one spare agent per process zone unless it says how many, 0 none; anything else stops the adapter', () => {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Agent, Descriptor } from '@vnf-lcm/contracts';
+import { restoreRuntimeEnv } from '@vnf-lcm/contracts/agent';
 import { refuseUnsafeApp } from './app-policy.js';
 import type { AgentEnv } from './assignment.js';
 import type { Log } from './log.js';
@@ -76,8 +77,9 @@ export class AppHost {
   /** Every process of the application (itself, its reload command) is started with these. */
   spawnOptions(app: Descriptor.AppSpec): SpawnOptions {
     refuseUnsafeApp(app);
-    // the bus is the agent's, not the application's: no server address, identity or CA of it
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NATS_')));
+    // the bus is the agent's, not the application's: no server address, identity or CA of it;
+    // Node.js's variables, which the VIM kept from the agent, are the application's (ADR 30)
+    const inherited = Object.fromEntries(Object.entries(restoreRuntimeEnv(process.env)).filter(([k]) => !k.startsWith('NATS_')));
     const s = this.s;
     return {
       cwd: resolve(this.paths.appDir, app.cwd ?? '.'),

@@ -1,40 +1,5 @@
-import { connectBus } from '@vnf-lcm/bus/wire';
-import { AppManager } from './app-manager.js';
-import { readAssignment } from './assignment.js';
-import { HeartbeatPublisher } from './heartbeat.js';
-import { AgentLifecycle } from './lifecycle.js';
-import { createLog } from './log.js';
-import { handlers, serve } from './requests.js';
+import { main } from './agent.js';
 
-/*
- * One agent per node, started with the node: no framework, one NATS connection, a subscription
- * per request subject (docs/adr/0018-light-agent.md). Started cold, or ahead as a spare that
- * waits here for its node (docs/adr/0027-warm-spare-agent.md). The state is recovered (and a
- * running application adopted) before the first request can arrive.
- */
-async function main(): Promise<void> {
-  const a = readAssignment();
-  const log = createLog({ service: 'vnf-agent', node: a.node });
-  const apps = new AppManager(a, log);
-  const life = new AgentLifecycle(apps, log);
-
-  // SIGTERM (or SIGINT) stops the application before the agent exits, like a host's shutdown; a
-  // second signal waits for the same end rather than killing the agent halfway
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void life.exit());
-
-  try {
-    life.nc = await connectBus(`vnf-agent/${a.node}`, a.natsUrl, a.auth);
-  } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'cannot connect to nats');
-    process.exit(1);
-  }
-  await serve(life.nc, a.node, handlers(apps, life, log), log);
-  log.info({ server: life.nc.getServer(), ...(a.warm ? { warm: true } : {}) }, 'agent started');
-  // only now does anyone answer on our subjects, so only now may the VIM hear that we are up
-  life.heartbeat = new HeartbeatPublisher(life.nc, apps, a, log);
-  life.heartbeat.start();
-}
-
-// no top-level await: the bundle is CommonJS, which Node.js loads in less memory than a module
-// graph (docs/adr/0028-agent-bundle-commonjs.md)
+// the unbundled agent (dist/main.js, an ES module), run where the bundle is not built; the
+// bundle's entry is agent.ts, started by boot.cjs with its code cache (docs/adr/0030)
 void main();

@@ -120,3 +120,4 @@ export interface AppConfig {
 export * from './schema.js';
 export * from './hollow.js';
 export * from './spare.js';
+export * from './runtime-env.js';

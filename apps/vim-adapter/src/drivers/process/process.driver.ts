@@ -372,9 +372,12 @@ export class ProcessDriver implements Driver {
   }
 }
 
-/** What every agent of the zone, spare or cold, starts with: the adapter's environment without its own secrets. */
+/**
+ * What every agent of the zone, spare or cold, starts with: the adapter's environment without its
+ * own secrets, and with Node.js's start-up variables moved aside for the application (ADR 30).
+ */
 function agentEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env = Agent.parkRuntimeEnv(process.env);
   for (const k of PRIVATE_ENV) delete env[k];
   return env;
 }
