@@ -113,7 +113,11 @@ async function spare(server, runDir) {
   const env = { ...AGENT_ENV, LOG_LEVEL: 'info', VNF_SPARE_READY_FD: '3' };
   for (const k of Object.keys(env)) if (k.startsWith('NATS_') || ['VNF_NODE', 'VNF_ADDRESS', 'VNF_WORKDIR'].includes(k)) delete env[k];
   if (server.security) env.NATS_TLS_CA = server.security.env('devops').NATS_TLS_CA;
-  const child = spawn(process.execPath, [AGENT, Agent.Spare.flag, Agent.Spare.room], { cwd: runDir, env, stdio: ['pipe', 'ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...Agent.RuntimeEnv.nodeFlags, AGENT, Agent.Spare.flag, Agent.Spare.room], {
+    cwd: runDir,
+    env,
+    stdio: ['pipe', 'ignore', 'ignore', 'pipe'],
+  });
   await new Promise((r, j) => {
     child.stdio[3].once('data', r);
     child.once('exit', (code) => j(new Error(`spare exited (${code}) before it was ready`)));
@@ -153,7 +157,7 @@ async function runKind(kind, server, nc, minter, runDir) {
         starts.push(performance.now() - t0);
         continue;
       }
-      const child = spawn(process.execPath, [file], { cwd: work, env, stdio: [creds ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
+      const child = spawn(process.execPath, [...Agent.RuntimeEnv.nodeFlags, file], { cwd: work, env, stdio: [creds ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
       if (creds) child.stdin.end(Buffer.from(creds));
       children.push(child);
       if (hello) for await (const _m of hello) break;

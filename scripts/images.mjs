@@ -298,7 +298,9 @@ await ensureImported('base', [IMAGES.base], base, ['ENV PATH=/usr/local/bin:/usr
 // that the application image's libc does not matter
 for (const f of AGENT_FILES) if (!existsSync(join(AGENT_DIST, f))) fail(`${join(AGENT_DIST, f)} is missing: run npm run build first`);
 const loaderIn = `${AGENT_DIR}/${basename(rt.loader)}`;
-const agentCommand = [loaderIn, '--library-path', `${AGENT_DIR}/lib`, `${AGENT_DIR}/node`, `${AGENT_DIR}/agent.cjs`];
+// the agent's own Node.js options (Agent.RuntimeEnv.nodeFlags, ADR 30) before its entry
+const { RuntimeEnv } = await import(join(REPO, 'libs/contracts/dist/agent/runtime-env.js'));
+const agentCommand = [loaderIn, '--library-path', `${AGENT_DIR}/lib`, `${AGENT_DIR}/node`, ...RuntimeEnv.nodeFlags, `${AGENT_DIR}/agent.cjs`];
 const agentTree = {
   dirs: [{ path: strip(`${AGENT_DIR}/lib`), mode: 0o755 }],
   files: [

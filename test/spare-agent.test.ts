@@ -58,8 +58,10 @@ async function scaleOut(): Promise<Vim.HostInfo> {
 }
 
 beforeAll(async () => {
-  // one of Node.js's own variables in the VIM's environment (as NODE_OPTIONS is, from jest)
+  // one of Node.js's own variables in the VIM's environment (as NODE_OPTIONS is, from jest), and
+  // one of OpenSSL's
   sys.env.NODE_PENDING_DEPRECATION = '1';
+  sys.env.SSL_CERT_DIR = '/etc/ssl/certs';
   await sys.start();
   expect((await sys.deploy(example('web'))).state).toBe('COMPLETED');
 }, 120_000);
@@ -105,19 +107,26 @@ test("a deployment's first hosts start cold, a later one from the zone's spare, 
   expect(hostProcesses(sys.dir)).toEqual({ agents: nodes, apps: nodes });
 }, 60_000);
 
-test("no agent, cold or warm, starts with Node.js's variables (NODE_*): its application gets them as the VIM has them", async () => {
+test("no agent, cold or warm, starts with Node.js's or OpenSSL's variables, but with its own flags: its application gets the variables as the VIM has them", async () => {
   const agents = findProcesses((p) => argsOf(p).some((a) => a.startsWith('--node=web-')) && p.cwd.startsWith(sys.dir));
   const apps = findProcesses((p) => p.env.includes('VNF_VNF=web') && p.env.some((e) => e.startsWith('VNF_CONFIG=') && e.includes(sys.dir)));
   expect(agents.length).toBeGreaterThanOrEqual(5);
   expect(apps.length).toBeGreaterThanOrEqual(5);
   const envOf = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  const runtimeVars = (pid: number) => envOf(pid).filter((e) => /^(NODE_|OPENSSL_|SSL_CERT_)/.test(e));
   for (const pid of agents) {
-    expect(envOf(pid).filter((e) => e.startsWith('NODE_'))).toEqual([]);
+    expect(runtimeVars(pid)).toEqual([]);
     expect(envOf(pid)).toContain(`${Agent.RuntimeEnv.prefix}NODE_PENDING_DEPRECATION=1`);
+    // a cold agent's command line, or a warm one's title over it
+    expect(procOf(pid)!.cmd.join(' ')).toContain(Agent.RuntimeEnv.nodeFlags.join(' '));
   }
-  for (const pid of [...spares().map((s) => s.pid)]) expect(envOf(pid).filter((e) => e.startsWith('NODE_'))).toEqual([]);
+  for (const s of spares()) {
+    expect(runtimeVars(s.pid)).toEqual([]);
+    expect(procOf(s.pid)!.cmd).toEqual(expect.arrayContaining([...Agent.RuntimeEnv.nodeFlags]));
+  }
   for (const pid of apps) {
     expect(envOf(pid)).toContain('NODE_PENDING_DEPRECATION=1');
+    expect(envOf(pid)).toContain('SSL_CERT_DIR=/etc/ssl/certs');
     if (process.env.NODE_OPTIONS) expect(envOf(pid)).toContain(`NODE_OPTIONS=${process.env.NODE_OPTIONS}`);
     expect(envOf(pid).filter((e) => e.startsWith(Agent.RuntimeEnv.prefix))).toEqual([]);
   }

@@ -147,7 +147,7 @@ function takePlace(a: Assignment): void {
     fatal(`cannot enter ${a.workdir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   // what ps, the driver and operators look for: the node in the agent's command line
-  process.title = agentTitle(process.execPath, process.argv[1], a.node);
+  process.title = agentTitle(process.execPath, process.argv[1], a.node, process.execArgv);
 }
 
 /** The agent's start-up parameters, from its environment, or as a spare from its assignment. */

@@ -2,19 +2,31 @@ import { parkRuntimeEnv, restoreRuntimeEnv, RuntimeEnv } from './runtime-env.js'
 
 const P = RuntimeEnv.prefix;
 
-test("the VIM moves Node.js's variables out of the agent's way, and nothing else", () => {
-  const parked = parkRuntimeEnv({ NODE_OPTIONS: '--max-old-space-size=64', NODE_EXTRA_CA_CERTS: '/etc/ca.pem', PATH: '/usr/bin', HOME: '/h', VNODE_X: 'y' });
-  expect(parked).toEqual({
-    [`${P}NODE_OPTIONS`]: '--max-old-space-size=64',
-    [`${P}NODE_EXTRA_CA_CERTS`]: '/etc/ca.pem',
+test("the VIM moves Node.js's and OpenSSL's variables out of the agent's way, and nothing else", () => {
+  const parked = parkRuntimeEnv({
+    NODE_OPTIONS: '--max-old-space-size=64',
+    NODE_EXTRA_CA_CERTS: '/etc/ca.pem',
+    OPENSSL_CONF: '/etc/ssl/other.cnf',
+    SSL_CERT_FILE: '/etc/ssl/bundle.pem',
     PATH: '/usr/bin',
     HOME: '/h',
     VNODE_X: 'y',
+    SSL_VERSION: '3',
+  });
+  expect(parked).toEqual({
+    [`${P}NODE_OPTIONS`]: '--max-old-space-size=64',
+    [`${P}NODE_EXTRA_CA_CERTS`]: '/etc/ca.pem',
+    [`${P}OPENSSL_CONF`]: '/etc/ssl/other.cnf',
+    [`${P}SSL_CERT_FILE`]: '/etc/ssl/bundle.pem',
+    PATH: '/usr/bin',
+    HOME: '/h',
+    VNODE_X: 'y',
+    SSL_VERSION: '3',
   });
 });
 
 test('the application gets back what the VIM had, exactly', () => {
-  const vim = { NODE_OPTIONS: '--enable-source-maps', NODE_ENV: 'production', PATH: '/usr/bin', LANG: 'C' };
+  const vim = { NODE_OPTIONS: '--enable-source-maps', NODE_ENV: 'production', SSL_CERT_DIR: '/etc/ssl/certs', PATH: '/usr/bin', LANG: 'C' };
   expect(restoreRuntimeEnv(parkRuntimeEnv(vim))).toEqual(vim);
 });
 

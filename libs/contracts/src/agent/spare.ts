@@ -37,5 +37,6 @@ export interface SpareAssignment {
   log: string;
 }
 
-/** The command line a cold agent has, and a spare takes as its title once assigned. */
-export const agentTitle = (execPath: string, main: string, node: string): string => `${execPath} ${main} --node=${node}`;
+/** The command line a cold agent has (its Node.js flags included), and a spare takes as its title once assigned. */
+export const agentTitle = (execPath: string, main: string, node: string, flags: readonly string[] = []): string =>
+  [execPath, ...flags, main, `--node=${node}`].join(' ');

@@ -171,7 +171,7 @@ export class ProcessDriver implements Driver {
     if (runAs) Object.assign(env, { USER: runAs.user, LOGNAME: runAs.user });
     const out = openSync(join(dir, AGENT_LOG), 'a');
     try {
-      const child = spawn(process.execPath, [this.o.agentMain, marker(host.node)], {
+      const child = spawn(process.execPath, [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, marker(host.node)], {
         cwd: dir,
         env,
         detached: true,

@@ -73,7 +73,7 @@ export class SparePool {
     if (!h) return undefined;
     h.child.off('exit', h.onExit);
     const alive = h.child.exitCode === null && h.child.signalCode === null && pidAlive(h.pid, Agent.Spare.flag);
-    const fits = Buffer.byteLength(Agent.agentTitle(process.execPath, this.o.agentMain, node)) < this.room;
+    const fits = Buffer.byteLength(Agent.agentTitle(process.execPath, this.o.agentMain, node, Agent.RuntimeEnv.nodeFlags)) < this.room;
     if (alive && fits && codeMtime(this.o.agentMain) === h.codeMtime) {
       this.log.debug({ zone: this.o.zone, node, pid: h.pid, ready: h.ready }, 'spare agent taken');
       return h.child;
@@ -107,7 +107,7 @@ export class SparePool {
   }
 
   private args(): string[] {
-    return [this.o.agentMain, Agent.Spare.flag, Agent.Spare.room];
+    return [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, Agent.Spare.flag, Agent.Spare.room];
   }
 
   private spawn(): Held {
