@@ -5,6 +5,7 @@ import { encode } from '@nats-io/nkeys';
 // the roles' module alone: an agent connects with this file and must not load every contract
 import { inboxPrefix } from '@vnf-lcm/contracts/access/roles';
 import { NativeKeyPair } from './native-keys.js';
+import { checkServerName } from './server-name.js';
 
 /** How a client proves who it is and checks whom it talks to; both optional (an open server). */
 export interface ClientAuth {
@@ -45,10 +46,10 @@ export function natsAuthOptions(a: ClientAuth): Partial<ConnectionOptions> {
   }
   if (a.secureContext) {
     // passed on to tls.connect as it is; verified against the context's CA as with caFile
-    o.tls = { secureContext: a.secureContext } as TlsOptions;
+    o.tls = { secureContext: a.secureContext, checkServerIdentity: checkServerName } as TlsOptions;
   } else if (a.tlsCa) {
     readOnce(a.tlsCa, 'CA file (NATS_TLS_CA / --tls-ca)');
-    o.tls = { caFile: a.tlsCa };
+    o.tls = { caFile: a.tlsCa, checkServerIdentity: checkServerName } as TlsOptions;
   }
   return o;
 }
