@@ -86,3 +86,22 @@ describe('AppManager: create is idempotent (a real application)', () => {
     expect((await apps.create(v2, 'op-7')).app).toEqual({ state: 'created', version: 'v2', port: 18105 });
   });
 });
+
+describe('AppManager: a starting application is asked often, whatever its check interval', () => {
+  const node = eachNode('n1', ADDRESS);
+
+  test('with a 5 s interval, an application healthy after 300 ms is asked many times in its first second, not twice', async () => {
+    const { n } = node;
+    const apps = node.manager();
+    // unhealthy (503) for its first 300 ms; counts the health requests it got until healthy
+    const app = `const t0=Date.now();let asked=0;require('node:http').createServer((q,r)=>{asked++;const ok=Date.now()-t0>=300;r.writeHead(ok?200:503);r.end(ok?JSON.stringify({asked}):'')}).listen(+process.env.VNF_PORT,process.env.VNF_ADDRESS)`;
+    const p = createRequest(healthApp(18106, { args: ['-e', app] }), { health: { http: '/health', intervalMs: 5_000 } });
+    await apps.create(p, 'op-1');
+    const started = await apps.start('op-2');
+    expect(started.app).toMatchObject({ state: 'running', healthy: true });
+    const { asked } = JSON.parse(await (await fetch(`http://${ADDRESS}:18106/health`)).text());
+    // one probe at the spawn and one 5 s later would be 2
+    expect(asked).toBeGreaterThanOrEqual(5);
+    expect(n.logged('application spawned')).toHaveLength(1);
+  });
+});

@@ -16,6 +16,15 @@ const Timing = {
   healthTimeoutMs: 30_000,
   /** for the port to free after strays were killed */
   portFreeMs: 2_000,
+  /**
+   * A starting application is asked this often (or at its check's interval, if shorter) for its
+   * first second: most answer within 100 ms of their spawn, and each node of a deployment waits
+   * for the one before it to be healthy, so half an interval lost per start (25 ms at the
+   * examples' 50 ms, 100 ms at the default 200 ms) adds up along the cluster. A refused connect
+   * on loopback costs about 0.1 ms. After that second, the check's own interval.
+   */
+  startPaceMs: 10,
+  startFastMs: 1_000,
 } as const;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -138,7 +147,8 @@ export class Launcher {
     const h = host.s.health;
     const interval = h?.intervalMs ?? Probing.intervalMs;
     const timeout = h?.timeoutMs ?? Timing.healthTimeoutMs;
-    const deadline = Date.now() + timeout;
+    const from = Date.now();
+    const deadline = from + timeout;
     let last = 'no answer yet';
     for (;;) {
       if (signal.aborted) return 'start cancelled';
@@ -153,7 +163,8 @@ export class Launcher {
       }
       const left = deadline - Date.now();
       if (left <= 0) return `no healthy answer in ${timeout} ms (${last})`;
-      await Promise.race([sleep(Math.min(interval, left)), proc.exited]);
+      const pace = Date.now() - from < Timing.startFastMs ? Math.min(interval, Timing.startPaceMs) : interval;
+      await Promise.race([sleep(Math.min(pace, left)), proc.exited]);
     }
   }
 }
