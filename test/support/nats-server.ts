@@ -13,8 +13,11 @@ export interface NatsServer {
   dir: string;
   proc: ChildProcess;
   stop(): Promise<void>;
-  /** stop (SIGTERM, or kill -9) and start again on the same ports and store (for restart tests) */
-  restart(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * stop (SIGTERM, or kill -9) and start again on the same ports and store (for restart tests);
+   * `between` runs while the server is down, its port free
+   */
+  restart(signal?: NodeJS.Signals, between?: () => Promise<void>): Promise<void>;
 }
 
 export function natsServerBinary(): string {
@@ -63,8 +66,9 @@ export async function startNatsServer(dir = mkdtempSync(join(tmpdir(), 'vnf-nats
       await stop();
       if (!process.env.VNF_TEST_KEEP) rmSync(dir, { recursive: true, force: true });
     },
-    restart: async (signal?: NodeJS.Signals) => {
+    restart: async (signal?: NodeJS.Signals, between?: () => Promise<void>) => {
       await stop(signal);
+      await between?.();
       proc = launch(port, mport);
       await waitForPorts(dir, proc);
     },

@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { authFromEnv, Installation, natsAuthOptions, type TlsFiles } from '@vnf-lcm/auth';
+import { authFromEnv, Installation, natsAuthOptions, RECONNECTING, type TlsFiles } from '@vnf-lcm/auth';
 import { Access } from '@vnf-lcm/contracts';
 import { CORE_PROBES, waitForServices } from '@vnf-lcm/bus/ready';
 import { Supervised } from './supervisor.js';
@@ -189,7 +189,7 @@ process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
 
 try {
-  const retry = { waitOnFirstConnect: true, maxReconnectAttempts: -1 } as const;
+  const retry = RECONNECTING;
   // the launcher tears hosts down and waits on every service: admin on its own server
   nc = security
     ? await security.connect(url, 'vnf-lcm-launcher', Access.Role.admin, retry)

@@ -19,6 +19,19 @@ export interface ClientAuth {
   secureContext?: SecureContext;
 }
 
+/** one attempt to connect (TCP, TLS, CONNECT and its PONG); far above what one takes, even across machines */
+export const DIAL_TIMEOUT_MS = 3_000;
+
+/**
+ * How every long-lived client of ours (services, agents, the keeper, the launcher) connects: it
+ * waits for a server that is not up yet and reconnects forever, every 250 ms. Each attempt gives
+ * up after DIAL_TIMEOUT_MS and the next one starts: nats.js waits 20 s by default, and a dial
+ * that met a server being killed or restarted (a socket that never says INFO, or is gone before
+ * the PONG) waited that out. It kept the keeper away for 20 s after a restart in the NATS chaos
+ * matrix, and every revocation meanwhile found no one (test/keeper-wait.test.ts).
+ */
+export const RECONNECTING = { waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: DIAL_TIMEOUT_MS } as const;
+
 /** A credentials or CA file a client cannot use; the message names the file and the variable. */
 export class AuthConfigError extends Error {
   override name = 'AuthConfigError';

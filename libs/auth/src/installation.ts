@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Access } from '@vnf-lcm/contracts';
-import { natsAuthOptions } from './client.js';
+import { natsAuthOptions, RECONNECTING } from './client.js';
 import { Identity } from './identity.js';
 import { Keeper } from './keeper.js';
 import { writeServerConfig, type ServerConfig } from './server-config.js';
@@ -95,9 +95,10 @@ export class Installation {
 
   /** The keeper on its own two connections (admin for requests, system for account updates). */
   async startKeeper(url: string, log?: (o: Record<string, unknown>, msg: string) => void): Promise<{ keeper: Keeper; close(): Promise<void> }> {
-    const retry = { waitOnFirstConnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 };
-    const admin = await this.connect(url, 'vnf-lcm-keeper', Access.Role.admin, retry);
-    const system = await this.connect(url, 'vnf-lcm-keeper-sys', 'system', retry);
+    // as the services reconnect: its dial timeout was nats.js's 20 s, and after a server restart
+    // a dial stuck that long left removals without a keeper (test/keeper-wait.test.ts)
+    const admin = await this.connect(url, 'vnf-lcm-keeper', Access.Role.admin, RECONNECTING);
+    const system = await this.connect(url, 'vnf-lcm-keeper-sys', 'system', RECONNECTING);
     const keeper = new Keeper(this.id, admin, system, () => this.rewrite(), log).start();
     await admin.flush();
     return {

@@ -1,9 +1,8 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { authFromEnv, natsAuthOptions, type ClientAuth } from '@vnf-lcm/auth/client';
+import { authFromEnv, natsAuthOptions, RECONNECTING, type ClientAuth } from '@vnf-lcm/auth/client';
 
+export { DIAL_TIMEOUT_MS } from '@vnf-lcm/auth/client';
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
-/** one attempt to connect (TCP, TLS, CONNECT and its PONG); far above what one takes, even across machines */
-export const DIAL_TIMEOUT_MS = 3_000;
 
 export function natsUrl(): string {
   return process.env.NATS_URL || DEFAULT_NATS_URL;
@@ -19,13 +18,9 @@ export function connectBus(name: string, servers = natsUrl(), auth: ClientAuth =
     ...natsAuthOptions(auth),
     servers: servers.split(','),
     name,
-    waitOnFirstConnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    // each attempt to reach a server gives up after this long and the next one starts: nats.js
-    // waits 20 s by default, and a dial that met a server being killed (its socket gone before
-    // the PONG) waited it out, past the VIM's 15 s wait for a new agent's hello
-    timeout: DIAL_TIMEOUT_MS,
+    // forever, every 250 ms, each dial given up after 3 s (a dial that met a server being killed
+    // would otherwise wait 20 s, past the VIM's 15 s wait for a new agent's hello)
+    ...RECONNECTING,
     pingInterval: 10_000,
     // every request would capture a stack for its possible error: too dear on each step's path
     noAsyncTraces: true,
