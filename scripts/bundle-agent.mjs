@@ -50,8 +50,8 @@ await build({
 });
 
 // the entry the VIM runs, then the V8 code cache it starts with (docs/adr/0030-agent-code-cache.md),
-// made by the Node.js that builds, which is the one the VIM and the agent root image run; V8
-// rejects a cache made under other V8 flags, so NODE_OPTIONS is left out
+// made by the Node.js that builds, which is the one the VIM and the agent root image run. In an
+// environment of PATH alone: V8 rejects a cache made under other V8 flags (NODE_OPTIONS), and the
+// bundle's top level, run here, reads variables (VNF_APP_ROOTS) the builder's shell may have set
 copyFileSync(join(ROOT, 'apps/vnf-agent/src/boot.cjs'), join(DIST, 'agent.cjs'));
-const { NODE_OPTIONS: _ignored, ...env } = process.env;
-execFileSync(process.execPath, [join(DIST, 'agent.cjs'), '--make-code-cache'], { env, stdio: 'inherit' });
+execFileSync(process.execPath, [join(DIST, 'agent.cjs'), '--make-code-cache'], { env: { PATH: process.env.PATH ?? '' }, stdio: 'inherit' });
