@@ -324,6 +324,22 @@ test(
   TIMEOUT,
 );
 
+test(
+  'a standard-input attach left by an adapter that died before its start does not cost the next start its credentials',
+  async () => {
+    const [b] = (await list()).filter((h) => h.node === 'dkt-b');
+    await docker.kill(b.ref!);
+    for (let i = 0; i < 50 && (await container('dkt-b'))?.State.Running; i++) await new Promise((r) => setTimeout(r, 100));
+    // what a VIM killed between its attach and its `docker start` leaves: an attach whose client is gone
+    (await docker.attachStdin(b.ref!)).destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await activate('dkt-b');
+    expect(again.error).toBeUndefined();
+    expect(again).toMatchObject({ state: 'running', ref: b.ref, address: b.address });
+  },
+  TIMEOUT,
+);
+
 test('the client waits for a container to stop as the engine tells it, and gives up after its timeout', async () => {
   const run = async (ms: number) => {
     const id = await docker.create(`vnf-wait-${SCOPE}-${ms}`, {

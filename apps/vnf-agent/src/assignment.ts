@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { caContext, type ClientAuth } from '@vnf-lcm/auth/client';
+import { caContext, readCredsInput, type ClientAuth } from '@vnf-lcm/auth/client';
 import { DEFAULT_NATS_URL } from '@vnf-lcm/bus/wire';
 import { agentTitle, Spare, type SpareAssignment } from '@vnf-lcm/contracts/agent';
 import { TOKEN_RE } from '@vnf-lcm/contracts/common';
@@ -73,8 +73,9 @@ function coldCreds(): string | undefined {
   const path = process.env.NATS_CREDS;
   if (!path) return undefined;
   try {
-    // fd 0, not /dev/stdin, which another user cannot open again when the pipe is root's
-    return readFileSync(path === '-' ? 0 : path, 'utf8');
+    // fd 0, not /dev/stdin, which another user cannot open again when the pipe is root's; up to
+    // the seed block's end, as a container's input stays open
+    return path === '-' ? new TextDecoder().decode(readCredsInput(0)) : readFileSync(path, 'utf8');
   } catch (err) {
     fatal(`cannot read credentials file (NATS_CREDS) ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

@@ -4,8 +4,11 @@ import type { Authenticator, ConnectionOptions, TlsOptions } from '@nats-io/tran
 import { encode } from '@nats-io/nkeys';
 // the roles' module alone: an agent connects with this file and must not load every contract
 import { inboxPrefix } from '@vnf-lcm/contracts/access/roles';
+import { readCredsInput } from './creds-input.js';
 import { NativeKeyPair } from './native-keys.js';
 import { checkServerName } from './server-name.js';
+
+export { readCredsInput } from './creds-input.js';
 
 /** How a client proves who it is and checks whom it talks to; both optional (an open server). */
 export interface ClientAuth {
@@ -50,7 +53,11 @@ export function authFromEnv(env: NodeJS.ProcessEnv = process.env): ClientAuth {
 export function natsAuthOptions(a: ClientAuth): Partial<ConnectionOptions> {
   const o: Partial<ConnectionOptions> = {};
   const text =
-    a.credsText !== undefined ? new TextEncoder().encode(a.credsText) : a.creds ? readOnce(a.creds, 'credentials file (NATS_CREDS / --creds)') : undefined;
+    a.credsText !== undefined
+      ? new TextEncoder().encode(a.credsText)
+      : a.creds
+        ? readOnce(a.creds, 'credentials file (NATS_CREDS / --creds)', readCredsInput)
+        : undefined;
   if (text) {
     // the JWT's role first: its errors name what is wrong with the file
     const prefix = inboxPrefix(roleOf(new TextDecoder().decode(text)));
@@ -100,11 +107,12 @@ export function caContext(path: string): SecureContext {
   return createSecureContext({ ca: Buffer.from(readOnce(path, 'CA file (NATS_TLS_CA / --tls-ca)')) });
 }
 
-function readOnce(path: string, what: string): Uint8Array {
+/** `fromInput` reads `-`, standard input: to its end unless told otherwise */
+function readOnce(path: string, what: string, fromInput = (fd: number): Uint8Array => readFileSync(fd)): Uint8Array {
   try {
     // `-`: from standard input, as the VIM hands an agent its identity (fd 0, not /dev/stdin,
     // which another user cannot open again when the pipe is root's)
-    return readFileSync(path === '-' ? 0 : path);
+    return path === '-' ? fromInput(0) : readFileSync(path);
   } catch (err) {
     throw new AuthConfigError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

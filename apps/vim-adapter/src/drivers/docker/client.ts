@@ -181,7 +181,8 @@ export class DockerClient {
   /**
    * POST /containers/{id}/attach?stream=1&stdin=1, upgraded to a raw stream: what is written to
    * the socket reaches the container's standard input (created with OpenStdin); ending it closes
-   * that input (StdinOnce). Attach before start so that nothing is lost.
+   * that input only if the container was made with StdinOnce. Attach before start so that
+   * nothing is lost.
    */
   attachStdin(id: string): Promise<Socket> {
     return new Promise((resolve, reject) => {

@@ -457,8 +457,7 @@ export class DockerDriver implements Driver {
     for (const k of PASSED_ENV) if (process.env[k]) env[k] = process.env[k]!;
     if (process.env.NATS_TLS_CA) env.NATS_TLS_CA = `${VIM_DIR}/${CA_FILE}`;
     const creds = this.deps.identities.enabled;
-    // the agent reads its credentials from standard input (ADR 14): docker keeps it open until
-    // the VIM has written them and closed it
+    // the agent reads its credentials from standard input (ADR 14), up to their end
     if (creds) env.NATS_CREDS = '-';
     const net = this.o.network;
     return {
@@ -472,7 +471,9 @@ export class DockerDriver implements Driver {
       Labels: labels,
       StopSignal: 'SIGTERM',
       StopTimeout: STOP_GRACE_S,
-      ...(creds ? { AttachStdin: true, OpenStdin: true, StdinOnce: true } : {}),
+      // not StdinOnce: docker then closes the input when the first attached client goes, and an
+      // attach left by an adapter killed before its `docker start` is that client (ADR 31)
+      ...(creds ? { AttachStdin: true, OpenStdin: true } : {}),
       HostConfig: {
         NetworkMode: net,
         // docker-init as pid 1: reaps what the application leaves, passes signals to the agent
