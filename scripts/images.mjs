@@ -305,7 +305,10 @@ const agentTree = {
   dirs: [{ path: strip(`${AGENT_DIR}/lib`), mode: 0o755 }],
   files: [
     { path: strip(`${AGENT_DIR}/node`), from: rt.node, mode: 0o755 },
-    { path: strip(loaderIn), from: realpathSync(rt.loader), mode: 0o755 },
+    // execute-only to the container's user (0511, root's in the image): a process whose program it
+    // cannot read is made non-dumpable by the kernel, so that the application, the same user,
+    // can neither ptrace its agent nor read its memory (the node's seed) or environment through /proc
+    { path: strip(loaderIn), from: realpathSync(rt.loader), mode: 0o511 },
     ...rt.libs.map((l) => ({ path: strip(`${AGENT_DIR}/lib/${l.name}`), from: realpathSync(l.path), mode: 0o644 })),
     ...AGENT_FILES.map((f) => ({ path: strip(`${AGENT_DIR}/${f}`), from: join(AGENT_DIST, f), mode: 0o644 })),
   ],

@@ -30,6 +30,15 @@ const UNPRIVILEGED = 65534;
 const SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
 /** an image with nothing in it, no libc, no node: the agent must not need anything from the application's image */
 const BARE = `vnf-lcm/test-bare:${process.pid}`;
+/** the examples image with Node.js's, OpenSSL's and the loader's variables of its own, as application images often have */
+const HOOKED = `vnf-lcm/test-hooked:${process.pid}`;
+const HOOKED_DOCKERFILE = [
+  'FROM vnf-lcm/examples:latest',
+  'COPY hook.cjs /srv/hook.cjs',
+  'ENV NODE_OPTIONS="--require /srv/hook.cjs" OPENSSL_CONF=/srv/none.cnf LD_PRELOAD=/srv/none.so',
+  '',
+].join('\n');
+const HOOK = "process.stderr.write(`hooked ${process.argv.slice(1).join(' ')}\\n`);\n";
 const docker = new DockerClient(SOCKET);
 let nats: NatsServer;
 let security: Installation;
@@ -153,6 +162,13 @@ async function removeOurContainers(): Promise<void> {
 beforeAll(async () => {
   await dockerReady(docker, REPO);
   execFileSync('docker', ['import', '-', BARE], { input: tar([{ name: 'srv', type: 'dir', mode: 0o755 }]), stdio: ['pipe', 'ignore', 'pipe'] });
+  execFileSync('docker', ['build', '-q', '-t', HOOKED, '-'], {
+    input: tar([
+      { name: 'Dockerfile', type: 'file', mode: 0o644, body: HOOKED_DOCKERFILE },
+      { name: 'hook.cjs', type: 'file', mode: 0o644, body: HOOK },
+    ]),
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   tmp = mkdtempSync(join(tmpdir(), 'vnf-docker-test-'));
   chmodSync(tmp, 0o711);
   // secured as the launcher secures it: operator mode, TLS, an identity minted per node, the keeper
@@ -167,7 +183,7 @@ afterAll(async () => {
   await killVim();
   await removeOurContainers();
   try {
-    execFileSync('docker', ['rmi', BARE], { stdio: 'ignore' });
+    execFileSync('docker', ['rmi', BARE, HOOKED], { stdio: 'ignore' });
   } catch {
     /* not made */
   }
@@ -245,6 +261,25 @@ test(
     expect(app.env).toContain('VNF_NODE=dkt-a');
     // its own PATH from the image; the agent's loader trick does not reach it
     expect(app.env.filter((e) => e.startsWith('LD_'))).toEqual([]);
+  },
+  TIMEOUT,
+);
+
+test(
+  "the application cannot read its agent's memory or environment: the agent is not dumpable",
+  async () => {
+    const c = (await container('dkt-a'))!;
+    // run in the container as its user, as the application is (its image's own node)
+    const probe = [
+      "const fs = require('fs');",
+      // not pid 1, docker-init, whose command line holds the agent's, nor this probe, whose script does
+      "const pid = fs.readdirSync('/proc').find((d) => /^\\d+$/.test(d) && d !== '1' && d !== String(process.pid) && fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\\0').includes('--node=dkt-a'));",
+      "const tryRead = (f) => { try { fs.readFileSync(`/proc/${pid}/${f}`); return 'read'; } catch (e) { return e.code; } };",
+      "console.log(JSON.stringify({ pid, environ: tryRead('environ'), mem: tryRead('mem'), self: tryRead('stat') }));",
+    ].join(' ');
+    const out = execFileSync('docker', ['exec', '-u', `${UNPRIVILEGED}:${UNPRIVILEGED}`, c.Id, 'node', '-e', probe], { encoding: 'utf8' });
+    // allowed, mem opens and its read at address 0 fails with EIO: EACCES at open is the refusal
+    expect(JSON.parse(out)).toMatchObject({ pid: expect.stringMatching(/^\d+$/), environ: 'EACCES', mem: 'EACCES', self: 'read' });
   },
   TIMEOUT,
 );
@@ -431,6 +466,40 @@ test(
     const status = await req<Agent.Status>(Agent.subject(Agent.Verb.status, 'dkt-f'), {});
     expect(status).toMatchObject({ node: 'dkt-f', address: '127.47.64.1' });
     expect(await remove('dkt-f', 'bare')).toEqual({ node: 'dkt-f', removed: true });
+  },
+  TIMEOUT,
+);
+
+test(
+  "the application image's NODE_OPTIONS, OPENSSL_CONF and LD_PRELOAD reach its application, never its agent",
+  async () => {
+    const h = await req<Vim.HostInfo>(Vim.subject(Vim.Verb.hostActivate, 'dock'), { vnf: 'dkt', cluster: 'web', node: 'dkt-h', image: HOOKED });
+    expect(h.error).toBeUndefined();
+    expect(h).toMatchObject({ state: 'running' });
+    // the agent: none of the image's module, loader error or OpenSSL configuration; its own code cache used
+    const agentLog = await docker.logs(h.ref!, 100);
+    expect(agentLog).toContain('"codeCache":"used"');
+    expect(agentLog).not.toMatch(/hooked|preloaded|none\.cnf/);
+    const app: Agent.AppCreate = {
+      vnf: 'dkt',
+      cluster: 'web',
+      app: { version: 'v1', command: 'node', args: ['backend.mjs'], cwd: '/srv/examples/apps', port: 18081 },
+      members: [],
+      endpoints: {},
+    };
+    expect((await req<Agent.Status>(Agent.subject(Agent.Verb.appCreate, 'dkt-h'), app)).error).toBeUndefined();
+    expect(await req<Agent.Status>(Agent.subject(Agent.Verb.appStart, 'dkt-h'), {})).toMatchObject({ app: { state: 'running' } });
+    // the application: all three, as its image sets them
+    const appLog = untar(await docker.getArchive(h.ref!, '/vnf-lcm/host/app/app.log'))
+      .get('app.log')!
+      .toString();
+    expect(appLog).toMatch(/hooked \S*backend\.mjs/);
+    expect(appLog).toContain('/srv/none.so');
+    const c = (await container('dkt-h'))!;
+    expect(processesOf(c.Id).find((p) => p.cmd === 'node backend.mjs')!.env).toEqual(
+      expect.arrayContaining(['NODE_OPTIONS=--require /srv/hook.cjs', 'OPENSSL_CONF=/srv/none.cnf', 'LD_PRELOAD=/srv/none.so']),
+    );
+    expect(await remove('dkt-h')).toEqual({ node: 'dkt-h', removed: true });
   },
   TIMEOUT,
 );

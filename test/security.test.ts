@@ -204,6 +204,26 @@ describe('one identity per node', () => {
       ).toEqual([]);
   });
 
+  test("an application cannot read its agent's memory or environment: agents are not dumpable, whatever Yama says", async () => {
+    const vnfUid = Number(execFileSync('id', ['-u', 'vnf-lcm'], { encoding: 'utf8' }).trim());
+    const vnfGid = Number(execFileSync('id', ['-g', 'vnf-lcm'], { encoding: 'utf8' }).trim());
+    const agents = findProcesses((p) => argsOf(p).some((a) => a.startsWith('--node=web-')) && p.cwd.startsWith(sys.dir));
+    const apps = findProcesses((p) => p.env.includes('VNF_VNF=web') && p.env.some((e) => e.startsWith('VNF_CONFIG=') && e.includes(sys.dir)));
+    expect(agents).toHaveLength(5);
+    // what an application, as the same user, can open of another process: EACCES, or open
+    const script = (pids: number[]) => `
+      const fs = require('fs');
+      const open = (f) => { try { fs.closeSync(fs.openSync(f, 'r')); return 'open'; } catch (e) { return e.code; } };
+      console.log(JSON.stringify(${JSON.stringify(pids)}.map((p) => [open('/proc/' + p + '/environ'), open('/proc/' + p + '/mem')])));`;
+    const probe = (pids: number[]) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['-e', script(pids)], { uid: vnfUid, gid: vnfGid, encoding: 'utf8', env: { PATH: process.env.PATH } }),
+      ) as string[][];
+    expect(probe(agents)).toEqual(agents.map(() => ['EACCES', 'EACCES']));
+    // the applications are (their own programs, readable): the probe itself is not what refuses
+    expect(probe(apps)).toEqual(apps.map(() => ['open', 'open']));
+  });
+
   test("a removed node's identity is revoked: its connection is dropped, and it cannot connect again, even after a server restart", async () => {
     const minted = await signer().mint('web-backend-98');
     const node = await asNode(minted.creds, { reconnect: true, maxReconnectAttempts: 3, reconnectTimeWait: 100 });

@@ -21,6 +21,13 @@ export const RuntimeEnv = {
 
 const OPENSSL_TRUST = new Set(['SSL_CERT_FILE', 'SSL_CERT_DIR']);
 const isRuntimeVar = (name: string) => name.startsWith('NODE_') || name.startsWith('OPENSSL_') || OPENSSL_TRUST.has(name);
+/**
+ * The dynamic loader's variables: an application image's are for the image's own libc, which a
+ * docker agent does not use (it runs through its own loader, ADR 15), and LD_PRELOAD or LD_AUDIT
+ * would load the image's code into the agent. Moved only out of an image's environment: the
+ * process driver's agent runs on the host's loader, which may need the host's LD_LIBRARY_PATH.
+ */
+const isLoaderVar = (name: string) => name.startsWith('LD_') || name === 'GLIBC_TUNABLES';
 
 /** The VIM's side: the agent's environment, with Node.js's variables moved out of its way. */
 export function parkRuntimeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -28,6 +35,24 @@ export function parkRuntimeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   for (const [k, v] of Object.entries(env)) {
     if (k.startsWith(RuntimeEnv.prefix)) continue;
     out[isRuntimeVar(k) ? `${RuntimeEnv.prefix}${k}` : k] = v;
+  }
+  return out;
+}
+
+/**
+ * The docker driver's side: what a container's environment adds to its application image's own
+ * `ENV` (`NAME=value` entries), which Docker gives every process of the container, the agent
+ * first. Each runtime or loader variable of the image is blanked for the agent (an empty value is
+ * no value to Node.js, OpenSSL and the loader) and moved under the prefix for the application.
+ */
+export function parkImageEnv(imageEnv: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of imageEnv ?? []) {
+    const eq = entry.indexOf('=');
+    const name = eq < 0 ? entry : entry.slice(0, eq);
+    if (!isRuntimeVar(name) && !isLoaderVar(name)) continue;
+    out[name] = '';
+    out[`${RuntimeEnv.prefix}${name}`] = eq < 0 ? '' : entry.slice(eq + 1);
   }
   return out;
 }
@@ -40,7 +65,7 @@ export function restoreRuntimeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   }
   for (const [k, v] of Object.entries(env)) {
     const name = k.slice(RuntimeEnv.prefix.length);
-    if (k.startsWith(RuntimeEnv.prefix) && isRuntimeVar(name)) out[name] = v;
+    if (k.startsWith(RuntimeEnv.prefix) && (isRuntimeVar(name) || isLoaderVar(name))) out[name] = v;
   }
   return out;
 }

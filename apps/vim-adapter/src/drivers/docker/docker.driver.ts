@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { KeyedLock, natsUrl, rpcError } from '@vnf-lcm/bus';
-import { TOKEN_RE } from '@vnf-lcm/contracts';
+import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
 import { agentAnswers, HelloWaiter } from '../hello.js';
 import type { Driver, DriverDeps, HostDownListener, HostInfo, HostSpec, LogsOptions, LogsReply, StopOptions } from '../driver.js';
 import { linesOf, textLogs } from '../log-text.js';
@@ -107,10 +107,10 @@ export class DockerDriver implements Driver {
       this.guard(async () => {
         const existing = await this.get(spec.node);
         if (existing) return existing;
-        const [containers, agent] = await Promise.all([this.docker.list(this.filters()), this.agentRoot()]);
+        const image = spec.image ?? this.o.image;
+        const [containers, agent, imageEnv] = await Promise.all([this.docker.list(this.filters()), this.agentRoot(), this.imageEnv(image)]);
         const taken = containers.map((c) => c.Labels?.[Labels.address]).filter((a): a is string => !!a);
         const address = allocate(this.o.range, taken, this.zone);
-        const image = spec.image ?? this.o.image;
         const createdAt = new Date().toISOString();
         const labels: Record<string, string> = {
           [Labels.vnf]: spec.vnf,
@@ -125,10 +125,10 @@ export class DockerDriver implements Driver {
         const name = this.nameOf(spec.node);
         let id: string;
         try {
-          id = await this.docker.create(name, this.containerSpec(spec, address, labels, agent, image));
+          id = await this.docker.create(name, this.containerSpec(spec, address, labels, agent, image, imageEnv));
         } catch (err) {
           if (err instanceof DockerConflict) throw rpcError('conflict', `container ${name} exists but is not a host of zone ${this.zone}`, { container: name });
-          if (err instanceof DockerNotFound) throw rpcError('unavailable', `image ${image} is not on the docker host`, { image, zone: this.zone });
+          if (err instanceof DockerNotFound) throw noImage(image, this.zone);
           throw err;
         }
         this.fresh.add(id);
@@ -441,12 +441,34 @@ export class DockerDriver implements Driver {
     if (this.heard.size > MAX_REMEMBERED) this.heard.delete(this.heard.values().next().value!);
   }
 
-  private containerSpec(spec: HostSpec, address: string, labels: Record<string, string>, agent: AgentRoot, image: string): Record<string, unknown> {
+  /**
+   * The application image's own `ENV`, which Docker gives the agent too: a GET (no work for the
+   * engine beyond reading the image's config), made beside the create's other reads.
+   */
+  private async imageEnv(image: string): Promise<string[] | undefined> {
+    try {
+      return (await this.docker.inspectImage(image)).Config.Env ?? undefined;
+    } catch (err) {
+      if (err instanceof DockerNotFound) throw noImage(image, this.zone);
+      throw err;
+    }
+  }
+
+  private containerSpec(
+    spec: HostSpec,
+    address: string,
+    labels: Record<string, string>,
+    agent: AgentRoot,
+    image: string,
+    imageEnv: string[] | undefined,
+  ): Record<string, unknown> {
     const { node } = spec;
     // the cluster's own limits win over the zone's
     const nanoCpus = spec.cpus ? Math.round(spec.cpus * 1e9) : this.o.nanoCpus;
     const memory = spec.memoryMiB ? spec.memoryMiB * 1024 * 1024 : this.o.memory;
     const env: Record<string, string> = {
+      // the image's NODE_OPTIONS, OPENSSL_CONF, LD_PRELOAD... are its application's, not the agent's (ADR 30)
+      ...Agent.parkImageEnv(imageEnv),
       NATS_URL: this.o.natsUrl ?? natsUrl(),
       VNF_NODE: node,
       VNF_ADDRESS: address,
@@ -650,3 +672,5 @@ function unixOf(ts: string): string {
   const [whole, frac] = ts.slice(0, -1).split('.');
   return `${Math.floor(Date.parse(`${whole}Z`) / 1000)}.${frac}`;
 }
+
+const noImage = (image: string, zone: string) => rpcError('unavailable', `image ${image} is not on the docker host`, { image, zone });

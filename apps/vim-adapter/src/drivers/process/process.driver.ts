@@ -13,6 +13,7 @@ import { allocate, newHost } from '../address.js';
 import { withRootLock } from './root-lock.js';
 import type { ProcessZone } from './options.js';
 import { agentsOf, pidAlive, processStart, terminate, waitExit } from './pids.js';
+import { agentCommand } from './loader.js';
 import { SparePool } from './spare.js';
 
 const HOST_FILE = 'host.json';
@@ -54,6 +55,11 @@ export class ProcessDriver implements Driver {
   ) {
     this.zone = o.zone;
     this.spares = new SparePool(o, agentEnv, deps.log);
+    if (o.runAs && !o.agentLoader)
+      deps.log.warn(
+        { zone: o.zone, root: o.root },
+        "agents start readable by their applications: the zone's root is not root's alone, or Node.js names no loader",
+      );
   }
 
   async create(spec: HostSpec): Promise<HostInfo> {
@@ -171,7 +177,8 @@ export class ProcessDriver implements Driver {
     if (runAs) Object.assign(env, { USER: runAs.user, LOGNAME: runAs.user });
     const out = openSync(join(dir, AGENT_LOG), 'a');
     try {
-      const child = spawn(process.execPath, [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, marker(host.node)], {
+      const [program, args] = agentCommand(this.o.agentLoader, [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, marker(host.node)]);
+      const child = spawn(program, args, {
         cwd: dir,
         env,
         detached: true,

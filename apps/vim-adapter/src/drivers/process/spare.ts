@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '@vnf-lcm/bus';
 import { Agent } from '@vnf-lcm/contracts';
+import { agentCommand } from './loader.js';
 import type { ProcessZone } from './options.js';
 import { pidAlive, terminate } from './pids.js';
 
@@ -43,7 +44,8 @@ export class SparePool {
     private readonly baseEnv: () => NodeJS.ProcessEnv,
     private readonly log: Logger,
   ) {
-    this.room = this.args().reduce((n, a) => n + Buffer.byteLength(a) + 1, Buffer.byteLength(process.execPath) + 1);
+    const [program, args] = this.command();
+    this.room = args.reduce((n, a) => n + Buffer.byteLength(a) + 1, Buffer.byteLength(program) + 1);
   }
 
   get enabled(): boolean {
@@ -73,7 +75,9 @@ export class SparePool {
     if (!h) return undefined;
     h.child.off('exit', h.onExit);
     const alive = h.child.exitCode === null && h.child.signalCode === null && pidAlive(h.pid, Agent.Spare.flag);
-    const fits = Buffer.byteLength(Agent.agentTitle(process.execPath, this.o.agentMain, node, Agent.RuntimeEnv.nodeFlags)) < this.room;
+    // the title it takes names its program: Node.js, or the loader it was started through
+    const program = this.o.agentLoader ?? process.execPath;
+    const fits = Buffer.byteLength(Agent.agentTitle(program, this.o.agentMain, node, Agent.RuntimeEnv.nodeFlags)) < this.room;
     if (alive && fits && codeMtime(this.o.agentMain) === h.codeMtime) {
       this.log.debug({ zone: this.o.zone, node, pid: h.pid, ready: h.ready }, 'spare agent taken');
       return h.child;
@@ -106,8 +110,8 @@ export class SparePool {
     }
   }
 
-  private args(): string[] {
-    return [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, Agent.Spare.flag, Agent.Spare.room];
+  private command(): [string, string[]] {
+    return agentCommand(this.o.agentLoader, [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, Agent.Spare.flag, Agent.Spare.room]);
   }
 
   private spawn(): Held {
@@ -122,7 +126,8 @@ export class SparePool {
     let child: ChildProcess;
     try {
       // detached as a host's agent is: it becomes one, and outlives the adapter then
-      child = spawn(process.execPath, this.args(), {
+      const [program, args] = this.command();
+      child = spawn(program, args, {
         cwd: this.o.root,
         env,
         detached: true,
