@@ -40,6 +40,8 @@ function reader() {
   );
   let out = '';
   p.stdout.on('data', (d) => (out += d));
+  // what is written after the reader stopped meets a closed pipe
+  p.stdin.on('error', () => undefined);
   const result = once(p, 'exit').then(([code]) => ({ code, read: out ? (JSON.parse(out) as string) : undefined }));
   return { p, result };
 }
@@ -78,4 +80,14 @@ test('an empty input gives nothing', async () => {
   const r = reader();
   r.p.stdin.end();
   expect(await within(r)).toBe('');
+});
+
+test('an input that is no credentials file is read up to 64 KB, not waited on to its end', async () => {
+  const r = reader();
+  r.p.stdin.write('x'.repeat(80 * 1024));
+  const read = await within(r);
+  r.p.stdin.destroy();
+  expect(read).toBeDefined();
+  expect(read!.length).toBeGreaterThanOrEqual(64 * 1024);
+  expect(read!.length).toBeLessThan(68 * 1024);
 });

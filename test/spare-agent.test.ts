@@ -183,6 +183,21 @@ test("a killed spare is replaced, not reported as a host's death, and the next h
   expect(await waitDead(fresh.pid)).toBe(true);
 }, 60_000);
 
+test('a spare takes the longest node id whole: its title, written over its command line, names all of it', async () => {
+  const [spare] = await until('a spare', () => {
+    const s = spares();
+    return s.length > 0 && s;
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  // 63 characters, the most a node id may have; with a root adapter the agent runs through the
+  // zone's loader (ADR 32), whose path is longer than Node.js's
+  const node = `web-backend-${'x'.repeat(51)}`;
+  const h = await sys.req<Vim.HostInfo>(Vim.subject(Vim.Verb.hostActivate, 'local'), { vnf: 'web', cluster: 'backend', node }, 20_000);
+  expect(h).toMatchObject({ node, warm: true, pid: spare.pid, state: 'running' });
+  expect(argsOf(procOf(h.pid!)!)).toContain(`--node=${node}`);
+  expect(await sys.req(Vim.subject(Vim.Verb.hostRemove, 'local'), { node }, 20_000)).toMatchObject({ node, removed: true });
+}, 60_000);
+
 test('the spare ends with the adapter: it exits on its own when the adapter dies, and is stopped when the adapter stops', async () => {
   const [before] = await until('a spare', () => {
     const s = spares();

@@ -57,7 +57,8 @@ export interface ContainerInspect {
 
 export interface ImageInspect {
   Id: string;
-  Config: { Labels: Record<string, string> | null; Env?: string[]; User?: string };
+  /** null in some imported images */
+  Config: { Labels: Record<string, string> | null; Env?: string[]; User?: string } | null;
 }
 
 /** One event of GET /events (the fields read: a container's labels are its Actor's attributes). */

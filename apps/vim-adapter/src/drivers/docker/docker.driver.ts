@@ -447,7 +447,7 @@ export class DockerDriver implements Driver {
    */
   private async imageEnv(image: string): Promise<string[] | undefined> {
     try {
-      return (await this.docker.inspectImage(image)).Config.Env ?? undefined;
+      return (await this.docker.inspectImage(image)).Config?.Env ?? undefined;
     } catch (err) {
       if (err instanceof DockerNotFound) throw noImage(image, this.zone);
       throw err;
@@ -538,7 +538,7 @@ export class DockerDriver implements Driver {
         throw rpcError('unavailable', `agent image ${this.o.agentImage} is not on the docker host (npm run images)`, { image: this.o.agentImage });
       throw err;
     }
-    const labels = image.Config.Labels ?? {};
+    const labels = image.Config?.Labels ?? {};
     let command: unknown;
     try {
       command = JSON.parse(labels[AGENT_COMMAND_LABEL] ?? 'null');

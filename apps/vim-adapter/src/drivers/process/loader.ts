@@ -1,8 +1,8 @@
-import { chmodSync, closeSync, copyFileSync, lstatSync, openSync, readSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, constants, copyFileSync, lstatSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { RunAs } from './run-as.js';
 
-/** the file, in the zone's root folder (root's, 0755), the zone's agents are started through */
+/** the file, in the zone's root folder, the zone's agents are started through */
 export const LOADER_FILE = '.agent-loader';
 const PT_INTERP = 3;
 
@@ -11,31 +11,70 @@ const PT_INTERP = 3;
  * adapter starts the zone's agents: `<loader> <node> <agent> --node=<id>`. The kernel makes a
  * process whose program it cannot read non-dumpable, so the application, which runs as the same
  * unprivileged user as its agent, can neither ptrace it nor read its memory (the node's seed) or
- * its environment through /proc, whatever Yama's setting. As the docker driver's agents are
- * started (scripts/images.mjs). Each exec makes the process dumpable again: the application,
- * the image's or the host's program, is not concerned.
- *
- * undefined, and agents started as before, when the adapter is not root (its children are its
- * own user's anyway), when Node.js names no loader (a static build), or when the zone's root
- * folder is not root's alone (the copy must not be replaceable).
+ * its environment through /proc, whatever Yama's setting (ADR 32). The docker driver's agents
+ * start so too (scripts/images.mjs). Each exec makes a process dumpable again: the application,
+ * a readable program, is not concerned.
  */
-export function agentLoader(root: string, runAs: RunAs | undefined, node = process.execPath): string | undefined {
-  if (!runAs) return undefined;
-  const interp = interpreterOf(node);
-  if (!interp) return undefined;
-  const st = lstatSync(root);
-  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) return undefined;
-  const file = join(root, LOADER_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  copyFileSync(interp, tmp);
-  chmodSync(tmp, 0o511);
-  renameSync(tmp, file);
-  return file;
+export class AgentLoader {
+  /** the copy, and what the loader it copies was when copied (an upgraded libc comes with its own) */
+  private made?: { file: string; source: string; stamp: string };
+
+  private constructor(
+    private readonly root: string,
+    private readonly interp: string,
+  ) {}
+
+  /**
+   * undefined, and agents started as before, when the adapter is not root (its children are its
+   * own user's anyway), when Node.js names no loader (a static build), or when the copy could be
+   * replaced by someone else: the zone's root must be root's and writable by no one else, each
+   * folder above it root's and writable by no one else unless sticky (as /tmp is).
+   */
+  static for(root: string, runAs: RunAs | undefined, node = process.execPath): AgentLoader | undefined {
+    if (!runAs || process.getuid?.() !== 0) return undefined;
+    const interp = interpreterOf(node);
+    if (!interp || !onlyRootWrites(root)) return undefined;
+    return new AgentLoader(root, interp);
+  }
+
+  /** The copy's path, made again first if the loader it copies changed since (a glibc upgrade). */
+  path(): string {
+    const source = realpathSync(this.interp);
+    const st = statSync(source);
+    const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    if (this.made?.source === source && this.made.stamp === stamp) return this.made.file;
+    const file = join(this.root, LOADER_FILE);
+    const tmp = `${file}.${process.pid}.tmp`;
+    rmSync(tmp, { force: true });
+    // a new file (a name taken meanwhile fails), made execute-only before it gets its name
+    copyFileSync(source, tmp, constants.COPYFILE_EXCL);
+    chmodSync(tmp, 0o511);
+    renameSync(tmp, file);
+    this.made = { file, source, stamp };
+    return file;
+  }
 }
 
-/** The program and arguments that start an agent of the zone with `args` (its Node.js flags, entry and own arguments). */
-export function agentCommand(agentLoader: string | undefined, args: string[]): [string, string[]] {
-  return agentLoader ? [agentLoader, [process.execPath, ...args]] : [process.execPath, args];
+/** The program and arguments that start an agent with `args` (its Node.js flags, entry and own arguments). */
+export function agentCommand(loader: string | undefined, args: string[]): [string, string[]] {
+  return loader ? [loader, [process.execPath, ...args]] : [process.execPath, args];
+}
+
+/** root's, no symbolic link, and nobody else may write to it; the folders above may be sticky */
+function onlyRootWrites(root: string): boolean {
+  try {
+    const st = lstatSync(root);
+    if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+    for (let dir = dirname(root), last = root; dir !== last; last = dir, dir = dirname(dir)) {
+      const up = lstatSync(dir);
+      if (!up.isDirectory() || up.uid !== 0) return false;
+      // in a sticky folder nobody else can move or replace root's entries
+      if ((up.mode & 0o022) !== 0 && (up.mode & 0o1000) === 0) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** PT_INTERP of an ELF64 executable: the loader the kernel would run it with; undefined if none */

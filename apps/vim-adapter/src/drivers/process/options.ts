@@ -3,7 +3,6 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type ZoneConfig } from '../../config.js';
 import { parseCidr, type Cidr } from '../address.js';
-import { agentLoader } from './loader.js';
 import { DEFAULT_USER, resolveRunAs, unreachable, type RunAs } from './run-as.js';
 
 export interface ProcessZone {
@@ -18,8 +17,6 @@ export interface ProcessZone {
   exitGraceMs: number;
   /** when the adapter is root: the unprivileged user agents and applications run as */
   runAs?: RunAs;
-  /** with runAs: the execute-only loader agents are started through, so that they are not dumpable (loader.ts) */
-  agentLoader?: string;
   /** how many spare agents are kept ready for the next host starts (ADR 27): VIM_SPARE_AGENT, default 1, 0 none */
   spareAgents: number;
 }
@@ -62,5 +59,5 @@ export function checkProcessZone(z: ZoneConfig, env: NodeJS.ProcessEnv = process
     throw new ConfigError(
       `VIM_SPARE_AGENT must be a whole number of spare agents per zone from 0 to ${MAX_SPARES}, got ${JSON.stringify(env.VIM_SPARE_AGENT)}`,
     );
-  return { zone: z.name, range, root, agentMain, helloTimeoutMs: 15_000, exitGraceMs: 10_000, runAs, agentLoader: agentLoader(root, runAs), spareAgents };
+  return { zone: z.name, range, root, agentMain, helloTimeoutMs: 15_000, exitGraceMs: 10_000, runAs, spareAgents };
 }

@@ -13,7 +13,7 @@ import { allocate, newHost } from '../address.js';
 import { withRootLock } from './root-lock.js';
 import type { ProcessZone } from './options.js';
 import { agentsOf, pidAlive, processStart, terminate, waitExit } from './pids.js';
-import { agentCommand } from './loader.js';
+import { AgentLoader, agentCommand } from './loader.js';
 import { SparePool } from './spare.js';
 
 const HOST_FILE = 'host.json';
@@ -48,18 +48,21 @@ export class ProcessDriver implements Driver {
   private onDown?: HostDownListener;
   /** the zone's spare agent (ADR 27): filled after the first start, taken by the next */
   private readonly spares: SparePool;
+  /** with a root adapter: what agents are started through, so that they are not dumpable (ADR 32) */
+  private readonly loader?: AgentLoader;
 
   constructor(
     private readonly o: ProcessZone,
     private readonly deps: DriverDeps,
   ) {
     this.zone = o.zone;
-    this.spares = new SparePool(o, agentEnv, deps.log);
-    if (o.runAs && !o.agentLoader)
+    this.loader = AgentLoader.for(o.root, o.runAs);
+    if (o.runAs && !this.loader)
       deps.log.warn(
         { zone: o.zone, root: o.root },
-        "agents start readable by their applications: the zone's root is not root's alone, or Node.js names no loader",
+        "agents start readable by their applications: the zone's root, or a folder above it, is not root's alone, or Node.js names no loader",
       );
+    this.spares = new SparePool(o, agentEnv, deps.log, this.loader);
   }
 
   async create(spec: HostSpec): Promise<HostInfo> {
@@ -177,7 +180,7 @@ export class ProcessDriver implements Driver {
     if (runAs) Object.assign(env, { USER: runAs.user, LOGNAME: runAs.user });
     const out = openSync(join(dir, AGENT_LOG), 'a');
     try {
-      const [program, args] = agentCommand(this.o.agentLoader, [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, marker(host.node)]);
+      const [program, args] = agentCommand(this.loader?.path(), [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, marker(host.node)]);
       const child = spawn(program, args, {
         cwd: dir,
         env,

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, statSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Logger } from '@vnf-lcm/bus';
 import { Agent } from '@vnf-lcm/contracts';
-import { agentCommand } from './loader.js';
+import { type AgentLoader, agentCommand, LOADER_FILE } from './loader.js';
 import type { ProcessZone } from './options.js';
 import { pidAlive, terminate } from './pids.js';
 
@@ -37,15 +37,20 @@ export class SparePool {
   private closed = false;
   /** how many bytes its command line has room for (the title it takes once assigned) */
   private readonly room: number;
+  /** the program its title names: Node.js, or the loader it was started through (its /proc/self/exe) */
+  private readonly program: string;
 
   constructor(
     private readonly o: ProcessZone,
     /** the environment a host's agent gets, before anything of a host is added */
     private readonly baseEnv: () => NodeJS.ProcessEnv,
     private readonly log: Logger,
+    private readonly loader?: AgentLoader,
   ) {
-    const [program, args] = this.command();
-    this.room = args.reduce((n, a) => n + Buffer.byteLength(a) + 1, Buffer.byteLength(program) + 1);
+    this.program = loader ? join(realpathSync(o.root), LOADER_FILE) : process.execPath;
+    // Node.js writes its title over its own command line, from its own path on: not over a
+    // loader's path in front of it
+    this.room = this.nodeArgs().reduce((n, a) => n + Buffer.byteLength(a) + 1, Buffer.byteLength(process.execPath) + 1);
   }
 
   get enabled(): boolean {
@@ -75,9 +80,7 @@ export class SparePool {
     if (!h) return undefined;
     h.child.off('exit', h.onExit);
     const alive = h.child.exitCode === null && h.child.signalCode === null && pidAlive(h.pid, Agent.Spare.flag);
-    // the title it takes names its program: Node.js, or the loader it was started through
-    const program = this.o.agentLoader ?? process.execPath;
-    const fits = Buffer.byteLength(Agent.agentTitle(program, this.o.agentMain, node, Agent.RuntimeEnv.nodeFlags)) < this.room;
+    const fits = Buffer.byteLength(Agent.agentTitle(this.program, this.o.agentMain, node, Agent.RuntimeEnv.nodeFlags)) < this.room;
     if (alive && fits && codeMtime(this.o.agentMain) === h.codeMtime) {
       this.log.debug({ zone: this.o.zone, node, pid: h.pid, ready: h.ready }, 'spare agent taken');
       return h.child;
@@ -110,8 +113,14 @@ export class SparePool {
     }
   }
 
+  /** Node.js's arguments: the room for a title, widened by what the loader's path adds to it */
+  private nodeArgs(): string[] {
+    const wider = Math.max(0, Buffer.byteLength(this.program) - Buffer.byteLength(process.execPath));
+    return [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, Agent.Spare.flag, Agent.Spare.room + ' '.repeat(wider)];
+  }
+
   private command(): [string, string[]] {
-    return agentCommand(this.o.agentLoader, [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, Agent.Spare.flag, Agent.Spare.room]);
+    return agentCommand(this.loader?.path(), this.nodeArgs());
   }
 
   private spawn(): Held {
