@@ -10,7 +10,9 @@ export const Spare = {
   /**
    * A spare's last argument: blanks that make room in its command line for the title it takes
    * once assigned (`<node binary> <agent> --node=<id>`, as a cold agent's reads), which Node.js
-   * can write only over the memory of its own arguments. One per character a node id may have.
+   * can write only over the memory of its own arguments. One per character a node id may have;
+   * started through a loader (ADR 32) the title names the loader, and the driver adds a blank
+   * per byte its path is longer than Node.js's.
    */
   room: ' '.repeat(64),
   /** the file descriptor on which a spare writes one line once it is ready, then closes */

@@ -71,4 +71,8 @@ test("a root adapter's loader is an execute-only copy, root's, made again when t
   writeFileSync(ld, 'loader two, longer');
   loader!.path();
   expect(readFileSync(file, 'utf8')).toBe('loader two, longer');
+  // a copy removed (or replaced) behind the adapter's back is made again, not trusted
+  rmSync(file);
+  expect(loader!.path()).toBe(file);
+  expect(statSync(file).mode & 0o7777).toBe(0o511);
 });

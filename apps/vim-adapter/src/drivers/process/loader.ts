@@ -16,8 +16,8 @@ const PT_INTERP = 3;
  * a readable program, is not concerned.
  */
 export class AgentLoader {
-  /** the copy, and what the loader it copies was when copied (an upgraded libc comes with its own) */
-  private made?: { file: string; source: string; stamp: string };
+  /** the copy (its inode), and what the loader it copies was when copied (an upgraded libc comes with its own) */
+  private made?: { file: string; ino: number; source: string; stamp: string };
 
   private constructor(
     private readonly root: string,
@@ -37,22 +37,36 @@ export class AgentLoader {
     return new AgentLoader(root, interp);
   }
 
-  /** The copy's path, made again first if the loader it copies changed since (a glibc upgrade). */
+  /**
+   * The copy's path, made again first if the loader it copies changed since (a glibc upgrade) or
+   * the copy is not the one made (removed, or replaced by another adapter of the zone).
+   * Throws LoaderError: a host cannot start without it (falling back would start it dumpable).
+   */
   path(): string {
-    const source = realpathSync(this.interp);
-    const st = statSync(source);
-    const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-    if (this.made?.source === source && this.made.stamp === stamp) return this.made.file;
     const file = join(this.root, LOADER_FILE);
-    const tmp = `${file}.${process.pid}.tmp`;
-    rmSync(tmp, { force: true });
-    // a new file (a name taken meanwhile fails), made execute-only before it gets its name
-    copyFileSync(source, tmp, constants.COPYFILE_EXCL);
-    chmodSync(tmp, 0o511);
-    renameSync(tmp, file);
-    this.made = { file, source, stamp };
-    return file;
+    try {
+      const source = realpathSync(this.interp);
+      const st = statSync(source);
+      const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+      const m = this.made;
+      if (m?.source === source && m.stamp === stamp && statSync(file, { throwIfNoEntry: false })?.ino === m.ino) return file;
+      const tmp = `${file}.${process.pid}.tmp`;
+      rmSync(tmp, { force: true });
+      // a new file (a name taken meanwhile fails), made execute-only before it gets its name
+      copyFileSync(source, tmp, constants.COPYFILE_EXCL);
+      chmodSync(tmp, 0o511);
+      renameSync(tmp, file);
+      this.made = { file, ino: statSync(file).ino, source, stamp };
+      return file;
+    } catch (err) {
+      throw new LoaderError(`cannot copy the loader ${this.interp} to ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
   }
+}
+
+/** The zone's loader copy could not be made: no agent of the zone can start. */
+export class LoaderError extends Error {
+  override name = 'LoaderError';
 }
 
 /** The program and arguments that start an agent with `args` (its Node.js flags, entry and own arguments). */

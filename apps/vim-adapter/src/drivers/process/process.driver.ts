@@ -13,7 +13,7 @@ import { allocate, newHost } from '../address.js';
 import { withRootLock } from './root-lock.js';
 import type { ProcessZone } from './options.js';
 import { agentsOf, pidAlive, processStart, terminate, waitExit } from './pids.js';
-import { AgentLoader, agentCommand } from './loader.js';
+import { AgentLoader, agentCommand, LoaderError } from './loader.js';
 import { SparePool } from './spare.js';
 
 const HOST_FILE = 'host.json';
@@ -180,7 +180,7 @@ export class ProcessDriver implements Driver {
     if (runAs) Object.assign(env, { USER: runAs.user, LOGNAME: runAs.user });
     const out = openSync(join(dir, AGENT_LOG), 'a');
     try {
-      const [program, args] = agentCommand(this.loader?.path(), [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, marker(host.node)]);
+      const [program, args] = agentCommand(this.loaderPath(), [...Agent.RuntimeEnv.nodeFlags, this.o.agentMain, marker(host.node)]);
       const child = spawn(program, args, {
         cwd: dir,
         env,
@@ -192,6 +192,16 @@ export class ProcessDriver implements Driver {
       return child;
     } finally {
       closeSync(out);
+    }
+  }
+
+  /** the zone's loader copy, if it has one; a copy that cannot be made is the start's failure, said as such */
+  private loaderPath(): string | undefined {
+    try {
+      return this.loader?.path();
+    } catch (err) {
+      if (err instanceof LoaderError) throw rpcError('unavailable', `zone ${this.zone}: ${err.message}`, { zone: this.zone });
+      throw err;
     }
   }
 
