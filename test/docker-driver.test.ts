@@ -111,6 +111,19 @@ const remove = (node: string, zone = 'dock') => req<Vim.HostRemoveReply>(Vim.sub
 const list = () => Vim.listAllHosts(<T>(s: string, b: object) => req<T>(s, b) as Promise<T>);
 const nameOf = (node: string) => `vnf-${SCOPE}-${node}`;
 
+/** the examples' backend (in the examples image) created and started by the node's agent, as the VNFM asks */
+async function startBackend(node: string, port: number): Promise<void> {
+  const app: Agent.AppCreate = {
+    vnf: 'dkt',
+    cluster: 'web',
+    app: { version: 'v1', command: 'node', args: ['backend.mjs'], cwd: '/srv/examples/apps', port },
+    members: [],
+    endpoints: {},
+  };
+  expect((await req<Agent.Status>(Agent.subject(Agent.Verb.appCreate, node), app)).error).toBeUndefined();
+  expect(await req<Agent.Status>(Agent.subject(Agent.Verb.appStart, node), {})).toMatchObject({ app: { state: 'running' } });
+}
+
 async function container(node: string): Promise<ContainerInspect | undefined> {
   try {
     return await docker.inspect(nameOf(node));
@@ -229,17 +242,7 @@ test(
   'the example backend, started by the agent, answers HTTP on the host address',
   async () => {
     const node = 'dkt-a';
-    const app: Agent.AppCreate = {
-      vnf: 'dkt',
-      cluster: 'web',
-      app: { version: 'v1', command: 'node', args: ['backend.mjs'], cwd: '/srv/examples/apps', port: 18080 },
-      members: [],
-      endpoints: {},
-    };
-    const created = await req<Agent.Status>(Agent.subject(Agent.Verb.appCreate, node), app);
-    expect(created.error).toBeUndefined();
-    const started = await req<Agent.Status>(Agent.subject(Agent.Verb.appStart, node), {});
-    expect(started).toMatchObject({ app: { state: 'running' } });
+    await startBackend(node, 18080);
     const r = await fetch('http://127.47.0.1:18080/', { signal: AbortSignal.timeout(5_000) });
     expect(r.status).toBe(200);
     expect(await r.json()).toMatchObject({ node, cluster: 'web', version: 'v1', address: '127.47.0.1' });
@@ -480,15 +483,7 @@ test(
     const agentLog = await docker.logs(h.ref!, 100);
     expect(agentLog).toContain('"codeCache":"used"');
     expect(agentLog).not.toMatch(/hooked|preloaded|none\.cnf/);
-    const app: Agent.AppCreate = {
-      vnf: 'dkt',
-      cluster: 'web',
-      app: { version: 'v1', command: 'node', args: ['backend.mjs'], cwd: '/srv/examples/apps', port: 18081 },
-      members: [],
-      endpoints: {},
-    };
-    expect((await req<Agent.Status>(Agent.subject(Agent.Verb.appCreate, 'dkt-h'), app)).error).toBeUndefined();
-    expect(await req<Agent.Status>(Agent.subject(Agent.Verb.appStart, 'dkt-h'), {})).toMatchObject({ app: { state: 'running' } });
+    await startBackend('dkt-h', 18081);
     // the application: all three, as its image sets them
     const appLog = untar(await docker.getArchive(h.ref!, '/vnf-lcm/host/app/app.log'))
       .get('app.log')!
