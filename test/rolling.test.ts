@@ -1,4 +1,4 @@
-import { Agent, Lifecycle, Query, type Descriptor, type Records } from '@vnf-lcm/contracts';
+import { Agent, Lifecycle, Query, StepRef, Trace, type Descriptor, type Records } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { Load, type Sample } from './support/load.js';
 import { count, diagram, fits } from './support/seqcheck.js';
@@ -59,6 +59,40 @@ test('upgrading the backend from v1 to v2 under load: no failed request, answers
   expect(fits(diagram('upgrade'), wsd)).toMatchObject({ ok: true });
   expect(count(wsd, 'AO->+VIM:activate new virtual host')).toBe(3);
   expect(count(wsd, 'AO->+VIM:remove old virtual host')).toBe(3);
+  upgradeOp = op.id;
+});
+
+let upgradeOp: string;
+
+test("an old node's host is removed while the next new node joins, and read where the diagram has it (ADR 33)", async () => {
+  const raw = await sys.traceEntries(upgradeOp);
+  const step = (key: string) => StepRef.of(upgradeOp, key);
+  const at = (key: string, label: string, act: '+' | '-') => raw.findIndex((e) => e.step === step(key) && e.label === label && e.act === act);
+  // each old host's removal is placed where it starts, before its own arrows
+  for (const i of [1, 2, 3]) {
+    const placed = raw.findIndex((e) => e.place === step(`${i}/old/host`));
+    expect(placed).toBeGreaterThanOrEqual(0);
+    expect(placed).toBeLessThan(at(`${i}/old/host`, 'remove old virtual host', '+'));
+  }
+  // by time, the next new node's application is asked for before the old host's removal has
+  // answered; for at least one of the two (a removal that answers within a few milliseconds may win)
+  const overlapped = [1, 2].filter((i) => at(`${i + 1}/new/app`, 'activate application', '+') < at(`${i}/old/host`, 'notify', '-'));
+  expect(overlapped.length).toBeGreaterThan(0);
+  // in reading order the removal's six arrows come together, after its node's application is destroyed
+  const read = Trace.inReadingOrder(raw);
+  for (const i of [1, 2, 3]) {
+    const first = read.findIndex((e) => e.step === step(`${i}/old/host`));
+    expect(read[first - 1]).toMatchObject({ from: 'AO', to: 'DevOps', step: step(`${i}/old/app/notify`) });
+    expect(read.slice(first, first + 7).map((e) => `${e.from}->${e.act}${e.to}: ${e.label}`)).toEqual([
+      'AO->+VIM: remove old virtual host',
+      'VIM->+VNF: stop virtual host',
+      'VNF->-VIM: ',
+      'VIM->+VNF: destroy virtual host',
+      'VNF->-VIM: ',
+      'VIM->-AO: notify',
+      'AO->DevOps: notify',
+    ]);
+  }
 });
 
 test('upgrading the frontend (a cluster of one, with no clients) fits upgrade.wsd too', async () => {

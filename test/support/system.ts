@@ -2,11 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { argsOf, envOf, findProcesses } from './procs.js';
 import { Installation } from '@vnf-lcm/auth';
 import { CORE_PROBES, waitForServices } from '@vnf-lcm/bus/ready';
-import { Access, Deploy, Events, isErrorReply, Query, Records, Vim } from '@vnf-lcm/contracts';
+import { Access, Deploy, Events, isErrorReply, Query, Records, Trace, Vim } from '@vnf-lcm/contracts';
 import { freePorts, startNatsCluster, startNatsServer, type NatsCluster, type NatsServer } from './nats-server.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -295,6 +296,15 @@ export class System {
 
   async trace(op: string): Promise<string> {
     return (await this.req<Query.OpTraceReply>(Query.Subject.opTrace, { op })).wsd;
+  }
+
+  /** an operation's trace entries as the stream holds them: in the order they were recorded */
+  async traceEntries(op: string): Promise<Trace.Entry[]> {
+    const c = await jetstream(this.nc).consumers.get(Trace.STREAM, { filter_subjects: Trace.subject(op) });
+    const raw: Trace.Entry[] = [];
+    for await (const m of await c.fetch({ max_messages: 1000, expires: 1_000 })) raw.push(m.json<Trace.Entry>());
+    await c.delete();
+    return raw;
   }
 
   async vnf(name: string): Promise<Records.VnfRecord> {

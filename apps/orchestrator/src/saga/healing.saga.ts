@@ -1,7 +1,7 @@
 import { Label, Vnfm } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
 import { addNode, HOSTS_AHEAD, NodesAhead } from './add-node.js';
-import { removeNode } from './remove-node.js';
+import { RemovalsBehind } from './remove-node.js';
 import type { Saga } from './saga.js';
 
 export type HealParams = {
@@ -22,8 +22,9 @@ export async function healing(s: Saga, book: VnfBook, p: HealParams): Promise<vo
   const add = { vnf: v.name, cluster: spec, clients, zone, hostLabel: Label.activateNewVirtualHost };
   const replacement = HOSTS_AHEAD > 1 ? new NodesAhead(s, book, ['new'], add).node(0) : undefined;
 
-  // remove old node from cluster
-  await removeNode(s, book, 'old', {
+  // remove old node from cluster; its host goes while the new node joins (ADR 33)
+  const behind = new RemovalsBehind(s, book);
+  await behind.remove('old', {
     vnf: v.name,
     cluster: p.cluster,
     pick: Vnfm.Pick.node,
@@ -35,4 +36,5 @@ export async function healing(s: Saga, book: VnfBook, p: HealParams): Promise<vo
 
   // add new node to cluster
   await addNode(s, book, 'new', add, replacement);
+  await behind.done();
 }

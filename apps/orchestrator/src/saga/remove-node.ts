@@ -39,6 +39,45 @@ type Left = Vnfm.ScaleInReply & { was?: Was };
  * (old) virtual host. Clients stop sending to the node before its application stops.
  */
 export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNode): Promise<string> {
+  const left = await leaveCluster(s, book, k, a);
+  await removeHost(s, k, a, left);
+  return left.node;
+}
+
+/**
+ * Nodes removed one after the other, each one's host removed while the next one leaves (ADR 33):
+ * once its application is destroyed, a node's host serves nothing and holds nothing the next
+ * steps need. At most one host is behind; done() waits for it, the operation's end too.
+ */
+export class RemovalsBehind {
+  private last: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly s: Saga,
+    private readonly book: VnfBook,
+  ) {}
+
+  /** removeNode(), but returns once the node's application is destroyed */
+  async remove(k: string, a: RemoveNode): Promise<string> {
+    await this.done();
+    const left = await leaveCluster(this.s, this.book, k, a);
+    this.last = this.s.behind(`${k}/host`, () => removeHost(this.s, k, a, left, `${k}/host`));
+    return left.node;
+  }
+
+  /** the last host removed; its failure is the operation's, naming its step */
+  done(): Promise<unknown> {
+    return this.s.join(this.last);
+  }
+}
+
+interface LeftNode {
+  node: string;
+  zone: string | undefined;
+}
+
+/** scale-in cluster, reconfigure each client, destroy application: all of a removal but its host */
+async function leaveCluster(s: Saga, book: VnfBook, k: string, a: RemoveNode): Promise<LeftNode> {
   const { vnf, cluster } = a;
 
   // the cluster determines the node that leaves, as `pick` says (the newest, one of an old version...)
@@ -69,10 +108,14 @@ export async function removeNode(s: Saga, book: VnfBook, k: string, a: RemoveNod
     s.vnfm(`${k}/app`, Label.destroyApplication, Vnfm.Subject.appDestroy, { vnf, cluster, node: left.node }, meta, STEP_TIMEOUT_MS.destroyApp);
   await (a.partial ? destroy().catch(notFound(undefined)) : destroy());
   await s.notify(Label.destroyApplication, meta);
+  return { node: left.node, zone };
+}
 
-  await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, hostRemove(zone, left.node), { node: left.node }, meta, STEP_TIMEOUT_MS.removeHost);
-  await s.notify(a.hostLabel, meta);
-  return left.node;
+/** remove (old) virtual host; `behind`: the step's key, when it runs beside the saga's line */
+async function removeHost(s: Saga, k: string, a: RemoveNode, left: LeftNode, behind?: string): Promise<void> {
+  const meta = { cluster: a.cluster, node: left.node };
+  await s.vim<Vim.HostRemoveReply>(`${k}/host`, a.hostLabel, hostRemove(left.zone, left.node), { node: left.node }, meta, STEP_TIMEOUT_MS.removeHost);
+  await s.notify(a.hostLabel, meta, undefined, behind);
 }
 
 const wasOf = (n: Records.NodeRecord | undefined): Was | undefined => (n ? { version: n.version, zone: n.zone } : undefined);

@@ -155,6 +155,27 @@ export class Saga {
     }
   }
 
+  /**
+   * Starts step `key` now and goes on without waiting for it: a node's host, removed while the
+   * saga goes on with the next node (ADR 33). Its arrows are read here, where it starts, as the
+   * diagram has them; join() takes its outcome, and the operation does not end before it settles.
+   */
+  behind<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    if (!this.replay) this.bus.place(this.record.id, StepRef.of(this.record.id, key));
+    return this.early(fn);
+  }
+
+  /** The outcome of a step run behind (or ahead): when it failed, the operation's error names it. */
+  async join<T>(started: Promise<T>): Promise<T> {
+    try {
+      return await started;
+    } catch (err) {
+      const at = err instanceof Object ? this.failedAt.get(err) : undefined;
+      if (at) this.lastKey = at;
+      throw err;
+    }
+  }
+
   /** Waits until no step started ahead runs any more (before the operation ends or rolls back). */
   async settle(): Promise<void> {
     while (this.ahead.size > 0) await Promise.allSettled([...this.ahead]);
@@ -184,10 +205,13 @@ export class Saga {
     }
   }
 
-  /** AO->DevOps: notify, an event on vnf.evt.<vnf>.<op>. */
-  async notify(step: string, meta: StepMeta = {}, details?: Record<string, unknown>): Promise<void> {
+  /**
+   * AO->DevOps: notify, an event on vnf.evt.<vnf>.<op>, after the step the saga is at; `after`
+   * names the step where that is not the saga's own line (a step run behind).
+   */
+  async notify(step: string, meta: StepMeta = {}, details?: Record<string, unknown>, after = this.lastKey): Promise<void> {
     // a step of its own, so that a resumed operation does not notify twice
-    const key = `${this.lastKey}/notify`;
+    const key = `${after}/notify`;
     await this.step(key, Label.notify, meta, () => this.publish(key, step, meta, details));
   }
 

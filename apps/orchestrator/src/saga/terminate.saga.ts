@@ -1,6 +1,6 @@
 import { Descriptor, Label, Vnfm, type Records } from '@vnf-lcm/contracts';
 import type { VnfBook } from '../records/vnf-book.js';
-import { removeNode } from './remove-node.js';
+import { RemovalsBehind } from './remove-node.js';
 import type { Saga } from './saga.js';
 
 export type TerminateParams = {
@@ -28,13 +28,16 @@ export function terminationPlan(v: Records.VnfRecord): TerminateParams {
  */
 export async function terminate(s: Saga, book: VnfBook, p: TerminateParams): Promise<void> {
   const vnf = s.record.vnf;
+  // each node's host goes while the next node leaves (ADR 33): its application is gone already
+  const behind = new RemovalsBehind(s, book);
   // loop over all clusters in reverse sequence of dependencies
   for (const { cluster, count } of p.clusters) {
     // loop over all cluster nodes
     for (let i = 1; i <= count; i++) {
       // remove node from cluster; its clients went before it (and, on rollback, come back after
       // it): scale-in's "loop over all clients" has none to go through
-      await removeNode(s, book, `${cluster}/${i}`, { vnf, cluster, pick: Vnfm.Pick.newest, clients: [], hostLabel: Label.removeVirtualHost, restore: {} });
+      await behind.remove(`${cluster}/${i}`, { vnf, cluster, pick: Vnfm.Pick.newest, clients: [], hostLabel: Label.removeVirtualHost, restore: {} });
     }
   }
+  await behind.done();
 }

@@ -26,7 +26,8 @@ export interface Entry {
   step?: StepRef;
   /**
    * Not an arrow: the saga took here the result of step `place`, which it had started ahead of
-   * its turn (add-node.ts). The step's arrows are read here, where the diagram has them.
+   * its turn (add-node.ts), or started here a step it then ran behind its line (remove-node.ts).
+   * The step's arrows are read here, where the diagram has them.
    */
   place?: StepRef;
   node?: string;
