@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { Agent, Deploy, Query, StepRef, Trace } from '@vnf-lcm/contracts';
+import { Agent, Deploy, Lifecycle, Query, StepRef, Trace, Vnfm } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { count, diagram, fits, SEQUENCES } from './support/seqcheck.js';
 import { httpGet, System } from './support/system.js';
@@ -70,7 +70,8 @@ describe('deploying the example VNF', () => {
       expect(parts.map((e) => e.label)).toEqual(['create virtual host', 'start virtual host']);
     }
     // activated ahead (ADR 25): a backend host was asked for before the first backend's
-    // application, and the AO placed each host where the saga took it
+    // application, and the AO placed each host where the saga took it; no application was
+    // activated ahead in a new cluster (ADR 34): it would have started with no member to join
     const firstApp = arrows.findIndex((e) => e.label === 'activate application' && e.act === '+');
     expect(arrows.slice(0, firstApp).filter((e) => e.label === 'activate virtual host' && e.act === '+').length).toBeGreaterThan(1);
     expect(raw.filter((e) => !Trace.isArrow(e)).map((e) => e.place)).toEqual(hostSteps);
@@ -152,4 +153,44 @@ describe('one operation per VNF', () => {
     expect(second.error.description).toContain(first.op);
     expect((await sys.waitOp(first.op)).state).toBe('COMPLETED');
   });
+});
+
+describe('applications activated ahead (ADR 34)', () => {
+  test("a scale-out starts each new node's application while the nodes before it start theirs and join; the trace still fits", async () => {
+    const lag = example('web', (d) => {
+      d.name = 'lag';
+      d.clusters = [d.clusters[0]];
+      d.clusters[0].nodes = 1;
+      d.clusters[0].max = 4;
+      d.clusters[0].app.env = { BACKEND_START_DELAY_MS: '1500' };
+    });
+    expect((await sys.deploy(lag)).state).toBe('COMPLETED');
+    const r = await sys.req<Lifecycle.Reply>(Lifecycle.Subject.scaleOut, { vnf: 'lag', cluster: 'backend', by: 3 });
+    const op = await sys.waitOp(r.op);
+    expect(op.state).toBe('COMPLETED');
+    const raw = await sys.traceEntries(op.id);
+    const at = (step: string, from: string, act: '+' | '-') => raw.findIndex((e) => e.step === StepRef.of(op.id, step) && e.from === from && e.act === act);
+    // the AO asked for the next nodes' applications before the first new node joined...
+    const firstJoin = at('1/join', 'AO', '+');
+    expect(firstJoin).toBeGreaterThan(0);
+    for (const i of [2, 3]) expect(at(`${i}/app`, 'AO', '+')).toBeGreaterThanOrEqual(0);
+    for (const i of [2, 3]) expect(at(`${i}/app`, 'AO', '+')).toBeLessThan(firstJoin);
+    // ...and the VNFM started them side by side: at some moment two or more applications of the
+    // cluster were starting at once (a VNFM that starts one at a time never shows that)
+    let open = 0;
+    let most = 0;
+    for (const e of raw) {
+      if (!e.step?.endsWith('/app/start')) continue;
+      if (e.from === 'VNFM' && e.act === '+') most = Math.max(most, ++open);
+      if (e.from === 'VNF' && e.act === '-') open--;
+    }
+    expect(most).toBeGreaterThanOrEqual(2);
+    // read in the diagram's order, each node is host, application, join, as scale-out.wsd draws it
+    expect(fits(diagram('scale-out'), await sys.trace(op.id))).toMatchObject({ ok: true });
+    const v = await sys.vnf('lag');
+    expect(v.nodes.backend).toHaveLength(4);
+    const { clusters } = await sys.req<Vnfm.ClusterListReply>(Vnfm.Subject.clusterGet, { vnf: 'lag', cluster: 'backend' });
+    expect(clusters[0].members.map((m) => m.node)).toEqual(v.nodes.backend.map((n) => n.node));
+    expect(clusters[0].nodes.map((n) => n.state)).toEqual(['running', 'running', 'running', 'running']);
+  }, 60_000);
 });

@@ -49,7 +49,7 @@ afterAll(async () => {
 
 type Algorithm = Exclude<chaos.Algorithm, 'terminate'>;
 /** as the matrix's agent kill: just after a new host came up, so that the next steps talk to it */
-const KILL_AT: Record<Algorithm, number> = { deployment: 13, 'scale-out': 3, 'scale-in': 4, healing: 11, upgrade: 20, migrate: 20 };
+const KILL_AT: Record<Algorithm, number> = { deployment: 13, 'scale-out': 3, 'scale-in': 4, healing: 5, upgrade: 20, migrate: 20 };
 
 /**
  * Two backends (with a v2) behind one frontend on a process host; the backend's app runs on both

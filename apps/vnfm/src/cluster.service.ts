@@ -23,7 +23,10 @@ const LEAVE_LABEL: Record<Vnfm.Pick, string> = {
 /** Clusters and their applications: what the VNFM does for each AO->VNFM request. */
 @Injectable()
 export class ClusterService {
+  /** one task at a time per cluster: its record and its membership */
   private readonly lock = new KeyedLock();
+  /** one task at a time per node: an activation, and a destroy of the same node, not side by side */
+  private readonly nodes = new KeyedLock();
 
   constructor(
     @Inject(ClusterStore) private readonly store: ClusterStore,
@@ -49,92 +52,98 @@ export class ClusterService {
     });
   }
 
-  /** activate application: create application (with its providers' endpoints), start application. */
+  /**
+   * activate application: create application (with its providers' endpoints), start application.
+   * The create and the node's record are made under the cluster's lock, the start (the long part:
+   * until the application answers its health check) under the node's alone, so that a node's
+   * application starts while the node before it joins (ADR 34).
+   */
   activateApp(o: Origin, req: Vnfm.AppActivate): Promise<Vnfm.AppActivateReply> {
-    return this.lock.run(key(req.vnf, req.cluster), async (hold) => {
+    const cluster = key(req.vnf, req.cluster);
+    return this.nodes.run(`${cluster}.${req.node}`, async () => {
       mustBeNodeOf(req);
-      const c = await this.store.peek(req.vnf, req.cluster);
-      if (!c) throw rpcError('not_found', `unknown cluster ${req.vnf}/${req.cluster}`);
-      const app = req.app ?? Descriptor.versionOf(c.spec, req.version ?? c.spec.app.version);
-      if (!app) throw rpcError('not_found', `unknown version ${req.version} of ${req.cluster}`);
-      if (req.version && app.version !== req.version) throw rpcError('invalid_request', `version ${req.version} differs from the app's version ${app.version}`);
-      // clients reach every member on the cluster's one port (the descriptor checks the same)
-      if (app.port !== c.spec.app.port) throw rpcError('invalid_request', `app port ${app.port} differs from the port of ${req.cluster} (${c.spec.app.port})`);
-      const version = app.version;
-      const meta = { op: o.op, node: req.node, cluster: req.cluster };
-      const create: Agent.AppCreate = {
-        vnf: req.vnf,
-        cluster: req.cluster,
-        app,
-        health: c.spec.health,
-        members: endpointsOf(c),
-        endpoints: await this.providerEndpoints(c),
-      };
-      // the node is registered while the agent creates its application (the request leaves
-      // first): both are needed before the start, neither needs the other, and a retry after a
-      // crash does both again
-      const both = await Promise.allSettled([
-        this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appCreate, req.node), create, {
-          ...meta,
-          label: Label.createApplication,
-          step: partOf(o, 'create'),
-          // writing a few files: an agent that takes longer died with the request in hand
-          timeoutMs: 5_000,
-        }),
-        this.store.mutate(req.vnf, req.cluster, (cur) => {
-          const nodes = cur!.nodes.filter((n) => n.node !== req.node);
-          return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, zone: req.zone, state: 'creating' }] };
-        }),
-      ]);
-      // both settled, so that no write of this request runs on once the cluster is unlocked
-      const failed = both.find((r) => r.status === 'rejected');
-      if (failed) {
-        // a node whose application was never created is no node of the cluster: left 'creating',
-        // a scale-out naming it would make it a member
-        if (both[1].status === 'fulfilled')
-          await this.store
-            .mutate(req.vnf, req.cluster, (cur) =>
-              cur?.nodes.some((n) => n.node === req.node && n.state === 'creating')
-                ? { ...cur, nodes: cur.nodes.filter((n) => n.node !== req.node) }
-                : undefined,
-            )
-            .catch((err: Error) =>
-              this.log.warn({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, err: err.message }, 'node record not removed'),
-            );
-        throw failed.reason;
-      }
+      const { version, port, timeoutMs } = await this.lock.run(cluster, () => this.createApp(o, req));
       await this.bus.call(
         Participant.vnf,
         Agent.subject(Agent.Verb.appStart, req.node),
         {},
-        {
-          ...meta,
-          label: Label.startApplication,
-          step: partOf(o, 'start'),
-          timeoutMs: (c.spec.health?.timeoutMs ?? 30_000) + 5_000,
-        },
+        { op: o.op, node: req.node, cluster: req.cluster, label: Label.startApplication, step: partOf(o, 'start'), timeoutMs },
       );
-      // the VNFM's own bookkeeping need not delay the reply: the record says running just after
-      // the reply has left, and the cluster stays locked until then, so the next step here reads
-      // it; a node whose write a crash cut off is marked running when it joins (scale-out)
-      hold(
-        afterReply()
-          .then(() =>
-            this.store.mutate(req.vnf, req.cluster, (cur) => ({
-              ...cur!,
-              nodes: cur!.nodes.map((n) => (n.node === req.node ? { ...n, state: 'running' as const } : n)),
-            })),
-          )
-          .catch((err: Error) =>
-            this.log.warn(
-              { op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, err: err.message },
-              'node state not written: it is written when the node joins',
+      // the VNFM's own bookkeeping need not delay the reply: the `running` write is queued on the
+      // cluster's lock now, before the reply, and made just after the reply has left, so that the
+      // next step of this node (its join) comes after it; a node whose write a crash cut off is
+      // marked running when it joins
+      void this.lock.run(cluster, async (hold) =>
+        hold(
+          afterReply()
+            .then(() =>
+              this.store.mutate(req.vnf, req.cluster, (cur) => ({
+                ...cur!,
+                nodes: cur!.nodes.map((n) => (n.node === req.node ? { ...n, state: 'running' as const } : n)),
+              })),
+            )
+            .catch((err: Error) =>
+              this.log.warn(
+                { op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, err: err.message },
+                'node state not written: it is written when the node joins',
+              ),
             ),
-          ),
+        ),
       );
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, version }, 'application started');
-      return { node: req.node, endpoint: { node: req.node, address: req.address, port: c.spec.app.port, version } };
+      return { node: req.node, endpoint: { node: req.node, address: req.address, port, version } };
     });
+  }
+
+  /** create application, and the node in the cluster's record ('creating'); under the cluster's lock */
+  private async createApp(o: Origin, req: Vnfm.AppActivate): Promise<{ version: string; port: number; timeoutMs: number }> {
+    const c = await this.store.peek(req.vnf, req.cluster);
+    if (!c) throw rpcError('not_found', `unknown cluster ${req.vnf}/${req.cluster}`);
+    const app = req.app ?? Descriptor.versionOf(c.spec, req.version ?? c.spec.app.version);
+    if (!app) throw rpcError('not_found', `unknown version ${req.version} of ${req.cluster}`);
+    if (req.version && app.version !== req.version) throw rpcError('invalid_request', `version ${req.version} differs from the app's version ${app.version}`);
+    // clients reach every member on the cluster's one port (the descriptor checks the same)
+    if (app.port !== c.spec.app.port) throw rpcError('invalid_request', `app port ${app.port} differs from the port of ${req.cluster} (${c.spec.app.port})`);
+    const version = app.version;
+    const meta = { op: o.op, node: req.node, cluster: req.cluster };
+    const create: Agent.AppCreate = {
+      vnf: req.vnf,
+      cluster: req.cluster,
+      app,
+      health: c.spec.health,
+      members: endpointsOf(c),
+      endpoints: await this.providerEndpoints(c),
+    };
+    // the node is registered while the agent creates its application (the request leaves
+    // first): both are needed before the start, neither needs the other, and a retry after a
+    // crash does both again
+    const both = await Promise.allSettled([
+      this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.appCreate, req.node), create, {
+        ...meta,
+        label: Label.createApplication,
+        step: partOf(o, 'create'),
+        // writing a few files: an agent that takes longer died with the request in hand
+        timeoutMs: 5_000,
+      }),
+      this.store.mutate(req.vnf, req.cluster, (cur) => {
+        const nodes = cur!.nodes.filter((n) => n.node !== req.node);
+        return { ...cur!, nodes: [...nodes, { node: req.node, address: req.address, version, zone: req.zone, state: 'creating' }] };
+      }),
+    ]);
+    // both settled, so that no write of this request runs on once the cluster is unlocked
+    const failed = both.find((r) => r.status === 'rejected');
+    if (failed) {
+      // a node whose application was never created is no node of the cluster: left 'creating',
+      // a scale-out naming it would make it a member
+      if (both[1].status === 'fulfilled')
+        await this.store
+          .mutate(req.vnf, req.cluster, (cur) =>
+            cur?.nodes.some((n) => n.node === req.node && n.state === 'creating') ? { ...cur, nodes: cur.nodes.filter((n) => n.node !== req.node) } : undefined,
+          )
+          .catch((err: Error) => this.log.warn({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, err: err.message }, 'node record not removed'));
+      throw failed.reason;
+    }
+    return { version, port: c.spec.app.port, timeoutMs: (c.spec.health?.timeoutMs ?? 30_000) + 5_000 };
   }
 
   /** scale-out cluster: the node joins the membership and every member learns the new list. */
@@ -231,35 +240,32 @@ export class ClusterService {
 
   /** destroy application: stop application, destroy application; a dead agent counts as stopped. */
   destroyApp(o: Origin, req: Vnfm.AppDestroy): Promise<Vnfm.AppDestroyReply> {
-    return this.lock.run(key(req.vnf, req.cluster), async () => {
-      const c = await this.mustGet(req.vnf, req.cluster);
+    const cluster = key(req.vnf, req.cluster);
+    // after an activation of the same node that still runs (one the AO sent before it restarted);
+    // the cluster's lock only for its record: a draining application holds up no other node's steps
+    return this.nodes.run(`${cluster}.${req.node}`, async () => {
       mustBeNodeOf(req);
-      if (c.members.includes(req.node)) throw rpcError('conflict', `node ${req.node} is still a member of ${req.cluster}: scale it in first`);
+      await this.lock.run(cluster, async () => {
+        const c = await this.mustGet(req.vnf, req.cluster);
+        if (c.members.includes(req.node)) throw rpcError('conflict', `node ${req.node} is still a member of ${req.cluster}: scale it in first`);
+      });
       const meta = { op: o.op, node: req.node, cluster: req.cluster, tolerateGone: true };
       const stopped = await this.bus.call(
         Participant.vnf,
         Agent.subject(Agent.Verb.appStop, req.node),
         {},
-        {
-          ...meta,
-          label: Label.stopApplication,
-          step: partOf(o, 'stop'),
-          timeoutMs: 20_000,
-        },
+        { ...meta, label: Label.stopApplication, step: partOf(o, 'stop'), timeoutMs: 20_000 },
       );
       await this.bus.call(
         Participant.vnf,
         Agent.subject(Agent.Verb.appDestroy, req.node),
         {},
-        {
-          ...meta,
-          label: Label.destroyApplicationOptional,
-          step: partOf(o, 'destroy'),
-          timeoutMs: 20_000,
-        },
+        { ...meta, label: Label.destroyApplicationOptional, step: partOf(o, 'destroy'), timeoutMs: 20_000 },
       );
-      await this.store.mutate(req.vnf, req.cluster, (cur) =>
-        cur!.nodes.some((n) => n.node === req.node) ? { ...cur!, nodes: cur!.nodes.filter((n) => n.node !== req.node) } : undefined,
+      await this.lock.run(cluster, () =>
+        this.store.mutate(req.vnf, req.cluster, (cur) =>
+          cur!.nodes.some((n) => n.node === req.node) ? { ...cur!, nodes: cur!.nodes.filter((n) => n.node !== req.node) } : undefined,
+        ),
       );
       this.beats.forget(req.node);
       const reached = stopped !== undefined;

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { rpcError } from '@vnf-lcm/bus';
+import { rpcError, toErrorBody } from '@vnf-lcm/bus';
 import { Descriptor, Label, Lifecycle, Records } from '@vnf-lcm/contracts';
 import { VnfBook } from '../records/vnf-book.js';
 import type { Params } from '../saga/algorithms.js';
@@ -72,7 +72,7 @@ export class LifecycleService {
   }
 
   async migrate(req: Lifecycle.Migrate): Promise<Lifecycle.Reply> {
-    clusterOf(await this.deployed(req.vnf), req.cluster);
+    clusterOf(deployed(await this.known(req.vnf)), req.cluster);
     // the VIM knows its zones: an unknown one is refused before anything starts
     await this.zones.check([{ field: '/zone', zone: req.zone }]);
     return this.start(req, Records.Algorithm.migrate, (v) => {
@@ -90,23 +90,39 @@ export class LifecycleService {
   }
 
   async heal(req: Lifecycle.Heal): Promise<Lifecycle.Reply> {
-    return this.start(req, Records.Algorithm.healing, (v) => ({ params: healPlan(v, req.node), what: `healing of ${req.node}` }));
+    return this.start(req, Records.Algorithm.healing, (v) => ({ params: healPlan(v, req.node), what: `healing of ${req.node}` }), { nodeMayGo: true });
   }
 
   /**
    * The checks run twice: on the record as read now, so that a bad request is answered as such
    * even while another operation holds the VNF, and again on the record the VNF's lock is taken
-   * on, so that an operation that ended meanwhile (one more node, a new version) is counted.
+   * on, so that an operation that ended meanwhile (one more node, a new version) is counted. A
+   * VNF not deployed yet, or a node to heal that is no longer in the record, while another
+   * operation holds the VNF, is for the second to say (a conflict naming that operation): the
+   * VNFM asks again soon after a conflict, only much later after an unknown node.
    * `requestedBy` and `reason` come with scale and heal only: the VNFM never asks for the others.
    */
   private async start<A extends After>(
     req: { vnf: string; requestedBy?: Lifecycle.Requester; reason?: string },
     algorithm: A,
     plan: Plan<A>,
+    /** an unknown node may be one the running operation took out of the record (heal) */
+    opts: { nodeMayGo?: boolean } = {},
   ): Promise<Lifecycle.Reply> {
     const requestedBy = req.requestedBy ?? 'DevOps';
     const { reason } = req;
-    let { what } = plan(await this.deployed(req.vnf));
+    const v = await this.known(req.vnf);
+    let what: string = algorithm;
+    try {
+      ({ what } = plan(deployed(v)));
+    } catch (err) {
+      // what a running operation is changing (a deployment not done yet, a node it took out of
+      // the record already: the one it heals, say) is the lock's to answer: a conflict naming
+      // that operation, or, once it has ended, the checks again on the record it left
+      const code = toErrorBody(err).err_code;
+      const changing = v.state !== 'INSTANTIATED' || (code === 'not_found' && opts.nodeMayGo);
+      if (!v.activeOp || !changing || (code !== 'not_found' && code !== 'conflict')) throw err;
+    }
     const op = await this.ops.start({
       vnf: req.vnf,
       algorithm,
@@ -121,9 +137,9 @@ export class LifecycleService {
     return { op: op.id, vnf: req.vnf, state: op.state, message: `${what} started` };
   }
 
-  private async deployed(vnf: string): Promise<Records.VnfRecord> {
+  private async known(vnf: string): Promise<Records.VnfRecord> {
     const v = await this.book.get(vnf);
     if (!v) throw rpcError('not_found', `unknown vnf ${vnf}`);
-    return deployed(v);
+    return v;
   }
 }

@@ -19,17 +19,22 @@ export interface AddNode {
 export interface Prepared {
   node: string;
   host: Vim.HostInfo;
+  /** its application, when that was activated ahead of its turn too (ADR 34) */
+  app?: Vnfm.AppActivateReply;
 }
 
 /**
- * How many hosts of a loop's nodes are activated ahead of their turn (ADR 25): a host (a process
- * or a container, then its agent) is the slow part of adding a node, and it needs nothing of the
- * nodes before it. 1: one node at a time, as the diagrams draw it.
+ * How many of a loop's nodes get their host ahead of their turn (ADR 25), and their application
+ * where the loop allows (ADR 34: not in a deployment or a scale-out from zero): a host (a process
+ * or a container, then its agent) and an application's start are the slow part of adding a node,
+ * and neither needs the nodes before it; a node serves nobody until it joins. 1: one node at a
+ * time, as the diagrams draw it.
  */
 export const HOSTS_AHEAD = Math.max(1, Number(process.env.AO_HOSTS_AHEAD ?? 4));
 /**
- * In a rolling replacement (upgrade, migrate) one host ahead: the next new node's, while this
- * one's old node leaves. More would hold more hosts than the cluster needs for longer.
+ * In a rolling replacement (upgrade, migrate) one node ahead: the next new node's host and
+ * application, while this one's old node leaves. More would hold more hosts than the cluster
+ * needs for longer.
  */
 export const ROLLING_AHEAD = Math.min(HOSTS_AHEAD, 2);
 
@@ -60,21 +65,49 @@ export async function prepareNode(s: Saga, book: VnfBook, k: string, a: AddNode,
   return { node, host };
 }
 
+/** activate application: the node's application created and started on its host, not yet a member */
+async function activateApp(s: Saga, k: string, a: AddNode, { node, host }: Prepared): Promise<Vnfm.AppActivateReply> {
+  const { vnf } = a;
+  const cluster = a.cluster.name;
+  const spec = a.app ?? a.cluster.app;
+  const appTimeout = (a.cluster.health?.timeoutMs ?? 30_000) + 15_000;
+  // as this kind of host runs it: a docker host takes the app's `docker` command, args and cwd
+  const run = Descriptor.appOnHost(spec, host.driver);
+  const activate: Vnfm.AppActivate = { vnf, cluster, node, address: host.address, zone: host.zone, app: run };
+  return s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, activate, { cluster, node }, appTimeout);
+}
+
+export interface Ahead {
+  /** how many nodes ahead of their turn: HOSTS_AHEAD unless said */
+  window?: number;
+  /**
+   * Their applications too (ADR 34), which serve nobody until their node joins. Only where the
+   * cluster has recorded nodes that stay while they start, as it would have had in their turn: an
+   * application that bootstraps from its members must not see none (a second cluster) or only
+   * the dead node it replaces.
+   */
+  apps?: boolean;
+}
+
 /**
- * The nodes of a loop, `keys` in loop order, each prepared up to HOSTS_AHEAD nodes ahead of its
- * turn. Ids are chosen one after the other, so the nodes are numbered in loop order.
+ * The nodes of a loop, `keys` in loop order, each prepared up to `window` nodes ahead of its
+ * turn: its host, and its application where `apps` says. Ids are chosen one after the other, so
+ * the nodes are numbered in loop order.
  */
 export class NodesAhead {
   private readonly started: Promise<Prepared>[] = [];
   private ids: Promise<unknown> = Promise.resolve();
+  private readonly window: number;
 
   constructor(
     private readonly s: Saga,
     private readonly book: VnfBook,
     private readonly keys: string[],
     private readonly a: AddNode,
-    private readonly window = HOSTS_AHEAD,
-  ) {}
+    private readonly o: Ahead = {},
+  ) {
+    this.window = o.window ?? HOSTS_AHEAD;
+  }
 
   /** node `i`'s preparation, started now (with the next ones, up to the window) if it was not */
   node(i: number): Promise<Prepared> {
@@ -89,11 +122,13 @@ export class NodesAhead {
       let chosen!: () => void;
       this.ids = new Promise<void>((r) => (chosen = r));
       await turn;
+      let prepared: Prepared;
       try {
-        return await prepareNode(this.s, this.book, this.keys[j], this.a, chosen);
+        prepared = await prepareNode(this.s, this.book, this.keys[j], this.a, chosen);
       } finally {
         chosen();
       }
+      return this.o.apps ? { ...prepared, app: await activateApp(this.s, this.keys[j], this.a, prepared) } : prepared;
     });
   }
 }
@@ -107,16 +142,12 @@ export class NodesAhead {
 export async function addNode(s: Saga, book: VnfBook, k: string, a: AddNode, prepared?: Promise<Prepared>): Promise<string> {
   const { vnf } = a;
   const cluster = a.cluster.name;
-  const { node, host } = prepared ? await s.take(prepared, `${k}/host`) : await prepareNode(s, book, k, a);
+  const p = prepared ? await s.take(prepared, `${k}/host`) : await prepareNode(s, book, k, a);
+  const { node, host } = p;
   const meta = { cluster, node };
   await s.notify(a.hostLabel, meta, { address: host.address, zone: host.zone });
 
-  const spec = a.app ?? a.cluster.app;
-  const appTimeout = (a.cluster.health?.timeoutMs ?? 30_000) + 15_000;
-  // as this kind of host runs it: a docker host takes the app's `docker` command, args and cwd
-  const run = Descriptor.appOnHost(spec, host.driver);
-  const activate: Vnfm.AppActivate = { vnf, cluster, node, address: host.address, zone: host.zone, app: run };
-  const app = await s.vnfm<Vnfm.AppActivateReply>(`${k}/app`, Label.activateApplication, Vnfm.Subject.appActivate, activate, meta, appTimeout);
+  const app = p.app ? await s.take(Promise.resolve(p.app), `${k}/app`) : await activateApp(s, k, a, p);
   await s.notify(Label.activateApplication, meta, { version: app.endpoint.version });
 
   // the reply's full membership is not kept in the record: nothing here reads it, and a record

@@ -31,7 +31,8 @@ export async function deployment(s: Saga, book: VnfBook, p: DeploymentParams): P
     await s.vnfm(`${c}/activate`, Label.activateCluster, Vnfm.Subject.clusterActivate, { vnf, spec: cluster }, { cluster: c });
     await s.notify(Label.activateCluster, { cluster: c });
 
-    // loop over all cluster nodes: their hosts activated ahead of their turn (ADR 25)
+    // loop over all cluster nodes: their hosts activated ahead of their turn (ADR 25), not their
+    // applications: a new cluster's next nodes would start with no member to join (ADR 34)
     const keys = Array.from({ length: cluster.nodes }, (_, i) => `${c}/${i + 1}`);
     const add = { vnf, cluster, clients, hostLabel: Label.activateVirtualHost };
     const ahead = new NodesAhead(s, book, keys, add);

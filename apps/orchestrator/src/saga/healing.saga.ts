@@ -20,7 +20,10 @@ export async function healing(s: Saga, book: VnfBook, p: HealParams): Promise<vo
   // the new node's host is activated while the old node is removed (ADR 25): it is the slow
   // part of the replacement, and it needs nothing of the old node
   const add = { vnf: v.name, cluster: spec, clients, zone, hostLabel: Label.activateNewVirtualHost };
-  const replacement = HOSTS_AHEAD > 1 ? new NodesAhead(s, book, ['new'], add).node(0) : undefined;
+  // its application too, when another node of the cluster is recorded beside the old one (ADR 34)
+  // (counted with the old node, also when a resumed healing finds it out of the record already)
+  const apps = (v.nodes[p.cluster]?.length ?? 0) + (s.done('old/unrecord') ? 1 : 0) > 1;
+  const replacement = HOSTS_AHEAD > 1 ? new NodesAhead(s, book, ['new'], add, { apps }).node(0) : undefined;
 
   // remove old node from cluster; its host goes while the new node joins (ADR 33)
   const behind = new RemovalsBehind(s, book);

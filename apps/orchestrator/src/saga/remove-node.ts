@@ -59,8 +59,10 @@ export class RemovalsBehind {
 
   /** removeNode(), but returns once the node's application is destroyed */
   async remove(k: string, a: RemoveNode): Promise<string> {
-    await this.done();
     const left = await leaveCluster(this.s, this.book, k, a);
+    // the host before this node's goes first: one behind at a time (and a replay that stops
+    // there has registered this node's undo already, in leaveCluster)
+    await this.done();
     this.last = this.s.behind(`${k}/host`, () => removeHost(this.s, k, a, left, `${k}/host`));
     return left.node;
   }

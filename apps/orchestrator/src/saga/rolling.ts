@@ -11,7 +11,8 @@ import type { Saga } from './saga.js';
  */
 export async function replaceNodes(s: Saga, book: VnfBook, count: number, add: AddNode, old: RemoveNode): Promise<void> {
   const keys = Array.from({ length: count }, (_, i) => `${i + 1}/new`);
-  const ahead = new NodesAhead(s, book, keys, add, ROLLING_AHEAD);
+  // the cluster keeps its old nodes until the new ones serve: an application ahead finds members
+  const ahead = new NodesAhead(s, book, keys, add, { window: ROLLING_AHEAD, apps: true });
   const behind = new RemovalsBehind(s, book);
   for (let i = 1; i <= count; i++) {
     // add new node to cluster

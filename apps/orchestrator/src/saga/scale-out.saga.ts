@@ -14,9 +14,10 @@ export type ScaleParams = {
 export async function scaleOut(s: Saga, book: VnfBook, p: ScaleParams): Promise<void> {
   const { v, spec, clients } = await book.cluster(s.record.vnf, p.cluster);
 
-  // loop until required capacity is reached: the hosts activated ahead of their turn (ADR 25)
+  // loop until required capacity is reached: the hosts activated ahead of their turn (ADR 25),
+  // their applications too when the cluster has members already (ADR 34)
   const keys = Array.from({ length: p.to - p.from }, (_, i) => `${i + 1}`);
   const add = { vnf: v.name, cluster: spec, clients, hostLabel: Label.activateVirtualHost };
-  const ahead = new NodesAhead(s, book, keys, add);
+  const ahead = new NodesAhead(s, book, keys, add, { apps: p.from > 0 });
   for (const [i, k] of keys.entries()) await addNode(s, book, k, add, ahead.node(i));
 }
