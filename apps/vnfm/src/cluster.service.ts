@@ -3,6 +3,7 @@ import { afterReply, Bus, isCasConflict, KeyedLock, LOG, rpcError, type Logger }
 import { Agent, Descriptor, isNodeIdOf, Label, type Origin, Participant, partOf, type Vnfm } from '@vnf-lcm/contracts';
 import { ClusterStore, endpointsOf, key, view, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
+import { MissedReconfigurations } from './missed.js';
 import { nodeJoined } from './metrics.js';
 
 /**
@@ -27,13 +28,18 @@ export class ClusterService {
   private readonly lock = new KeyedLock();
   /** one task at a time per node: an activation, and a destroy of the same node, not side by side */
   private readonly nodes = new KeyedLock();
+  private readonly missed = new MissedReconfigurations();
 
   constructor(
     @Inject(ClusterStore) private readonly store: ClusterStore,
     @Inject(Bus) private readonly bus: Bus,
     @Inject(Heartbeats) private readonly beats: Heartbeats,
     @Inject(LOG) private readonly log: Logger,
-  ) {}
+  ) {
+    beats.onBeat = (node) => {
+      if (this.missed.size) void this.retell(node);
+    };
+  }
 
   /** activate cluster: create cluster, start cluster. Both are the VNFM's own actions. */
   activate(o: Origin, req: Vnfm.ClusterActivate): Promise<Vnfm.ClusterReply> {
@@ -168,12 +174,14 @@ export class ClusterService {
       if (unknown || !next) throw rpcError('not_found', unknown ?? `unknown cluster ${req.vnf}/${req.cluster}`);
       let members = endpointsOf(next);
       const tell = (c: ClusterState, label?: string) =>
-        this.bus.callEach(
-          Participant.vnf,
-          c.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
-          { members: endpointsOf(c) } satisfies Agent.ClusterReconfigure,
-          { op: o.op, cluster: req.cluster, node: req.node, label, step: partOf(o, 'members'), ...RECONFIGURE },
-        );
+        this.bus
+          .callEach(
+            Participant.vnf,
+            c.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
+            { members: endpointsOf(c) } satisfies Agent.ClusterReconfigure,
+            { op: o.op, cluster: req.cluster, node: req.node, label, step: partOf(o, 'members'), ...RECONFIGURE },
+          )
+          .then((replies) => this.noteMissed(req.vnf, req.cluster, c.members, replies));
       // the members hear the new list after the record holds it: their requests follow the write
       // on the same connection
       const [written, told] = await Promise.allSettled([stored, tell(next, Label.addNodeToCluster)]);
@@ -204,12 +212,13 @@ export class ClusterService {
       if (!(client.spec.dependsOn ?? []).includes(req.provider)) throw rpcError('invalid_request', `${req.cluster} is not a client of ${req.provider}`);
       const endpoints = endpointsOf(provider);
       const nodes = client.nodes.filter((n) => n.state === 'running').map((n) => n.node);
-      await this.bus.callEach(
+      const replies = await this.bus.callEach(
         Participant.vnf,
         nodes.map((n) => Agent.subject(Agent.Verb.clientReconfigure, n)),
         { provider: req.provider, endpoints } satisfies Agent.ClientReconfigure,
         { op: o.op, cluster: req.cluster, label: Label.updateServiceEndpoints, step: partOf(o, 'endpoints'), ...RECONFIGURE },
       );
+      this.noteMissed(req.vnf, req.cluster, nodes, replies);
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, provider: req.provider, nodes }, 'client endpoints updated');
       return { cluster: req.cluster, provider: req.provider, endpoints, nodes };
     });
@@ -227,12 +236,13 @@ export class ClusterService {
         leaves: [...(cur!.leaves ?? []).filter((l) => l.step !== step), { step, node }].slice(-32),
       })))!;
       const members = endpointsOf(next);
-      await this.bus.callEach(
+      const replies = await this.bus.callEach(
         Participant.vnf,
         next.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
         { members } satisfies Agent.ClusterReconfigure,
         { op: o.op, cluster: req.cluster, node, label: LEAVE_LABEL[req.pick], step: partOf(o, 'members'), ...RECONFIGURE },
       );
+      this.noteMissed(req.vnf, req.cluster, next.members, replies);
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node, pick: req.pick, members: next.members }, 'node left cluster');
       return { cluster: req.cluster, node, members };
     });
@@ -272,6 +282,46 @@ export class ClusterService {
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, reached }, 'application destroyed');
       return { node: req.node, reached };
     });
+  }
+
+  /** the nodes that did not answer (their agent gone: `tolerateGone` gave undefined) are told again later */
+  private noteMissed(vnf: string, cluster: string, nodes: string[], replies: unknown[]): void {
+    replies.forEach((r, i) => {
+      if (r === undefined) this.missed.note(vnf, cluster, nodes[i]);
+    });
+  }
+
+  /**
+   * A node that missed a reconfiguration beats again: its agent is told the cluster's members (if
+   * it is one) and its providers' endpoints as the record has them now. Under the cluster's lock,
+   * so that no newer list is overtaken; outside any operation, so without arrows.
+   */
+  private async retell(node: string): Promise<void> {
+    const m = this.missed.due(node);
+    if (!m) return;
+    try {
+      await this.lock.run(key(m.vnf, m.cluster), async () => {
+        const c = await this.store.get(m.vnf, m.cluster);
+        if (!c?.nodes.some((n) => n.node === node && n.state === 'running')) return;
+        const o = { op: 'none', cluster: m.cluster, node, timeoutMs: 5_000 };
+        if (c.members.includes(node))
+          await this.bus.call(
+            Participant.vnf,
+            Agent.subject(Agent.Verb.clusterReconfigure, node),
+            { members: endpointsOf(c) } satisfies Agent.ClusterReconfigure,
+            o,
+          );
+        for (const [provider, endpoints] of Object.entries(await this.providerEndpoints(c)))
+          await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.clientReconfigure, node), { provider, endpoints } satisfies Agent.ClientReconfigure, o);
+      });
+      this.missed.done(node);
+      this.log.info({ vnf: m.vnf, cluster: m.cluster, node }, 'node told again what it missed while its agent was away');
+    } catch (err) {
+      this.log.warn(
+        { vnf: m.vnf, cluster: m.cluster, node, err: (err as Error).message },
+        'node that missed a reconfiguration not told yet: again at its next heartbeat',
+      );
+    }
   }
 
   async get(req: Vnfm.ClusterGet): Promise<Vnfm.ClusterListReply> {

@@ -25,6 +25,8 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
   private readonly downs = new Map<string, { at: number; reason: string }>();
   /** the watcher's: look at this node now */
   onAlarm?: (node: string) => void;
+  /** the cluster service's: this node's agent is up (it may have missed a reconfiguration) */
+  onBeat?: (node: string) => void;
 
   constructor(@Inject(NATS) private readonly nc: NatsConnection) {}
 
@@ -49,6 +51,7 @@ export class Heartbeats implements OnModuleInit, OnModuleDestroy {
           const was = before?.state === 'failed' || before?.healthy === false;
           this.last.set(node, { at: now, beat: { ...beat, node }, failingSince: failing ? (was && prev?.failingSince) || now : undefined });
           if (failing && !was) this.onAlarm?.(node);
+          this.onBeat?.(node);
         } catch {
           /* a malformed heartbeat is no heartbeat */
         }
