@@ -278,6 +278,7 @@ export class ClusterService {
         ),
       );
       this.beats.forget(req.node);
+      this.missed.done(req.node);
       const reached = stopped !== undefined;
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, reached }, 'application destroyed');
       return { node: req.node, reached };
@@ -300,9 +301,9 @@ export class ClusterService {
     const m = this.missed.due(node);
     if (!m) return;
     try {
-      await this.lock.run(key(m.vnf, m.cluster), async () => {
+      const sent = await this.lock.run(key(m.vnf, m.cluster), async () => {
         const c = await this.store.get(m.vnf, m.cluster);
-        if (!c?.nodes.some((n) => n.node === node && n.state === 'running')) return;
+        if (!c?.nodes.some((n) => n.node === node && n.state === 'running')) return false;
         const o = { op: 'none', cluster: m.cluster, node, timeoutMs: 5_000 };
         if (c.members.includes(node))
           await this.bus.call(
@@ -313,13 +314,15 @@ export class ClusterService {
           );
         for (const [provider, endpoints] of Object.entries(await this.providerEndpoints(c)))
           await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.clientReconfigure, node), { provider, endpoints } satisfies Agent.ClientReconfigure, o);
+        return true;
       });
       this.missed.done(node);
-      this.log.info({ vnf: m.vnf, cluster: m.cluster, node }, 'node told again what it missed while its agent was away');
+      if (sent) this.log.info({ vnf: m.vnf, cluster: m.cluster, node }, 'node told again what it missed while its agent was away');
     } catch (err) {
+      this.missed.told(node);
       this.log.warn(
         { vnf: m.vnf, cluster: m.cluster, node, err: (err as Error).message },
-        'node that missed a reconfiguration not told yet: again at its next heartbeat',
+        'node that missed a reconfiguration not told yet: again at a later heartbeat',
       );
     }
   }
