@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { Agent, Deploy, Lifecycle, Query, StepRef, Trace, Vnfm } from '@vnf-lcm/contracts';
-import { example } from './support/examples.js';
+import { example, slowBackend } from './support/examples.js';
 import { count, diagram, fits, SEQUENCES } from './support/seqcheck.js';
 import { httpGet, System } from './support/system.js';
 
@@ -141,29 +141,32 @@ describe('deploying the example VNF', () => {
 
 describe('one operation per VNF', () => {
   test('a second request while one runs gets a conflict naming the running operation', async () => {
-    const slow = example('web', (d) => {
-      d.name = 'slow';
-      d.clusters = [d.clusters[0]];
-      d.clusters[0].nodes = 2;
-      d.clusters[0].app.env = { BACKEND_START_DELAY_MS: '1500' };
-    });
+    const slow = slowBackend('slow', 2, 1500, 3);
     const first = await sys.req<Deploy.Reply>(Deploy.Subject, { descriptor: slow });
     const second = await sys.raw(Deploy.Subject, { descriptor: slow });
     expect(second.error).toMatchObject({ code: 409, err_code: 'conflict', details: { op: first.op } });
     expect(second.error.description).toContain(first.op);
+    // a heal of a node the deployment is still making is the deployment's conflict, not "not
+    // instantiated" (which the VNFM takes for a VNF going away, and asks again only after 30 s)
+    const heal = await sys.raw(Lifecycle.Subject.heal, { vnf: 'slow', node: 'slow-backend-1' });
+    expect(heal.error).toMatchObject({ err_code: 'conflict', details: { op: first.op, algorithm: 'deployment' } });
     expect((await sys.waitOp(first.op)).state).toBe('COMPLETED');
-  });
+
+    // while an operation runs on a deployed VNF, a bad request is still answered as such at once,
+    // and changes nothing
+    const out = await sys.req<Lifecycle.Reply>(Lifecycle.Subject.scaleOut, { vnf: 'slow', cluster: 'backend', by: 1 });
+    const bad = await sys.raw(Lifecycle.Subject.scaleOut, { vnf: 'slow', cluster: 'nope', by: 1 });
+    expect(bad.error).toMatchObject({ err_code: 'not_found', description: expect.stringMatching(/unknown cluster slow\/nope/) });
+    expect((await sys.waitOp(out.op)).state).toBe('COMPLETED');
+    const { ops } = await sys.req<Query.OpListReply>(Query.Subject.opList, { vnf: 'slow' });
+    expect(ops.map((o) => o.algorithm).sort()).toEqual(['deployment', 'scale-out']);
+    expect((await sys.vnf('slow')).nodes.backend).toHaveLength(3);
+  }, 60_000);
 });
 
 describe('applications activated ahead (ADR 34)', () => {
   test("a scale-out starts each new node's application while the nodes before it start theirs and join; the trace still fits", async () => {
-    const lag = example('web', (d) => {
-      d.name = 'lag';
-      d.clusters = [d.clusters[0]];
-      d.clusters[0].nodes = 1;
-      d.clusters[0].max = 4;
-      d.clusters[0].app.env = { BACKEND_START_DELAY_MS: '1500' };
-    });
+    const lag = slowBackend('lag', 1, 1500, 4);
     expect((await sys.deploy(lag)).state).toBe('COMPLETED');
     const r = await sys.req<Lifecycle.Reply>(Lifecycle.Subject.scaleOut, { vnf: 'lag', cluster: 'backend', by: 3 });
     const op = await sys.waitOp(r.op);

@@ -1,5 +1,5 @@
 import { Agent, Lifecycle, Query, Vim } from '@vnf-lcm/contracts';
-import { example } from './support/examples.js';
+import { slowBackend } from './support/examples.js';
 import { waitDead } from './support/procs.js';
 import { System } from './support/system.js';
 
@@ -16,15 +16,8 @@ afterAll(() => sys.stop(), 60_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('an agent started again after missing a join is told the members it missed', async () => {
-  const d = example('web', (d) => {
-    d.name = 'miss';
-    d.clusters = [d.clusters[0]];
-    d.clusters[0].nodes = 2;
-    d.clusters[0].max = 3;
-    // the new node's application takes this long: the join comes while the agent below is away
-    d.clusters[0].app.env = { BACKEND_START_DELAY_MS: '1500' };
-  });
-  expect((await sys.deploy(d)).state).toBe('COMPLETED');
+  // the new node's application takes 1.5 s to start: its join comes while the agent below is away
+  expect((await sys.deploy(slowBackend('miss', 2, 1500, 3))).state).toBe('COMPLETED');
   const [first] = (await sys.vnf('miss')).nodes.backend;
   const r = await sys.req<Lifecycle.Reply>(Lifecycle.Subject.scaleOut, { vnf: 'miss', cluster: 'backend', by: 1 });
 

@@ -11,3 +11,17 @@ export function example(name: string, change?: (d: Descriptor.VnfDescriptor) => 
   change?.(d);
   return d;
 }
+
+/**
+ * The example's backend cluster alone, as VNF `name`: `nodes` nodes (up to `max`), whose
+ * application takes `startDelayMs` to answer its health check (BACKEND_START_DELAY_MS).
+ */
+export function slowBackend(name: string, nodes: number, startDelayMs: number, max = nodes): Descriptor.VnfDescriptor {
+  return example('web', (d) => {
+    d.name = name;
+    d.clusters = [d.clusters[0]];
+    d.clusters[0].nodes = nodes;
+    d.clusters[0].max = max;
+    d.clusters[0].app.env = { BACKEND_START_DELAY_MS: String(startDelayMs) };
+  });
+}

@@ -128,7 +128,9 @@ export class NodesAhead {
       } finally {
         chosen();
       }
-      return this.o.apps ? { ...prepared, app: await activateApp(this.s, this.keys[j], this.a, prepared) } : prepared;
+      // a window of one is the diagrams' literal order: the host's notify comes before the application
+      const app = this.o.apps && this.window > 1;
+      return app ? { ...prepared, app: await activateApp(this.s, this.keys[j], this.a, prepared) } : prepared;
     });
   }
 }

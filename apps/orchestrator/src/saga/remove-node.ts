@@ -1,6 +1,6 @@
 import { BusError } from '@vnf-lcm/bus';
 import { Label, Vim, Vnfm, type Descriptor, type Records } from '@vnf-lcm/contracts';
-import { addNode, type AddNode } from './add-node.js';
+import { addNode, type AddNode, HOSTS_AHEAD } from './add-node.js';
 import type { VnfBook } from '../records/vnf-book.js';
 import { STEP_TIMEOUT_MS, type Saga } from './saga.js';
 
@@ -59,6 +59,8 @@ export class RemovalsBehind {
 
   /** removeNode(), but returns once the node's application is destroyed */
   async remove(k: string, a: RemoveNode): Promise<string> {
+    // AO_HOSTS_AHEAD=1: the diagrams' literal order, one step after the other (ADR 25)
+    if (HOSTS_AHEAD === 1) return removeNode(this.s, this.book, k, a);
     const left = await leaveCluster(this.s, this.book, k, a);
     // the host before this node's goes first: one behind at a time (and a replay that stops
     // there has registered this node's undo already, in leaveCluster)
