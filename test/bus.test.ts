@@ -4,6 +4,7 @@ import { connect, errors as natsErrors, headers as natsHeaders, type NatsConnect
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { answer, Bus, createLogger, ensureStreams, JsonKv, runService, toErrorBody } from '@vnf-lcm/bus';
 import { errorBody, Events, Header, Participant, Trace } from '@vnf-lcm/contracts';
+import { eventually } from './support/agent-node.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
 
 /**
@@ -161,13 +162,20 @@ test('a KV write after an arrow never leaves without it: a process killed right 
   // the store on the bus's ordered connection, as every service opens its stores
   const kv = await JsonKv.open<{ step: string }>(b.nc, 'bus-test-steps');
   const op = 'op-step-then-kill';
+  // as a kill -9 right after the write left: the connection goes in the microtask after the one
+  // that writes the request to the socket (nats.js queues that write when the request is made),
+  // before the arrow's own drain (setImmediate) could have sent it
+  const request = c.request.bind(c);
+  c.request = (...a) => {
+    const r = request(...a);
+    queueMicrotask(() => void c.close());
+    return r;
+  };
   b.arrow(Participant.vnf, { op, label: 'notify' }, 'x');
-  const write = kv.put('k', { step: 'done' }).catch(() => undefined);
-  // as a kill -9 right after the write left: what is on the connection goes, nothing later
-  await c.close();
-  await write;
+  await kv.put('k', { step: 'done' }).catch(() => undefined);
   const other = await JsonKv.open<{ step: string }>(nc, 'bus-test-steps');
-  expect((await other.get('k'))?.value).toEqual({ step: 'done' });
+  // the server stores what reached it in its own time: read until it is there
+  expect(await eventually('the write stored', async () => (await other.get('k'))?.value, 3_000)).toEqual({ step: 'done' });
   expect(await stored(Trace.STREAM, Trace.subject(op))).toBe(1);
 });
 
