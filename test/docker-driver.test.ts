@@ -158,12 +158,18 @@ function processesOf(id: string): { pid: number; uids: number[]; cmd: string; en
   return out;
 }
 
+/** the identity its agent runs with: one minted at a later start is written into it, the first is its label (ADR 36) */
 async function identityIn(id: string): Promise<string> {
+  if (!(await docker.stat(id, '/vnf-lcm/identity.jwt'))) return (await docker.inspect(id)).Config.Labels['vnf-lcm.identity'];
   return untar(await docker.getArchive(id, '/vnf-lcm/identity.jwt'))
     .get('identity.jwt')!
     .toString('utf8')
     .trim();
 }
+
+/** Go's FileMode of a path in a container, as the archive endpoint's HEAD gives it */
+const GO_DIR = 2 ** 31;
+const permsOf = (mode: number) => mode & 0o777;
 
 const subjectOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).sub as string;
 
@@ -227,13 +233,16 @@ test(
     expect(c.HostConfig).toMatchObject({ NetworkMode: 'host', Init: true, CapDrop: ['ALL'] });
     expect(c.HostConfig.Mounts).toEqual([expect.objectContaining({ Type: 'volume', Target: '/opt/vnf-agent', ReadOnly: true })]);
     expect(await connz()).toContain('vnf-agent/dkt-a');
-    // its own identity: the public JWT is kept in the container, the key only ever went through stdin
-    const jwt = await identityIn(c.Id);
+    // its own identity, minted with the container: the public JWT is its label, the key only ever went through stdin
+    const jwt = c.Config.Labels['vnf-lcm.identity'];
     expect(JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString())).toMatchObject({ name: 'dkt-a' });
     expect(c.Config.Env).toContain('NATS_CREDS=-');
+    expect(c.Config.Env).toContain(`NATS_TLS_CA_PEM=${readFileSync(security.tls!.ca, 'utf8')}`);
     expect(JSON.stringify(c)).not.toMatch(/SEED|SU[A-Z2-7]{50,}/);
-    // nothing is written into it after its start: a restarted adapter asks the agent instead
-    expect(await docker.stat(c.Id, '/vnf-lcm/hello')).toBeUndefined();
+    // nothing is written into it at its first start (ADR 36): the agent made its folder in the image's /tmp
+    expect(await docker.stat(c.Id, '/vnf-lcm')).toBeUndefined();
+    const workdir = (await docker.stat(c.Id, '/tmp/vnf-lcm'))!;
+    expect(workdir.mode >= GO_DIR && permsOf(workdir.mode)).toBe(0o700);
   },
   TIMEOUT,
 );
@@ -355,6 +364,9 @@ test(
     expect(again).toMatchObject({ state: 'running', ref: b.ref, address: b.address });
     const newJwt = await identityIn(b.ref!);
     expect(newJwt).not.toBe(oldJwt);
+    // a later start's identity is written into the container, root's: the label cannot change
+    expect(await docker.stat(b.ref!, '/vnf-lcm/identity.jwt')).toBeDefined();
+    expect((await container('dkt-b'))!.Config.Labels['vnf-lcm.identity']).not.toBe(newJwt);
     // the agent that died had its identity revoked before the new one was minted
     expect(security.id.revocations()[subjectOf(oldJwt)]).toBeGreaterThan(0);
     expect(security.id.revocations()[subjectOf(newJwt)]).toBeUndefined();
@@ -426,7 +438,14 @@ test(
     // what the other adapter's start leaves in the container: an identity of its own
     const theirs = (await AgentMinter.fromFile(security.id.agentSignerFile()).mint('dkt-g')).jwt;
     expect(theirs.length).toBe(mine.length);
-    await docker.putArchive(h.ref!, '/vnf-lcm', tar([{ name: 'identity.jwt', type: 'file', mode: 0o644, body: theirs }]));
+    await docker.putArchive(
+      h.ref!,
+      '/',
+      tar([
+        { name: 'vnf-lcm', type: 'dir', mode: 0o755 },
+        { name: 'vnf-lcm/identity.jwt', type: 'file', mode: 0o644, body: theirs },
+      ]),
+    );
     expect(await remove('dkt-g')).toEqual({ node: 'dkt-g', removed: true });
     expect(security.id.revocations()[subjectOf(theirs)]).toBeGreaterThan(0);
   },
@@ -468,6 +487,10 @@ test(
     expect(await connz()).toContain('vnf-agent/dkt-f');
     const status = await req<Agent.Status>(Agent.subject(Agent.Verb.status, 'dkt-f'), {});
     expect(status).toMatchObject({ node: 'dkt-f', address: '127.47.64.1' });
+    // no /tmp in it: the adapter wrote the agent's working folder, the container user's alone
+    const workdir = (await docker.stat(h.ref!, '/tmp/vnf-lcm'))!;
+    expect(workdir.mode >= GO_DIR && permsOf(workdir.mode)).toBe(0o700);
+    expect(await docker.stat(h.ref!, '/tmp/vnf-lcm/agent-state.json')).toBeDefined();
     expect(await remove('dkt-f', 'bare')).toEqual({ node: 'dkt-f', removed: true });
   },
   TIMEOUT,
@@ -485,7 +508,7 @@ test(
     expect(agentLog).not.toMatch(/hooked|preloaded|none\.cnf/);
     await startBackend('dkt-h', 18081);
     // the application: all three, as its image sets them
-    const appLog = untar(await docker.getArchive(h.ref!, '/vnf-lcm/host/app/app.log'))
+    const appLog = untar(await docker.getArchive(h.ref!, '/tmp/vnf-lcm/app/app.log'))
       .get('app.log')!
       .toString();
     expect(appLog).toMatch(/hooked \S*backend\.mjs/);

@@ -194,9 +194,10 @@ describe('docker driver', () => {
   });
 
   /**
-   * A VIM killed between `docker create` and the skeleton's putArchive left a container without
-   * /vnf-lcm that the next start could not use (FAILED_TEMP, orphan): every start now puts the
-   * skeleton again. Both moments are tried.
+   * A VIM killed between `docker create` and the skeleton's putArchive once left a container the
+   * next start could not use (FAILED_TEMP, orphan). Since ADR 36 a first start writes nothing, and
+   * a VIM killed at the start may leave an agent that got its credentials and answers: the next
+   * adapter takes it as started, and draws the start the diagram needs. Both moments are tried.
    */
   const AT = ['create', 'start'];
   describe('kill -9 of the VIM adapter in the middle of a docker host', () => {

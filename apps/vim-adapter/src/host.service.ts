@@ -56,7 +56,11 @@ export class HostService {
           // folder from a run on another NATS server has live agents connected elsewhere
           if (await this.answers(node)) {
             this.log.info({ op, vnf, node, address: host.address }, 'virtual host already running');
-            return host;
+            // drawn as the attempt that completed, as a cut-short start's is: an AO that sends the
+            // step again never heard the first attempt's reply, whose trace may lack the start's
+            // (an adapter killed after the agent took its credentials, before its hello came back)
+            await this.bus.action(Participant.vnf, create, async () => host);
+            return this.bus.action(Participant.vnf, start, async () => host);
           }
           this.log.warn({ op, vnf, node, pid: host.pid }, 'agent does not answer on this bus: starting a new one');
           return this.bus.action(Participant.vnf, start, () => found.driver.start(host));

@@ -1,9 +1,9 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { caContext, readCredsInput, type ClientAuth } from '@vnf-lcm/auth/client';
+import { caContext, caContextOf, readCredsInput, type ClientAuth } from '@vnf-lcm/auth/client';
 import { DEFAULT_NATS_URL } from '@vnf-lcm/bus/wire';
-import { agentTitle, Spare, type SpareAssignment } from '@vnf-lcm/contracts/agent';
+import { agentTitle, CA_PEM_ENV, Spare, type SpareAssignment } from '@vnf-lcm/contracts/agent';
 import { TOKEN_RE } from '@vnf-lcm/contracts/common';
 
 /** What the agent's parts know of its virtual host. */
@@ -40,11 +40,13 @@ const argValue = (name: string) => process.argv.find((a) => a.startsWith(`--${na
  */
 function prepareTls(): Pick<ClientAuth, 'tlsCa' | 'secureContext'> {
   const tlsCa = process.env.NATS_TLS_CA;
-  if (!tlsCa) return {};
+  const pem = process.env[CA_PEM_ENV];
   try {
-    return { tlsCa, secureContext: caContext(tlsCa) };
+    // a container's agent has the CA itself in its environment (ADR 36), any other a file
+    if (pem) return { secureContext: caContextOf(pem) };
+    return tlsCa ? { tlsCa, secureContext: caContext(tlsCa) } : {};
   } catch (err) {
-    fatal((err as Error).message);
+    fatal(pem ? `${CA_PEM_ENV}: ${(err as Error).message}` : (err as Error).message);
   }
 }
 

@@ -40,7 +40,8 @@ export class HostPaths {
 
 export class StateStore {
   constructor(private readonly paths: HostPaths) {
-    mkdirSync(paths.workdir, { recursive: true });
+    // the container user's alone where the agent makes it (in a container's /tmp, ADR 36)
+    mkdirSync(paths.workdir, { recursive: true, mode: 0o700 });
   }
 
   /** undefined when there is no state yet; throws when the file is unreadable */

@@ -104,7 +104,14 @@ export function credsAuth(creds: Uint8Array): Authenticator {
  * its first connect, which a spare agent pays before it knows its node (ADR 27).
  */
 export function caContext(path: string): SecureContext {
-  return createSecureContext({ ca: Buffer.from(readOnce(path, 'CA file (NATS_TLS_CA / --tls-ca)')) });
+  return caContextOf(readOnce(path, 'CA file (NATS_TLS_CA / --tls-ca)'));
+}
+
+/** the same from the CA's text (PEM) itself; a text that holds no certificate is refused */
+export function caContextOf(pem: string | Uint8Array): SecureContext {
+  const text = typeof pem === 'string' ? pem : new TextDecoder().decode(pem);
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new AuthConfigError('CA holds no PEM certificate');
+  return createSecureContext({ ca: Buffer.from(text) });
 }
 
 /** `fromInput` reads `-`, standard input: to its end unless told otherwise */

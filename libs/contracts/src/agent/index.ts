@@ -22,6 +22,11 @@ export const subject = (verb: Verb, node: string): string => `vnf.agent.${verb}.
 export const hello = (node: string): string => `vnf.agent.hello.${node}`;
 export const heartbeat = (node: string): string => `vnf.agent.heartbeat.${node}`;
 export const HEARTBEAT_ALL = 'vnf.agent.heartbeat.*';
+/**
+ * The CA of the server's certificate itself (PEM), in a container agent's environment: nothing is
+ * written into its container before it reads it (ADR 36). NATS_*, so its application never gets it.
+ */
+export const CA_PEM_ENV = 'NATS_TLS_CA_PEM';
 /** The node a heartbeat is from, read from its subject (the one fact about it the server vouches for). */
 export function nodeOfHeartbeat(subject: string): string | undefined {
   const prefix = 'vnf.agent.heartbeat.';

@@ -50,6 +50,8 @@ export interface ContainerInspect {
   Id: string;
   Name: string;
   Created: string;
+  /** the image's id */
+  Image: string;
   State: { Status: string; Running: boolean; Pid: number; ExitCode: number; StartedAt: string; FinishedAt: string; OOMKilled: boolean };
   Config: { Labels: Record<string, string>; User: string; Image: string; Env: string[] };
   HostConfig: Record<string, unknown>;

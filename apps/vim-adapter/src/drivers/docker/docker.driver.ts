@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
+import type { NodeIdentity } from '@vnf-lcm/auth';
 import { KeyedLock, natsUrl, rpcError } from '@vnf-lcm/bus';
 import { Agent, TOKEN_RE } from '@vnf-lcm/contracts';
 import { agentAnswers, HelloWaiter } from '../hello.js';
@@ -22,6 +23,11 @@ export const Labels = {
   scope: 'vnf-lcm.scope',
   /** the image it runs: the application's own (HostSpec.image), else the zone's */
   image: 'vnf-lcm.image',
+  /**
+   * the public JWT of the identity minted with the container, for its first start (ADR 36); an
+   * identity minted at a later start is written to `/vnf-lcm/identity.jwt`, which then wins
+   */
+  identity: 'vnf-lcm.identity',
 } as const;
 
 /** The labels of the agent root image (scripts/images.mjs): how to run the agent, where it goes. */
@@ -29,19 +35,23 @@ const AGENT_COMMAND_LABEL = 'vnf-lcm.agent.command';
 const AGENT_MOUNT_LABEL = 'vnf-lcm.agent.mount';
 
 /**
- * The VIM's own folder in each container, root's and read-only to the container's user:
- * - `identity.jwt`: the public JWT of the node identity its agent runs with (what the keeper needs
- *   to revoke it): an identity changes with every start, labels cannot; its mtime is the JWT's
- *   fingerprint, so that a HEAD tells whether it is still the one this adapter wrote;
- * - `ca.pem`: the CA of the server's certificate, when the adapter has one (NATS_TLS_CA);
- * - `host/`: the agent's working folder (VNF_WORKDIR), the container user's alone.
+ * What a start writes into a container, in one archive, only when the container's creation could
+ * not say it (ADR 36): each PUT costs the engine 50–60 ms of CPU.
+ * - `/vnf-lcm/identity.jwt`, root's: the public JWT of an identity minted at a start other than
+ *   the container's first (what the keeper needs to revoke it; the first is the `identity`
+ *   label). Its mtime is the JWT's fingerprint, so that a HEAD tells whether it is still the one
+ *   this adapter wrote.
+ * - the agent's working folder, the container user's alone, when the image has no world-writable
+ *   `/tmp` in which the agent makes it itself.
  */
 const VIM_DIR = '/vnf-lcm';
 const IDENTITY_FILE = 'identity.jwt';
-const CA_FILE = 'ca.pem';
-const WORKDIR = `${VIM_DIR}/host`;
-/** the application's output, written by the agent (vnf-agent HostPaths.appLog) */
-const APP_LOG = `${WORKDIR}/app/app.log`;
+/** the agent's working folder (VNF_WORKDIR): in the container's own layer, so `docker cp` reads it */
+const WORKDIR = '/tmp/vnf-lcm';
+/** where containers made before ADR 36 have it: read from each container's environment */
+const WORKDIR_ENV = 'VNF_WORKDIR=';
+/** the application's output, written by the agent (vnf-agent HostPaths.appLog), in its working folder */
+const APP_LOG = 'app/app.log';
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 /** passed on to each agent when the adapter has them: timers, log level, V8 flags */
 const PASSED_ENV = ['VNF_HEARTBEAT_MS', 'LOG_LEVEL', 'VNF_BASELINE'];
@@ -82,8 +92,13 @@ export class DockerDriver implements Driver {
    * of its CPU) at every start, and a restarted adapter had to trust a file over the agent itself.
    */
   private readonly heard = new Set<string>();
-  /** containers this adapter created and has not started yet: no identity in them to revoke */
-  private readonly fresh = new Set<string>();
+  /**
+   * containers this adapter created and has not started yet, with the identity minted for their
+   * first start (its JWT is their label; its seed, only here, goes to the agent's standard input)
+   */
+  private readonly fresh = new Map<string, NodeIdentity | undefined>();
+  /** by image id: whether its `/tmp` is a folder every user may write to (asked once, by HEAD) */
+  private readonly tmpWritable = new Map<string, boolean>();
 
   constructor(
     private readonly o: DockerZone,
@@ -108,7 +123,14 @@ export class DockerDriver implements Driver {
         const existing = await this.get(spec.node);
         if (existing) return existing;
         const image = spec.image ?? this.o.image;
-        const [containers, agent, imageEnv] = await Promise.all([this.docker.list(this.filters()), this.agentRoot(), this.imageEnv(image)]);
+        const [containers, agent, imageEnv, ca, identity] = await Promise.all([
+          this.docker.list(this.filters()),
+          this.agentRoot(),
+          this.imageEnv(image),
+          this.caPem(),
+          // minted with the container, so that its first start writes nothing into it (ADR 36)
+          this.deps.identities.mint(spec.node),
+        ]);
         const taken = containers.map((c) => c.Labels?.[Labels.address]).filter((a): a is string => !!a);
         const address = allocate(this.o.range, taken, this.zone);
         const createdAt = new Date().toISOString();
@@ -121,19 +143,20 @@ export class DockerDriver implements Driver {
           [Labels.createdAt]: createdAt,
           [Labels.scope]: this.o.scope,
           [Labels.image]: image,
+          ...(identity ? { [Labels.identity]: identity.jwt } : {}),
         };
         const name = this.nameOf(spec.node);
         let id: string;
         try {
-          id = await this.docker.create(name, this.containerSpec(spec, address, labels, agent, image, imageEnv));
+          id = await this.docker.create(name, this.containerSpec(spec, address, labels, agent, image, imageEnv, ca));
         } catch (err) {
+          // never handed to an agent, its seed dropped here: nothing can connect with it
           if (err instanceof DockerConflict) throw rpcError('conflict', `container ${name} exists but is not a host of zone ${this.zone}`, { container: name });
           if (err instanceof DockerNotFound) throw noImage(image, this.zone);
           throw err;
         }
-        this.fresh.add(id);
-        // the VIM's folder and the agent's working folder come with start(), in the one archive
-        // it puts anyway (each PUT costs the engine 60–100 ms)
+        this.fresh.set(id, identity);
+        if (this.fresh.size > MAX_REMEMBERED) this.fresh.delete(this.fresh.keys().next().value!);
         const host = newHost(spec, this.zone, this.kind, address, id, createdAt);
         this.deps.log.info({ vnf: host.vnf, node: host.node, zone: this.zone, address, container: name, image }, 'docker host created');
         return host;
@@ -163,14 +186,18 @@ export class DockerDriver implements Driver {
         log.warn({ vnf: host.vnf, node: host.node, container: id }, 'stopping container of an unfinished start');
         await this.docker.stop(id, QUICK_STOP_S);
       }
-      const identity = await this.replaceIdentity(host.node, id, this.fresh.delete(id) && c.State.Status === 'created');
-      const caFile = process.env.NATS_TLS_CA;
-      const ca = caFile ? await readFile(caFile, 'utf8') : undefined;
-      // the folders and the files in one archive, at every start: a VIM killed between `docker
-      // create` and here left a container without them (the files in the working folder are untouched)
-      const files = () => this.docker.putArchive(id, '/', this.vimFiles(identity?.jwt ?? '', ca));
-      if (identity) this.remember(id, identity.jwt);
-      else await files();
+      // the first start of a container made here takes the identity minted with it; any other
+      // start (a restarted adapter, an agent that stopped) revokes what it had and mints anew
+      const first = this.fresh.has(id) && c.State.Status === 'created';
+      const identity = first ? this.fresh.get(id) : await this.replaceIdentity(host.node, c);
+      this.fresh.delete(id);
+      const written = first ? undefined : identity;
+      const archive = this.startFiles(written?.jwt, !(await this.tmpWritableIn(c)));
+      const files = async () => {
+        if (archive) await this.docker.putArchive(id, '/', archive);
+      };
+      if (written) this.remember(id, written.jwt);
+      if (!identity) await files();
 
       const hello = await HelloWaiter.open(nc, host.node);
       let stdin: Socket | undefined;
@@ -179,7 +206,7 @@ export class DockerDriver implements Driver {
         // never a file, a label or the environment, which its application (or docker inspect) could read
         if (identity) stdin = await this.docker.attachStdin(id);
         await this.docker.start(id);
-        // an agent with an identity reads nothing before its credentials: the files are written
+        // an agent with an identity reads nothing before its credentials: any files are written
         // while it boots (the PUT costs the engine about 50 ms, as long as the agent's own start)
         if (identity) await files();
       } catch (err) {
@@ -236,7 +263,7 @@ export class DockerDriver implements Driver {
       const c = await this.inspect(host.node);
       if (!c) return;
       // revoked first: if the keeper cannot be reached the container stays, and the removal is tried again
-      const jwt = await this.identityOf(c.Id);
+      const jwt = await this.identityOf(c);
       if (jwt && this.deps.identities.enabled) await this.deps.identities.revoke(jwt, host.node);
       try {
         await this.docker.remove(c.Id, { force: true });
@@ -351,7 +378,7 @@ export class DockerDriver implements Driver {
       if (o.source === 'app') {
         let text: Buffer;
         try {
-          text = untar(await this.docker.getArchive(c.Id, APP_LOG)).get('app.log') ?? Buffer.alloc(0);
+          text = untar(await this.docker.getArchive(c.Id, `${workdirOf(c)}/${APP_LOG}`)).get('app.log') ?? Buffer.alloc(0);
         } catch (err) {
           if (!(err instanceof DockerNotFound)) throw err;
           text = Buffer.alloc(0);
@@ -461,6 +488,7 @@ export class DockerDriver implements Driver {
     agent: AgentRoot,
     image: string,
     imageEnv: string[] | undefined,
+    ca: string | undefined,
   ): Record<string, unknown> {
     const { node } = spec;
     // the cluster's own limits win over the zone's
@@ -477,7 +505,8 @@ export class DockerDriver implements Driver {
       HOME: WORKDIR,
     };
     for (const k of PASSED_ENV) if (process.env[k]) env[k] = process.env[k]!;
-    if (process.env.NATS_TLS_CA) env.NATS_TLS_CA = `${VIM_DIR}/${CA_FILE}`;
+    // the CA itself, not a file: nothing to write into the container before its agent reads it
+    if (ca) env[Agent.CA_PEM_ENV] = ca;
     const creds = this.deps.identities.enabled;
     // the agent reads its credentials from standard input (ADR 14), up to their end
     if (creds) env.NATS_CREDS = '-';
@@ -512,17 +541,39 @@ export class DockerDriver implements Driver {
   }
 
   /**
-   * `/vnf-lcm` (root's) with the identity and the CA, and `/vnf-lcm/host` (the container user's alone)
+   * What a start must write, as one archive, or nothing: `/vnf-lcm/identity.jwt` (root's) for an
+   * identity the labels do not hold, the working folder (the container user's alone) where the
+   * agent cannot make it.
    */
-  private vimFiles(jwt: string, ca: string | undefined): Buffer {
+  private startFiles(jwt: string | undefined, workdir: boolean): Buffer | undefined {
+    if (!jwt && !workdir) return undefined;
     const dir = VIM_DIR.slice(1);
-    const file = (name: string, body: string, mtime?: number) => ({ name: `${dir}/${name}`, type: 'file' as const, mode: 0o644, body, mtime });
     return tar([
-      { name: dir, type: 'dir', mode: 0o755 },
-      file(IDENTITY_FILE, jwt, fingerprint(jwt)),
-      ...(ca === undefined ? [] : [file(CA_FILE, ca)]),
-      { name: WORKDIR.slice(1), type: 'dir', mode: 0o700, uid: this.o.uid, gid: this.o.gid },
+      ...(jwt ? [{ name: dir, type: 'dir' as const, mode: 0o755 }] : []),
+      ...(jwt ? [{ name: `${dir}/${IDENTITY_FILE}`, type: 'file' as const, mode: 0o644, body: jwt, mtime: fingerprint(jwt) }] : []),
+      ...(workdir ? [{ name: WORKDIR.slice(1), type: 'dir' as const, mode: 0o700, uid: this.o.uid, gid: this.o.gid }] : []),
     ]);
+  }
+
+  /**
+   * Whether the agent can make its working folder itself: the image's `/tmp` is a folder every
+   * user may write to (as in Debian's, Alpine's and distroless images). Asked by HEAD (1–2 ms of
+   * the engine) of the first container of each image, and remembered.
+   */
+  private async tmpWritableIn(c: ContainerInspect): Promise<boolean> {
+    const known = this.tmpWritable.get(c.Image);
+    if (known !== undefined) return known;
+    const st = await this.docker.stat(c.Id, '/tmp');
+    // Go's FileMode: the folder bit is the top one, a symlink's 1 << 27; others' write permission 0o002
+    const ok = !!st && st.mode >= GO_MODE_DIR && (st.mode & GO_MODE_SYMLINK) === 0 && (st.mode & 0o002) !== 0;
+    this.tmpWritable.set(c.Image, ok);
+    return ok;
+  }
+
+  /** the CA of the server's certificate (NATS_TLS_CA), for the agent's environment: public, and small */
+  private async caPem(): Promise<string | undefined> {
+    const file = process.env.NATS_TLS_CA;
+    return file ? readFile(file, 'utf8') : undefined;
   }
 
   /**
@@ -573,21 +624,23 @@ export class DockerDriver implements Driver {
   }
 
   /**
-   * A new identity for the agent about to start; the one an earlier agent of this host had (now
-   * stopped) is revoked first, so that one node never has two identities that connect. `fresh`:
-   * created by this adapter and never started, so there is none (no HEAD, which mounts its file system).
+   * A new identity for an agent about to start in a container that had one (its label's, or one
+   * written at an earlier start): that one is revoked first, so that one node never has two
+   * identities that connect.
    */
-  private async replaceIdentity(node: string, id: string, fresh: boolean) {
+  private async replaceIdentity(node: string, c: ContainerInspect) {
     const { identities } = this.deps;
     if (!identities.enabled) return undefined;
-    const previous = fresh ? undefined : await this.identityOf(id);
+    const previous = await this.identityOf(c);
     if (previous) await identities.revoke(previous, node);
     return identities.mint(node);
   }
 
-  private async identityOf(id: string): Promise<string | undefined> {
+  /** the identity its agent last had: the one written at a later start, else the label's */
+  private async identityOf(c: ContainerInspect): Promise<string | undefined> {
+    const id = c.Id;
     const st = await this.docker.stat(id, `${VIM_DIR}/${IDENTITY_FILE}`);
-    if (!st || st.size === 0) return undefined;
+    if (!st || st.size === 0) return c.Config.Labels?.[Labels.identity] || undefined;
     const known = this.jwts.get(id);
     if (known && st.size === Buffer.byteLength(known) && Date.parse(st.mtime) === fingerprint(known) * 1000) return known;
     try {
@@ -649,6 +702,14 @@ export class DockerDriver implements Driver {
     }
   }
 }
+
+/** the agent's working folder in a container: where its environment says (containers made before ADR 36: /vnf-lcm/host) */
+function workdirOf(c: ContainerInspect): string {
+  return c.Config.Env?.find((e) => e.startsWith(WORKDIR_ENV))?.slice(WORKDIR_ENV.length) ?? WORKDIR;
+}
+
+const GO_MODE_DIR = 2 ** 31;
+const GO_MODE_SYMLINK = 2 ** 27;
 
 /** what an identity file's mtime is set to: 31 bits of the JWT's hash, as seconds since the epoch */
 function fingerprint(jwt: string): number {
