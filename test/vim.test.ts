@@ -72,9 +72,10 @@ async function killVim(): Promise<void> {
   await exited;
 }
 
-async function req<T>(subject: string, body: unknown, op = `vimtest-${++ops}`): Promise<Reply<T>> {
+async function req<T>(subject: string, body: unknown, op = `vimtest-${++ops}`, more: Record<string, string> = {}): Promise<Reply<T>> {
   const h = headers();
   h.set(Header.op, op);
+  for (const [k, v] of Object.entries(more)) h.set(k, v);
   const m = await nc.request(subject, JSON.stringify(body), { timeout: 40_000, headers: h });
   const reply = m.json<Reply<T>>();
   const pids = [(reply as any).pid, ...((reply as any).hosts ?? []).map((x: Vim.HostInfo) => x.pid)];
@@ -187,6 +188,25 @@ test(
     expect(again).toMatchObject({ address: first.address, pid: first.pid, state: 'running' });
     expect(agentsOf('vimt-a')).toEqual([first.pid]);
     expect(await trace('vimtest-act-a-again')).toEqual([]);
+  },
+  TIMEOUT,
+);
+
+test(
+  'a step sent again that finds its host running draws the create and start its first attempt may have left unfinished',
+  async () => {
+    const [first] = (await list()).filter((x) => x.node === 'vimt-a');
+    const op = 'vimtest-act-a-resent';
+    const step = `${op}/s/host`;
+    const body = { vnf: 'vimt', cluster: 'web', node: 'vimt-a' };
+    const again = await req<Vim.HostInfo>(at(Vim.Verb.hostActivate), body, op, { [Header.step]: step, [Header.again]: '1' });
+    expect(again).toMatchObject({ address: first.address, pid: first.pid, state: 'running' });
+    expect(agentsOf('vimt-a')).toEqual([first.pid]);
+    expect(await trace(op)).toEqual(['VIM->+VNF: create virtual host', 'VNF->-VIM:', 'VIM->+VNF: start virtual host', 'VNF->-VIM:']);
+    // the same step sent for the first time (no Header.again): nothing drawn, as for any duplicate
+    const first2 = 'vimtest-act-a-step-once';
+    await req<Vim.HostInfo>(at(Vim.Verb.hostActivate), body, first2, { [Header.step]: `${first2}/s/host` });
+    expect(await trace(first2)).toEqual([]);
   },
   TIMEOUT,
 );

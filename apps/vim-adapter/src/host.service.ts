@@ -55,10 +55,11 @@ export class HostService {
           // running means its agent answers on this bus, not only that a process lives: a data
           // folder from a run on another NATS server has live agents connected elsewhere
           if (await this.answers(node)) {
-            this.log.info({ op, vnf, node, address: host.address }, 'virtual host already running');
-            // drawn as the attempt that completed, as a cut-short start's is: an AO that sends the
-            // step again never heard the first attempt's reply, whose trace may lack the start's
-            // (an adapter killed after the agent took its credentials, before its hello came back)
+            this.log.info({ op, vnf, node, address: host.address, again: o.again }, 'virtual host already running');
+            if (!o.again) return host;
+            // a step sent again whose first attempt may have been cut short after its agent came
+            // up (the adapter killed before the hello reached it): drawn as the attempt that
+            // completed, as a cut-short start's is, so that the trace has the start the diagram needs
             await this.bus.action(Participant.vnf, create, async () => host);
             return this.bus.action(Participant.vnf, start, async () => host);
           }

@@ -10,6 +10,8 @@ export interface CallOptions {
   label?: string;
   /** the step's reference (common/step.ts): sent as a header, carried by the arrows */
   step?: StepRef;
+  /** the step was sent before (a retry): sent as Header.again */
+  again?: boolean;
   timeoutMs?: number;
   /**
    * The target may be dead (healing): no responder or no reply counts as done. The return arrow
@@ -100,6 +102,7 @@ export class Bus {
     const h = natsHeaders();
     h.set(Header.op, o.op);
     if (o.step) h.set(Header.step, o.step);
+    if (o.again) h.set(Header.again, '1');
     let data: unknown;
     try {
       const request = this.nc.request(subject, JSON.stringify(payload ?? {}), {

@@ -104,7 +104,7 @@ export class Saga {
     return stepRetry.execute(({ attempt }) => {
       // an operator following the logs sees why a step shows twice in its trace
       if (attempt > 0) this.log.warn({ step: key, attempt, ...meta }, 'sending the step again');
-      return this.bus.call<T>(to, subject, payload, { ...this.callOpts(key, label, meta), timeoutMs });
+      return this.bus.call<T>(to, subject, payload, { ...this.callOpts(key, label, meta), timeoutMs, again: attempt > 0 });
     });
   }
 

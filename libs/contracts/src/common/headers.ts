@@ -6,6 +6,11 @@ export const Header = {
   op: 'Vnf-Op',
   /** idempotency key of the step within the operation */
   step: 'Vnf-Step',
+  /**
+   * `1` on a step sent again: an earlier attempt may have done the work and died before its
+   * reply, so a receiver that finds it done draws the arrows that attempt could not finish
+   */
+  again: 'Vnf-Again',
 } as const;
 
 export const IN_FLIGHT_PREFIX = 'vnf.in-flight';

@@ -22,6 +22,8 @@ export const StepRef = {
 export interface Origin {
   op: string;
   step?: StepRef;
+  /** the step was sent before (Header.again) */
+  again?: true;
 }
 
 /** The reference a receiver's part `part` of the request from `o` goes under. */
