@@ -2,7 +2,7 @@ import { Controller, Inject, Module } from '@nestjs/common';
 import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import { connect, errors as natsErrors, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { answer, Bus, createLogger, ensureStreams, JsonKv, runService, toErrorBody } from '@vnf-lcm/bus';
+import { answer, Bus, createLogger, ensureStreams, JsonKv, rpcError, runService, toErrorBody } from '@vnf-lcm/bus';
 import { errorBody, Events, Header, Participant, Trace } from '@vnf-lcm/contracts';
 import { eventually } from './support/agent-node.js';
 import { startNatsServer, type NatsServer } from './support/nats-server.js';
@@ -325,4 +325,35 @@ test("a step sent again while its first request is in hand gets the first one's 
   // once answered, the same step runs again (handlers are idempotent; only overlap is joined)
   expect(await ask('op/1/a')).toEqual({ run: 3 });
   sub.unsubscribe();
+});
+
+test('a request to a whole cluster tells which targets were gone, also when another target fails the whole', async () => {
+  const ok = nc.subscribe('bus-test.each.ok', { callback: (_e, m) => void answer(nc, m, async () => ({ ok: true })) });
+  const bad = nc.subscribe('bus-test.each.bad', {
+    callback: (_e, m) =>
+      // as a Nest service answers (an agent's replyError is the same body)
+      void answer(
+        nc,
+        m,
+        async () => {
+          throw rpcError('step_failed', 'cannot apply');
+        },
+        { errorBody: toErrorBody },
+      ),
+  });
+  await nc.flush();
+  const gone: string[][] = [];
+  const each = (subjects: string[]) =>
+    bus.callEach(Participant.vnf, subjects, {}, { op: 'op-each', tolerateGone: true, timeoutMs: 2_000, gone: (s) => gone.push(s) });
+  // nobody on bus-test.each.none: gone, and the whole still fails with the other's error
+  await expect(each(['bus-test.each.ok', 'bus-test.each.none', 'bus-test.each.bad'])).rejects.toMatchObject({ body: { err_code: 'step_failed' } });
+  expect(gone).toEqual([['bus-test.each.none']]);
+  // without a failure: the replies, undefined for the gone one, and it is told again
+  expect(await each(['bus-test.each.none', 'bus-test.each.ok'])).toEqual([undefined, { ok: true }]);
+  expect(gone).toEqual([['bus-test.each.none'], ['bus-test.each.none']]);
+  // nothing gone: not called
+  await each(['bus-test.each.ok']);
+  expect(gone).toHaveLength(2);
+  ok.unsubscribe();
+  bad.unsubscribe();
 });

@@ -3,7 +3,7 @@ import { afterReply, Bus, isCasConflict, KeyedLock, LOG, rpcError, type Logger }
 import { Agent, Descriptor, isNodeIdOf, Label, type Origin, Participant, partOf, type Vnfm } from '@vnf-lcm/contracts';
 import { ClusterStore, endpointsOf, key, view, type ClusterState } from './cluster.store.js';
 import { Heartbeats } from './heartbeats.js';
-import { MissedReconfigurations } from './missed.js';
+import { Retelling } from './retell.js';
 import { nodeJoined } from './metrics.js';
 
 /**
@@ -28,7 +28,7 @@ export class ClusterService {
   private readonly lock = new KeyedLock();
   /** one task at a time per node: an activation, and a destroy of the same node, not side by side */
   private readonly nodes = new KeyedLock();
-  private readonly missed = new MissedReconfigurations();
+  private readonly missed: Retelling;
 
   constructor(
     @Inject(ClusterStore) private readonly store: ClusterStore,
@@ -36,9 +36,8 @@ export class ClusterService {
     @Inject(Heartbeats) private readonly beats: Heartbeats,
     @Inject(LOG) private readonly log: Logger,
   ) {
-    beats.onBeat = (node) => {
-      if (this.missed.size) void this.retell(node);
-    };
+    this.missed = new Retelling(store, bus, this.lock, log);
+    beats.onBeat = (node) => this.missed.beat(node);
   }
 
   /** activate cluster: create cluster, start cluster. Both are the VNFM's own actions. */
@@ -118,7 +117,7 @@ export class ClusterService {
       app,
       health: c.spec.health,
       members: endpointsOf(c),
-      endpoints: await this.providerEndpoints(c),
+      endpoints: await this.store.providerEndpoints(c),
     };
     // the node is registered while the agent creates its application (the request leaves
     // first): both are needed before the start, neither needs the other, and a retry after a
@@ -174,14 +173,20 @@ export class ClusterService {
       if (unknown || !next) throw rpcError('not_found', unknown ?? `unknown cluster ${req.vnf}/${req.cluster}`);
       let members = endpointsOf(next);
       const tell = (c: ClusterState, label?: string) =>
-        this.bus
-          .callEach(
-            Participant.vnf,
-            c.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
-            { members: endpointsOf(c) } satisfies Agent.ClusterReconfigure,
-            { op: o.op, cluster: req.cluster, node: req.node, label, step: partOf(o, 'members'), ...RECONFIGURE },
-          )
-          .then((replies) => this.noteMissed(req.vnf, req.cluster, c.members, replies));
+        this.bus.callEach(
+          Participant.vnf,
+          c.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
+          { members: endpointsOf(c) } satisfies Agent.ClusterReconfigure,
+          {
+            op: o.op,
+            cluster: req.cluster,
+            node: req.node,
+            label,
+            step: partOf(o, 'members'),
+            ...RECONFIGURE,
+            gone: this.missed.goneFrom(req.vnf, req.cluster),
+          },
+        );
       // the members hear the new list after the record holds it: their requests follow the write
       // on the same connection
       const [written, told] = await Promise.allSettled([stored, tell(next, Label.addNodeToCluster)]);
@@ -212,13 +217,19 @@ export class ClusterService {
       if (!(client.spec.dependsOn ?? []).includes(req.provider)) throw rpcError('invalid_request', `${req.cluster} is not a client of ${req.provider}`);
       const endpoints = endpointsOf(provider);
       const nodes = client.nodes.filter((n) => n.state === 'running').map((n) => n.node);
-      const replies = await this.bus.callEach(
+      await this.bus.callEach(
         Participant.vnf,
         nodes.map((n) => Agent.subject(Agent.Verb.clientReconfigure, n)),
         { provider: req.provider, endpoints } satisfies Agent.ClientReconfigure,
-        { op: o.op, cluster: req.cluster, label: Label.updateServiceEndpoints, step: partOf(o, 'endpoints'), ...RECONFIGURE },
+        {
+          op: o.op,
+          cluster: req.cluster,
+          label: Label.updateServiceEndpoints,
+          step: partOf(o, 'endpoints'),
+          ...RECONFIGURE,
+          gone: this.missed.goneFrom(req.vnf, req.cluster),
+        },
       );
-      this.noteMissed(req.vnf, req.cluster, nodes, replies);
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, provider: req.provider, nodes }, 'client endpoints updated');
       return { cluster: req.cluster, provider: req.provider, endpoints, nodes };
     });
@@ -236,13 +247,20 @@ export class ClusterService {
         leaves: [...(cur!.leaves ?? []).filter((l) => l.step !== step), { step, node }].slice(-32),
       })))!;
       const members = endpointsOf(next);
-      const replies = await this.bus.callEach(
+      await this.bus.callEach(
         Participant.vnf,
         next.members.map((n) => Agent.subject(Agent.Verb.clusterReconfigure, n)),
         { members } satisfies Agent.ClusterReconfigure,
-        { op: o.op, cluster: req.cluster, node, label: LEAVE_LABEL[req.pick], step: partOf(o, 'members'), ...RECONFIGURE },
+        {
+          op: o.op,
+          cluster: req.cluster,
+          node,
+          label: LEAVE_LABEL[req.pick],
+          step: partOf(o, 'members'),
+          ...RECONFIGURE,
+          gone: this.missed.goneFrom(req.vnf, req.cluster),
+        },
       );
-      this.noteMissed(req.vnf, req.cluster, next.members, replies);
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node, pick: req.pick, members: next.members }, 'node left cluster');
       return { cluster: req.cluster, node, members };
     });
@@ -278,67 +296,16 @@ export class ClusterService {
         ),
       );
       this.beats.forget(req.node);
-      this.missed.done(req.node);
+      this.missed.forget(req.node);
       const reached = stopped !== undefined;
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, reached }, 'application destroyed');
       return { node: req.node, reached };
     });
   }
 
-  /** the nodes that did not answer (their agent gone: `tolerateGone` gave undefined) are told again later */
-  private noteMissed(vnf: string, cluster: string, nodes: string[], replies: unknown[]): void {
-    replies.forEach((r, i) => {
-      if (r === undefined) this.missed.note(vnf, cluster, nodes[i]);
-    });
-  }
-
-  /**
-   * A node that missed a reconfiguration beats again: its agent is told the cluster's members (if
-   * it is one) and its providers' endpoints as the record has them now. Under the cluster's lock,
-   * so that no newer list is overtaken; outside any operation, so without arrows.
-   */
-  private async retell(node: string): Promise<void> {
-    const m = this.missed.due(node);
-    if (!m) return;
-    try {
-      const sent = await this.lock.run(key(m.vnf, m.cluster), async () => {
-        const c = await this.store.get(m.vnf, m.cluster);
-        if (!c?.nodes.some((n) => n.node === node && n.state === 'running')) return false;
-        const o = { op: 'none', cluster: m.cluster, node, timeoutMs: 5_000 };
-        if (c.members.includes(node))
-          await this.bus.call(
-            Participant.vnf,
-            Agent.subject(Agent.Verb.clusterReconfigure, node),
-            { members: endpointsOf(c) } satisfies Agent.ClusterReconfigure,
-            o,
-          );
-        for (const [provider, endpoints] of Object.entries(await this.providerEndpoints(c)))
-          await this.bus.call(Participant.vnf, Agent.subject(Agent.Verb.clientReconfigure, node), { provider, endpoints } satisfies Agent.ClientReconfigure, o);
-        return true;
-      });
-      this.missed.done(node);
-      if (sent) this.log.info({ vnf: m.vnf, cluster: m.cluster, node }, 'node told again what it missed while its agent was away');
-    } catch (err) {
-      this.missed.told(node);
-      this.log.warn(
-        { vnf: m.vnf, cluster: m.cluster, node, err: (err as Error).message },
-        'node that missed a reconfiguration not told yet: again at a later heartbeat',
-      );
-    }
-  }
-
   async get(req: Vnfm.ClusterGet): Promise<Vnfm.ClusterListReply> {
     const all = req.cluster ? [await this.mustGet(req.vnf, req.cluster)] : await this.store.list(req.vnf);
     return { clusters: all.map((c) => view(c, (n) => this.beats.seen(n))) };
-  }
-
-  private async providerEndpoints(c: ClusterState): Promise<Record<string, Descriptor.Endpoint[]>> {
-    const out: Record<string, Descriptor.Endpoint[]> = {};
-    for (const p of c.spec.dependsOn ?? []) {
-      const pc = await this.store.get(c.vnf, p);
-      out[p] = pc ? endpointsOf(pc) : [];
-    }
-    return out;
   }
 
   private async mustGet(vnf: string, cluster: string): Promise<ClusterState> {

@@ -68,6 +68,16 @@ export class ClusterStore implements OnModuleInit {
   mutateAhead(vnf: string, cluster: string, change: (c: ClusterState | undefined) => ClusterState | undefined) {
     return this.kv.mutateAhead(key(vnf, cluster), change);
   }
+
+  /** the members' endpoints of each cluster `c` depends on, as the records have them now */
+  async providerEndpoints(c: ClusterState): Promise<Record<string, Descriptor.Endpoint[]>> {
+    const out: Record<string, Descriptor.Endpoint[]> = {};
+    for (const p of c.spec.dependsOn ?? []) {
+      const pc = await this.get(c.vnf, p);
+      out[p] = pc ? endpointsOf(pc) : [];
+    }
+    return out;
+  }
 }
 
 export function endpointsOf(c: ClusterState): Descriptor.Endpoint[] {

@@ -18,6 +18,11 @@ export interface CallOptions {
    * is still drawn and the call resolves with `undefined`.
    */
   tolerateGone?: boolean;
+  /**
+   * callEach with tolerateGone: told the subjects whose target was gone, also when another
+   * target's error fails the whole (what was gone missed the message either way)
+   */
+  gone?: (subjects: string[]) => void;
   node?: string;
   cluster?: string;
   /**
@@ -130,9 +135,14 @@ export class Bus {
    */
   async callEach<T>(to: Participant, subjects: string[], payload: unknown, o: CallOptions): Promise<T[]> {
     if (o.label !== undefined) this.record(o, this.me, to, '+', o.label, subjects.join(','));
-    const quiet = { ...o, label: undefined };
+    const quiet = { ...o, label: undefined, gone: undefined };
     const settled = await Promise.allSettled(subjects.map((s) => this.call<T>(to, s, payload, quiet)));
     if (o.label !== undefined) this.record(o, to, this.me, '-', returnLabel(to), subjects.join(','));
+    const gone = subjects.filter((_, i) => {
+      const r = settled[i];
+      return r.status === 'fulfilled' && r.value === undefined;
+    });
+    if (o.gone && gone.length > 0) o.gone(gone);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
