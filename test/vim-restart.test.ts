@@ -1,4 +1,4 @@
-import { Agent, Vim } from '@vnf-lcm/contracts';
+import { Agent, Deploy, Header, Vim } from '@vnf-lcm/contracts';
 import { example } from './support/examples.js';
 import { hostProcesses, processesUnder, System } from './support/system.js';
 
@@ -65,3 +65,45 @@ test('a host whose agent does not answer on this bus is not taken as running: ac
     }
   }
 });
+
+test('a step the AO sends again carries Vnf-Again; its first attempt does not', async () => {
+  // the deploy request asks the VIM for its zones: the test answers that as the VIM did
+  const zones = await sys.req(Vim.ZONE_LIST, {});
+  await sys.kill('vim-adapter');
+  const zoneList = sys.nc.subscribe(Vim.ZONE_LIST, {
+    callback: (_e, m) => {
+      m.respond(JSON.stringify(zones));
+    },
+  });
+  // a listener that never answers stands for a VIM that dies with the request in hand: the AO's
+  // in-flight probe finds nobody working on it, and the step is sent again
+  const seen: { step?: string; again?: string }[] = [];
+  const sub = sys.nc.subscribe(Vim.subject(Vim.Verb.hostActivate, 'local'), {
+    callback: (_e, m) => {
+      seen.push({ step: m.headers?.get(Header.step), again: m.headers?.get(Header.again) || undefined });
+    },
+  });
+  try {
+    const { op } = await sys.req<Deploy.Reply>(Deploy.Subject, { descriptor: small('resent') });
+    // hosts go ahead (ADR 25): several steps at once, each sent again
+    const byStep = () => {
+      const m = new Map<string | undefined, typeof seen>();
+      for (const x of seen) m.set(x.step, [...(m.get(x.step) ?? []), x]);
+      return m;
+    };
+    const deadline = Date.now() + 15_000;
+    while (![...byStep().values()].some((a) => a.length >= 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    sub.unsubscribe();
+    zoneList.unsubscribe();
+    sys.startService('vim-adapter');
+    await sys.waitReady();
+    expect((await sys.waitOp(op)).state).toBe('COMPLETED');
+    const attempts = [...byStep().values()];
+    expect(attempts.some((a) => a.length >= 2)).toBe(true);
+    // each step's first attempt unmarked, every later one marked
+    for (const a of attempts) expect(a.map((x) => x.again)).toEqual([undefined, ...a.slice(1).map(() => '1')]);
+  } finally {
+    if (!sub.isClosed()) sub.unsubscribe();
+    if (!zoneList.isClosed()) zoneList.unsubscribe();
+  }
+}, 60_000);

@@ -55,13 +55,12 @@ export class HostService {
           // running means its agent answers on this bus, not only that a process lives: a data
           // folder from a run on another NATS server has live agents connected elsewhere
           if (await this.answers(node)) {
-            this.log.info({ op, vnf, node, address: host.address, again: o.again }, 'virtual host already running');
-            if (!o.again) return host;
-            // a step sent again whose first attempt may have been cut short after its agent came
-            // up (the adapter killed before the hello reached it): drawn as the attempt that
-            // completed, as a cut-short start's is, so that the trace has the start the diagram needs
-            await this.bus.action(Participant.vnf, create, async () => host);
-            return this.bus.action(Participant.vnf, start, async () => host);
+            // a step sent again (ADR 36) whose first attempt may have been cut short after its
+            // agent came up, the adapter killed before the hello reached it: finished as a
+            // cut-short start is, so that the trace has the start the diagram needs
+            if (o.again) return this.finishStart(found.driver, host, create, start);
+            this.log.info({ op, vnf, node, address: host.address }, 'virtual host already running');
+            return host;
           }
           this.log.warn({ op, vnf, node, pid: host.pid }, 'agent does not answer on this bus: starting a new one');
           return this.bus.action(Participant.vnf, start, () => found.driver.start(host));

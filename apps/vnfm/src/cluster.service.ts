@@ -28,7 +28,8 @@ export class ClusterService {
   private readonly lock = new KeyedLock();
   /** one task at a time per node: an activation, and a destroy of the same node, not side by side */
   private readonly nodes = new KeyedLock();
-  private readonly missed: Retelling;
+  /** nodes that missed a reconfiguration, told again at their next heartbeat (ADR 35) */
+  private readonly retelling: Retelling;
 
   constructor(
     @Inject(ClusterStore) private readonly store: ClusterStore,
@@ -36,8 +37,8 @@ export class ClusterService {
     @Inject(Heartbeats) private readonly beats: Heartbeats,
     @Inject(LOG) private readonly log: Logger,
   ) {
-    this.missed = new Retelling(store, bus, this.lock, log);
-    beats.onBeat = (node) => this.missed.beat(node);
+    this.retelling = new Retelling(store, bus, this.lock, log);
+    beats.onBeat = (node) => this.retelling.beat(node);
   }
 
   /** activate cluster: create cluster, start cluster. Both are the VNFM's own actions. */
@@ -184,7 +185,7 @@ export class ClusterService {
             label,
             step: partOf(o, 'members'),
             ...RECONFIGURE,
-            gone: this.missed.goneFrom(req.vnf, req.cluster),
+            gone: this.retelling.goneFrom(req.vnf, req.cluster),
           },
         );
       // the members hear the new list after the record holds it: their requests follow the write
@@ -227,7 +228,7 @@ export class ClusterService {
           label: Label.updateServiceEndpoints,
           step: partOf(o, 'endpoints'),
           ...RECONFIGURE,
-          gone: this.missed.goneFrom(req.vnf, req.cluster),
+          gone: this.retelling.goneFrom(req.vnf, req.cluster),
         },
       );
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, provider: req.provider, nodes }, 'client endpoints updated');
@@ -258,7 +259,7 @@ export class ClusterService {
           label: LEAVE_LABEL[req.pick],
           step: partOf(o, 'members'),
           ...RECONFIGURE,
-          gone: this.missed.goneFrom(req.vnf, req.cluster),
+          gone: this.retelling.goneFrom(req.vnf, req.cluster),
         },
       );
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node, pick: req.pick, members: next.members }, 'node left cluster');
@@ -296,7 +297,7 @@ export class ClusterService {
         ),
       );
       this.beats.forget(req.node);
-      this.missed.forget(req.node);
+      this.retelling.forget(req.node);
       const reached = stopped !== undefined;
       this.log.info({ op: o.op, vnf: req.vnf, cluster: req.cluster, node: req.node, reached }, 'application destroyed');
       return { node: req.node, reached };

@@ -19,13 +19,13 @@ export class Retelling {
     private readonly log: Logger,
   ) {}
 
-  /**
-   * For a reconfiguration's `callEach`: the nodes it found gone (their agent did not answer) are
-   * told again later. The node id is the last token of an agent's subject.
-   */
+  /** For a reconfiguration's `callEach`: the nodes it found gone (their agent did not answer) are told again later. */
   goneFrom(vnf: string, cluster: string): (subjects: string[]) => void {
     return (subjects) => {
-      for (const s of subjects) this.missed.note(vnf, cluster, s.slice(s.lastIndexOf('.') + 1));
+      for (const s of subjects) {
+        const node = Agent.nodeOfSubject(s);
+        if (node) this.missed.note(vnf, cluster, node);
+      }
     };
   }
 

@@ -34,6 +34,13 @@ export function nodeOfHeartbeat(subject: string): string | undefined {
   return TOKEN.test(node) ? node : undefined;
 }
 
+/** The node a request to an agent (`subject(verb, node)`) is for: its last token. */
+export function nodeOfSubject(subject: string): string | undefined {
+  if (!subject.startsWith('vnf.agent.')) return undefined;
+  const node = subject.slice(subject.lastIndexOf('.') + 1);
+  return TOKEN.test(node) ? node : undefined;
+}
+
 const TOKEN = TOKEN_RE;
 
 /*

@@ -573,7 +573,14 @@ export class DockerDriver implements Driver {
   /** the CA of the server's certificate (NATS_TLS_CA), for the agent's environment: public, and small */
   private async caPem(): Promise<string | undefined> {
     const file = process.env.NATS_TLS_CA;
-    return file ? readFile(file, 'utf8') : undefined;
+    if (!file) return undefined;
+    try {
+      return await readFile(file, 'utf8');
+    } catch (err) {
+      throw rpcError('unavailable', `cannot read the CA file (NATS_TLS_CA) ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        zone: this.zone,
+      });
+    }
   }
 
   /**
